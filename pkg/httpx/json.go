@@ -1,0 +1,115 @@
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"reos.dev/pkg/apperr"
+)
+
+// MaxJSONBody bounds request bodies read by DecodeJSON.
+const MaxJSONBody = 1 << 20
+
+// DecodeJSON reads one JSON object from r's body into dst. It refuses unknown
+// fields (so a client cannot mass-assign org_id or roles), a body over
+// MaxJSONBody, a non-JSON content type and trailing data; every error is an
+// apperr naming the field at fault.
+func DecodeJSON(r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			e := apperr.New(apperr.KindUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
+			e.Fields = []apperr.FieldError{{Field: "Content-Type", Message: "must be application/json"}}
+			return e
+		}
+	}
+	return DecodeJSONReader(io.LimitReader(r.Body, MaxJSONBody+1), dst)
+}
+
+// DecodeJSONReader is DecodeJSON over a plain reader (already size-limited by
+// the caller to at most MaxJSONBody+1 bytes).
+func DecodeJSONReader(body io.Reader, dst any) error {
+	lr := &countingReader{r: body}
+	dec := json.NewDecoder(lr)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if lr.n > MaxJSONBody {
+		return apperr.New(apperr.KindTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", MaxJSONBody))
+	}
+	if err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return apperr.BadRequest("body", "must contain a single JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if lr.n > MaxJSONBody {
+			return apperr.New(apperr.KindTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", MaxJSONBody))
+		}
+		return apperr.BadRequest("body", "must contain a single JSON value")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return apperr.BadRequest("body", "a JSON object is required")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.BadRequest("body", "the JSON is truncated")
+	case errors.As(err, &syntaxErr):
+		return apperr.BadRequest("body", fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return apperr.Invalid(field, "must be "+jsonTypeName(typeErr.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.Invalid(name, "is not a field of this request")
+	default:
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			return err // a custom UnmarshalJSON already named the field
+		}
+		return apperr.BadRequest("body", "the JSON could not be read")
+	}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	default:
+		return "of another type"
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,84 @@
+package httpx
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"reos.dev/pkg/apperr"
+)
+
+// Pagination bounds shared by every list endpoint.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+	maxCursorLen = 1024
+)
+
+// Page is the pagination part of a list request.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// List is the envelope of every list response.
+type List[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// NewList returns a list whose items are never JSON null.
+func NewList[T any](items []T, next string) List[T] {
+	if items == nil {
+		items = []T{}
+	}
+	l := List[T]{Items: items}
+	if next != "" {
+		l.NextCursor = &next
+	}
+	return l
+}
+
+// ParsePage reads ?limit= and ?cursor= with the shared defaults and bounds.
+func ParsePage(r *http.Request) (Page, error) {
+	q := r.URL.Query()
+	p := Page{Limit: DefaultLimit, Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > MaxLimit {
+			return Page{}, apperr.BadRequest("limit", "must be an integer from 1 to "+strconv.Itoa(MaxLimit))
+		}
+		p.Limit = n
+	}
+	if len(p.Cursor) > maxCursorLen {
+		return Page{}, apperr.BadRequest("cursor", "is not a valid cursor")
+	}
+	return p, nil
+}
+
+// EncodeCursor turns the sort key of the last returned row into an opaque cursor.
+func EncodeCursor(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("httpx: cursor value is not JSON-encodable: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor produced by EncodeCursor. A cursor only ever
+// seeks within rows the caller may already see, so it needs no signature; it
+// is still validated strictly so a forged one is a 400, not a 500.
+func DecodeCursor(s string, dst any) error {
+	if len(s) > maxCursorLen {
+		return apperr.BadRequest("cursor", "is not a valid cursor")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return apperr.BadRequest("cursor", "is not a valid cursor")
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return apperr.BadRequest("cursor", "is not a valid cursor")
+	}
+	return nil
+}
