@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"reos.dev/pkg/config"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string
+	}{
+		{"mock defaults", map[string]string{"DATABASE_URL": "postgres://u:p@h/db"}, nil},
+		{"production needs the key path", map[string]string{"MODE": "production", "DATABASE_URL": "postgres://u:p@h/db"}, []string{"JWT_PRIVATE_KEY_PATH"}},
+		{"everything wrong", map[string]string{"MODE": "staging", "ACCESS_TOKEN_TTL": "forever", "DB_MAX_CONNS": "1", "REFRESH_TOKEN_TTL": "1s"},
+			[]string{"MODE", "DATABASE_URL", "ACCESS_TOKEN_TTL", "DB_MAX_CONNS", "REFRESH_TOKEN_TTL"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := loadConfig(config.FromMap(tc.env))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cfg.JWTPrivateKeyPath == "" || cfg.AccessTTL.Minutes() != 15 || cfg.HTTPAddr != "127.0.0.1:8101" {
+					t.Errorf("defaults = %+v", cfg)
+				}
+				return
+			}
+			for _, name := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), name) {
+					t.Errorf("error %v does not name %s", err, name)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "u:p@") {
+				t.Errorf("error leaks the database password: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunRejectsUnknownCommands(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"migrate"}, {"migrate", "down"}, {"serve", "extra"}, {"frobnicate"}} {
+		var out, errOut bytes.Buffer
+		err := run(t.Context(), args, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "usage:") {
+			t.Errorf("run(%v) = %v, want a usage error", args, err)
+		}
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "migrate up") {
+		t.Errorf("help: %v %q", err, out.String())
+	}
+}

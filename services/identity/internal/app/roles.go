@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/services/identity/internal/domain"
+)
+
+func notMember() error {
+	return apperr.NotFound(domain.ReasonNotMember, "the user is not a member of this team")
+}
+
+func (s *service) ListRoles(ctx context.Context, q PageQuery) (Page[domain.Role], error) {
+	p, err := require(ctx, domain.PermRolesRead)
+	if err != nil {
+		return Page[domain.Role]{}, err
+	}
+	var page Page[domain.Role]
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		page.Items, page.Next, err = tx.Roles().List(ctx, q)
+		return err
+	})
+	return page, err
+}
+
+func (s *service) CreateRole(ctx context.Context, in domain.RoleInput) (domain.Role, error) {
+	p, err := require(ctx, domain.PermRolesWrite)
+	if err != nil {
+		return domain.Role{}, err
+	}
+	r, err := domain.NewRole(newID(), p.OrgID, in, s.now())
+	if err != nil {
+		return domain.Role{}, err
+	}
+	if err := domain.CheckCanGrant(p.Perms, r.Permissions); err != nil {
+		return domain.Role{}, err
+	}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.Roles().Create(ctx, r) })
+	if err != nil {
+		return domain.Role{}, err
+	}
+	return r, nil
+}
+
+func (s *service) GetRole(ctx context.Context, id string) (domain.Role, error) {
+	p, err := require(ctx, domain.PermRolesRead)
+	if err != nil {
+		return domain.Role{}, err
+	}
+	if err := parseID("id", id); err != nil {
+		return domain.Role{}, err
+	}
+	var r domain.Role
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		r, err = tx.Roles().Get(ctx, id)
+		return err
+	})
+	return r, err
+}
+
+func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput) (domain.Role, error) {
+	p, err := require(ctx, domain.PermRolesWrite)
+	if err != nil {
+		return domain.Role{}, err
+	}
+	if err := parseID("id", id); err != nil {
+		return domain.Role{}, err
+	}
+	now := s.now()
+	var r domain.Role
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if r, err = tx.Roles().GetForUpdate(ctx, id); err != nil {
+			return err
+		}
+		if err := r.Update(in, now); err != nil {
+			return err
+		}
+		if err := domain.CheckCanGrant(p.Perms, r.Permissions); err != nil {
+			return err
+		}
+		return tx.Roles().Update(ctx, r)
+	})
+	return r, err
+}
+
+func (s *service) DeleteRole(ctx context.Context, id string) error {
+	p, err := require(ctx, domain.PermRolesWrite)
+	if err != nil {
+		return err
+	}
+	if err := parseID("id", id); err != nil {
+		return err
+	}
+	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		r, err := tx.Roles().GetForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := r.CheckDeletable(); err != nil {
+			return err
+		}
+		n, err := tx.Roles().CountUsers(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return apperr.Conflict(domain.ReasonRoleInUse, "the role is assigned to users; reassign them first")
+		}
+		return tx.Roles().Delete(ctx, id)
+	})
+}
+
+func (s *service) Permissions(ctx context.Context) ([]domain.Permission, error) {
+	if _, err := require(ctx, domain.PermRolesRead); err != nil {
+		return nil, err
+	}
+	return domain.Catalogue(), nil
+}

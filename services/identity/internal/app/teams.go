@@ -1,0 +1,160 @@
+package app
+
+import (
+	"context"
+
+	"reos.dev/services/identity/internal/domain"
+)
+
+func (s *service) ListTeams(ctx context.Context, q PageQuery) (Page[domain.Team], error) {
+	p, err := require(ctx, domain.PermTeamsRead)
+	if err != nil {
+		return Page[domain.Team]{}, err
+	}
+	var page Page[domain.Team]
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		page.Items, page.Next, err = tx.Teams().List(ctx, q)
+		return err
+	})
+	return page, err
+}
+
+func (s *service) CreateTeam(ctx context.Context, in domain.TeamInput) (TeamDetail, error) {
+	p, err := require(ctx, domain.PermTeamsWrite)
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	t, err := domain.NewTeam(newID(), p.OrgID, in, s.now())
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.Teams().Create(ctx, t) })
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	return TeamDetail{Team: t, Members: []domain.TeamMember{}}, nil
+}
+
+// teamDetail reads a team and its members inside tx.
+func teamDetail(ctx context.Context, tx Tx, id string) (TeamDetail, error) {
+	t, err := tx.Teams().Get(ctx, id)
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	m, err := tx.Teams().Members(ctx, id)
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	t.MemberCount = len(m)
+	return TeamDetail{Team: t, Members: m}, nil
+}
+
+func (s *service) GetTeam(ctx context.Context, id string) (TeamDetail, error) {
+	p, err := require(ctx, domain.PermTeamsRead)
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	if err := parseID("id", id); err != nil {
+		return TeamDetail{}, err
+	}
+	var d TeamDetail
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		d, err = teamDetail(ctx, tx, id)
+		return err
+	})
+	return d, err
+}
+
+func (s *service) UpdateTeam(ctx context.Context, id string, in domain.TeamInput) (TeamDetail, error) {
+	p, err := require(ctx, domain.PermTeamsWrite)
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	if err := parseID("id", id); err != nil {
+		return TeamDetail{}, err
+	}
+	now := s.now()
+	var d TeamDetail
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		t, err := tx.Teams().GetForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := t.Update(in, now); err != nil {
+			return err
+		}
+		if err := tx.Teams().Update(ctx, t); err != nil {
+			return err
+		}
+		d, err = teamDetail(ctx, tx, id)
+		return err
+	})
+	return d, err
+}
+
+func (s *service) DeleteTeam(ctx context.Context, id string) error {
+	p, err := require(ctx, domain.PermTeamsWrite)
+	if err != nil {
+		return err
+	}
+	if err := parseID("id", id); err != nil {
+		return err
+	}
+	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.Teams().Delete(ctx, id) })
+}
+
+func (s *service) AddTeamMember(ctx context.Context, teamID, userID string) (TeamDetail, error) {
+	p, err := require(ctx, domain.PermTeamsWrite)
+	if err != nil {
+		return TeamDetail{}, err
+	}
+	if err := parseID("id", teamID); err != nil {
+		return TeamDetail{}, err
+	}
+	if err := parseID("user_id", userID); err != nil {
+		return TeamDetail{}, err
+	}
+	now := s.now()
+	var d TeamDetail
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if _, err := tx.Teams().GetForUpdate(ctx, teamID); err != nil {
+			return err
+		}
+		// The user must be visible (same organisation) and not deleted.
+		if _, err := tx.Users().Get(ctx, userID); err != nil {
+			return err
+		}
+		if err := tx.Teams().AddMember(ctx, p.OrgID, teamID, userID, now); err != nil {
+			return err
+		}
+		d, err = teamDetail(ctx, tx, teamID)
+		return err
+	})
+	return d, err
+}
+
+func (s *service) RemoveTeamMember(ctx context.Context, teamID, userID string) error {
+	p, err := require(ctx, domain.PermTeamsWrite)
+	if err != nil {
+		return err
+	}
+	if err := parseID("id", teamID); err != nil {
+		return err
+	}
+	if err := parseID("user_id", userID); err != nil {
+		return err
+	}
+	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if _, err := tx.Teams().GetForUpdate(ctx, teamID); err != nil {
+			return err
+		}
+		removed, err := tx.Teams().RemoveMember(ctx, teamID, userID)
+		if err != nil {
+			return err
+		}
+		if !removed {
+			return notMember()
+		}
+		return nil
+	})
+}

@@ -1,0 +1,136 @@
+// Package server wires identity together: store, hasher, token issuer,
+// service and HTTP handler. The binary and the component tests build the
+// service the same way through New, so the tests exercise the real wiring.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"sigs.k8s.io/yaml"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/health"
+	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/telemetry"
+	"reos.dev/services/identity"
+	"reos.dev/services/identity/internal/adapters/password"
+	pgstore "reos.dev/services/identity/internal/adapters/postgres"
+	"reos.dev/services/identity/internal/adapters/token"
+	"reos.dev/services/identity/internal/app"
+	transport "reos.dev/services/identity/internal/transport/http"
+)
+
+// ServiceName names the service in logs, metrics and traces.
+const ServiceName = "identity"
+
+// Options configure New. Pool, Keys, Issuer, Audience, Mode and Logger are
+// required; the rest have defaults.
+type Options struct {
+	// Pool runs as the service role (never the schema owner).
+	Pool     *pgxpool.Pool
+	Keys     *auth.KeySet
+	Issuer   string
+	Audience string
+	Mode     string
+	Logger   *slog.Logger
+
+	// Clock defaults to the wall clock; tests move a fake one.
+	Clock app.Clock
+	// Hasher defaults to argon2id with the OWASP parameters.
+	Hasher app.PasswordHasher
+	// Metrics defaults to a fresh registry.
+	Metrics *telemetry.Metrics
+	// Health defaults to a checker with the PostgreSQL ping only; the binary
+	// adds Redis and the broker.
+	Health *health.Checker
+	// AccessTTL and RefreshTTL default to 15 minutes and 30 days.
+	AccessTTL, RefreshTTL time.Duration
+}
+
+// Server is the wired service.
+type Server struct {
+	// Handler serves every route, wrapped in request id, panic recovery,
+	// access log and tracing.
+	Handler http.Handler
+	// Router is the bare router (for route listing in tests).
+	Router  http.Handler
+	Service app.Service
+	Tokens  *token.Issuer
+}
+
+// New wires the service.
+func New(o Options) (*Server, error) {
+	var errs []error
+	if o.Pool == nil {
+		errs = append(errs, errors.New("nil Pool"))
+	}
+	if o.Keys == nil {
+		errs = append(errs, errors.New("nil Keys"))
+	}
+	if o.Logger == nil {
+		errs = append(errs, errors.New("nil Logger"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if o.Clock == nil {
+		o.Clock = app.SystemClock{}
+	}
+	if o.Hasher == nil {
+		o.Hasher = password.NewArgon2id(password.OWASPParams)
+	}
+	if o.Metrics == nil {
+		o.Metrics = telemetry.NewMetrics(ServiceName)
+	}
+	if o.Health == nil {
+		o.Health = health.New(o.Logger)
+		o.Health.Add("postgres", health.PingPostgres(o.Pool))
+	}
+	store, err := pgstore.NewStore(o.Pool, identity.Schema)
+	if err != nil {
+		return nil, err
+	}
+	issuer, err := token.NewIssuer(o.Keys, o.Issuer, o.Audience)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := app.NewService(app.Config{Mode: o.Mode, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL}, app.Deps{
+		Store: store, Hasher: o.Hasher, Tokens: issuer, Clock: o.Clock, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := OpenAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	router, err := transport.NewHandler(transport.Config{
+		Service: svc, Verifier: issuer.Verifier(), JWKS: issuer.JWKS, OpenAPIJSON: doc,
+		Health: o.Health, Metrics: o.Metrics, Logger: o.Logger, Now: o.Clock.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	handler := httpx.Chain(router,
+		httpx.RequestID,
+		httpx.Recover(o.Logger),
+		httpx.AccessLog(o.Logger),
+		telemetry.Trace(ServiceName),
+	)
+	return &Server{Handler: handler, Router: router, Service: svc, Tokens: issuer}, nil
+}
+
+// OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
+// /openapi.json.
+func OpenAPIJSON() ([]byte, error) {
+	doc, err := yaml.YAMLToJSON(identity.OpenAPIYAML())
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	return doc, nil
+}

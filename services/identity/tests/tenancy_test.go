@@ -1,0 +1,193 @@
+package tests
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestOtherOrganisationIsNotFound: every route answers 404 for another
+// organisation's user, team or role (never 403), and nothing changes.
+func TestOtherOrganisationIsNotFound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("a@a.test", "Org A")
+	b := e.register("b@b.test", "Org B")
+	tokA := e.login("a@a.test", goodPassword).AccessToken
+	tokB := e.login("b@b.test", goodPassword).AccessToken
+
+	r := e.call(http.MethodPost, "/api/v1/teams", tokB, map[string]string{"name": "B Team"})
+	expect(t, r, http.StatusCreated, "create B team")
+	teamB := decode[struct{ ID string }](t, r).ID
+	r = e.call(http.MethodGet, "/api/v1/roles", tokB, nil)
+	roleB := decode[struct{ Items []struct{ ID string } }](t, r).Items[0].ID
+
+	tests := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"get user", http.MethodGet, "/api/v1/users/" + b.ID, nil},
+		{"update user", http.MethodPut, "/api/v1/users/" + b.ID, map[string]string{"full_name": "Hijacked"}},
+		{"delete user", http.MethodDelete, "/api/v1/users/" + b.ID, nil},
+		{"set roles", http.MethodPut, "/api/v1/admin/users/" + b.ID + "/roles", map[string]any{"roles": []string{"viewer"}}},
+		{"reset password", http.MethodPost, "/api/v1/admin/users/" + b.ID + "/reset-password", nil},
+		{"get team", http.MethodGet, "/api/v1/teams/" + teamB, nil},
+		{"update team", http.MethodPut, "/api/v1/teams/" + teamB, map[string]string{"name": "Mine now"}},
+		{"delete team", http.MethodDelete, "/api/v1/teams/" + teamB, nil},
+		{"get role", http.MethodGet, "/api/v1/roles/" + roleB, nil},
+		{"delete role", http.MethodDelete, "/api/v1/roles/" + roleB, nil},
+		{"add B's user to nothing", http.MethodPost, "/api/v1/teams/" + teamB + "/members", map[string]string{"user_id": b.ID}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			expect(t, e.call(tc.method, tc.path, tokA, tc.body), http.StatusNotFound, tc.name)
+		})
+	}
+
+	// B's user, team and login are untouched.
+	r = e.call(http.MethodGet, "/api/v1/users/"+b.ID, tokB, nil)
+	expect(t, r, http.StatusOK, "B reads B")
+	if u := decode[userJSON](t, r); u.FullName != "Owner of Org B" || u.Status != "active" {
+		t.Errorf("B's user changed: %+v", u)
+	}
+	expect(t, e.call(http.MethodGet, "/api/v1/teams/"+teamB, tokB, nil), http.StatusOK, "B reads B's team")
+	e.login("b@b.test", goodPassword)
+
+	// A's lists do not show B.
+	r = e.call(http.MethodGet, "/api/v1/users", tokA, nil)
+	if items := decode[struct{ Items []userJSON }](t, r).Items; len(items) != 1 || items[0].Email != "a@a.test" {
+		t.Errorf("A's user list = %+v", items)
+	}
+	// A cannot add its own team's member from B either.
+	r = e.call(http.MethodPost, "/api/v1/teams", tokA, map[string]string{"name": "A Team"})
+	teamA := decode[struct{ ID string }](t, r).ID
+	expect(t, e.call(http.MethodPost, "/api/v1/teams/"+teamA+"/members", tokA, map[string]string{"user_id": b.ID}),
+		http.StatusNotFound, "add B's user to A's team")
+}
+
+func TestPermissionsAndMassAssignment(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("boss@p.test", "Perm Co")
+	admin := e.login("boss@p.test", goodPassword).AccessToken
+	viewer := e.createUser(admin, "viewer@p.test", "viewer")
+	agent := e.createUser(admin, "agent@p.test", "agent")
+	vTok := e.login("viewer@p.test", goodPassword).AccessToken
+
+	// A viewer cannot edit someone else, but may edit itself.
+	r := e.call(http.MethodPut, "/api/v1/users/"+agent.ID, vTok, map[string]string{"full_name": "Renamed"})
+	expect(t, r, http.StatusForbidden, "viewer edits agent")
+	if p := decode[problemJSON](t, r); p.reason() != "missing_permission" {
+		t.Errorf("reason = %q", p.reason())
+	}
+	r = e.call(http.MethodPut, "/api/v1/users/"+viewer.ID, vTok, map[string]string{"full_name": "Vera Viewer", "timezone": "Europe/Paris"})
+	expect(t, r, http.StatusOK, "viewer edits itself")
+	if u := decode[userJSON](t, r); u.FullName != "Vera Viewer" || u.Timezone == nil || *u.Timezone != "Europe/Paris" {
+		t.Errorf("self update = %+v", u)
+	}
+	// Viewer has no users:write / users:admin / teams:write.
+	expect(t, e.call(http.MethodDelete, "/api/v1/users/"+agent.ID, vTok, nil), http.StatusForbidden, "viewer deletes")
+	expect(t, e.call(http.MethodGet, "/api/v1/admin/users", vTok, nil), http.StatusForbidden, "viewer admin list")
+	expect(t, e.call(http.MethodPost, "/api/v1/teams", vTok, map[string]string{"name": "x"}), http.StatusForbidden, "viewer creates team")
+	expect(t, e.call(http.MethodGet, "/api/v1/users", vTok, nil), http.StatusOK, "viewer lists users")
+
+	// Fields outside the profile are refused by name, and nothing changes.
+	for _, field := range []string{"org_id", "roles", "is_admin", "email", "status"} {
+		t.Run("PUT with "+field, func(t *testing.T) {
+			body := map[string]any{"full_name": "Should Not Stick", field: "x"}
+			if field == "roles" {
+				body[field] = []string{"admin"}
+			}
+			r := e.call(http.MethodPut, "/api/v1/users/"+viewer.ID, vTok, body)
+			expect(t, r, http.StatusUnprocessableEntity, "PUT with "+field)
+			if !decode[problemJSON](t, r).hasField(field) {
+				t.Errorf("problem does not name %q: %s", field, r)
+			}
+		})
+	}
+	r = e.call(http.MethodGet, "/api/v1/users/"+viewer.ID, admin, nil)
+	if u := decode[userJSON](t, r); u.FullName != "Vera Viewer" || len(u.Roles) != 1 || u.Roles[0] != "viewer" {
+		t.Errorf("after refused updates: %+v", u)
+	}
+
+	// Profile validation names the field.
+	r = e.call(http.MethodPut, "/api/v1/users/"+viewer.ID, vTok, map[string]string{"timezone": "Mars/Olympus", "phone": "call me"})
+	expect(t, r, http.StatusUnprocessableEntity, "bad profile")
+	if p := decode[problemJSON](t, r); !p.hasField("timezone") || !p.hasField("phone") {
+		t.Errorf("problem = %s", r)
+	}
+	expect(t, e.call(http.MethodGet, "/api/v1/users/not-a-uuid", admin, nil), http.StatusBadRequest, "malformed id")
+}
+
+// TestRLSWithoutOrg: as the service role, a query that has not set
+// app.org_id sees no tenant rows, also on a pooled connection where an
+// earlier transaction did set it.
+func TestRLSWithoutOrg(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.register("rls@example.test", "RLS Co")
+	app := e.db.Pool(t, "identity_app")
+	ctx := t.Context()
+
+	if n := scalar[int](e, `SELECT count(*) FROM identity.users`); n != 1 {
+		t.Fatalf("superuser sees %d users, want 1", n)
+	}
+	conn, err := app.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	count := func(q string) int {
+		t.Helper()
+		var n int
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	for _, table := range []string{"users", "organizations", "roles", "user_roles", "refresh_tokens", "login_attempts"} {
+		if n := count(`SELECT count(*) FROM identity.` + table); n != 0 {
+			t.Errorf("identity_app without app.org_id sees %d rows of %s", n, table)
+		}
+	}
+	// Set the org in one transaction, then query outside it on the same connection.
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('app.org_id', $1, true)`, u.OrgID); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM identity.users`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("inside the org's transaction: %d users, %v", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM identity.users`); n != 0 {
+		t.Errorf("after the transaction ended, identity_app sees %d users", n)
+	}
+	// Writing into another organisation is refused by WITH CHECK.
+	_, err = conn.Exec(ctx, `INSERT INTO identity.organizations (id, name) VALUES (gen_random_uuid(), 'sneaky')`)
+	if err == nil {
+		t.Error("identity_app inserted an organisation without app.org_id")
+	}
+	// The login lookup is the one way across organisations, and it returns
+	// the minimum.
+	rows, err := conn.Query(ctx, `SELECT * FROM identity.login_lookup($1)`, u.Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if names := rows.FieldDescriptions(); len(names) != 4 {
+		t.Errorf("login_lookup returns %d columns", len(names))
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if n != 1 {
+		t.Errorf("login_lookup found %d rows", n)
+	}
+}
