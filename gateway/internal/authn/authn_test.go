@@ -1,0 +1,146 @@
+package authn_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"reos.dev/gateway/internal/authn"
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
+)
+
+// fakeVerifier accepts "good-<n>" tokens expiring at exp and counts calls.
+type fakeVerifier struct {
+	calls atomic.Int64
+	exp   time.Time
+}
+
+func (f *fakeVerifier) VerifyAccess(_ context.Context, token string) (*auth.Claims, error) {
+	f.calls.Add(1)
+	if len(token) < 5 || token[:5] != "good-" {
+		return nil, apperr.Unauthorized(auth.ReasonInvalidToken, "bad")
+	}
+	return &auth.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "user-" + token[5:], ExpiresAt: jwt.NewNumericDate(f.exp)},
+		OrgID:            "org-1",
+	}, nil
+}
+
+type clock struct{ t atomic.Pointer[time.Time] }
+
+func (c *clock) now() time.Time      { return *c.t.Load() }
+func (c *clock) set(t time.Time)     { c.t.Store(&t) }
+func (c *clock) add(d time.Duration) { c.set(c.now().Add(d)) }
+
+func TestCacheLifetime(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var c clock
+	c.set(start)
+	v := &fakeVerifier{exp: start.Add(15 * time.Minute)}
+	a, err := authn.New(authn.Config{Verifier: v, Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	authenticate := func(tok string) (authn.Identity, error) { return a.Authenticate(ctx, []string{"Bearer " + tok}) }
+
+	id, err := authenticate("good-1")
+	if err != nil || id.UserID != "user-1" || id.OrgID != "org-1" {
+		t.Fatalf("first: %+v %v", id, err)
+	}
+	authenticate("good-1")
+	if v.calls.Load() != 1 {
+		t.Errorf("verified %d times, want 1 (cached)", v.calls.Load())
+	}
+	c.add(61 * time.Second) // past the 60 s cap
+	authenticate("good-1")
+	if v.calls.Load() != 2 {
+		t.Errorf("verified %d times after 61 s, want 2", v.calls.Load())
+	}
+
+	// A token expiring sooner than 60 s is cached only until it expires.
+	v.exp = c.now().Add(10 * time.Second)
+	authenticate("good-2")
+	c.add(11 * time.Second)
+	authenticate("good-2")
+	if v.calls.Load() != 4 {
+		t.Errorf("verified %d times, want 4 (cache honours exp)", v.calls.Load())
+	}
+
+	// Failures are never cached.
+	for range 2 {
+		if _, err := authenticate("bad"); !errors.Is(err, apperr.ErrUnauthorized) {
+			t.Fatalf("bad token: %v", err)
+		}
+	}
+	if v.calls.Load() != 6 {
+		t.Errorf("verified %d times, want 6", v.calls.Load())
+	}
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	t.Parallel()
+	v := &fakeVerifier{exp: time.Now().Add(time.Hour)}
+	a, err := authn.New(authn.Config{Verifier: v, CacheSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		if _, err := a.Authenticate(t.Context(), []string{"Bearer good-" + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.Len(); n > 64 || n == 0 {
+		t.Errorf("cache holds %d entries, want 1..64", n)
+	}
+	off, _ := authn.New(authn.Config{Verifier: v, CacheSize: -1})
+	off.Authenticate(t.Context(), []string{"Bearer good-x"})
+	if off.Len() != 0 {
+		t.Error("a disabled cache holds entries")
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		values  []string
+		want    string
+		missing bool
+	}{
+		{name: "ok", values: []string{"Bearer abc"}, want: "abc"},
+		{name: "scheme case", values: []string{"bearer  abc "}, want: "abc"},
+		{name: "none", values: nil, missing: true},
+		{name: "basic", values: []string{"Basic abc"}, missing: true},
+		{name: "empty token", values: []string{"Bearer "}, missing: true},
+		{name: "two headers", values: []string{"Bearer a", "Bearer b"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := authn.BearerToken(tc.values)
+			if tc.want != "" {
+				if err != nil || got != tc.want {
+					t.Errorf("= %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if authn.IsMissingToken(err) != tc.missing {
+				t.Errorf("IsMissingToken = %t, want %t", !tc.missing, tc.missing)
+			}
+		})
+	}
+	if _, err := authn.New(authn.Config{}); err == nil {
+		t.Error("nil verifier accepted")
+	}
+}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"reos.dev/gateway/internal/authn"
+	"reos.dev/gateway/internal/clientip"
+	"reos.dev/gateway/internal/headers"
+	"reos.dev/gateway/internal/openapi"
+	"reos.dev/gateway/internal/proxy"
+	"reos.dev/pkg/config"
+	"reos.dev/pkg/idempotency"
+	"reos.dev/pkg/ratelimit"
+)
+
+// Config is the gateway's configuration, read from the environment.
+type Config struct {
+	Common config.Common
+
+	// Upstreams is GATEWAY_UPSTREAMS (name=url pairs), used when ConsulAddr is empty.
+	Upstreams string
+	// ConsulAddr is CONSUL_HTTP_ADDR; when set, upstreams are found in Consul.
+	ConsulAddr  string
+	ConsulToken string
+
+	UpstreamTimeout    time.Duration
+	BreakerFailures    int
+	BreakerOpenTimeout time.Duration
+
+	RateLimitUser   ratelimit.Limit
+	RateLimitIP     ratelimit.Limit
+	RateLimitAuth   ratelimit.Limit
+	RateLimitPrefix string
+
+	TrustedProxies     []string
+	CORSAllowedOrigins []string
+
+	IdempotencyTTL         time.Duration
+	IdempotencyLockTimeout time.Duration
+	IdempotencyMaxBody     int64
+
+	AuthCacheSize int
+	AuthCacheTTL  time.Duration
+
+	OpenAPICacheTTL time.Duration
+	AccessLog       bool
+}
+
+// LoadConfig reads the gateway's variables (and the common ones) from e;
+// call e.Err() afterwards to learn about every bad variable at once.
+func LoadConfig(e *config.Env) Config {
+	c := Config{
+		Common:                 config.LoadCommon(e, "gateway", "127.0.0.1:8080"),
+		Upstreams:              e.String("GATEWAY_UPSTREAMS", ""),
+		ConsulAddr:             e.String("CONSUL_HTTP_ADDR", ""),
+		ConsulToken:            e.String("CONSUL_HTTP_TOKEN", ""),
+		UpstreamTimeout:        e.Duration("UPSTREAM_TIMEOUT", proxy.DefaultTimeout),
+		BreakerFailures:        e.Int("BREAKER_FAILURES", proxy.DefaultBreakerFailures),
+		BreakerOpenTimeout:     e.Duration("BREAKER_OPEN_TIMEOUT", proxy.DefaultBreakerOpenTimeout),
+		RateLimitPrefix:        e.String("RATE_LIMIT_PREFIX", "reos:gateway:rl:"),
+		TrustedProxies:         e.List("TRUSTED_PROXIES", clientip.DefaultTrusted()),
+		CORSAllowedOrigins:     e.List("CORS_ALLOWED_ORIGINS", nil),
+		IdempotencyTTL:         e.Duration("IDEMPOTENCY_TTL", idempotency.DefaultTTL),
+		IdempotencyLockTimeout: e.Duration("IDEMPOTENCY_LOCK_TIMEOUT", idempotency.DefaultLockTimeout),
+		IdempotencyMaxBody:     int64(e.Int("IDEMPOTENCY_MAX_BODY", idempotency.DefaultMaxBody)),
+		AuthCacheSize:          e.Int("AUTH_CACHE_SIZE", authn.DefaultCacheSize),
+		AuthCacheTTL:           e.Duration("AUTH_CACHE_TTL", authn.DefaultCacheTTL),
+		OpenAPICacheTTL:        e.Duration("OPENAPI_CACHE_TTL", openapi.DefaultCacheTTL),
+		AccessLog:              e.Bool("ACCESS_LOG", true),
+	}
+	limit := func(env, name, def string) ratelimit.Limit {
+		l, err := ratelimit.ParseLimit(name, e.String(env, def))
+		e.Check(env, err)
+		return l
+	}
+	c.RateLimitUser = limit("RATE_LIMIT_USER", "user", "600/60s")
+	c.RateLimitIP = limit("RATE_LIMIT_IP", "ip", "300/60s")
+	c.RateLimitAuth = limit("RATE_LIMIT_AUTH", "auth", "20/60s")
+
+	if c.Common.DatabaseURL == "" {
+		e.Check("DATABASE_URL", fmt.Errorf("is required (the gateway keeps idempotency keys in PostgreSQL)"))
+	}
+	if c.Upstreams == "" && c.ConsulAddr == "" {
+		e.Check("GATEWAY_UPSTREAMS", fmt.Errorf("is required when CONSUL_HTTP_ADDR is not set"))
+	}
+	if c.BreakerFailures < 1 {
+		e.Check("BREAKER_FAILURES", fmt.Errorf("must be at least 1, got %d", c.BreakerFailures))
+	}
+	if c.UpstreamTimeout <= 0 {
+		e.Check("UPSTREAM_TIMEOUT", fmt.Errorf("must be positive"))
+	}
+	if c.IdempotencyMaxBody < 1 {
+		e.Check("IDEMPOTENCY_MAX_BODY", fmt.Errorf("must be a positive number of bytes"))
+	}
+	if c.AuthCacheTTL > authn.DefaultCacheTTL {
+		e.Check("AUTH_CACHE_TTL", fmt.Errorf("must be at most %s", authn.DefaultCacheTTL))
+	}
+	if _, err := clientip.New(c.TrustedProxies); err != nil {
+		e.Check("TRUSTED_PROXIES", err)
+	}
+	if _, err := headers.NewCORS(c.CORSAllowedOrigins); err != nil {
+		e.Check("CORS_ALLOWED_ORIGINS", err)
+	}
+	return c
+}

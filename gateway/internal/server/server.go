@@ -1,0 +1,473 @@
+// Package server assembles the gateway: the middleware chain, the local
+// endpoints and the API pipeline in front of the proxy.
+//
+// Every request passes, in order: security headers → request id → access
+// log and metrics → panic recovery → CORS (preflights end here) → routing.
+// A request under /api/v1 that is proxied then goes through:
+//
+//  1. path check (non-canonical → 400) and route lookup (unknown → 404);
+//  2. authentication, unless the route is public (→ 401, or 503 when the
+//     signing keys cannot be fetched);
+//  3. rate limits, one Redis round trip (→ 429);
+//  4. upstream resolution (not configured → 503 upstream_not_configured, no
+//     healthy instance or open breaker → 503 upstream_unavailable);
+//  5. idempotency, for POST/PUT/PATCH/DELETE with an Idempotency-Key;
+//  6. the proxy (timeouts → 504, transport errors → 502).
+//
+// Authentication comes before rate limiting so that authenticated callers
+// are limited per user rather than per IP; unauthenticated requests cost one
+// failed verification each, and anonymous routes are limited per IP.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"reos.dev/gateway/internal/authn"
+	"reos.dev/gateway/internal/clientip"
+	"reos.dev/gateway/internal/discovery"
+	"reos.dev/gateway/internal/docs"
+	"reos.dev/gateway/internal/headers"
+	"reos.dev/gateway/internal/openapi"
+	"reos.dev/gateway/internal/proxy"
+	"reos.dev/gateway/internal/routing"
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/health"
+	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/idempotency"
+	"reos.dev/pkg/ratelimit"
+	"reos.dev/pkg/telemetry"
+)
+
+// Reasons of problems written by the server itself.
+const (
+	ReasonNotConfigured        = "upstream_not_configured"
+	ReasonRateLimitUnavailable = "rate_limit_unavailable"
+	ReasonNonCanonicalPath     = "non_canonical_path"
+)
+
+// IdempotencyTable is where the gateway keeps its idempotency keys.
+const IdempotencyTable = "gateway.idempotency_keys"
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Config   Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Redis    redis.UniversalClient
+	Verifier authn.TokenVerifier
+	Resolver discovery.Resolver
+	Metrics  *telemetry.Metrics
+	// OpenAPI is the gateway's own document (openapi.yaml).
+	OpenAPI []byte
+	// Transport reaches the upstreams; nil means proxy.NewTransport().
+	Transport http.RoundTripper
+	// Routes and Public default to routing.DefaultRoutes and DefaultPublic.
+	Routes []routing.Route
+	Public *routing.Public
+}
+
+// Server is the gateway's HTTP handler and background work.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	table    *routing.Table
+	public   *routing.Public
+	authn    *authn.Authenticator
+	limiter  *ratelimit.Limiter
+	ips      *clientip.Resolver
+	resolver discovery.Resolver
+	proxy    *proxy.Proxy
+	store    *idempotency.Store
+	idem     *idempotency.Handler
+	checker  *health.Checker
+	probe    *http.Client
+	openapi  *openapi.Handler
+	docs     http.Handler
+	metrics  *telemetry.Metrics
+	handler  http.Handler
+
+	requests     map[string]*[6]prometheus.Counter
+	rlRejected   *prometheus.CounterVec
+	rlErrors     *prometheus.CounterVec
+	lastRLWarn   atomic.Int64
+	idemOutcomes *prometheus.CounterVec
+}
+
+// New wires the server. It returns an error naming any missing dependency
+// or bad setting.
+func New(d Deps) (*Server, error) {
+	var missing []string
+	for name, nilDep := range map[string]bool{
+		"Logger": d.Logger == nil, "Pool": d.Pool == nil, "Redis": d.Redis == nil,
+		"Verifier": d.Verifier == nil, "Resolver": d.Resolver == nil, "Metrics": d.Metrics == nil,
+		"OpenAPI": len(d.OpenAPI) == 0,
+	} {
+		if nilDep {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, errors.New("server: missing dependencies: " + strings.Join(missing, ", "))
+	}
+	routes := d.Routes
+	if routes == nil {
+		routes = routing.DefaultRoutes()
+	}
+	table, err := routing.NewTable(routes)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      d.Config,
+		logger:   d.Logger.With("component", "gateway"),
+		table:    table,
+		public:   d.Public,
+		resolver: d.Resolver,
+		metrics:  d.Metrics,
+		docs:     docs.Handler(),
+	}
+	if s.public == nil {
+		s.public = routing.DefaultPublic()
+	}
+	if s.authn, err = authn.New(authn.Config{Verifier: d.Verifier, CacheSize: d.Config.AuthCacheSize, CacheTTL: d.Config.AuthCacheTTL}); err != nil {
+		return nil, err
+	}
+	if s.limiter, err = ratelimit.New(d.Redis, d.Config.RateLimitPrefix); err != nil {
+		return nil, err
+	}
+	if s.ips, err = clientip.New(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
+	cors, err := headers.NewCORS(d.Config.CORSAllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	transport := d.Transport
+	if transport == nil {
+		transport = proxy.NewTransport()
+	}
+	reg := d.Metrics.Registry()
+	if s.proxy, err = proxy.New(proxy.Config{
+		Upstreams:          table.Upstreams(),
+		Transport:          transport,
+		Timeout:            d.Config.UpstreamTimeout,
+		BreakerFailures:    uint32(max(d.Config.BreakerFailures, 0)),
+		BreakerOpenTimeout: d.Config.BreakerOpenTimeout,
+		Trusted:            s.ips,
+		Logger:             d.Logger,
+		Registerer:         reg,
+	}); err != nil {
+		return nil, err
+	}
+	if s.store, err = idempotency.NewStore(d.Pool, idempotency.StoreConfig{
+		Table: IdempotencyTable, TTL: d.Config.IdempotencyTTL, LockTimeout: d.Config.IdempotencyLockTimeout,
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.registerMetrics(reg); err != nil {
+		return nil, err
+	}
+	if s.idem, err = idempotency.NewHandler(idempotency.HandlerConfig{
+		Store: s.store, Logger: d.Logger, MaxBody: d.Config.IdempotencyMaxBody,
+		Observe: func(outcome string) { s.idemOutcomes.WithLabelValues(outcome).Inc() },
+	}); err != nil {
+		return nil, err
+	}
+
+	s.checker = health.New(d.Logger)
+	s.checker.Add("postgres", health.PingPostgres(d.Pool))
+	s.checker.Add("redis", health.PingRedis(d.Redis))
+	s.probe = &http.Client{Transport: transport, Timeout: health.CheckTimeout}
+	if s.openapi, err = openapi.NewHandler(openapi.HandlerConfig{
+		Base: d.OpenAPI, Services: table.Upstreams(), Resolve: d.Resolver.Resolve,
+		Client: &http.Client{Transport: transport}, CacheTTL: d.Config.OpenAPICacheTTL, Logger: d.Logger,
+	}); err != nil {
+		return nil, err
+	}
+
+	s.handler = httpx.Chain(http.HandlerFunc(s.route),
+		headers.NewSecurity().Middleware,
+		httpx.RequestID,
+		s.observe,
+		httpx.Recover(d.Logger),
+		cors.Middleware,
+	)
+	return s, nil
+}
+
+func (s *Server) registerMetrics(reg prometheus.Registerer) error {
+	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_requests_total",
+		Help: "Requests answered by the gateway, by upstream (\"gateway\" for local and unrouted requests) and status class.",
+	}, []string{"upstream", "class"})
+	s.rlRejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_ratelimit_rejections_total", Help: "Requests refused by a rate limit, by policy.",
+	}, []string{"policy"})
+	s.rlErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_ratelimit_errors_total",
+		Help: "Rate-limit decisions Redis could not make, by what the gateway did (open: let through, closed: refused).",
+	}, []string{"mode"})
+	s.idemOutcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_idempotency_total", Help: "Idempotent requests by outcome.",
+	}, []string{"outcome"})
+	for _, c := range []prometheus.Collector{requests, s.rlRejected, s.rlErrors, s.idemOutcomes} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	s.requests = map[string]*[6]prometheus.Counter{}
+	classes := [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
+	for _, up := range append(s.table.Upstreams(), "gateway") {
+		var cs [6]prometheus.Counter
+		for i, c := range classes {
+			cs[i] = requests.WithLabelValues(up, c)
+		}
+		s.requests[up] = &cs
+	}
+	return nil
+}
+
+// Handler returns the gateway's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run does the background work (purging expired idempotency keys) until
+// ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	s.store.RunPurger(ctx, 10*time.Minute, s.logger)
+}
+
+// reqInfo is what the inner handlers learn about a request, for the access
+// log and metrics written by the outer observe middleware.
+type reqInfo struct {
+	upstream string
+	userID   string
+	orgID    string
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	if i, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &reqInfo{upstream: "gateway"}
+		rec := &httpx.Recorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+		status := rec.Status()
+		if cs := s.requests[info.upstream]; cs != nil {
+			cs[classIndex(status)].Inc()
+		}
+		if s.cfg.AccessLog {
+			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int64("bytes", rec.Bytes()),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("upstream", info.upstream),
+				slog.String("user_id", info.userID),
+				slog.String("org_id", info.orgID),
+				slog.String("remote", r.RemoteAddr),
+			)
+		}
+	})
+}
+
+func classIndex(status int) int {
+	if c := status / 100; c >= 1 && c <= 5 {
+		return c
+	}
+	return 0
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case strings.HasPrefix(path, routing.APIPrefix+"/"):
+		switch {
+		case path == routing.APIPrefix+"/openapi.json":
+			s.local(w, r, s.openapi)
+		case path == docs.Prefix || strings.HasPrefix(path, docs.Prefix+"/"):
+			s.local(w, r, s.docs)
+		default:
+			s.api(w, r)
+		}
+	case path == "/healthz":
+		s.local(w, r, s.checker.Healthz())
+	case path == "/readyz":
+		s.local(w, r, http.HandlerFunc(s.readyz))
+	case path == "/metrics":
+		s.local(w, r, s.metrics.Handler())
+	default:
+		httpx.NotFoundHandler().ServeHTTP(w, r)
+	}
+}
+
+// local serves one of the gateway's own read-only endpoints. The public
+// documents under /api/v1 are rate limited per IP like any anonymous API
+// call; probes and metrics are not, so a flood cannot blind monitoring.
+func (s *Server) local(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		httpx.MethodNotAllowedHandler().ServeHTTP(w, r)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, routing.APIPrefix+"/") {
+		if !s.rateLimit(w, r, false, "", s.clientIP(r), false) {
+			return
+		}
+	}
+	h.ServeHTTP(w, r)
+}
+
+func (s *Server) clientIP(r *http.Request) string {
+	a := s.ips.ClientIP(r.RemoteAddr, r.Header["X-Forwarded-For"])
+	if !a.IsValid() {
+		return "unknown"
+	}
+	return a.String()
+}
+
+func (s *Server) api(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if !routing.Canonical(path) {
+		httpx.WriteError(w, r, nil, apperr.BadRequest("path", "must not contain empty, '.' or '..' segments"))
+		return
+	}
+	rt, ok := s.table.Lookup(path)
+	if !ok {
+		httpx.NotFoundHandler().ServeHTTP(w, r)
+		return
+	}
+	info := infoFrom(r.Context())
+	info.upstream = rt.Upstream
+
+	var id authn.Identity
+	authenticated := false
+	if !s.public.Allows(r.Method, path) {
+		var err error
+		id, err = s.authn.Authenticate(r.Context(), r.Header["Authorization"])
+		if err != nil {
+			s.unauthorized(w, r, err)
+			return
+		}
+		authenticated = true
+		info.userID, info.orgID = id.UserID, id.OrgID
+	}
+
+	ip := ""
+	authRoute := rt.Prefix == routing.APIPrefix+"/auth"
+	if !authenticated || authRoute || idempotency.Applies(r) {
+		ip = s.clientIP(r)
+	}
+	if !s.rateLimit(w, r, authenticated, id.UserID, ip, authRoute) {
+		return
+	}
+
+	up := s.proxy.Upstream(rt.Upstream)
+	target, err := s.resolver.Resolve(rt.Upstream)
+	switch {
+	case errors.Is(err, discovery.ErrNotConfigured) || (err == nil && up == nil):
+		httpx.WriteError(w, r, nil, apperr.New(apperr.KindUnavailable, ReasonNotConfigured,
+			"the "+rt.Upstream+" service is not configured in this deployment"))
+		return
+	case err != nil:
+		s.proxy.WriteUnavailable(w, r, "no healthy instance of the "+rt.Upstream+" service")
+		return
+	case up.Open():
+		// Refuse before claiming an idempotency key that would only be released.
+		s.proxy.WriteUnavailable(w, r, "the "+rt.Upstream+" service is failing; retry later")
+		return
+	}
+
+	if idempotency.Applies(r) {
+		scope := "ip:" + ip
+		if authenticated {
+			scope = "user:" + id.UserID
+		}
+		s.idem.Serve(w, r, scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.proxy.Serve(w, r, up, target)
+		}))
+		return
+	}
+	s.proxy.Serve(w, r, up, target)
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindUnauthorized {
+		challenge := `Bearer error="invalid_token"`
+		if authn.IsMissingToken(err) {
+			challenge = "Bearer" // RFC 6750 §3.1: no error code when no token was sent
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	httpx.WriteError(w, r, s.logger, err)
+}
+
+// rateLimit applies the limits and writes the RateLimit headers; it answers
+// the request itself (429, or 503) and returns false when it must stop.
+//
+// Redis outage policy: the auth endpoints fail closed (503), because their
+// limit is what stops password guessing; every other route fails open, with
+// a warning at most every 10 s and gateway_ratelimit_errors_total{mode="open"},
+// because refusing all traffic would turn a cache outage into a full outage
+// while authentication and per-service checks still hold.
+func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, authenticated bool, userID, ip string, authRoute bool) bool {
+	var checks [2]ratelimit.Check
+	n := 1
+	if authenticated {
+		checks[0] = ratelimit.Check{Limit: s.cfg.RateLimitUser, Subject: userID}
+	} else {
+		checks[0] = ratelimit.Check{Limit: s.cfg.RateLimitIP, Subject: ip}
+	}
+	if authRoute {
+		checks[1] = ratelimit.Check{Limit: s.cfg.RateLimitAuth, Subject: ip}
+		n = 2
+	}
+	d, err := s.limiter.Allow(r.Context(), checks[:n]...)
+	if err != nil {
+		if authRoute {
+			s.rlErrors.WithLabelValues("closed").Inc()
+			s.logger.ErrorContext(r.Context(), "rate limiter unavailable; refusing an auth request", "error", err)
+			httpx.WriteError(w, r, nil, apperr.New(apperr.KindUnavailable, ReasonRateLimitUnavailable,
+				"authentication is temporarily unavailable; retry shortly"))
+			return false
+		}
+		s.rlErrors.WithLabelValues("open").Inc()
+		now := time.Now().UnixNano()
+		if last := s.lastRLWarn.Load(); now-last > int64(10*time.Second) && s.lastRLWarn.CompareAndSwap(last, now) {
+			s.logger.WarnContext(r.Context(), "rate limiter unavailable; letting requests through unthrottled", "error", err)
+		}
+		return true
+	}
+	d.SetHeaders(w.Header())
+	if d.Allowed {
+		return true
+	}
+	for i := range d.Len() {
+		if res := d.Result(i); res.Remaining == 0 {
+			s.rlRejected.WithLabelValues(res.Limit.Name).Inc()
+			break
+		}
+	}
+	httpx.WriteError(w, r, nil, d.Err())
+	return false
+}
