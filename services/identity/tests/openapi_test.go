@@ -1,11 +1,14 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	transport "reos.dev/services/identity/internal/transport/http"
 )
@@ -30,6 +33,16 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	// The gateway loads every service's document with kin-openapi to merge it;
+	// a document it cannot load (YAML 1.1 turning `n` into false, say) would
+	// silently drop this service from /api/v1/openapi.json.
+	loaded, err := openapi3.NewLoader().LoadFromData(r.Body)
+	if err != nil {
+		t.Fatalf("kin-openapi cannot load /openapi.json: %v", err)
+	}
+	if err := loaded.Validate(context.Background()); err != nil {
+		t.Fatalf("/openapi.json does not validate: %v", err)
 	}
 	documented := map[string]bool{}
 	for path, ops := range doc.Paths {
