@@ -181,6 +181,8 @@ type Common struct {
 	JWTIssuer    string
 	JWTAudience  string
 	OTLPEndpoint string
+	// PprofAddr, when set, serves the runtime profiler on its own listener.
+	PprofAddr string
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -200,6 +202,7 @@ func LoadCommon(e *Env, service, defaultAddr string) Common {
 		JWTIssuer:       e.String("JWT_ISSUER", "reos-identity"),
 		JWTAudience:     e.String("JWT_AUDIENCE", "reos-api"),
 		OTLPEndpoint:    e.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		PprofAddr:       e.String("PPROF_ADDR", ""),
 		ShutdownTimeout: e.Duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 	}
 }

@@ -3,10 +3,13 @@ package telemetry_test
 import (
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -53,5 +56,33 @@ func TestSetupWithoutExporterPropagatesTraceContext(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	if !strings.HasPrefix(traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-") {
 		t.Fatalf("trace id not continued: %q", traceparent)
+	}
+}
+
+func TestServePprofOnlyWhenConfigured(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	telemetry.ServePprof(ctx, "", nil) // no address: nothing starts, nil logger untouched
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	telemetry.ServePprof(ctx, addr, slog.New(slog.DiscardHandler))
+	var resp *http.Response
+	for i := 0; i < 50; i++ {
+		if resp, err = http.Get("http://" + addr + "/debug/pprof/cmdline"); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("pprof not served: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d", resp.StatusCode)
 	}
 }

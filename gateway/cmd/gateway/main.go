@@ -165,6 +165,7 @@ func serve(ctx context.Context, stdout io.Writer) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go srv.Run(bg)
+	telemetry.ServePprof(bg, cfg.Common.PprofAddr, logger)
 	if consul != nil {
 		go consul.Run(bg)
 		// Give Consul a moment so the first requests see instances, not 503s.

@@ -12,7 +12,8 @@
 # loop with tools/loadgen, and the idle RSS of identity and the gateway
 # (goal <= 30 MB each). Results: .state/bench/gateway/results.json.
 #
-# Usage: scripts/bench/gateway/run.sh   (DURATION=15 CONNECTIONS=64 to change)
+# Usage: scripts/bench/gateway/run.sh   (DURATION=15 CONNECTIONS=64 to change;
+# GATEWAY_EXTRA_ENV="ACCESS_LOG=false" adds gateway settings)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/dev/lib.sh
@@ -71,7 +72,7 @@ wait_http identity "http://127.0.0.1:$IDENTITY_PORT/readyz" "$out/identity.log" 
 env "${common[@]}" HTTP_ADDR="127.0.0.1:$GATEWAY_PORT" DB_ROLE=gateway_app \
 	GATEWAY_UPSTREAMS="identity=http://127.0.0.1:$IDENTITY_PORT" \
 	RATE_LIMIT_USER=100000000/60s RATE_LIMIT_IP=100000000/60s RATE_LIMIT_AUTH=100000/60s \
-	taskset -c 0 "$REOS_BIN/gateway" serve >"$out/gateway.log" 2>&1 &
+	${GATEWAY_EXTRA_ENV:-} taskset -c 0 "$REOS_BIN/gateway" serve >"$out/gateway.log" 2>&1 &
 pids+=($!)
 gateway_pid=$!
 wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/readyz" "$out/gateway.log" 30

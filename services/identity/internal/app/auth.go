@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,9 +121,11 @@ func (s *service) Login(ctx context.Context, in LoginInput) (TokenPair, error) {
 		}
 		return TokenPair{}, domain.ErrAccountLocked(retry)
 	}
-	hash := s.dummyHash
-	if found {
-		hash = rec.PasswordHash
+	hash := rec.PasswordHash
+	if !found {
+		if hash, err = s.dummyHash(); err != nil {
+			return TokenPair{}, fmt.Errorf("dummy hash: %w", err)
+		}
 	}
 	ok, err := s.hasher.Verify(in.Password, hash)
 	if err != nil {

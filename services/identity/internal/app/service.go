@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -151,18 +152,20 @@ const (
 )
 
 type service struct {
-	cfg       Config
-	store     Store
-	hasher    PasswordHasher
-	tokens    TokenIssuer
-	clock     Clock
-	log       *slog.Logger
-	dummyHash string
+	cfg    Config
+	store  Store
+	hasher PasswordHasher
+	tokens TokenIssuer
+	clock  Clock
+	log    *slog.Logger
+	// dummyHash is the hash of a random password that logins with an unknown
+	// email are checked against, so they take as long as a wrong password.
+	// It is made on first use: an argon2id hash holds 19 MiB while it runs,
+	// which an idle process should not carry.
+	dummyHash func() (string, error)
 }
 
-// NewService returns the service. It hashes a random password once to get
-// the dummy hash that logins with an unknown email are checked against, so
-// that they take as long as logins with a wrong password.
+// NewService returns the service.
 func NewService(cfg Config, deps Deps) (Service, error) {
 	var errs []error
 	if deps.Store == nil {
@@ -192,13 +195,11 @@ func NewService(cfg Config, deps Deps) (Service, error) {
 	if cfg.RefreshTTL <= 0 {
 		cfg.RefreshTTL = DefaultRefreshTTL
 	}
-	dummy, err := deps.Hasher.Hash(rand.Text())
-	if err != nil {
-		return nil, errors.Join(errors.New("app: NewService: dummy hash"), err)
-	}
+	hasher := deps.Hasher
 	return &service{
 		cfg: cfg, store: deps.Store, hasher: deps.Hasher, tokens: deps.Tokens, clock: deps.Clock,
-		log: deps.Logger.With("component", "identity-app"), dummyHash: dummy,
+		log:       deps.Logger.With("component", "identity-app"),
+		dummyHash: sync.OnceValues(func() (string, error) { return hasher.Hash(rand.Text()) }),
 	}, nil
 }
 
