@@ -166,7 +166,9 @@ func newHarness(t testing.TB, opts options) *harness {
 	}
 
 	db := testkit.NewDatabase(t)
-	db.Migrate(t, migrations.Schema, migrations.Table, migrations.FS)
+	for _, src := range migrations.Database().Sources {
+		db.Migrate(t, migrations.Schema, src.Table, src.FS)
+	}
 	// Run as the gateway's group role, as in production: this also proves
 	// the migration's grants are sufficient.
 	pool := db.Pool(t, "gateway_app")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +25,7 @@ const table = "idem.idempotency_keys"
 func newPool(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	db := testkit.NewDatabase(t)
-	db.Migrate(t, "idem", "schema_migrations", os.DirFS("testdata/migrations"))
+	db.Migrate(t, "idem", "idempotency_schema_migrations", idempotency.Migrations)
 	return db.Pool(t, "")
 }
 

@@ -5,10 +5,7 @@
 package identity
 
 import (
-	"context"
 	"embed"
-	"errors"
-	"fmt"
 	"io/fs"
 
 	"reos.dev/pkg/events"
@@ -42,63 +39,12 @@ func Migrations() fs.FS {
 // OpenAPIYAML returns the service's OpenAPI document as written.
 func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 
-// MigrationSource is one set of migrations with its version table.
-type MigrationSource struct {
-	Name  string
-	Table string
-	FS    fs.FS
-}
-
-// MigrationSources lists identity's migration sources in the order they are
-// applied: its own schema first (it creates the role and default
-// privileges), then pkg/events' outbox and inbox.
-func MigrationSources() []MigrationSource {
-	return []MigrationSource{
+// Database is identity's schema with its migration sources in the order they
+// are applied: its own first (it creates the role and default privileges),
+// then pkg/events' outbox and inbox.
+func Database() postgres.Schema {
+	return postgres.Schema{Name: Schema, Sources: []postgres.Source{
 		{Name: "identity", Table: MigrationsTable, FS: Migrations()},
 		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
-	}
-}
-
-// Migrate applies every pending migration of every source, as the schema
-// owner (databaseURL must log in as it).
-func Migrate(ctx context.Context, databaseURL string) error {
-	for _, src := range MigrationSources() {
-		if err := postgres.Migrate(ctx, databaseURL, Schema, src.Table, src.FS); err != nil {
-			return fmt.Errorf("migrate %s: %w", src.Name, err)
-		}
-	}
-	return nil
-}
-
-// SourceStatus is the state of one migration source.
-type SourceStatus struct {
-	Name            string
-	Current, Latest uint
-	Dirty           bool
-}
-
-// MigrationStatus reports every source's recorded and latest version.
-func MigrationStatus(ctx context.Context, databaseURL string) ([]SourceStatus, error) {
-	var out []SourceStatus
-	for _, src := range MigrationSources() {
-		cur, latest, dirty, err := postgres.MigrationStatus(ctx, databaseURL, Schema, src.Table, src.FS)
-		if err != nil {
-			return nil, fmt.Errorf("migration status %s: %w", src.Name, err)
-		}
-		out = append(out, SourceStatus{Name: src.Name, Current: cur, Latest: latest, Dirty: dirty})
-	}
-	return out, nil
-}
-
-// RequireCurrent returns an error naming every source whose migrations are
-// pending (or dirty); serve and seed refuse to run until `migrate up` has
-// been run.
-func RequireCurrent(ctx context.Context, databaseURL string) error {
-	var errs []error
-	for _, src := range MigrationSources() {
-		if err := postgres.RequireCurrent(ctx, databaseURL, Schema, src.Table, src.FS); err != nil {
-			errs = append(errs, fmt.Errorf("%s migrations: %w", src.Name, err))
-		}
-	}
-	return errors.Join(errs...)
+	}}
 }

@@ -82,16 +82,19 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := e.Err(); err != nil {
 		return err
 	}
+	db := migrations.Database()
 	if args[0] == "up" {
-		if err := postgres.Migrate(ctx, dbURL, migrations.Schema, migrations.Table, migrations.FS); err != nil {
+		if err := db.Migrate(ctx, dbURL); err != nil {
 			return err
 		}
 	}
-	current, latest, dirty, err := postgres.MigrationStatus(ctx, dbURL, migrations.Schema, migrations.Table, migrations.FS)
+	status, err := db.Status(ctx, dbURL)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "schema %s: version %d of %d (dirty=%t)\n", migrations.Schema, current, latest, dirty)
+	for _, st := range status {
+		fmt.Fprintf(stdout, "schema %s, %s migrations: version %d of %d (dirty=%t)\n", db.Name, st.Name, st.Current, st.Latest, st.Dirty)
+	}
 	return nil
 }
 
@@ -109,7 +112,7 @@ func serve(ctx context.Context, stdout io.Writer) error {
 	}
 	defer func() { _ = shutdownTracing(context.Background()) }()
 
-	if err := postgres.RequireCurrent(ctx, cfg.Common.DatabaseURL, migrations.Schema, migrations.Table, migrations.FS); err != nil {
+	if err := migrations.Database().RequireCurrent(ctx, cfg.Common.DatabaseURL); err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	pool, err := postgres.Open(ctx, postgres.Config{URL: cfg.Common.DatabaseURL, Role: cfg.Common.DBRole, MaxConns: 32})

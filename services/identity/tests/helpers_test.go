@@ -71,7 +71,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
-	for _, src := range identity.MigrationSources() {
+	for _, src := range identity.Database().Sources {
 		db.Migrate(t, identity.Schema, src.Table, src.FS)
 	}
 	key, err := signingKey()

@@ -83,14 +83,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func migrateUp(ctx context.Context, cfg Config, out io.Writer) error {
-	if err := identity.Migrate(ctx, cfg.DatabaseURL); err != nil {
+	if err := identity.Database().Migrate(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
 	return migrateStatus(ctx, cfg, out)
 }
 
 func migrateStatus(ctx context.Context, cfg Config, out io.Writer) error {
-	st, err := identity.MigrationStatus(ctx, cfg.DatabaseURL)
+	st, err := identity.Database().Status(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func keySet(cfg Config) (*auth.KeySet, error) {
 
 // openPool checks the schema is current, then opens the service pool.
 func openPool(ctx context.Context, cfg Config) (*postgresPool, error) {
-	if err := identity.RequireCurrent(ctx, cfg.DatabaseURL); err != nil {
+	if err := identity.Database().RequireCurrent(ctx, cfg.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	pool, err := postgres.Open(ctx, postgres.Config{URL: cfg.DatabaseURL, Role: cfg.DBRole, MaxConns: cfg.DBMaxConns})

@@ -1,24 +1,7 @@
--- The gateway's schema: idempotency keys (see pkg/idempotency for how they
--- are used). Runs with search_path = gateway, as the owner role.
-
--- The NOLOGIN group role the gateway runs as. Roles are cluster-wide, so it
--- may already exist (another database, or the dev scripts created it).
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'gateway_app') THEN
-        CREATE ROLE gateway_app NOLOGIN;
-    END IF;
-EXCEPTION
-    WHEN duplicate_object OR unique_violation THEN NULL; -- created concurrently
-END
-$$;
-
-GRANT USAGE ON SCHEMA gateway TO gateway_app;
--- Tables created later by the owner in this schema are usable too.
-ALTER DEFAULT PRIVILEGES IN SCHEMA gateway GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO gateway_app;
-ALTER DEFAULT PRIVILEGES IN SCHEMA gateway GRANT USAGE, SELECT ON SEQUENCES TO gateway_app;
--- `gateway serve` checks the schema version at start, as gateway_app.
-GRANT SELECT ON gateway.schema_migrations TO gateway_app;
+-- The idempotency store (see store.go). Applied into the owning service's
+-- schema with search_path set to it (postgres.Migrate), under its own version
+-- table; the service's first migration grants its role access through
+-- ALTER DEFAULT PRIVILEGES.
 
 -- One row per (scope, key): scope is "user:<id>" or "ip:<addr>", so two
 -- callers with the same key never share a response.
@@ -46,5 +29,3 @@ CREATE TABLE idempotency_keys (
 
 -- The purge loop deletes by expiry.
 CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at);
-
-GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO gateway_app;

@@ -1,4 +1,3 @@
 -- The role gateway_app is left in place: roles are cluster-wide and other
 -- databases may use it.
-DROP TABLE IF EXISTS idempotency_keys;
 REVOKE ALL ON SCHEMA gateway FROM gateway_app;
