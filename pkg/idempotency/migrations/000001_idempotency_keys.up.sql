@@ -1,11 +1,12 @@
 -- The idempotency store (see store.go). Applied into the owning service's
 -- schema with search_path set to it (postgres.Migrate), under its own version
 -- table; the service's first migration grants its role access through
--- ALTER DEFAULT PRIVILEGES.
+-- ALTER DEFAULT PRIVILEGES. IF NOT EXISTS: before this package shipped its
+-- own migrations the gateway created the same table in its migration 1.
 
 -- One row per (scope, key): scope is "user:<id>" or "ip:<addr>", so two
 -- callers with the same key never share a response.
-CREATE TABLE idempotency_keys (
+CREATE TABLE IF NOT EXISTS idempotency_keys (
     scope            text        NOT NULL,
     key              text        NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
     -- SHA-256 of method, path, query and body
@@ -28,4 +29,4 @@ CREATE TABLE idempotency_keys (
 );
 
 -- The purge loop deletes by expiry.
-CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at);
+CREATE INDEX IF NOT EXISTS idempotency_keys_expires_at ON idempotency_keys (expires_at);
