@@ -30,6 +30,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -215,20 +216,56 @@ func ceilSeconds(d time.Duration) int64 {
 	return int64((d + time.Second - 1) / time.Second)
 }
 
+// Client is what the limiter needs of a Redis client: scripts, and pipelines
+// to send many decisions in one write. *redis.Client and
+// redis.UniversalClient satisfy it.
+type Client interface {
+	redis.Scripter
+	Pipeline() redis.Pipeliner
+}
+
 // Limiter decides against Redis. It is safe for concurrent use.
+//
+// Concurrent decisions are batched: the first caller to find no batch in
+// flight sends every pending decision as one pipeline, and callers arriving
+// meanwhile form the next batch. A lone request goes out at once (nothing
+// waits for a batch to fill), while under load one write and one read carry
+// many decisions, which saves system calls in both the gateway and Redis.
+// Redis runs the scripts one after another, so batching never changes a
+// decision.
 type Limiter struct {
-	client redis.Scripter
+	client Client
 	prefix string
 	script *redis.Script
 	// instance and seq make every recorded member unique across replicas, so
 	// two requests in the same microsecond are two entries, not one.
 	instance string
 	seq      atomic.Uint64
+
+	mu       sync.Mutex
+	pending  []*call
+	flushing bool
 }
+
+// call is one decision waiting for its batch.
+type call struct {
+	keys []string
+	args []any
+	raw  []int64
+	err  error
+	done chan struct{}
+}
+
+// maxBatch bounds one pipeline; batchTimeout bounds one round trip, which
+// serves many callers and so cannot use any one caller's context.
+const (
+	maxBatch     = 128
+	batchTimeout = 2 * time.Second
+)
 
 // New returns a limiter whose keys are prefix + policy name + ":" + subject.
 // It returns an error on a nil client.
-func New(client redis.Scripter, prefix string) (*Limiter, error) {
+func New(client Client, prefix string) (*Limiter, error) {
 	if client == nil {
 		return nil, errors.New("ratelimit: nil Redis client")
 	}
@@ -269,7 +306,7 @@ func (l *Limiter) Allow(ctx context.Context, checks ...Check) (Decision, error) 
 		args[1+2*i] = c.Limit.argLimit
 		args[2+2*i] = c.Limit.argWin
 	}
-	raw, err := l.script.Run(ctx, l.client, keys, args...).Int64Slice()
+	raw, err := l.decide(ctx, keys, args)
 	if err != nil {
 		return d, fmt.Errorf("ratelimit: %w", err)
 	}
@@ -287,4 +324,104 @@ func (l *Limiter) Allow(ctx context.Context, checks ...Check) (Decision, error) 
 		}
 	}
 	return d, nil
+}
+
+// decide queues one script call and returns its reply, sending the batch
+// itself when no other caller is doing so.
+func (l *Limiter) decide(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	c := &call{keys: keys, args: args, done: make(chan struct{})}
+	l.mu.Lock()
+	l.pending = append(l.pending, c)
+	if l.flushing {
+		l.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.raw, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	l.flushing = true
+	batch := l.takeBatch()
+	l.mu.Unlock()
+
+	l.send(batch) // c is in this batch: it was queued before flushing began
+	if l.finishOrContinue() {
+		// Others queued while this batch was out; a fresh goroutine sends
+		// theirs so this request is not held up serving them.
+		go l.flushLoop()
+	}
+	return c.raw, c.err
+}
+
+// takeBatch removes up to maxBatch pending calls; l.mu must be held.
+func (l *Limiter) takeBatch() []*call {
+	n := min(len(l.pending), maxBatch)
+	batch := make([]*call, n)
+	copy(batch, l.pending)
+	rest := copy(l.pending, l.pending[n:])
+	clear(l.pending[rest:])
+	l.pending = l.pending[:rest]
+	return batch
+}
+
+// finishOrContinue ends the flushing turn when nothing is pending and
+// reports whether a next batch must be sent.
+func (l *Limiter) finishOrContinue() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.pending) == 0 {
+		l.flushing = false
+		return false
+	}
+	return true
+}
+
+func (l *Limiter) flushLoop() {
+	for {
+		l.mu.Lock()
+		batch := l.takeBatch()
+		l.mu.Unlock()
+		l.send(batch)
+		if !l.finishOrContinue() {
+			return
+		}
+	}
+}
+
+// send runs a batch as one pipeline of EVALSHA, loading the script and
+// retrying once if Redis lost it (restart, SCRIPT FLUSH), and wakes every
+// caller with its own reply or error.
+func (l *Limiter) send(batch []*call) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	cmds := l.pipeline(ctx, batch)
+	if noScript(cmds) && l.script.Load(ctx, l.client).Err() == nil {
+		cmds = l.pipeline(ctx, batch)
+	}
+	for i, c := range batch {
+		c.raw, c.err = cmds[i].Int64Slice()
+		close(c.done)
+	}
+}
+
+// pipeline sends the batch; every command carries its own reply or error
+// (a failed connection sets the error on all of them).
+func (l *Limiter) pipeline(ctx context.Context, batch []*call) []*redis.Cmd {
+	pipe := l.client.Pipeline()
+	cmds := make([]*redis.Cmd, len(batch))
+	for i, c := range batch {
+		cmds[i] = l.script.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	return cmds
+}
+
+func noScript(cmds []*redis.Cmd) bool {
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			return true
+		}
+	}
+	return false
 }

@@ -300,3 +300,51 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	}
 }
+
+// TestBatchedDecisionsStayExact sends many concurrent decisions, which the
+// limiter pipelines in batches, and still admits exactly the limit.
+func TestBatchedDecisionsStayExact(t *testing.T) {
+	t.Parallel()
+	lim := newLimiter(t)
+	limit := mustLimit(t, "user", 300, time.Minute)
+	var passed atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 10 {
+				d, err := lim.Allow(context.Background(), ratelimit.Check{Limit: limit, Subject: "u1"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if d.Allowed {
+					passed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if passed.Load() != 300 {
+		t.Fatalf("passed %d of 640, want exactly 300", passed.Load())
+	}
+}
+
+// TestScriptReloadedAfterFlush: Redis forgetting the script (restart,
+// SCRIPT FLUSH) costs one reload, not an error.
+func TestScriptReloadedAfterFlush(t *testing.T) {
+	client, prefix := testkit.Redis(t)
+	lim, err := ratelimit.New(client, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := mustLimit(t, "user", 10, time.Minute)
+	for i := range 2 {
+		if err := client.ScriptFlush(t.Context()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		d, err := lim.Allow(t.Context(), ratelimit.Check{Limit: limit, Subject: "flush"})
+		if err != nil || !d.Allowed || d.Result(0).Remaining != 9-i {
+			t.Fatalf("after SCRIPT FLUSH #%d: allowed=%t remaining=%d err=%v", i+1, d.Allowed, d.Result(0).Remaining, err)
+		}
+	}
+}
