@@ -34,11 +34,37 @@ func repoRoot(t testing.TB) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// binaries returns the directory holding identity and gateway binaries:
-// REOS_BIN_DIR when `make test` built them, otherwise a fresh build.
+// authLimit is the gateway's per-client limit on /api/v1/auth/* in the e2e
+// stack: room for the scenarios' sign-ups and logins, small enough that the
+// rate-limit scenario reaches it quickly.
+const (
+	authLimitN = 15
+	authLimit  = "15/10s"
+)
+
+// stackService is one service binary the stack runs behind the gateway.
+type stackService struct {
+	name string // binary, upstream and role prefix (<name>_app)
+	cmd  string // package path of its main, relative to the repository
+	env  []string
+}
+
+// stackServices are started in order (identity first: the others and the
+// gateway fetch its JWKS). Adding a service to the e2e stack is one line.
+var stackServices = []stackService{
+	{name: "identity", cmd: "./services/identity/cmd/identity"},
+}
+
+// binaries returns the directory holding the services' and the gateway's
+// binaries: REOS_BIN_DIR when `make test` built them, otherwise a fresh build.
 func binaries(t testing.TB, root string) string {
 	t.Helper()
-	names := []string{"identity", "gateway"}
+	names := []string{"gateway"}
+	pkgs := []string{"./gateway/cmd/gateway"}
+	for _, svc := range stackServices {
+		names = append(names, svc.name)
+		pkgs = append(pkgs, svc.cmd)
+	}
 	if dir := os.Getenv("REOS_BIN_DIR"); dir != "" {
 		all := true
 		for _, n := range names {
@@ -51,7 +77,7 @@ func binaries(t testing.TB, root string) string {
 		}
 	}
 	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./services/identity/cmd/identity", "./gateway/cmd/gateway")
+	cmd := exec.Command("go", append([]string{"build", "-o", dir + "/"}, pkgs...)...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build binaries: %v\n%s", err, out)
@@ -132,7 +158,11 @@ type Stack struct {
 	IdentityURL string
 	Identity    *proc
 	Gateway     *proc
-	stateDir    string
+	// Services holds every started service by name, identity included.
+	Services map[string]*proc
+	// URLs holds each service's direct base URL by name.
+	URLs     map[string]string
+	stateDir string
 }
 
 // API returns the public API base through nginx.
@@ -150,14 +180,19 @@ func startStack(t *testing.T) *Stack {
 		redisURL = "redis://127.0.0.1:6379/0"
 	}
 
-	identityPort, gatewayPort, nginxPort := freePort(t), freePort(t), freePort(t)
+	gatewayPort, nginxPort := freePort(t), freePort(t)
 	s := &Stack{
-		Root:        root,
-		NginxURL:    fmt.Sprintf("http://127.0.0.1:%d", nginxPort),
-		GatewayURL:  fmt.Sprintf("http://127.0.0.1:%d", gatewayPort),
-		IdentityURL: fmt.Sprintf("http://127.0.0.1:%d", identityPort),
-		stateDir:    state,
+		Root:       root,
+		NginxURL:   fmt.Sprintf("http://127.0.0.1:%d", nginxPort),
+		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gatewayPort),
+		Services:   map[string]*proc{},
+		URLs:       map[string]string{},
+		stateDir:   state,
 	}
+	for _, svc := range stackServices {
+		s.URLs[svc.name] = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	}
+	s.IdentityURL = s.URLs["identity"]
 	common := append(os.Environ(),
 		"MODE=mock",
 		"LOG_LEVEL=info",
@@ -167,36 +202,46 @@ func startStack(t *testing.T) *Stack {
 		"JWKS_URL="+s.IdentityURL+"/.well-known/jwks.json",
 	)
 
-	for _, name := range []string{"identity", "gateway"} {
-		migrate := exec.Command(filepath.Join(bins, name), "migrate", "up")
+	var upstreams []string
+	for _, svc := range stackServices {
+		migrate := exec.Command(filepath.Join(bins, svc.name), "migrate", "up")
 		migrate.Env = common
 		if out, err := migrate.CombinedOutput(); err != nil {
-			t.Fatalf("%s migrate up: %v\n%s", name, err, out)
+			t.Fatalf("%s migrate up: %v\n%s", svc.name, err, out)
 		}
-	}
-
-	s.Identity = &proc{name: "identity", bin: filepath.Join(bins, "identity"), log: filepath.Join(state, "identity.log"),
-		env: append(common[:len(common):len(common)],
-			"HTTP_ADDR="+strings.TrimPrefix(s.IdentityURL, "http://"),
-			"DB_ROLE=identity_app",
+		env := append(common[:len(common):len(common)],
+			"HTTP_ADDR="+strings.TrimPrefix(s.URLs[svc.name], "http://"),
+			"DB_ROLE="+svc.name+"_app",
 			"JWT_PRIVATE_KEY_PATH="+filepath.Join(state, "jwt.pem"),
-		)}
+		)
+		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"),
+			env: append(env, svc.env...)}
+		p.start(t)
+		t.Cleanup(p.stop)
+		waitReady(t, p, s.URLs[svc.name]+"/readyz")
+		s.Services[svc.name] = p
+		upstreams = append(upstreams, svc.name+"="+s.URLs[svc.name])
+	}
+	s.Identity = s.Services["identity"]
+
+	migrate := exec.Command(filepath.Join(bins, "gateway"), "migrate", "up")
+	migrate.Env = common
+	if out, err := migrate.CombinedOutput(); err != nil {
+		t.Fatalf("gateway migrate up: %v\n%s", err, out)
+	}
 	s.Gateway = &proc{name: "gateway", bin: filepath.Join(bins, "gateway"), log: filepath.Join(state, "gateway.log"),
 		env: append(common[:len(common):len(common)],
 			"HTTP_ADDR="+strings.TrimPrefix(s.GatewayURL, "http://"),
 			"DB_ROLE=gateway_app",
-			"GATEWAY_UPSTREAMS=identity="+s.IdentityURL,
+			"GATEWAY_UPSTREAMS="+strings.Join(upstreams, ","),
 			"RATE_LIMIT_USER=10000/60s",
 			"RATE_LIMIT_IP=10000/60s",
-			"RATE_LIMIT_AUTH=5/10s",
+			"RATE_LIMIT_AUTH=" + authLimit,
 			"BREAKER_OPEN_TIMEOUT=2s",
 			"UPSTREAM_TIMEOUT=5s",
 		)}
-	for _, p := range []*proc{s.Identity, s.Gateway} {
-		p.start(t)
-		t.Cleanup(p.stop)
-	}
-	waitReady(t, s.Identity, s.IdentityURL+"/readyz")
+	s.Gateway.start(t)
+	t.Cleanup(s.Gateway.stop)
 	waitReady(t, s.Gateway, s.GatewayURL+"/readyz")
 
 	// nginx through the same script and template `make up` uses, with its own
