@@ -236,7 +236,7 @@ func startStack(t *testing.T) *Stack {
 			"GATEWAY_UPSTREAMS="+strings.Join(upstreams, ","),
 			"RATE_LIMIT_USER=10000/60s",
 			"RATE_LIMIT_IP=10000/60s",
-			"RATE_LIMIT_AUTH=" + authLimit,
+			"RATE_LIMIT_AUTH="+authLimit,
 			"BREAKER_OPEN_TIMEOUT=2s",
 			"UPSTREAM_TIMEOUT=5s",
 		)}
