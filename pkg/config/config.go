@@ -72,6 +72,16 @@ func (e *Env) Int(name string, def int) int {
 	return n
 }
 
+// IntRange returns the variable as an integer in [lo, hi].
+func (e *Env) IntRange(name string, def, lo, hi int) int {
+	n := e.Int(name, def)
+	if n < lo || n > hi {
+		e.fail(name, "must be between %d and %d, got %d", lo, hi, n)
+		return def
+	}
+	return n
+}
+
 // Duration returns the variable parsed by time.ParseDuration ("5s", "15m").
 func (e *Env) Duration(name string, def time.Duration) time.Duration {
 	v, ok := e.get(name)
@@ -181,6 +191,9 @@ type Common struct {
 	JWTIssuer    string
 	JWTAudience  string
 	OTLPEndpoint string
+	// DBMaxConns sizes the service's pool (DB_MAX_CONNS, default 10, at
+	// least 2: the outbox relay holds one connection for LISTEN).
+	DBMaxConns int32
 	// PprofAddr, when set, serves the runtime profiler on its own listener.
 	PprofAddr string
 	// ShutdownTimeout bounds graceful shutdown.
@@ -203,6 +216,7 @@ func LoadCommon(e *Env, service, defaultAddr string) Common {
 		JWTAudience:     e.String("JWT_AUDIENCE", "reos-api"),
 		OTLPEndpoint:    e.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		PprofAddr:       e.String("PPROF_ADDR", ""),
+		DBMaxConns:      int32(e.IntRange("DB_MAX_CONNS", 10, 2, 1000)),
 		ShutdownTimeout: e.Duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/service"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -23,12 +24,12 @@ func TestLoadConfig(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := loadConfig(config.FromMap(tc.env))
+			common, cfg, err := service.LoadConfig(spec(), config.FromMap(tc.env))
 			if len(tc.wantErr) == 0 {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if cfg.JWTPrivateKeyPath == "" || cfg.AccessTTL.Minutes() != 15 || cfg.HTTPAddr != "127.0.0.1:8101" {
+				if cfg.JWTPrivateKeyPath == "" || cfg.AccessTTL.Minutes() != 15 || common.HTTPAddr != "127.0.0.1:8101" {
 					t.Errorf("defaults = %+v", cfg)
 				}
 				return
@@ -49,13 +50,13 @@ func TestRunRejectsUnknownCommands(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"migrate"}, {"migrate", "down"}, {"serve", "extra"}, {"frobnicate"}} {
 		var out, errOut bytes.Buffer
-		err := run(t.Context(), args, &out, &errOut)
+		err := service.Run(t.Context(), spec(), args, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), "usage:") {
 			t.Errorf("run(%v) = %v, want a usage error", args, err)
 		}
 	}
 	var out bytes.Buffer
-	if err := run(t.Context(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "migrate up") {
+	if err := service.Run(t.Context(), spec(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "migrate up") {
 		t.Errorf("help: %v %q", err, out.String())
 	}
 }

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"sigs.k8s.io/yaml"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/identity"
 	"reos.dev/services/identity/internal/adapters/password"
@@ -127,10 +127,4 @@ func New(o Options) (*Server, error) {
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json.
-func OpenAPIJSON() ([]byte, error) {
-	doc, err := yaml.YAMLToJSON(identity.OpenAPIYAML())
-	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml: %w", err)
-	}
-	return doc, nil
-}
+func OpenAPIJSON() ([]byte, error) { return service.OpenAPIJSON(identity.OpenAPIYAML()) }

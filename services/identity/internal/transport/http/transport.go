@@ -15,6 +15,7 @@ import (
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
@@ -85,10 +86,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	r.Use(cfg.Metrics.Middleware)
 
 	// Operational and public endpoints: no token.
-	r.Handle("/healthz", cfg.Health.Healthz()).Methods(http.MethodGet)
-	r.Handle("/readyz", cfg.Health.Readyz()).Methods(http.MethodGet)
-	r.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet)
-	r.Handle("/openapi.json", staticJSON(cfg.OpenAPIJSON, "no-cache")).Methods(http.MethodGet)
+	service.MountOperational(r, cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 	jwks := jwksHandler(cfg.JWKS)
 	r.Handle("/.well-known/jwks.json", jwks).Methods(http.MethodGet)
 
@@ -164,14 +162,6 @@ func Routes(h http.Handler) ([]Route, error) {
 		return nil
 	})
 	return out, err
-}
-
-func staticJSON(body []byte, cacheControl string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", cacheControl)
-		_, _ = w.Write(body)
-	})
 }
 
 // jwksHandler serves the public keys. Verifiers cache them for five

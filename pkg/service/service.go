@@ -1,0 +1,321 @@
+// Package service is the one way a Real Estate OS service binary starts: it
+// reads the shared configuration, runs the subcommands every service has
+// (`serve`, `migrate up|status`, `seed`), opens the pools, mounts the
+// operational endpoints, runs the outbox relay beside the HTTP server, and
+// shuts both down in order. A service supplies only what is its own: its
+// schema, its configuration and the wiring of its handler.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"sigs.k8s.io/yaml"
+
+	"reos.dev/pkg/config"
+	"reos.dev/pkg/events"
+	"reos.dev/pkg/health"
+	"reos.dev/pkg/logging"
+	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/telemetry"
+)
+
+// Spec describes one service binary. C is the service's own configuration.
+type Spec[C any] struct {
+	// Name names the service in logs, metrics and traces, and the binary in
+	// messages ("identity").
+	Name string
+	// DefaultAddr is HTTP_ADDR when unset ("127.0.0.1:8101").
+	DefaultAddr string
+	// Database is migrated by `migrate up` and must be current for serve and seed.
+	Database postgres.Schema
+	// Outbox runs the events relay for Database.Name beside the HTTP server.
+	Outbox bool
+	// LoadConfig reads the service's own variables; problems are recorded in
+	// e, which the runner reports together with the shared ones. Nil when the
+	// service has none.
+	LoadConfig func(e *config.Env, common config.Common) C
+	// Build wires the service. Serve and seed call it once.
+	Build func(ctx context.Context, rt Runtime[C]) (App, error)
+	// WriteTimeout bounds writing a response; 0 means none (streams).
+	WriteTimeout time.Duration
+}
+
+// Runtime is what the runner hands to Build.
+type Runtime[C any] struct {
+	Config  C
+	Common  config.Common
+	Logger  *slog.Logger
+	Pool    *pgxpool.Pool
+	Redis   *redis.Client
+	Metrics *telemetry.Metrics
+	// Health already checks Postgres, Redis and the broker; Build may add more.
+	Health *health.Checker
+	// Serving is false when Build runs for `seed`.
+	Serving bool
+}
+
+// App is what Build returns.
+type App struct {
+	// Handler serves the service's routes (the runner adds nothing to it).
+	Handler http.Handler
+	// Seed creates the demo data idempotently, reporting to out; nil means
+	// the service has no `seed` subcommand.
+	Seed func(ctx context.Context, out io.Writer) error
+	// LogAttrs are added to the "listening" log line.
+	LogAttrs []any
+}
+
+// Server timeouts shared by every service.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// Main runs the binary with os.Args and exits non-zero on failure.
+func Main[C any](spec Spec[C]) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, spec, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", spec.Name, err)
+		os.Exit(1)
+	}
+}
+
+// Usage is the subcommand summary every service prints.
+func (s Spec[C]) Usage() string {
+	return fmt.Sprintf("usage: %s [serve | migrate up | migrate status | seed]", s.Name)
+}
+
+// Run executes one subcommand: serve (default), migrate up|status, seed, help.
+// Logs go to stderr, command output to stdout.
+func Run[C any](ctx context.Context, spec Spec[C], args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch {
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
+		fmt.Fprintln(stdout, spec.Usage())
+		return nil
+	case cmd == "serve" && len(args) <= 1,
+		cmd == "seed" && len(args) == 1,
+		cmd == "migrate" && len(args) == 2 && (args[1] == "up" || args[1] == "status"):
+	default:
+		return fmt.Errorf("unknown command %q\n%s", args, spec.Usage())
+	}
+	common, cfg, err := LoadConfig(spec, config.FromEnv())
+	if err != nil {
+		return err
+	}
+	logger := logging.New(stderr, common.LogLevel, spec.Name)
+	switch cmd {
+	case "migrate":
+		if args[1] == "up" {
+			if err := spec.Database.Migrate(ctx, common.DatabaseURL); err != nil {
+				return err
+			}
+		}
+		return printStatus(ctx, spec.Database, common.DatabaseURL, stdout)
+	case "seed":
+		return seed(ctx, spec, common, cfg, logger, stdout)
+	default:
+		return serve(ctx, spec, common, cfg, logger)
+	}
+}
+
+// LoadConfig reads the shared variables (DATABASE_URL required, DB_MAX_CONNS
+// at least 2 because the relay holds one connection) and the service's own,
+// and names every bad variable in one error.
+func LoadConfig[C any](spec Spec[C], e *config.Env) (config.Common, C, error) {
+	common := config.LoadCommon(e, spec.Name, spec.DefaultAddr)
+	e.Required("DATABASE_URL")
+	var cfg C
+	if spec.LoadConfig != nil {
+		cfg = spec.LoadConfig(e, common)
+	}
+	return common, cfg, e.Err()
+}
+
+func printStatus(ctx context.Context, db postgres.Schema, url string, out io.Writer) error {
+	st, err := db.Status(ctx, url)
+	if err != nil {
+		return err
+	}
+	for _, s := range st {
+		state := "up to date"
+		switch {
+		case s.Dirty:
+			state = "DIRTY: a migration failed part-way"
+		case s.Current < s.Latest:
+			state = fmt.Sprintf("%d pending", s.Latest-s.Current)
+		}
+		fmt.Fprintf(out, "%-12s schema %s version %d of %d (%s)\n", s.Name, db.Name, s.Current, s.Latest, state)
+	}
+	return nil
+}
+
+func openPool(ctx context.Context, db postgres.Schema, common config.Common) (*pgxpool.Pool, error) {
+	if err := db.RequireCurrent(ctx, common.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
+	return postgres.Open(ctx, postgres.Config{URL: common.DatabaseURL, Role: common.DBRole, MaxConns: common.DBMaxConns})
+}
+
+func seed[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C, logger *slog.Logger, out io.Writer) error {
+	pool, err := openPool(ctx, spec.Database, common)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	app, err := spec.Build(ctx, Runtime[C]{Config: cfg, Common: common, Logger: logger, Pool: pool,
+		Metrics: telemetry.NewMetrics(spec.Name), Health: health.New(logger)})
+	if err != nil {
+		return err
+	}
+	if app.Seed == nil {
+		return fmt.Errorf("%s has no demo data to seed", spec.Name)
+	}
+	return app.Seed(ctx, out)
+}
+
+func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C, logger *slog.Logger) error {
+	shutdownTelemetry, err := telemetry.Setup(ctx, spec.Name, common.OTLPEndpoint)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), common.ShutdownTimeout)
+		defer cancel()
+		if err := shutdownTelemetry(sctx); err != nil {
+			logger.Warn("telemetry shutdown", "error", err)
+		}
+	}()
+
+	pool, err := openPool(ctx, spec.Database, common)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	redisOpts, err := redis.ParseURL(common.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(redisOpts)
+	defer rdb.Close()
+
+	checks := health.New(logger)
+	checks.Add("postgres", health.PingPostgres(pool))
+	checks.Add("redis", health.PingRedis(rdb))
+	checks.Add("kafka", health.DialKafka(common.KafkaBrokers))
+
+	app, err := spec.Build(ctx, Runtime[C]{Config: cfg, Common: common, Logger: logger, Pool: pool, Redis: rdb,
+		Metrics: telemetry.NewMetrics(spec.Name), Health: checks, Serving: true})
+	if err != nil {
+		return err
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	telemetry.ServePprof(bg, common.PprofAddr, logger)
+
+	// The relay lives as long as the server: it stops after the last request
+	// has been answered, so their events are still published.
+	var relayDone chan error // nil without a relay: never ready in a select
+	if spec.Outbox {
+		relay, err := events.NewRelay(events.RelayConfig{Pool: pool, Schema: spec.Database.Name, Brokers: common.KafkaBrokers, Logger: logger})
+		if err != nil {
+			return err
+		}
+		relayDone = make(chan error, 1)
+		go func() { relayDone <- relay.Run(bg) }()
+	}
+
+	ln, err := net.Listen("tcp", common.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           app.Handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      spec.WriteTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	logger.Info(spec.Name+" listening", append([]any{"addr", ln.Addr().String(), "mode", common.Mode}, app.LogAttrs...)...)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", common.ShutdownTimeout.String())
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	case err := <-relayDone:
+		relayDone <- err // read again below
+		runErr = fmt.Errorf("outbox relay stopped: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), common.ShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
+	}
+	stopBG()
+	if relayDone != nil {
+		select {
+		case err := <-relayDone:
+			if err != nil && runErr == nil {
+				runErr = err
+			}
+		case <-sctx.Done():
+			runErr = errors.Join(runErr, errors.New("outbox relay did not stop in time"))
+		}
+	}
+	return runErr
+}
+
+// MountOperational adds the endpoints every service serves outside /api/v1:
+// /healthz, /readyz, /metrics and /openapi.json (the document the gateway
+// merges).
+func MountOperational(r *mux.Router, checks *health.Checker, metrics *telemetry.Metrics, openAPIJSON []byte) {
+	r.Handle("/healthz", checks.Healthz()).Methods(http.MethodGet)
+	r.Handle("/readyz", checks.Readyz()).Methods(http.MethodGet)
+	r.Handle("/metrics", metrics.Handler()).Methods(http.MethodGet)
+	doc := append([]byte(nil), openAPIJSON...)
+	r.Handle("/openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		_, _ = w.Write(doc)
+	})).Methods(http.MethodGet)
+}
+
+// OperationalPaths returns the paths MountOperational serves; route/OpenAPI
+// conformance checks leave them out (the gateway documents its own).
+func OperationalPaths() []string { return []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} }
+
+// OpenAPIJSON converts a service's embedded openapi.yaml to the JSON it
+// serves at /openapi.json.
+func OpenAPIJSON(yamlDoc []byte) ([]byte, error) {
+	doc, err := yaml.YAMLToJSON(yamlDoc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml: %w", err)
+	}
+	return doc, nil
+}
