@@ -170,3 +170,11 @@ func redact(rawURL string) string {
 	}
 	return u.Redacted()
 }
+
+// MigrateSchema applies every source of schema in order, as Migrate does for one.
+func (db *Database) MigrateSchema(t testing.TB, schema postgres.Schema) {
+	t.Helper()
+	for _, src := range schema.Sources {
+		db.Migrate(t, schema.Name, src.Table, src.FS)
+	}
+}

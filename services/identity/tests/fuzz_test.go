@@ -27,12 +27,12 @@ func fuzzEndpoint(f *testing.F, path string) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req, err := http.NewRequest(http.MethodPost, e.http.URL+path, bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, e.client.URL()+path, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Content-Type", "application/json")
-		res, err := e.http.Client().Do(req)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

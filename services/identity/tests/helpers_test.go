@@ -4,18 +4,10 @@
 package tests
 
 import (
-	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -34,36 +26,14 @@ const (
 	goodPassword = "correct horse battery"
 )
 
-// signingKey is generated once per test binary: RSA key generation is the
-// slowest step of a test's setup and the key is not what the tests vary.
-var signingKey = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
-
-// fakeClock is the service's clock in tests: time moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is one running identity service with its own database.
 type env struct {
 	t      testing.TB
 	db     *testkit.Database
 	admin  *pgxpool.Pool // superuser, for assertions behind the API's back
 	srv    *server.Server
-	http   *httptest.Server
-	clock  *fakeClock
+	client *testkit.Client
+	clock  *testkit.Clock
 	key    *rsa.PrivateKey
 	signer *auth.Signer
 }
@@ -71,22 +41,14 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
-	for _, src := range identity.Database().Sources {
-		db.Migrate(t, identity.Schema, src.Table, src.FS)
-	}
-	key, err := signingKey()
-	if err != nil {
-		t.Fatalf("generate key: %v", err)
-	}
-	signer, err := auth.NewSigner(key, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db.MigrateSchema(t, identity.Database())
+	tokens := testkit.NewTokens(t)
+	key, signer := tokens.Key, tokens.Signer
 	keys, err := auth.NewKeySet(signer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: time.Now().UTC().Truncate(time.Second)}
+	clock := testkit.NewClock()
 	srv, err := server.New(server.Options{
 		Pool: db.Pool(t, "identity_app"), Keys: keys, Issuer: testIssuer, Audience: testAudience,
 		Mode: "mock", Logger: logging.Discard(), Clock: clock,
@@ -94,79 +56,26 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	hs := httptest.NewServer(srv.Handler)
-	t.Cleanup(hs.Close)
-	return &env{t: t, db: db, admin: db.Pool(t, ""), srv: srv, http: hs, clock: clock, key: key, signer: signer}
+	return &env{t: t, db: db, admin: db.Pool(t, ""), srv: srv, client: testkit.NewClient(t, srv.Handler), clock: clock, key: key, signer: signer}
 }
 
-// response is an answer read in full.
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+// response, decode and expect are testkit's, under the names the tests use.
+type response = testkit.Response
 
-func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
-
-// decode unmarshals the body into a new T, failing the test on error.
 func decode[T any](t testing.TB, r response) T {
 	t.Helper()
-	var v T
-	if err := json.Unmarshal(r.Body, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, r, err)
-	}
-	return v
+	return testkit.Decode[T](t, r)
 }
 
-// call sends a request. body may be nil, a []byte / string (sent as is) or
-// a value to marshal. headers come in name, value pairs.
-func (e *env) call(method, path, token string, body any, headers ...string) response {
-	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		rd = bytes.NewReader(b)
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, e.http.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := e.http.Client().Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: data}
-}
-
-// expect fails the test unless r has the status.
 func expect(t testing.TB, r response, status int, what string) {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s: got %s, want %d", what, r, status)
-	}
+	testkit.Expect(t, r, status, what)
+}
+
+// call sends a request to the service; see testkit.Client.Do.
+func (e *env) call(method, path, token string, body any, headers ...string) response {
+	e.t.Helper()
+	return e.client.Do(method, path, token, body, headers...)
 }
 
 type userJSON struct {

@@ -68,12 +68,6 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// Route describes one API route, for the router and for the test that
-// checks the OpenAPI document covers them all.
-type Route struct {
-	Method, Path string
-}
-
 // NewHandler returns identity's whole HTTP surface.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if err := cfg.validate(); err != nil {
@@ -137,31 +131,6 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	authed("/permissions", need(domain.PermRolesRead, h.permissions()), http.MethodGet)
 
 	return r, nil
-}
-
-// Routes lists the routes of a handler built by NewHandler (method and path
-// template), walking the router so the list cannot drift from it.
-func Routes(h http.Handler) ([]Route, error) {
-	r, ok := h.(*mux.Router)
-	if !ok {
-		return nil, errors.New("http: Routes: not a handler from NewHandler")
-	}
-	var out []Route
-	err := r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		tpl, err := route.GetPathTemplate()
-		if err != nil {
-			return nil
-		}
-		methods, err := route.GetMethods()
-		if err != nil {
-			return nil // a prefix or subrouter, not an endpoint
-		}
-		for _, m := range methods {
-			out = append(out, Route{Method: m, Path: tpl})
-		}
-		return nil
-	})
-	return out, err
 }
 
 // jwksHandler serves the public keys. Verifiers cache them for five

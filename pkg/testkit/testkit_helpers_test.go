@@ -1,0 +1,56 @@
+package testkit_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/logging"
+	"reos.dev/pkg/testkit"
+)
+
+func TestClientTokensAndClock(t *testing.T) {
+	t.Parallel()
+	tokens := testkit.NewTokens(t)
+	verifier := tokens.Verifier()
+	r := mux.NewRouter()
+	r.Handle("/me", auth.Middleware(verifier, logging.Discard())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.PrincipalFrom(r.Context())
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"user":"` + p.UserID + `","org":"` + p.OrgID + `"}`))
+	}))).Methods(http.MethodGet)
+	c := testkit.NewClient(t, r)
+
+	testkit.Expect(t, c.Do(http.MethodGet, "/me", "", nil), http.StatusUnauthorized, "no token")
+	res := c.Do(http.MethodGet, "/me", tokens.Access(t, "u1", "00000000-0000-7000-8000-000000000001", "leads:read"), nil)
+	testkit.Expect(t, res, http.StatusOK, "minted token")
+	got := testkit.Decode[struct{ User, Org string }](t, res)
+	if got.User != "u1" || got.Org != "00000000-0000-7000-8000-000000000001" {
+		t.Fatalf("principal = %+v", got)
+	}
+
+	clock := testkit.NewClock()
+	start := clock.Now()
+	clock.Advance(90 * time.Second)
+	if clock.Now().Sub(start) != 90*time.Second {
+		t.Fatal("clock did not advance")
+	}
+}
+
+func TestCheckOpenAPIMatchesDocumentAndRoutes(t *testing.T) {
+	t.Parallel()
+	r := mux.NewRouter()
+	r.Handle("/api/v1/things", http.NotFoundHandler()).Methods(http.MethodGet)
+	r.Handle("/healthz", http.NotFoundHandler()).Methods(http.MethodGet)
+	doc := []byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{"/api/v1/things":{"get":{
+		"operationId":"listThings","tags":["things"],"description":"Lists things.","responses":{"200":{"description":"ok"}}}}}}`)
+	if n := testkit.CheckOpenAPI(t, doc, r, "/healthz"); n != 1 {
+		t.Fatalf("documented = %d", n)
+	}
+	if routes := testkit.Routes(t, r); len(routes) != 2 {
+		t.Fatalf("routes = %+v", routes)
+	}
+}
