@@ -72,7 +72,8 @@ type App struct {
 	// Handler serves the service's routes (the runner adds nothing to it).
 	Handler http.Handler
 	// Seed creates the demo data idempotently, reporting to out; nil means
-	// the service has no `seed` subcommand.
+	// the service has none (`seed` then says so and succeeds, so `make up`
+	// can seed every service alike).
 	Seed func(ctx context.Context, out io.Writer) error
 	// LogAttrs are added to the "listening" log line.
 	LogAttrs []any
@@ -188,7 +189,8 @@ func seed[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C,
 		return err
 	}
 	if app.Seed == nil {
-		return fmt.Errorf("%s has no demo data to seed", spec.Name)
+		_, err := fmt.Fprintf(out, "%s has no demo data to seed\n", spec.Name)
+		return err
 	}
 	return app.Seed(ctx, out)
 }

@@ -36,6 +36,9 @@ REOS_GATEWAY_PORT="${REOS_GATEWAY_PORT:-8080}"
 REOS_IDENTITY_PORT="${REOS_IDENTITY_PORT:-8101}"
 REOS_JWT_KEY="$REOS_KEYS/jwt-signing.pem"
 REOS_JWKS_URL="http://127.0.0.1:${REOS_IDENTITY_PORT}/.well-known/jwks.json"
+# The demo organisation identity's seed creates (a fixed id: app.DemoOrgID);
+# the other services seed their demo data into it (SEED_ORG_ID).
+REOS_DEMO_ORG_ID=01900000-0000-7000-8000-000000000001
 
 # The services, in start order (identity first: everyone else fetches its JWKS;
 # the gateway last: it fronts the others). One line per service:
@@ -46,12 +49,12 @@ REOS_JWKS_URL="http://127.0.0.1:${REOS_IDENTITY_PORT}/.well-known/jwks.json"
 # environment from service_env. Adding a service is one line here.
 REOS_SERVICES=(
 	"identity|services/identity|./cmd/identity|${REOS_IDENTITY_PORT}|JWT_PRIVATE_KEY_PATH=${REOS_JWT_KEY}"
-	# "property|services/property|./cmd/property|8102|"
-	# "crm|services/crm|./cmd/crm|8103|"
+	"property|services/property|./cmd/property|8102|"
+	"crm|services/crm|./cmd/crm|8103|"
 	# "outreach|services/outreach|./cmd/outreach|8104|"
 	# "portfolio|services/portfolio|./cmd/portfolio|8105|"
 	# "platform|services/platform|./cmd/platform|8106|"
-	"gateway|gateway|./cmd/gateway|${REOS_GATEWAY_PORT}|GATEWAY_UPSTREAMS=identity=http://127.0.0.1:${REOS_IDENTITY_PORT}"
+	"gateway|gateway|./cmd/gateway|${REOS_GATEWAY_PORT}|GATEWAY_UPSTREAMS=identity=http://127.0.0.1:${REOS_IDENTITY_PORT},property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103"
 )
 
 # Binaries that are tools rather than services (built by `make build` too).
@@ -189,6 +192,7 @@ service_env() {
 	echo "KAFKA_BROKERS=${REOS_KAFKA_BROKERS}"
 	# identity signs the tokens and serves the JWKS; everyone else fetches it.
 	[[ "$name" != identity ]] && echo "JWKS_URL=${REOS_JWKS_URL}"
+	echo "SEED_ORG_ID=${REOS_DEMO_ORG_ID}"
 	for kv in $extra; do echo "$kv"; done
 }
 

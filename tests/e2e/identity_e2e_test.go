@@ -138,8 +138,10 @@ func TestStack(t *testing.T) {
 			Paths   map[string]any `json:"paths"`
 		}
 		r.json(t, &doc)
-		if !strings.HasPrefix(doc.OpenAPI, "3.1") || doc.Paths["/api/v1/auth/login"] == nil {
-			t.Fatalf("merged spec lacks identity's paths: openapi=%s, %d paths", doc.OpenAPI, len(doc.Paths))
+		for _, p := range []string{"/api/v1/auth/login", "/api/v1/properties", "/api/v1/leads", "/api/v1/deals/{id}/stage"} {
+			if !strings.HasPrefix(doc.OpenAPI, "3.1") || doc.Paths[p] == nil {
+				t.Fatalf("merged spec lacks %s: openapi=%s, %d paths", p, doc.OpenAPI, len(doc.Paths))
+			}
 		}
 		spectralLint(t, s.Root, r.Body)
 	})
@@ -150,6 +152,26 @@ func TestStack(t *testing.T) {
 			t.Fatalf("status = %d", r.Status)
 		}
 		assertSecurityHeaders(t, "404", r)
+	})
+
+	var people actors
+	t.Run("a viewer and another organisation", func(t *testing.T) {
+		if tokens.AccessToken == "" {
+			t.Fatal("the login scenario failed first")
+		}
+		people = newActors(t, s, tokens.AccessToken, userID)
+	})
+	t.Run("property", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		propertyScenarios(t, s, people)
+	})
+	t.Run("crm", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		crmScenarios(t, s, people)
 	})
 
 	t.Run("circuit opens when identity is down and closes when it returns", func(t *testing.T) {

@@ -53,6 +53,8 @@ type stackService struct {
 // gateway fetch its JWKS). Adding a service to the e2e stack is one line.
 var stackServices = []stackService{
 	{name: "identity", cmd: "./services/identity/cmd/identity"},
+	{name: "property", cmd: "./services/property/cmd/property"},
+	{name: "crm", cmd: "./services/crm/cmd/crm"},
 }
 
 // binaries returns the directory holding the services' and the gateway's

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"strings"
+
+	"reos.dev/pkg/config"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// Config is crm's own configuration; the variables every service shares
+// (DATABASE_URL, DB_MAX_CONNS, JWKS_URL, JWT_ISSUER …) are read by
+// pkg/service.
+//
+//	DEFAULT_PHONE_REGION  region for phone numbers written without +country code, default US.
+//	SEED_ORG_ID           organisation `crm seed` fills with demo data; seed does nothing when unset.
+type Config struct {
+	DefaultPhoneRegion string
+	SeedOrgID          string
+}
+
+func loadConfig(e *config.Env, _ config.Common) Config {
+	c := Config{
+		DefaultPhoneRegion: strings.ToUpper(e.String("DEFAULT_PHONE_REGION", "US")),
+		SeedOrgID:          e.String("SEED_ORG_ID", ""),
+	}
+	if !domain.ValidRegion(c.DefaultPhoneRegion) {
+		e.Check("DEFAULT_PHONE_REGION", errRegion)
+	}
+	return c
+}
+
+type configError string
+
+func (e configError) Error() string { return string(e) }
+
+const errRegion configError = "must be an ISO 3166-1 alpha-2 region such as US"

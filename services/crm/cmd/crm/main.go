@@ -1,0 +1,79 @@
+// Command crm runs the CRM service.
+//
+//	crm [serve]        serve HTTP (refuses to start while migrations are pending)
+//	crm migrate up     apply crm's and the outbox's migrations (as the schema owner)
+//	crm migrate status print the schema versions
+//	crm seed           create the demo leads of SEED_ORG_ID (MODE=mock only; idempotent;
+//	                   a no-op with a message when SEED_ORG_ID is unset)
+//
+// Configuration comes from the environment only; see config.go.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/config"
+	"reos.dev/pkg/service"
+	"reos.dev/services/crm"
+	"reos.dev/services/crm/internal/server"
+)
+
+func main() { service.Main(spec()) }
+
+func spec() service.Spec[Config] {
+	return service.Spec[Config]{
+		Name:         server.ServiceName,
+		DefaultAddr:  "127.0.0.1:8103",
+		Database:     crm.Database(),
+		Outbox:       true,
+		LoadConfig:   loadConfig,
+		Build:        build,
+		WriteTimeout: 30 * time.Second,
+	}
+}
+
+func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
+	// Tokens are verified with identity's published keys.
+	verifier := auth.NewVerifier(auth.VerifierConfig{
+		JWKSURL: rt.Common.JWKSURL, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience,
+	})
+	srv, err := server.New(server.Options{
+		Pool: rt.Pool, Verifier: verifier, Logger: rt.Logger, DefaultPhoneRegion: rt.Config.DefaultPhoneRegion,
+		Metrics: rt.Metrics, Health: rt.Health,
+	})
+	if err != nil {
+		return service.App{}, err
+	}
+	return service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}, nil
+}
+
+// seed fills orgID with the demo leads. crm cannot read identity's tables,
+// so the organisation comes from SEED_ORG_ID (make up passes the demo org's
+// id); without it seed says so and does nothing.
+func seed(mode, orgID string, srv *server.Server) func(context.Context, io.Writer) error {
+	return func(ctx context.Context, out io.Writer) error {
+		if orgID == "" {
+			fmt.Fprintln(out, "seed: SEED_ORG_ID is not set; nothing to do")
+			return nil
+		}
+		if mode != config.ModeMock {
+			return errors.New("seed: the demo data exists only in MODE=mock")
+		}
+		rep, err := srv.Service.SeedDemo(ctx, orgID)
+		for _, line := range rep.Lines {
+			fmt.Fprintln(out, "seed:", line)
+		}
+		if err != nil {
+			return err
+		}
+		if !rep.Changed {
+			fmt.Fprintln(out, "seed: nothing to do; the demo data is already there")
+		}
+		return nil
+	}
+}

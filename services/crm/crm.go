@@ -1,0 +1,50 @@
+// Package crm is the CRM service: contacts, leads, activities, notes,
+// lead scoring, deals and their pipeline. This root package holds what the
+// binary and the tests share: the embedded migrations and OpenAPI document,
+// and the schema checks that gate `serve`.
+package crm
+
+import (
+	"embed"
+	"io/fs"
+
+	"reos.dev/pkg/events"
+	"reos.dev/pkg/postgres"
+)
+
+// Schema is crm's PostgreSQL schema.
+const Schema = "crm"
+
+// Version tables of the two migration sources in Schema.
+const (
+	MigrationsTable       = "schema_migrations"
+	EventsMigrationsTable = "events_schema_migrations"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+//go:embed openapi.yaml
+var openAPIYAML []byte
+
+// Migrations are crm's own migrations (golang-migrate files at the root).
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // unreachable: the directory is embedded above
+	}
+	return sub
+}
+
+// OpenAPIYAML returns the service's OpenAPI document as written.
+func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
+
+// Database is crm's schema with its migration sources in the order they
+// are applied: its own first (it creates the role and default privileges),
+// then pkg/events' outbox and inbox.
+func Database() postgres.Schema {
+	return postgres.Schema{Name: Schema, Sources: []postgres.Source{
+		{Name: "crm", Table: MigrationsTable, FS: Migrations()},
+		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
+	}}
+}

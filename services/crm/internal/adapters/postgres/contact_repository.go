@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/postgres"
+	"reos.dev/services/crm/internal/app"
+	"reos.dev/services/crm/internal/domain"
+)
+
+const contactColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.created_at, c.updated_at`
+
+const (
+	sqlFindContacts = `SELECT ` + contactColumns + ` FROM crm.contacts c
+WHERE ($1::text IS NOT NULL AND c.email = $1) OR ($2::text IS NOT NULL AND c.phone = $2)
+ORDER BY c.created_at, c.id`
+	// ON CONFLICT DO NOTHING covers both dedupe indexes: a concurrent insert
+	// of the same person waits for the other transaction, then yields.
+	sqlInsertContact = `INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`
+	sqlUpdateContact = `UPDATE crm.contacts SET first_name = $2, last_name = $3, email = $4, phone = $5, updated_at = $6 WHERE id = $1`
+	sqlGetContact    = `SELECT ` + contactColumns + ` FROM crm.contacts c WHERE c.id = $1`
+	sqlListContacts  = `SELECT ` + contactColumns + ` FROM crm.contacts c
+WHERE ($1::text IS NULL OR c.email = $1) AND ($2::text IS NULL OR c.phone = $2)
+  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4::uuid))
+ORDER BY c.created_at DESC, c.id DESC LIMIT $5`
+)
+
+func scanContact(row pgx.Row) (domain.Contact, error) {
+	var c domain.Contact
+	err := row.Scan(&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.CreatedAt, &c.UpdatedAt)
+	return c, err
+}
+
+func (r *repo) FindContacts(ctx context.Context, email, phone *string) ([]domain.Contact, error) {
+	rows, err := r.tx.Query(ctx, sqlFindContacts, email, phone)
+	if err != nil {
+		return nil, fmt.Errorf("find contacts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+}
+
+func (r *repo) InsertContact(ctx context.Context, orgID string, c domain.Contact) (bool, error) {
+	tag, err := r.tx.Exec(ctx, sqlInsertContact, c.ID, orgID, c.FirstName, c.LastName, c.Email, c.Phone, c.CreatedAt)
+	if err != nil {
+		return false, fmt.Errorf("insert contact: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (r *repo) UpdateContact(ctx context.Context, c domain.Contact) error {
+	tag, err := r.tx.Exec(ctx, sqlUpdateContact, c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.UpdatedAt)
+	if _, dup := postgres.IsUniqueViolation(err); dup {
+		return apperr.Conflict(domain.ReasonContactTaken, "another contact has this email or phone")
+	}
+	if err != nil {
+		return fmt.Errorf("update contact: %w", err)
+	}
+	return expectOne(tag, domain.ReasonContactNotFound, "contact")
+}
+
+func (r *repo) GetContact(ctx context.Context, id string) (domain.Contact, error) {
+	c, err := scanContact(r.tx.QueryRow(ctx, sqlGetContact, id))
+	return c, notFound(err, domain.ReasonContactNotFound, "contact")
+}
+
+func (r *repo) ListContacts(ctx context.Context, q app.ContactQuery) ([]domain.Contact, error) {
+	var at, id any
+	if q.After != nil {
+		at, id = q.After.Time, q.After.ID
+	}
+	rows, err := r.tx.Query(ctx, sqlListContacts, q.Email, q.Phone, at, id, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+}

@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"reos.dev/services/crm/internal/app"
+	"reos.dev/services/crm/internal/domain"
+)
+
+const dealColumns = `d.id, d.lead_id, d.title, d.value_cents, d.currency, d.stage_id, d.property_id, d.assignee_id,
+d.expected_close_date::text, d.created_at, d.updated_at, d.closed_at`
+
+const (
+	sqlInsertDeal = `INSERT INTO crm.deals (id, org_id, lead_id, title, value_cents, currency, stage_id, property_id,
+assignee_id, expected_close_date, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11, $12)`
+	sqlGetDeal       = `SELECT ` + dealColumns + ` FROM crm.deals d WHERE d.id = $1`
+	sqlGetDealLocked = sqlGetDeal + ` FOR UPDATE`
+	sqlUpdateDeal    = `UPDATE crm.deals SET title = $2, value_cents = $3, currency = $4, stage_id = $5, property_id = $6,
+assignee_id = $7, expected_close_date = $8::date, updated_at = $9, closed_at = $10 WHERE id = $1`
+	sqlListDealsBase      = `SELECT ` + dealColumns + ` FROM crm.deals d WHERE true`
+	sqlInsertStageHistory = `INSERT INTO crm.deal_stage_history (id, org_id, deal_id, from_stage_id, to_stage_id, changed_by, changed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	sqlDealTimeline = `SELECT h.id, CASE WHEN h.from_stage_id IS NULL THEN 'created' ELSE 'stage_changed' END, h.changed_at, h.changed_by,
+  jsonb_build_object('from_stage_id', h.from_stage_id, 'from_stage', fs.key, 'to_stage_id', h.to_stage_id, 'to_stage', ts.key)
+FROM crm.deal_stage_history h
+LEFT JOIN crm.deal_stages fs ON fs.id = h.from_stage_id
+JOIN crm.deal_stages ts ON ts.id = h.to_stage_id
+WHERE h.deal_id = $1 AND ($2::timestamptz IS NULL OR (h.changed_at, h.id) < ($2, $3::uuid))
+ORDER BY h.changed_at DESC, h.id DESC LIMIT $4`
+)
+
+var dealSortExpr = map[string]string{
+	"created_at":  "d.created_at",
+	"updated_at":  "d.updated_at",
+	"value_cents": "d.value_cents",
+}
+
+func scanDeal(row pgx.Row) (domain.Deal, error) {
+	var d domain.Deal
+	err := row.Scan(&d.ID, &d.LeadID, &d.Title, &d.ValueCents, &d.Currency, &d.StageID, &d.PropertyID, &d.AssigneeID,
+		&d.ExpectedCloseDate, &d.CreatedAt, &d.UpdatedAt, &d.ClosedAt)
+	return d, err
+}
+
+func (r *repo) InsertDeal(ctx context.Context, orgID string, d domain.Deal) error {
+	_, err := r.tx.Exec(ctx, sqlInsertDeal, d.ID, orgID, d.LeadID, d.Title, d.ValueCents, d.Currency, d.StageID, d.PropertyID,
+		d.AssigneeID, d.ExpectedCloseDate, d.CreatedAt, d.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("insert deal: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) GetDeal(ctx context.Context, id string, forUpdate bool) (domain.Deal, error) {
+	q := sqlGetDeal
+	if forUpdate {
+		q = sqlGetDealLocked
+	}
+	d, err := scanDeal(r.tx.QueryRow(ctx, q, id))
+	return d, notFound(err, domain.ReasonDealNotFound, "deal")
+}
+
+func (r *repo) UpdateDeal(ctx context.Context, d domain.Deal) error {
+	tag, err := r.tx.Exec(ctx, sqlUpdateDeal, d.ID, d.Title, d.ValueCents, d.Currency, d.StageID, d.PropertyID, d.AssigneeID,
+		d.ExpectedCloseDate, d.UpdatedAt, d.ClosedAt)
+	if err != nil {
+		return fmt.Errorf("update deal: %w", err)
+	}
+	return expectOne(tag, domain.ReasonDealNotFound, "deal")
+}
+
+func (r *repo) ListDeals(ctx context.Context, dq app.DealQuery) ([]domain.Deal, error) {
+	q := &query{}
+	q.sb.WriteString(sqlListDealsBase)
+	if dq.StageID != "" {
+		q.where(" AND d.stage_id = %s::uuid", dq.StageID)
+	}
+	if dq.LeadID != "" {
+		q.where(" AND d.lead_id = %s::uuid", dq.LeadID)
+	}
+	if dq.AssigneeID != "" {
+		q.where(" AND d.assignee_id = %s::uuid", dq.AssigneeID)
+	}
+	expr, ok := dealSortExpr[dq.Sort.Field]
+	if !ok {
+		return nil, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
+	}
+	q.keyset(expr, "d.id", dq.Sort, dq.After, dq.Limit)
+	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list deals: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) })
+}
+
+func (r *repo) InsertStageChange(ctx context.Context, orgID string, h app.StageChange) error {
+	_, err := r.tx.Exec(ctx, sqlInsertStageHistory, h.ID, orgID, h.DealID, h.FromStage, h.ToStage, h.ChangedBy, h.ChangedAt)
+	if err != nil {
+		return fmt.Errorf("insert stage history: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) DealTimeline(ctx context.Context, dealID string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
+	return r.timeline(ctx, sqlDealTimeline, dealID, after, limit)
+}

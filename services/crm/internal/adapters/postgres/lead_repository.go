@@ -1,0 +1,252 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"reos.dev/services/crm/internal/app"
+	"reos.dev/services/crm/internal/domain"
+)
+
+const leadColumns = `l.id, l.contact_id, l.source_id, l.status, l.assignee_id, l.budget_min_cents, l.budget_max_cents,
+l.target_price_cents, l.property_ids, l.score, l.last_activity_at, l.created_at, l.updated_at, l.archived_at, ` + contactColumns
+
+const (
+	sqlInsertLead = `INSERT INTO crm.leads (id, org_id, contact_id, source_id, status, assignee_id, budget_min_cents,
+budget_max_cents, target_price_cents, property_ids, score, last_activity_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+	sqlGetLead       = `SELECT ` + leadColumns + ` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE l.id = $1`
+	sqlGetLeadLocked = sqlGetLead + ` FOR UPDATE OF l`
+	sqlUpdateLead    = `UPDATE crm.leads SET source_id = $2, status = $3, assignee_id = $4, budget_min_cents = $5,
+budget_max_cents = $6, target_price_cents = $7, property_ids = $8, score = $9, last_activity_at = $10,
+updated_at = $11, archived_at = $12 WHERE id = $1`
+	// sqlListLeadsBase is completed by ListLeads with whitelisted predicates
+	// (bound parameters only) and the whitelisted sort.
+	sqlListLeadsBase = `SELECT ` + leadColumns + ` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE true`
+	// Full text over the contact's names and email and the lead's notes
+	// ('simple' configuration: names and addresses are not English words).
+	sqlLeadText = ` AND (c.search @@ plainto_tsquery('simple', %s)
+  OR EXISTS (SELECT 1 FROM crm.lead_notes n WHERE n.lead_id = l.id AND n.search @@ plainto_tsquery('simple', %[1]s)))`
+
+	sqlInsertChange = `INSERT INTO crm.lead_changes (id, org_id, lead_id, kind, from_value, to_value, actor_id, occurred_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	sqlInsertActivity = `INSERT INTO crm.lead_activities (id, org_id, lead_id, type, direction, outcome, body, occurred_at, actor_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	sqlInsertNote    = `INSERT INTO crm.lead_notes (id, org_id, lead_id, body, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlActivityStats = `SELECT
+  count(*) FILTER (WHERE occurred_at >= $2),
+  count(*) FILTER (WHERE occurred_at >= $2 AND direction = 'in'),
+  count(*) FILTER (WHERE occurred_at >= $2 AND direction = 'out'),
+  max(occurred_at)
+FROM crm.lead_activities WHERE lead_id = $1`
+	sqlInsertScore = `INSERT INTO crm.lead_scores (id, org_id, lead_id, score, factors, computed_at) VALUES ($1, $2, $3, $4, $5, $6)`
+
+	// The timeline is one keyset-paginated UNION ALL over the three sources,
+	// newest first; each branch is bounded by the same keyset predicate and
+	// limit so no branch is read beyond one page.
+	sqlLeadTimeline = `SELECT id, kind, occurred_at, actor_id, data FROM (
+  (SELECT a.id, 'activity' AS kind, a.occurred_at, a.actor_id,
+          jsonb_build_object('type', a.type, 'direction', a.direction, 'outcome', a.outcome, 'body', a.body) AS data
+   FROM crm.lead_activities a
+   WHERE a.lead_id = $1 AND ($2::timestamptz IS NULL OR (a.occurred_at, a.id) < ($2, $3::uuid))
+   ORDER BY a.occurred_at DESC, a.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT n.id, 'note', n.created_at, n.author_id, jsonb_build_object('body', n.body)
+   FROM crm.lead_notes n
+   WHERE n.lead_id = $1 AND ($2::timestamptz IS NULL OR (n.created_at, n.id) < ($2, $3::uuid))
+   ORDER BY n.created_at DESC, n.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT ch.id, ch.kind, ch.occurred_at, ch.actor_id, jsonb_build_object('from', ch.from_value, 'to', ch.to_value)
+   FROM crm.lead_changes ch
+   WHERE ch.lead_id = $1 AND ($2::timestamptz IS NULL OR (ch.occurred_at, ch.id) < ($2, $3::uuid))
+   ORDER BY ch.occurred_at DESC, ch.id DESC LIMIT $4)
+) t ORDER BY occurred_at DESC, id DESC LIMIT $4`
+)
+
+func scanLead(row pgx.Row) (app.LeadRow, error) {
+	var r app.LeadRow
+	l, c := &r.Lead, &r.Contact
+	err := row.Scan(&l.ID, &l.ContactID, &l.SourceID, &l.Status, &l.AssigneeID, &l.BudgetMinCents, &l.BudgetMaxCents,
+		&l.TargetPriceCents, &l.PropertyIDs, &l.Score, &l.LastActivityAt, &l.CreatedAt, &l.UpdatedAt, &l.ArchivedAt,
+		&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.CreatedAt, &c.UpdatedAt)
+	if l.PropertyIDs == nil {
+		l.PropertyIDs = []string{}
+	}
+	return r, err
+}
+
+func (r *repo) InsertLead(ctx context.Context, orgID string, l domain.Lead) error {
+	_, err := r.tx.Exec(ctx, sqlInsertLead, l.ID, orgID, l.ContactID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents,
+		l.BudgetMaxCents, l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.CreatedAt, l.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("insert lead: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) GetLead(ctx context.Context, id string, forUpdate bool) (app.LeadRow, error) {
+	q := sqlGetLead
+	if forUpdate {
+		q = sqlGetLeadLocked
+	}
+	row, err := scanLead(r.tx.QueryRow(ctx, q, id))
+	return row, notFound(err, domain.ReasonLeadNotFound, "lead")
+}
+
+func (r *repo) UpdateLead(ctx context.Context, l domain.Lead) error {
+	tag, err := r.tx.Exec(ctx, sqlUpdateLead, l.ID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents, l.BudgetMaxCents,
+		l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.UpdatedAt, l.ArchivedAt)
+	if err != nil {
+		return fmt.Errorf("update lead: %w", err)
+	}
+	return expectOne(tag, domain.ReasonLeadNotFound, "lead")
+}
+
+// leadSortExpr maps the whitelisted sort fields to SQL; nothing else
+// reaches the query text.
+var leadSortExpr = map[string]string{
+	"created_at": "l.created_at",
+	"updated_at": "l.updated_at",
+	"score":      "coalesce(l.score, -1)",
+}
+
+// query builds a WHERE clause from bound parameters.
+type query struct {
+	sb   strings.Builder
+	args []any
+}
+
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+func (q *query) where(format string, v any) { fmt.Fprintf(&q.sb, format, q.arg(v)) }
+
+// keyset appends the (sort value, id) predicate and the order and limit.
+func (q *query) keyset(expr, idCol string, s app.Sort, after *app.ListCursor, limit int) {
+	cmp, dir := ">", "ASC"
+	if s.Desc {
+		cmp, dir = "<", "DESC"
+	}
+	if after != nil {
+		var v any = after.Num
+		if after.Time != nil {
+			v = *after.Time
+		}
+		fmt.Fprintf(&q.sb, " AND (%s, %s) %s (%s, %s::uuid)", expr, idCol, cmp, q.arg(v), q.arg(after.ID))
+	}
+	fmt.Fprintf(&q.sb, " ORDER BY %s %s, %s %s LIMIT %s", expr, dir, idCol, dir, q.arg(limit))
+}
+
+func (r *repo) ListLeads(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, error) {
+	q := &query{}
+	q.sb.WriteString(sqlListLeadsBase)
+	if !lq.IncludeArchived {
+		q.sb.WriteString(" AND l.archived_at IS NULL")
+	}
+	if lq.Status != "" {
+		q.where(" AND l.status = %s", lq.Status)
+	}
+	if lq.SourceID != "" {
+		q.where(" AND l.source_id = %s::uuid", lq.SourceID)
+	}
+	if lq.AssigneeID != "" {
+		q.where(" AND l.assignee_id = %s::uuid", lq.AssigneeID)
+	}
+	if lq.ScoreMin != nil {
+		q.where(" AND l.score >= %s", *lq.ScoreMin)
+	}
+	if lq.ScoreMax != nil {
+		q.where(" AND l.score <= %s", *lq.ScoreMax)
+	}
+	if lq.CreatedFrom != nil {
+		q.where(" AND l.created_at >= %s", *lq.CreatedFrom)
+	}
+	if lq.CreatedTo != nil {
+		q.where(" AND l.created_at < %s", *lq.CreatedTo)
+	}
+	if lq.Text != "" {
+		q.where(sqlLeadText, lq.Text)
+	}
+	expr, ok := leadSortExpr[lq.Sort.Field]
+	if !ok {
+		return nil, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
+	}
+	q.keyset(expr, "l.id", lq.Sort, lq.After, lq.Limit)
+	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("list leads: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) })
+}
+
+func (r *repo) InsertChange(ctx context.Context, orgID string, c app.Change) error {
+	_, err := r.tx.Exec(ctx, sqlInsertChange, c.ID, orgID, c.LeadID, c.Kind, c.From, c.To, c.ActorID, c.OccurredAt)
+	if err != nil {
+		return fmt.Errorf("insert lead change: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) InsertActivity(ctx context.Context, orgID string, a domain.Activity) error {
+	_, err := r.tx.Exec(ctx, sqlInsertActivity, a.ID, orgID, a.LeadID, a.Type, a.Direction, a.Outcome, a.Body, a.OccurredAt, a.ActorID, a.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert activity: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) InsertNote(ctx context.Context, orgID string, n domain.Note) error {
+	_, err := r.tx.Exec(ctx, sqlInsertNote, n.ID, orgID, n.LeadID, n.Body, n.AuthorID, n.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert note: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) ActivityStats(ctx context.Context, leadID string, since time.Time) (app.ActivityStats, error) {
+	var s app.ActivityStats
+	err := r.tx.QueryRow(ctx, sqlActivityStats, leadID, since).Scan(&s.Total, &s.Inbound, &s.Outbound, &s.Last)
+	if err != nil {
+		return s, fmt.Errorf("activity stats: %w", err)
+	}
+	return s, nil
+}
+
+func (r *repo) InsertScore(ctx context.Context, orgID, leadID, id string, s domain.Score, at time.Time) error {
+	factors, err := json.Marshal(s.Factors)
+	if err != nil {
+		return err
+	}
+	if _, err := r.tx.Exec(ctx, sqlInsertScore, id, orgID, leadID, s.Value, factors, at); err != nil {
+		return fmt.Errorf("insert score: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) LeadTimeline(ctx context.Context, leadID string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
+	return r.timeline(ctx, sqlLeadTimeline, leadID, after, limit)
+}
+
+func (r *repo) timeline(ctx context.Context, sql, id string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
+	var at, afterID any
+	if after != nil {
+		at, afterID = after.At, after.ID
+	}
+	rows, err := r.tx.Query(ctx, sql, id, at, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
+		var it app.TimelineItem
+		err := row.Scan(&it.ID, &it.Kind, &it.OccurredAt, &it.ActorID, &it.Data)
+		return it, err
+	})
+}

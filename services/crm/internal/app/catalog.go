@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+
+	"reos.dev/services/crm/internal/domain"
+)
+
+// ListSources returns the organisation's lead sources, creating the
+// defaults on first use.
+func (s *service) ListSources(ctx context.Context) ([]domain.LeadSource, error) {
+	p, err := require(ctx, PermLeadsRead)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.LeadSource
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if err := tx.EnsureDefaults(ctx, p.OrgID, s.now()); err != nil {
+			return err
+		}
+		out, err = tx.ListSources(ctx)
+		return err
+	})
+	return out, err
+}
+
+// CreateSource adds a lead source; its key is unique in the organisation.
+func (s *service) CreateSource(ctx context.Context, in domain.LeadSource) (domain.LeadSource, error) {
+	p, err := require(ctx, PermLeadsWrite)
+	if err != nil {
+		return domain.LeadSource{}, err
+	}
+	var f domain.FieldErrors
+	in.Validate(&f)
+	if err := f.Err(); err != nil {
+		return domain.LeadSource{}, err
+	}
+	in.ID = newID()
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		now := s.now()
+		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+			return err
+		}
+		return tx.InsertSource(ctx, p.OrgID, in, now)
+	})
+	return in, err
+}
+
+// ListStages returns the organisation's pipeline in order, creating the
+// default stages on first use.
+func (s *service) ListStages(ctx context.Context) ([]domain.Stage, error) {
+	p, err := require(ctx, PermDealsRead)
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.Stage
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if err := tx.EnsureDefaults(ctx, p.OrgID, s.now()); err != nil {
+			return err
+		}
+		out, err = tx.ListStages(ctx)
+		return err
+	})
+	return out, err
+}
+
+// CreateStage adds a stage to the pipeline; key and position are unique.
+func (s *service) CreateStage(ctx context.Context, in domain.Stage) (domain.Stage, error) {
+	p, err := require(ctx, PermDealsWrite)
+	if err != nil {
+		return domain.Stage{}, err
+	}
+	if in.Kind == "" {
+		in.Kind = domain.KindOpen
+	}
+	var f domain.FieldErrors
+	in.Validate(&f)
+	if err := f.Err(); err != nil {
+		return domain.Stage{}, err
+	}
+	in.ID = newID()
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		now := s.now()
+		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+			return err
+		}
+		return tx.InsertStage(ctx, p.OrgID, in, now)
+	})
+	return in, err
+}

@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/services/crm/internal/domain"
+)
+
+func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (domain.Contact, error) {
+	p, err := require(ctx, PermLeadsWrite)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	var f domain.FieldErrors
+	nc := in.Normalize(s.cfg.DefaultPhoneRegion, &f)
+	if nc.Email == nil && nc.Phone == nil && !nonEmpty(nc.FirstName) && !nonEmpty(nc.LastName) {
+		f.Add("email", "a contact needs at least one of first_name, last_name, email, phone")
+	}
+	if err := f.Err(); err != nil {
+		return domain.Contact{}, err
+	}
+	now := s.now()
+	c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedAt: now, UpdatedAt: now}
+	if nc.FirstName != nil {
+		c.FirstName = *nc.FirstName
+	}
+	if nc.LastName != nil {
+		c.LastName = *nc.LastName
+	}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		inserted, err := tx.InsertContact(ctx, p.OrgID, c)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return apperr.Conflict(domain.ReasonContactTaken, "a contact with this email or phone exists")
+		}
+		return nil
+	})
+	return c, err
+}
+
+func (s *service) GetContact(ctx context.Context, id string) (domain.Contact, error) {
+	p, err := requireOn(ctx, PermLeadsRead, id, domain.ReasonContactNotFound, "contact")
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	var c domain.Contact
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		c, err = tx.GetContact(ctx, id)
+		return err
+	})
+	return c, err
+}
+
+// UpdateContact changes the fields given (non-nil); an empty email or phone
+// clears it. Unlike the merge on lead creation, an explicit edit overwrites.
+func (s *service) UpdateContact(ctx context.Context, id string, in domain.ContactInput) (domain.Contact, error) {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonContactNotFound, "contact")
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	var f domain.FieldErrors
+	nc := in.Normalize(s.cfg.DefaultPhoneRegion, &f)
+	if err := f.Err(); err != nil {
+		return domain.Contact{}, err
+	}
+	var c domain.Contact
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if c, err = tx.GetContact(ctx, id); err != nil {
+			return err
+		}
+		if nc.FirstName != nil {
+			c.FirstName = *nc.FirstName
+		}
+		if nc.LastName != nil {
+			c.LastName = *nc.LastName
+		}
+		if in.Email != nil {
+			c.Email = nc.Email
+		}
+		if in.Phone != nil {
+			c.Phone = nc.Phone
+		}
+		c.UpdatedAt = s.now()
+		return tx.UpdateContact(ctx, c) // a taken email or phone is a conflict
+	})
+	return c, err
+}
+
+func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domain.Contact], error) {
+	p, err := require(ctx, PermLeadsRead)
+	if err != nil {
+		return Page[domain.Contact]{}, err
+	}
+	var fe domain.FieldErrors
+	q := ContactQuery{Limit: orDefault(f.Page.Limit)}
+	if strings.TrimSpace(f.Email) != "" || strings.TrimSpace(f.Phone) != "" {
+		nc := domain.ContactInput{Email: &f.Email, Phone: &f.Phone, PhoneRegion: f.PhoneRegion}.Normalize(s.cfg.DefaultPhoneRegion, &fe)
+		q.Email, q.Phone = nc.Email, nc.Phone
+	}
+	if err := fe.Err(); err != nil {
+		return Page[domain.Contact]{}, err
+	}
+	sort := Sort{Field: "created_at", Desc: true}
+	if q.After, err = listCursor(f.Page.Cursor, sort); err != nil {
+		return Page[domain.Contact]{}, err
+	}
+	var rows []domain.Contact
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		cq := q
+		cq.Limit++
+		rows, err = tx.ListContacts(ctx, cq)
+		return err
+	})
+	if err != nil {
+		return Page[domain.Contact]{}, err
+	}
+	return listPage(rows, q.Limit, func(c domain.Contact) ListCursor {
+		return ListCursor{Sort: sortKey(sort), Time: &c.CreatedAt, ID: c.ID}
+	}), nil
+}

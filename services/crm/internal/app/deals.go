@@ -1,0 +1,323 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// DealInput creates a deal for a lead. StageID or Stage (the key) picks an
+// open starting stage; the first open stage by default.
+type DealInput struct {
+	LeadID            string
+	Title             string
+	ValueCents        *int64
+	Currency          string
+	StageID, Stage    *string
+	PropertyID        *string
+	AssigneeID        *string
+	ExpectedCloseDate *string
+}
+
+// DealUpdate changes the fields that are Set. The stage changes only
+// through MoveDeal, where the pipeline rules apply.
+type DealUpdate struct {
+	Title             Optional[string]
+	ValueCents        Optional[int64]
+	Currency          Optional[string]
+	PropertyID        Optional[string]
+	AssigneeID        Optional[string]
+	ExpectedCloseDate Optional[string]
+}
+
+// StageMove names the target stage by id or key.
+type StageMove struct {
+	StageID, Stage *string
+}
+
+// findStage picks a stage of the pipeline by id or key (field "stage" in
+// errors either way: it is one concept to the client).
+func findStage(pipeline []domain.Stage, id, key *string) (domain.Stage, error) {
+	if (id == nil) == (key == nil) {
+		return domain.Stage{}, apperr.Invalid("stage", "give exactly one of stage_id or stage (the key)")
+	}
+	for _, st := range pipeline {
+		if (id != nil && strings.EqualFold(st.ID, strings.TrimSpace(*id))) || (key != nil && st.Key == *key) {
+			return st, nil
+		}
+	}
+	return domain.Stage{}, apperr.Invalid("stage", "no such stage in this organisation's pipeline")
+}
+
+func stageByID(pipeline []domain.Stage, id string) domain.Stage {
+	for _, st := range pipeline {
+		if st.ID == id {
+			return st
+		}
+	}
+	return domain.Stage{ID: id, Kind: domain.KindOpen}
+}
+
+func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, error) {
+	p, err := require(ctx, PermDealsWrite)
+	if err != nil {
+		return domain.Deal{}, err
+	}
+	now := s.now()
+	d := domain.Deal{ID: newID(), Title: in.Title, Currency: in.Currency, ExpectedCloseDate: in.ExpectedCloseDate, CreatedAt: now, UpdatedAt: now}
+	if d.Currency == "" {
+		d.Currency = "USD"
+	}
+	var f domain.FieldErrors
+	if in.ValueCents == nil {
+		f.Add("value_cents", "is required (integer cents)")
+	} else {
+		d.ValueCents = *in.ValueCents
+	}
+	d.Validate(&f)
+	if lead := checkUUID("lead_id", &in.LeadID, &f); lead != nil {
+		d.LeadID = *lead
+	}
+	d.PropertyID = checkUUID("property_id", in.PropertyID, &f)
+	d.AssigneeID = checkUUID("assignee_id", in.AssigneeID, &f)
+	if err := f.Err(); err != nil {
+		return domain.Deal{}, err
+	}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+			return err
+		}
+		if _, err := tx.GetLead(ctx, d.LeadID, false); err != nil {
+			return asFieldNotFound(err, "lead_id", "no such lead")
+		}
+		pipeline, err := tx.ListStages(ctx)
+		if err != nil {
+			return err
+		}
+		var stage domain.Stage
+		if in.StageID == nil && in.Stage == nil {
+			first := -1
+			for i, st := range pipeline {
+				if st.Kind == domain.KindOpen && (first < 0 || st.Position < pipeline[first].Position) {
+					first = i
+				}
+			}
+			if first < 0 {
+				return apperr.Invalid("stage", "the pipeline has no open stage")
+			}
+			stage = pipeline[first]
+		} else if stage, err = findStage(pipeline, in.StageID, in.Stage); err != nil {
+			return err
+		}
+		if stage.Closed() {
+			return apperr.Invalid("stage", "a deal starts in an open stage")
+		}
+		d.StageID = stage.ID
+		if err := tx.InsertDeal(ctx, p.OrgID, d); err != nil {
+			return err
+		}
+		if err := tx.InsertStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, ToStage: stage.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, p, EventDealCreated, d.ID, dealEvent(d, stage))
+	})
+	return d, err
+}
+
+func (s *service) GetDeal(ctx context.Context, id string) (domain.Deal, error) {
+	p, err := requireOn(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal")
+	if err != nil {
+		return domain.Deal{}, err
+	}
+	var d domain.Deal
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		d, err = tx.GetDeal(ctx, id, false)
+		return err
+	})
+	return d, err
+}
+
+func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error) {
+	p, err := requireOn(ctx, PermDealsWrite, id, domain.ReasonDealNotFound, "deal")
+	if err != nil {
+		return domain.Deal{}, err
+	}
+	var f domain.FieldErrors
+	if in.Title.Set && in.Title.Value == nil {
+		f.Add("title", "must not be null")
+	}
+	if in.ValueCents.Set && in.ValueCents.Value == nil {
+		f.Add("value_cents", "must not be null")
+	}
+	if in.Currency.Set && in.Currency.Value == nil {
+		f.Add("currency", "must not be null")
+	}
+	propertyID := checkUUID("property_id", in.PropertyID.Value, &f)
+	assignee := checkUUID("assignee_id", in.AssigneeID.Value, &f)
+	if err := f.Err(); err != nil {
+		return domain.Deal{}, err
+	}
+	var d domain.Deal
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if d, err = tx.GetDeal(ctx, id, true); err != nil {
+			return err
+		}
+		before := d
+		if in.Title.Set {
+			d.Title = *in.Title.Value
+		}
+		if in.ValueCents.Set {
+			d.ValueCents = *in.ValueCents.Value
+		}
+		if in.Currency.Set {
+			d.Currency = *in.Currency.Value
+		}
+		if in.PropertyID.Set {
+			d.PropertyID = propertyID
+		}
+		if in.AssigneeID.Set {
+			d.AssigneeID = assignee
+		}
+		if in.ExpectedCloseDate.Set {
+			d.ExpectedCloseDate = in.ExpectedCloseDate.Value
+		}
+		var vf domain.FieldErrors
+		d.Validate(&vf)
+		if err := vf.Err(); err != nil {
+			return err
+		}
+		if sameDeal(before, d) {
+			return nil // nothing changed: no write, no event
+		}
+		d.UpdatedAt = s.now()
+		if err := tx.UpdateDeal(ctx, d); err != nil {
+			return err
+		}
+		pipeline, err := tx.ListStages(ctx)
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, p, EventDealUpdated, d.ID, dealEvent(d, stageByID(pipeline, d.StageID)))
+	})
+	return d, err
+}
+
+func sameDeal(a, b domain.Deal) bool {
+	return a.Title == b.Title && a.ValueCents == b.ValueCents && a.Currency == b.Currency && eqPtr(a.PropertyID, b.PropertyID) &&
+		eqPtr(a.AssigneeID, b.AssigneeID) && eqPtr(a.ExpectedCloseDate, b.ExpectedCloseDate)
+}
+
+func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain.Deal, error) {
+	p, err := requireOn(ctx, PermDealsWrite, id, domain.ReasonDealNotFound, "deal")
+	if err != nil {
+		return domain.Deal{}, err
+	}
+	now := s.now()
+	var d domain.Deal
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if d, err = tx.GetDeal(ctx, id, true); err != nil {
+			return err
+		}
+		pipeline, err := tx.ListStages(ctx)
+		if err != nil {
+			return err
+		}
+		to, err := findStage(pipeline, in.StageID, in.Stage)
+		if err != nil {
+			return err
+		}
+		from := stageByID(pipeline, d.StageID)
+		if why := domain.CheckTransition(pipeline, from, to, p.Can(PermAdmin)); why != "" {
+			e := apperr.Invalid("stage", why)
+			e.Reason = domain.ReasonIllegalTransition
+			e.Message = "illegal stage transition from " + from.Key + " to " + to.Key
+			return e
+		}
+		d.StageID, d.UpdatedAt, d.ClosedAt = to.ID, now, nil
+		if to.Closed() {
+			d.ClosedAt = &now
+		}
+		if err := tx.UpdateDeal(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.InsertStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, FromStage: &from.ID, ToStage: to.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
+			return err
+		}
+		data := stageChangedEvent{DealID: d.ID, LeadID: d.LeadID, FromStage: from.Key, ToStage: to.Key, ChangedBy: actorID(p), ValueCents: d.ValueCents, Currency: d.Currency}
+		if err := s.emit(ctx, tx, p, EventDealStageChanged, d.ID, data); err != nil {
+			return err
+		}
+		switch to.Kind {
+		case domain.KindWon:
+			return s.emit(ctx, tx, p, EventDealWon, d.ID, data)
+		case domain.KindLost:
+			return s.emit(ctx, tx, p, EventDealLost, d.ID, data)
+		}
+		return nil
+	})
+	return d, err
+}
+
+var dealSortDefault = Sort{Field: "created_at", Desc: true}
+
+func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal], error) {
+	p, err := require(ctx, PermDealsRead)
+	if err != nil {
+		return Page[domain.Deal]{}, err
+	}
+	var fe domain.FieldErrors
+	q := DealQuery{Limit: orDefault(f.Page.Limit), Sort: dealSortDefault}
+	for _, it := range []struct {
+		name string
+		in   string
+		out  *string
+	}{{"stage_id", f.StageID, &q.StageID}, {"lead_id", f.LeadID, &q.LeadID}, {"assignee_id", f.AssigneeID, &q.AssigneeID}} {
+		if it.in != "" {
+			if v := checkUUID(it.name, &it.in, &fe); v != nil {
+				*it.out = *v
+			}
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return Page[domain.Deal]{}, err
+	}
+	if q.Sort, err = parseSort(f.Sort, dealSorts); err != nil {
+		return Page[domain.Deal]{}, err
+	}
+	if q.After, err = listCursor(f.Page.Cursor, q.Sort); err != nil {
+		return Page[domain.Deal]{}, err
+	}
+	var rows []domain.Deal
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		dq := q
+		dq.Limit++
+		rows, err = tx.ListDeals(ctx, dq)
+		return err
+	})
+	if err != nil {
+		return Page[domain.Deal]{}, err
+	}
+	return listPage(rows, q.Limit, func(d domain.Deal) ListCursor {
+		c := ListCursor{Sort: sortKey(q.Sort), ID: d.ID}
+		switch q.Sort.Field {
+		case "updated_at":
+			c.Time = &d.UpdatedAt
+		case "value_cents":
+			c.Num = &d.ValueCents
+		default:
+			c.Time = &d.CreatedAt
+		}
+		return c
+	}), nil
+}
+
+func (s *service) DealTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
+	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+		if _, err := tx.GetDeal(ctx, id, false); err != nil {
+			return nil, err
+		}
+		return tx.DealTimeline(ctx, id, after, limit)
+	})
+}

@@ -1,0 +1,584 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// LeadInput creates a lead: either ContactID or contact fields (deduplicated
+// against existing contacts by email and phone).
+type LeadInput struct {
+	ContactID *string
+	Contact   domain.ContactInput
+	// SourceID or Source (the source's key) names the lead source.
+	SourceID, Source *string
+	Status           *string
+	AssigneeID       *string
+	BudgetMinCents   *int64
+	BudgetMaxCents   *int64
+	TargetPriceCents *int64
+	PropertyIDs      []string
+}
+
+// LeadUpdate changes the fields that are Set; a null clears a nullable one.
+type LeadUpdate struct {
+	Status           Optional[string]
+	SourceID         Optional[string]
+	AssigneeID       Optional[string]
+	BudgetMinCents   Optional[int64]
+	BudgetMaxCents   Optional[int64]
+	TargetPriceCents Optional[int64]
+	PropertyIDs      Optional[[]string]
+}
+
+// ActivityInput logs an activity; OccurredAt defaults to now.
+type ActivityInput struct {
+	Type       string
+	Direction  *string
+	Outcome    string
+	Body       string
+	OccurredAt *time.Time
+}
+
+// scoreWindow is the activity window of the frequency and responsiveness
+// factors.
+const scoreWindow = 30 * 24 * time.Hour
+
+func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error) {
+	p, err := require(ctx, PermLeadsWrite)
+	if err != nil {
+		return LeadRow{}, err
+	}
+	var f domain.FieldErrors
+	now := s.now()
+	l := domain.Lead{
+		ID: newID(), Status: domain.StatusNew, CreatedAt: now, UpdatedAt: now,
+		BudgetMinCents: in.BudgetMinCents, BudgetMaxCents: in.BudgetMaxCents, TargetPriceCents: in.TargetPriceCents,
+	}
+	if in.Status != nil {
+		l.Status = *in.Status
+		if !domain.ValidStatus(l.Status) {
+			f.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
+		}
+	}
+	l.AssigneeID = checkUUID("assignee_id", in.AssigneeID, &f)
+	l.SourceID = checkUUID("source_id", in.SourceID, &f)
+	if in.SourceID != nil && in.Source != nil {
+		f.Add("source", "give source_id or source, not both")
+	}
+	l.PropertyIDs = checkPropertyIDs(in.PropertyIDs, &f)
+	l.ValidateBudget(&f)
+	contactID := checkUUID("contact_id", in.ContactID, &f)
+	nc := in.Contact.Normalize(s.cfg.DefaultPhoneRegion, &f)
+	hasContactFields := nc.Email != nil || nc.Phone != nil || nonEmpty(nc.FirstName) || nonEmpty(nc.LastName)
+	switch {
+	case in.ContactID != nil && hasContactFields:
+		f.Add("contact_id", "give contact_id or contact fields (names, email, phone), not both")
+	case in.ContactID == nil && !hasContactFields:
+		f.Add("email", "a lead needs a contact: contact_id, or at least one of first_name, last_name, email, phone")
+	}
+	if err := f.Err(); err != nil {
+		return LeadRow{}, err
+	}
+	var row LeadRow
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+			return err
+		}
+		src, err := resolveSource(ctx, tx, l.SourceID, in.Source)
+		if err != nil {
+			return err
+		}
+		if src != nil {
+			l.SourceID = &src.ID
+		}
+		var c domain.Contact
+		if contactID != nil {
+			if c, err = tx.GetContact(ctx, *contactID); err != nil {
+				return asFieldNotFound(err, "contact_id", "no such contact")
+			}
+		} else if c, err = upsertContact(ctx, tx, p.OrgID, nc, now); err != nil {
+			return err
+		}
+		l.ContactID = c.ID
+		stats := ActivityStats{}
+		score := domain.ComputeScore(scoreInput(now, l, stats, src))
+		l.Score = &score.Value
+		if err := tx.InsertLead(ctx, p.OrgID, l); err != nil {
+			return err
+		}
+		if err := tx.InsertScore(ctx, p.OrgID, l.ID, newID(), score, now); err != nil {
+			return err
+		}
+		actor := actorID(p)
+		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "created", To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
+			return err
+		}
+		if l.AssigneeID != nil {
+			if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "assigned", To: l.AssigneeID, ActorID: actor, OccurredAt: now}); err != nil {
+				return err
+			}
+		}
+		row = LeadRow{Lead: l, Contact: c}
+		return s.emit(ctx, tx, p, EventLeadCreated, l.ID, leadEvent(row))
+	})
+	return row, err
+}
+
+func nonEmpty(s *string) bool { return s != nil && *s != "" }
+
+// checkPropertyIDs validates and deduplicates the properties of interest.
+// They are stored unvalidated against the property service in this slice.
+func checkPropertyIDs(ids []string, f *domain.FieldErrors) []string {
+	out := []string{}
+	if len(ids) > domain.MaxPropertyIDs {
+		f.Add("property_ids", "must list at most 50 properties")
+		return out
+	}
+	for _, id := range ids {
+		v := checkUUID("property_ids", &id, f)
+		if v != nil && !slices.Contains(out, *v) {
+			out = append(out, *v)
+		}
+	}
+	return out
+}
+
+// asFieldNotFound turns a referenced row's absence into a 422 naming the
+// body field (the path resource exists; the reference does not).
+func asFieldNotFound(err error, field, msg string) error {
+	if errors.Is(err, apperr.ErrNotFound) {
+		return apperr.Invalid(field, msg)
+	}
+	return err
+}
+
+// resolveSource finds the lead source by id or key; nil when neither given.
+func resolveSource(ctx context.Context, tx Tx, id, key *string) (*domain.LeadSource, error) {
+	switch {
+	case id != nil:
+		src, err := tx.GetSource(ctx, *id)
+		if err != nil {
+			return nil, asFieldNotFound(err, "source_id", "no such lead source")
+		}
+		return &src, nil
+	case key != nil:
+		all, err := tx.ListSources(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, src := range all {
+			if src.Key == *key {
+				return &src, nil
+			}
+		}
+		return nil, apperr.Invalid("source", "no lead source with this key")
+	}
+	return nil, nil
+}
+
+// upsertContact finds the contact with the same email (first) or phone, or
+// creates one. On a match, existing non-empty fields win and empty ones are
+// filled from the input, except an email or phone that another contact
+// already holds (then the two stay separate people; merging contacts is a
+// later, explicit operation).
+func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.NormalizedContact, now time.Time) (domain.Contact, error) {
+	for attempt := 0; attempt < 2; attempt++ {
+		matches, err := tx.FindContacts(ctx, nc.Email, nc.Phone)
+		if err != nil {
+			return domain.Contact{}, err
+		}
+		if len(matches) == 0 {
+			c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedAt: now, UpdatedAt: now}
+			if nc.FirstName != nil {
+				c.FirstName = *nc.FirstName
+			}
+			if nc.LastName != nil {
+				c.LastName = *nc.LastName
+			}
+			inserted, err := tx.InsertContact(ctx, orgID, c)
+			if err != nil {
+				return domain.Contact{}, err
+			}
+			if inserted {
+				return c, nil
+			}
+			continue // a concurrent request created the person: merge into it
+		}
+		c := pickMatch(matches, nc.Email)
+		fill := nc
+		for _, m := range matches {
+			if m.ID == c.ID {
+				continue
+			}
+			if m.Email != nil && nc.Email != nil && *m.Email == *nc.Email {
+				fill.Email = nil
+			}
+			if m.Phone != nil && nc.Phone != nil && *m.Phone == *nc.Phone {
+				fill.Phone = nil
+			}
+		}
+		if c.Merge(fill) {
+			c.UpdatedAt = now
+			if err := tx.UpdateContact(ctx, c); err != nil {
+				return domain.Contact{}, err
+			}
+		}
+		return c, nil
+	}
+	return domain.Contact{}, apperr.Conflict(domain.ReasonContactTaken, "the contact changed concurrently; retry")
+}
+
+func pickMatch(matches []domain.Contact, email *string) domain.Contact {
+	if email != nil {
+		for _, m := range matches {
+			if m.Email != nil && *m.Email == *email {
+				return m
+			}
+		}
+	}
+	return matches[0]
+}
+
+func (s *service) GetLead(ctx context.Context, id string) (LeadRow, error) {
+	p, err := requireOn(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return LeadRow{}, err
+	}
+	var row LeadRow
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		row, err = tx.GetLead(ctx, id, false)
+		return err
+	})
+	return row, err
+}
+
+// writableLead loads and locks a lead for a change; archived leads are
+// read-only.
+func writableLead(ctx context.Context, tx Tx, id string) (LeadRow, error) {
+	row, err := tx.GetLead(ctx, id, true)
+	if err != nil {
+		return row, err
+	}
+	if row.Lead.ArchivedAt != nil {
+		return row, apperr.Conflict(domain.ReasonLeadArchived, "the lead is archived")
+	}
+	return row, nil
+}
+
+func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (LeadRow, error) {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return LeadRow{}, err
+	}
+	var f domain.FieldErrors
+	if in.Status.Set && (in.Status.Value == nil || !domain.ValidStatus(*in.Status.Value)) {
+		f.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
+	}
+	sourceID := checkUUID("source_id", in.SourceID.Value, &f)
+	assignee := checkUUID("assignee_id", in.AssigneeID.Value, &f)
+	var props []string
+	if in.PropertyIDs.Set && in.PropertyIDs.Value != nil {
+		props = checkPropertyIDs(*in.PropertyIDs.Value, &f)
+	}
+	if err := f.Err(); err != nil {
+		return LeadRow{}, err
+	}
+	now := s.now()
+	var row LeadRow
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if row, err = writableLead(ctx, tx, id); err != nil {
+			return err
+		}
+		if in.SourceID.Set && sourceID != nil {
+			if _, err := resolveSource(ctx, tx, sourceID, nil); err != nil {
+				return err
+			}
+		}
+		l := row.Lead
+		before := l
+		if in.Status.Set {
+			l.Status = *in.Status.Value
+		}
+		if in.SourceID.Set {
+			l.SourceID = sourceID
+		}
+		if in.AssigneeID.Set {
+			l.AssigneeID = assignee
+		}
+		if in.BudgetMinCents.Set {
+			l.BudgetMinCents = in.BudgetMinCents.Value
+		}
+		if in.BudgetMaxCents.Set {
+			l.BudgetMaxCents = in.BudgetMaxCents.Value
+		}
+		if in.TargetPriceCents.Set {
+			l.TargetPriceCents = in.TargetPriceCents.Value
+		}
+		if in.PropertyIDs.Set {
+			l.PropertyIDs = props
+			if l.PropertyIDs == nil {
+				l.PropertyIDs = []string{}
+			}
+		}
+		var bf domain.FieldErrors
+		l.ValidateBudget(&bf)
+		if err := bf.Err(); err != nil {
+			return err
+		}
+		if sameLead(before, l) {
+			return nil
+		}
+		actor := actorID(p)
+		if l.Status != before.Status {
+			if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "status_changed", From: &before.Status, To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
+				return err
+			}
+		}
+		l.UpdatedAt = now
+		row.Lead = l
+		if err := s.rescore(ctx, tx, p, &row, now, false); err != nil {
+			return err
+		}
+		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+			return err
+		}
+		if !eqPtr(before.AssigneeID, l.AssigneeID) {
+			if err := s.recordAssignment(ctx, tx, p, row, before.AssigneeID, now); err != nil {
+				return err
+			}
+		}
+		return s.emit(ctx, tx, p, EventLeadUpdated, l.ID, leadEvent(row))
+	})
+	return row, err
+}
+
+func sameLead(a, b domain.Lead) bool {
+	return a.Status == b.Status && eqPtr(a.SourceID, b.SourceID) && eqPtr(a.AssigneeID, b.AssigneeID) &&
+		eqPtr(a.BudgetMinCents, b.BudgetMinCents) && eqPtr(a.BudgetMaxCents, b.BudgetMaxCents) &&
+		eqPtr(a.TargetPriceCents, b.TargetPriceCents) && slices.Equal(a.PropertyIDs, b.PropertyIDs)
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// recordAssignment writes the timeline entry and the lead.assigned event.
+func (s *service) recordAssignment(ctx context.Context, tx Tx, p auth.Principal, row LeadRow, from *string, now time.Time) error {
+	if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID, ActorID: actorID(p), OccurredAt: now}); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, p, EventLeadAssigned, row.Lead.ID, assignedEvent{LeadID: row.Lead.ID, From: from, To: row.Lead.AssigneeID, ActorID: actorID(p)})
+}
+
+func (s *service) ArchiveLead(ctx context.Context, id string) error {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		row, err := tx.GetLead(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if row.Lead.ArchivedAt != nil {
+			return nil // archiving twice changes nothing and emits nothing
+		}
+		row.Lead.ArchivedAt, row.Lead.UpdatedAt = &now, now
+		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+			return err
+		}
+		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: id, Kind: "archived", ActorID: actorID(p), OccurredAt: now}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, p, EventLeadArchived, id, leadEvent(row))
+	})
+}
+
+func (s *service) AssignLead(ctx context.Context, id string, userID *string) (LeadRow, error) {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return LeadRow{}, err
+	}
+	var f domain.FieldErrors
+	assignee := checkUUID("user_id", userID, &f)
+	if err := f.Err(); err != nil {
+		return LeadRow{}, err
+	}
+	now := s.now()
+	var row LeadRow
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if row, err = writableLead(ctx, tx, id); err != nil {
+			return err
+		}
+		from := row.Lead.AssigneeID
+		if eqPtr(from, assignee) {
+			return nil
+		}
+		row.Lead.AssigneeID, row.Lead.UpdatedAt = assignee, now
+		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+			return err
+		}
+		return s.recordAssignment(ctx, tx, p, row, from, now)
+	})
+	return row, err
+}
+
+func (s *service) ScoreLead(ctx context.Context, id string) (domain.Score, error) {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return domain.Score{}, err
+	}
+	now := s.now()
+	var score domain.Score
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		row, err := tx.GetLead(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		if score, err = s.computeScore(ctx, tx, row.Lead, now); err != nil {
+			return err
+		}
+		return s.recordScore(ctx, tx, p, &row, score, now)
+	})
+	return score, err
+}
+
+func (s *service) computeScore(ctx context.Context, tx Tx, l domain.Lead, now time.Time) (domain.Score, error) {
+	stats, err := tx.ActivityStats(ctx, l.ID, now.Add(-scoreWindow))
+	if err != nil {
+		return domain.Score{}, err
+	}
+	var src *domain.LeadSource
+	if l.SourceID != nil {
+		got, err := tx.GetSource(ctx, *l.SourceID)
+		if err != nil {
+			return domain.Score{}, err
+		}
+		src = &got
+	}
+	return domain.ComputeScore(scoreInput(now, l, stats, src)), nil
+}
+
+// recordScore stores a computed score on the lead and in its history and
+// emits lead.scored.
+func (s *service) recordScore(ctx context.Context, tx Tx, p auth.Principal, row *LeadRow, score domain.Score, now time.Time) error {
+	row.Lead.Score = &score.Value
+	if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		return err
+	}
+	if err := tx.InsertScore(ctx, p.OrgID, row.Lead.ID, newID(), score, now); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, p, EventLeadScored, row.Lead.ID, scoredEvent{LeadID: row.Lead.ID, Score: score.Value, Factors: score.Factors, ComputedAt: now})
+}
+
+// rescore recomputes the score after a change; it records and announces it
+// only when the value moved (force: always). The caller saves row.Lead.
+// Synchronous for now: a River job takes this over in a later slice.
+func (s *service) rescore(ctx context.Context, tx Tx, p auth.Principal, row *LeadRow, now time.Time, force bool) error {
+	score, err := s.computeScore(ctx, tx, row.Lead, now)
+	if err != nil {
+		return err
+	}
+	if !force && row.Lead.Score != nil && *row.Lead.Score == score.Value {
+		return nil
+	}
+	return s.recordScore(ctx, tx, p, row, score, now)
+}
+
+func scoreInput(now time.Time, l domain.Lead, st ActivityStats, src *domain.LeadSource) domain.ScoreInput {
+	in := domain.ScoreInput{
+		Now: now, Status: l.Status, LastActivityAt: st.Last,
+		Activities: st.Total, Inbound: st.Inbound, Outbound: st.Outbound,
+		BudgetMinCents: l.BudgetMinCents, BudgetMaxCents: l.BudgetMaxCents, TargetPriceCents: l.TargetPriceCents,
+	}
+	if src != nil {
+		w := src.Weight
+		in.SourceWeight = &w
+	}
+	return in
+}
+
+func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) (domain.Activity, error) {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return domain.Activity{}, err
+	}
+	now := s.now()
+	a := domain.Activity{
+		ID: newID(), LeadID: id, Type: in.Type, Direction: in.Direction, Outcome: in.Outcome, Body: in.Body,
+		OccurredAt: now, ActorID: actorID(p), CreatedAt: now,
+	}
+	if in.OccurredAt != nil {
+		a.OccurredAt = in.OccurredAt.UTC().Truncate(time.Microsecond)
+	}
+	var f domain.FieldErrors
+	a.Validate(now, &f)
+	if err := f.Err(); err != nil {
+		return domain.Activity{}, err
+	}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		row, err := writableLead(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.InsertActivity(ctx, p.OrgID, a); err != nil {
+			return err
+		}
+		if row.Lead.LastActivityAt == nil || a.OccurredAt.After(*row.Lead.LastActivityAt) {
+			row.Lead.LastActivityAt = &a.OccurredAt
+		}
+		row.Lead.UpdatedAt = now
+		if err := s.emit(ctx, tx, p, EventActivityLogged, id, activityEvent(a)); err != nil {
+			return err
+		}
+		if err := s.rescore(ctx, tx, p, &row, now, true); err != nil {
+			return err
+		}
+		return tx.UpdateLead(ctx, row.Lead)
+	})
+	return a, err
+}
+
+func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, error) {
+	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
+	if err != nil {
+		return domain.Note{}, err
+	}
+	var f domain.FieldErrors
+	now := s.now()
+	n := domain.Note{ID: newID(), LeadID: id, Body: domain.ValidateNoteBody(body, &f), AuthorID: actorID(p), CreatedAt: now}
+	if err := f.Err(); err != nil {
+		return domain.Note{}, err
+	}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if _, err := writableLead(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := tx.InsertNote(ctx, p.OrgID, n); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, p, EventNoteAdded, id, noteEvent(n))
+	})
+	return n, err
+}
+
+func (s *service) LeadTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
+	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+		if _, err := tx.GetLead(ctx, id, false); err != nil {
+			return nil, err
+		}
+		return tx.LeadTimeline(ctx, id, after, limit)
+	})
+}

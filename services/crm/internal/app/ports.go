@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"reos.dev/pkg/events"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// Clock tells the time; scoring and timestamps read it so tests are
+// deterministic.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock, in UTC.
+type SystemClock struct{}
+
+// Now returns the current UTC time.
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Store opens transactions over crm's data. Every read and write happens in
+// InOrg, where row-level security shows one organisation only.
+type Store interface {
+	// InOrg runs fn in one transaction scoped to orgID; fn's error rolls back.
+	InOrg(ctx context.Context, orgID string, fn func(Tx) error) error
+}
+
+// Tx is the repository of one transaction. Lookups of a missing row return
+// an apperr not-found error (another organisation's rows are missing too).
+type Tx interface {
+	// EnsureDefaults inserts the default lead sources and deal stages of the
+	// organisation if they are missing (idempotent).
+	EnsureDefaults(ctx context.Context, orgID string, now time.Time) error
+
+	FindContacts(ctx context.Context, email, phone *string) ([]domain.Contact, error)
+	// InsertContact inserts c unless its email or phone is already taken
+	// (then inserted is false and nothing changed).
+	InsertContact(ctx context.Context, orgID string, c domain.Contact) (inserted bool, err error)
+	UpdateContact(ctx context.Context, c domain.Contact) error
+	GetContact(ctx context.Context, id string) (domain.Contact, error)
+	ListContacts(ctx context.Context, q ContactQuery) ([]domain.Contact, error)
+
+	ListSources(ctx context.Context) ([]domain.LeadSource, error)
+	InsertSource(ctx context.Context, orgID string, s domain.LeadSource, now time.Time) error
+	GetSource(ctx context.Context, id string) (domain.LeadSource, error)
+
+	ListStages(ctx context.Context) ([]domain.Stage, error)
+	InsertStage(ctx context.Context, orgID string, s domain.Stage, now time.Time) error
+
+	InsertLead(ctx context.Context, orgID string, l domain.Lead) error
+	// GetLead returns the lead with its contact; forUpdate locks the row.
+	GetLead(ctx context.Context, id string, forUpdate bool) (LeadRow, error)
+	UpdateLead(ctx context.Context, l domain.Lead) error
+	ListLeads(ctx context.Context, q LeadQuery) ([]LeadRow, error)
+	InsertChange(ctx context.Context, orgID string, c Change) error
+	InsertActivity(ctx context.Context, orgID string, a domain.Activity) error
+	InsertNote(ctx context.Context, orgID string, n domain.Note) error
+	// ActivityStats counts the lead's activities since a time.
+	ActivityStats(ctx context.Context, leadID string, since time.Time) (ActivityStats, error)
+	InsertScore(ctx context.Context, orgID, leadID, id string, s domain.Score, at time.Time) error
+	LeadTimeline(ctx context.Context, leadID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
+
+	InsertDeal(ctx context.Context, orgID string, d domain.Deal) error
+	GetDeal(ctx context.Context, id string, forUpdate bool) (domain.Deal, error)
+	UpdateDeal(ctx context.Context, d domain.Deal) error
+	ListDeals(ctx context.Context, q DealQuery) ([]domain.Deal, error)
+	InsertStageChange(ctx context.Context, orgID string, h StageChange) error
+	DealTimeline(ctx context.Context, dealID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
+
+	// Enqueue writes an event into the outbox of this transaction.
+	Enqueue(ctx context.Context, key string, ev events.Event) error
+}
+
+// LeadRow is a lead with its contact.
+type LeadRow struct {
+	Lead    domain.Lead
+	Contact domain.Contact
+}
+
+// ActivityStats are the activity counts scoring needs.
+type ActivityStats struct {
+	Total, Inbound, Outbound int
+	Last                     *time.Time
+}
+
+// Change is one lifecycle entry of a lead's timeline.
+type Change struct {
+	ID         string
+	LeadID     string
+	Kind       string // created, status_changed, assigned, archived
+	From, To   *string
+	ActorID    *string
+	OccurredAt time.Time
+}
+
+// StageChange is one entry of a deal's stage history.
+type StageChange struct {
+	ID        string
+	DealID    string
+	FromStage *string
+	ToStage   string
+	ChangedBy *string
+	ChangedAt time.Time
+}
+
+// TimelineItem is one entry of a timeline; Data is its JSON detail.
+type TimelineItem struct {
+	ID         string
+	Kind       string
+	OccurredAt time.Time
+	ActorID    *string
+	Data       []byte
+}
+
+// TimelineCursor is the keyset position after which a timeline page starts.
+type TimelineCursor struct {
+	At time.Time `json:"t"`
+	ID string    `json:"id"`
+}
+
+// Sort is a whitelisted sort field and direction.
+type Sort struct {
+	Field string
+	Desc  bool
+}
+
+// ListCursor is the keyset position of a list page: the last row's sort
+// value (Time or Num, by field) and id.
+type ListCursor struct {
+	Sort string     `json:"s"`
+	Time *time.Time `json:"t,omitempty"`
+	Num  *int64     `json:"n,omitempty"`
+	ID   string     `json:"id"`
+}
+
+// LeadQuery filters, sorts and pages leads.
+type LeadQuery struct {
+	Status, SourceID, AssigneeID string
+	ScoreMin, ScoreMax           *int
+	CreatedFrom, CreatedTo       *time.Time
+	IncludeArchived              bool
+	// Text is a full-text query over contact names, emails and notes.
+	Text  string
+	Sort  Sort
+	After *ListCursor
+	Limit int
+}
+
+// DealQuery filters, sorts and pages deals.
+type DealQuery struct {
+	StageID, LeadID, AssigneeID string
+	Sort                        Sort
+	After                       *ListCursor
+	Limit                       int
+}
+
+// ContactQuery pages contacts (newest first) with an optional email or
+// phone lookup (normalised before the query).
+type ContactQuery struct {
+	Email, Phone *string
+	After        *ListCursor
+	Limit        int
+}

@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/httpx"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// LeadFilter is a list or search request as the transport parsed it.
+type LeadFilter struct {
+	Status, SourceID, AssigneeID string
+	ScoreMin, ScoreMax           *int
+	CreatedFrom, CreatedTo       *time.Time
+	IncludeArchived              bool
+	Text                         string
+	Sort                         string
+	Page                         PageRequest
+}
+
+// DealFilter is a deal list request.
+type DealFilter struct {
+	StageID, LeadID, AssigneeID string
+	Sort                        string
+	Page                        PageRequest
+}
+
+// ContactFilter is a contact list request; Email or Phone look one up.
+type ContactFilter struct {
+	Email, Phone, PhoneRegion string
+	Page                      PageRequest
+}
+
+// Sort fields a list may be ordered by, with the kind of their value.
+var (
+	leadSorts = map[string]bool{"created_at": true, "updated_at": true, "score": false}
+	dealSorts = map[string]bool{"created_at": true, "updated_at": true, "value_cents": false}
+)
+
+// parseSort reads "field" or "-field" against the whitelist (value: whether
+// the field is a time).
+func parseSort(raw string, allowed map[string]bool) (Sort, error) {
+	if raw == "" {
+		return Sort{Field: "created_at", Desc: true}, nil
+	}
+	desc := strings.HasPrefix(raw, "-")
+	field := strings.TrimPrefix(raw, "-")
+	if _, ok := allowed[field]; !ok {
+		return Sort{}, apperr.BadRequest("sort", "must be one of the sort fields, optionally prefixed with -: created_at, updated_at, "+otherSort(allowed))
+	}
+	return Sort{Field: field, Desc: desc}, nil
+}
+
+func otherSort(allowed map[string]bool) string {
+	for k, isTime := range allowed {
+		if !isTime {
+			return k
+		}
+	}
+	return ""
+}
+
+// listCursor decodes a list cursor and checks it belongs to the same sort.
+func listCursor(raw string, sort Sort) (*ListCursor, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var c ListCursor
+	if err := httpx.DecodeCursor(raw, &c); err != nil {
+		return nil, err
+	}
+	want := sortKey(sort)
+	if _, err := uuid.Parse(c.ID); err != nil || c.Sort != want || (c.Time == nil && c.Num == nil) {
+		return nil, apperr.BadRequest("cursor", "does not belong to this sort order")
+	}
+	return &c, nil
+}
+
+func sortKey(s Sort) string {
+	if s.Desc {
+		return "-" + s.Field
+	}
+	return s.Field
+}
+
+func timelineCursor(raw string) (*TimelineCursor, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var c TimelineCursor
+	if err := httpx.DecodeCursor(raw, &c); err != nil {
+		return nil, err
+	}
+	if _, err := uuid.Parse(c.ID); err != nil || c.At.IsZero() {
+		return nil, apperr.BadRequest("cursor", "is not a valid cursor")
+	}
+	return &c, nil
+}
+
+// timeline reads one page of the history of the aggregate id (what, with
+// its not-found reason) for a caller holding perm; read checks the aggregate
+// is visible and returns up to limit items after the cursor.
+func (s *service) timeline(ctx context.Context, perm, id, reason, what string, pr PageRequest,
+	read func(tx Tx, after *TimelineCursor, limit int) ([]TimelineItem, error)) (Page[TimelineItem], error) {
+	p, err := requireOn(ctx, perm, id, reason, what)
+	if err != nil {
+		return Page[TimelineItem]{}, err
+	}
+	after, err := timelineCursor(pr.Cursor)
+	if err != nil {
+		return Page[TimelineItem]{}, err
+	}
+	limit := orDefault(pr.Limit)
+	var items []TimelineItem
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		items, err = read(tx, after, limit+1)
+		return err
+	})
+	return timelinePage(items, limit), err
+}
+
+// timelinePage cuts the limit+1 rows fetched into a page and its cursor.
+func timelinePage(items []TimelineItem, limit int) Page[TimelineItem] {
+	if len(items) <= limit {
+		return Page[TimelineItem]{Items: items}
+	}
+	items = items[:limit]
+	last := items[limit-1]
+	return Page[TimelineItem]{Items: items, Next: httpx.EncodeCursor(TimelineCursor{At: last.OccurredAt, ID: last.ID})}
+}
+
+// listPage cuts limit+1 rows into a page; key gives a row's cursor.
+func listPage[T any](rows []T, limit int, key func(T) ListCursor) Page[T] {
+	if len(rows) <= limit {
+		return Page[T]{Items: rows}
+	}
+	rows = rows[:limit]
+	return Page[T]{Items: rows, Next: httpx.EncodeCursor(key(rows[limit-1]))}
+}
+
+func (s *service) leadQuery(f LeadFilter) (LeadQuery, error) {
+	var fe domain.FieldErrors
+	q := LeadQuery{
+		Status: f.Status, ScoreMin: f.ScoreMin, ScoreMax: f.ScoreMax, CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo,
+		IncludeArchived: f.IncludeArchived, Text: strings.TrimSpace(f.Text), Limit: orDefault(f.Page.Limit),
+	}
+	if q.Status != "" && !domain.ValidStatus(q.Status) {
+		fe.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
+	}
+	if f.SourceID != "" {
+		if v := checkUUID("source_id", &f.SourceID, &fe); v != nil {
+			q.SourceID = *v
+		}
+	}
+	if f.AssigneeID != "" {
+		if v := checkUUID("assignee_id", &f.AssigneeID, &fe); v != nil {
+			q.AssigneeID = *v
+		}
+	}
+	for name, v := range map[string]*int{"score_min": f.ScoreMin, "score_max": f.ScoreMax} {
+		if v != nil && (*v < 0 || *v > 100) {
+			fe.Add(name, "must be between 0 and 100")
+		}
+	}
+	if f.ScoreMin != nil && f.ScoreMax != nil && *f.ScoreMin > *f.ScoreMax {
+		fe.Add("score_max", "must not be below score_min")
+	}
+	if f.CreatedFrom != nil && f.CreatedTo != nil && f.CreatedFrom.After(*f.CreatedTo) {
+		fe.Add("created_to", "must not be before created_from")
+	}
+	if domain.BadText(q.Text) {
+		fe.Add("q", "must not contain NUL characters")
+	}
+	if len(q.Text) > 200 {
+		fe.Add("q", "must be at most 200 characters")
+	}
+	if err := fe.Err(); err != nil {
+		return q, err
+	}
+	sort, err := parseSort(f.Sort, leadSorts)
+	if err != nil {
+		return q, err
+	}
+	q.Sort = sort
+	q.After, err = listCursor(f.Page.Cursor, sort)
+	return q, err
+}
+
+func leadCursor(sort Sort) func(LeadRow) ListCursor {
+	return func(r LeadRow) ListCursor {
+		c := ListCursor{Sort: sortKey(sort), ID: r.Lead.ID}
+		switch sort.Field {
+		case "updated_at":
+			c.Time = &r.Lead.UpdatedAt
+		case "score":
+			n := int64(-1) // unscored leads sort as -1
+			if r.Lead.Score != nil {
+				n = int64(*r.Lead.Score)
+			}
+			c.Num = &n
+		default:
+			c.Time = &r.Lead.CreatedAt
+		}
+		return c
+	}
+}
+
+func (s *service) ListLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error) {
+	f.Text = ""
+	return s.findLeads(ctx, f)
+}
+
+func (s *service) SearchLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error) {
+	if strings.TrimSpace(f.Text) == "" {
+		return Page[LeadRow]{}, apperr.Invalid("q", "is required")
+	}
+	return s.findLeads(ctx, f)
+}
+
+func (s *service) findLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error) {
+	p, err := require(ctx, PermLeadsRead)
+	if err != nil {
+		return Page[LeadRow]{}, err
+	}
+	q, err := s.leadQuery(f)
+	if err != nil {
+		return Page[LeadRow]{}, err
+	}
+	var rows []LeadRow
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		lq := q
+		lq.Limit = q.Limit + 1
+		rows, err = tx.ListLeads(ctx, lq)
+		return err
+	})
+	if err != nil {
+		return Page[LeadRow]{}, err
+	}
+	return listPage(rows, q.Limit, leadCursor(q.Sort)), nil
+}

@@ -1,0 +1,219 @@
+// Package app holds crm's use cases behind the Service interface and the
+// ports they need (store, clock). Every use case checks the caller's
+// permission here, whatever the transport did, and runs in one transaction
+// scoped to the caller's organisation; events go to the outbox of that same
+// transaction.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/httpx"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// Permissions crm checks (defined by identity's catalogue).
+const (
+	PermLeadsRead  = "leads:read"
+	PermLeadsWrite = "leads:write"
+	PermDealsRead  = "deals:read"
+	PermDealsWrite = "deals:write"
+	// PermAdmin is the wildcard only admins hold; it may reopen closed deals.
+	PermAdmin = "*"
+)
+
+// Service is crm's application API.
+type Service interface {
+	CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
+	GetLead(ctx context.Context, id string) (LeadRow, error)
+	UpdateLead(ctx context.Context, id string, in LeadUpdate) (LeadRow, error)
+	ArchiveLead(ctx context.Context, id string) error
+	ListLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error)
+	SearchLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error)
+	AssignLead(ctx context.Context, id string, userID *string) (LeadRow, error)
+	ScoreLead(ctx context.Context, id string) (domain.Score, error)
+	LogActivity(ctx context.Context, id string, in ActivityInput) (domain.Activity, error)
+	AddNote(ctx context.Context, id, body string) (domain.Note, error)
+	LeadTimeline(ctx context.Context, id string, p PageRequest) (Page[TimelineItem], error)
+
+	CreateContact(ctx context.Context, in domain.ContactInput) (domain.Contact, error)
+	GetContact(ctx context.Context, id string) (domain.Contact, error)
+	UpdateContact(ctx context.Context, id string, in domain.ContactInput) (domain.Contact, error)
+	ListContacts(ctx context.Context, f ContactFilter) (Page[domain.Contact], error)
+
+	ListSources(ctx context.Context) ([]domain.LeadSource, error)
+	CreateSource(ctx context.Context, in domain.LeadSource) (domain.LeadSource, error)
+	ListStages(ctx context.Context) ([]domain.Stage, error)
+	CreateStage(ctx context.Context, in domain.Stage) (domain.Stage, error)
+
+	CreateDeal(ctx context.Context, in DealInput) (domain.Deal, error)
+	GetDeal(ctx context.Context, id string) (domain.Deal, error)
+	UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error)
+	ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal], error)
+	MoveDeal(ctx context.Context, id string, in StageMove) (domain.Deal, error)
+	DealTimeline(ctx context.Context, id string, p PageRequest) (Page[TimelineItem], error)
+
+	// SeedDemo creates the deterministic demo data of orgID if missing.
+	SeedDemo(ctx context.Context, orgID string) (SeedReport, error)
+}
+
+// Config are the service's settings.
+type Config struct {
+	// DefaultPhoneRegion parses phone numbers written without +country code.
+	DefaultPhoneRegion string
+}
+
+// Deps are the service's collaborators; all are required.
+type Deps struct {
+	Store  Store
+	Clock  Clock
+	Logger *slog.Logger
+}
+
+type service struct {
+	cfg   Config
+	store Store
+	clock Clock
+	log   *slog.Logger
+}
+
+// NewService returns the service.
+func NewService(cfg Config, d Deps) (Service, error) {
+	var errs []error
+	if d.Store == nil {
+		errs = append(errs, errors.New("nil Store"))
+	}
+	if d.Clock == nil {
+		errs = append(errs, errors.New("nil Clock"))
+	}
+	if d.Logger == nil {
+		errs = append(errs, errors.New("nil Logger"))
+	}
+	if cfg.DefaultPhoneRegion == "" {
+		cfg.DefaultPhoneRegion = "US"
+	}
+	if !domain.ValidRegion(cfg.DefaultPhoneRegion) {
+		errs = append(errs, errors.New("unknown DefaultPhoneRegion "+cfg.DefaultPhoneRegion))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(errors.New("app: NewService"), err)
+	}
+	return &service{cfg: cfg, store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app")}, nil
+}
+
+// now is the clock truncated to PostgreSQL's microsecond precision, so a
+// time read back from the database equals the one written (timeline cursors
+// rely on that).
+func (s *service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// require returns the caller when it holds perm. The transport's middleware
+// put the principal in the context; its absence is a 401.
+func require(ctx context.Context, perm string) (auth.Principal, error) {
+	p, ok := auth.PrincipalFrom(ctx)
+	if !ok || p.UserID == "" {
+		return auth.Principal{}, apperr.Unauthorized("missing_token", "a bearer token is required")
+	}
+	if _, err := uuid.Parse(p.OrgID); err != nil {
+		return auth.Principal{}, apperr.Unauthorized(auth.ReasonInvalidToken, "the token is invalid")
+	}
+	if !p.Can(perm) {
+		return p, domain.ErrForbidden(perm)
+	}
+	return p, nil
+}
+
+// requireOn is require for a use case on the aggregate id (what, with its
+// not-found reason): a malformed id is a 404, after the permission check.
+func requireOn(ctx context.Context, perm, id, reason, what string) (auth.Principal, error) {
+	p, err := require(ctx, perm)
+	if err != nil {
+		return p, err
+	}
+	return p, parseID(id, reason, what)
+}
+
+// actorID is the caller as a nullable user id (system callers have none).
+func actorID(p auth.Principal) *string {
+	if _, err := uuid.Parse(p.UserID); err != nil || p.UserID == uuid.Nil.String() {
+		return nil
+	}
+	id := p.UserID
+	return &id
+}
+
+// parseID checks a path id: a malformed one is a 404 (it cannot name a row).
+func parseID(id, reason, what string) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return domain.ErrNotFound(reason, what)
+	}
+	return nil
+}
+
+// checkUUID records a body field that must be a UUID and returns it in
+// canonical form.
+func checkUUID(field string, v *string, f *domain.FieldErrors) *string {
+	if v == nil {
+		return nil
+	}
+	u, err := uuid.Parse(strings.TrimSpace(*v))
+	if err != nil {
+		f.Add(field, "must be a UUID")
+		return nil
+	}
+	s := u.String()
+	return &s
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Optional is a JSON field that distinguishes absent (Set false) from null
+// (Set true, Value nil): an update changes only the fields present.
+type Optional[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON records that the field was present.
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Value = nil
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	o.Value = &v
+	return nil
+}
+
+// PageRequest is a raw page request: limit already bounded, cursor opaque.
+type PageRequest struct {
+	Limit  int
+	Cursor string
+}
+
+// Page is one page of a list; Next is the opaque cursor of the next page
+// ("" on the last page).
+type Page[T any] struct {
+	Items []T
+	Next  string
+}
+
+// orDefault is the page size of a request that names none.
+func orDefault(limit int) int {
+	if limit <= 0 {
+		return httpx.DefaultLimit
+	}
+	return limit
+}

@@ -1,0 +1,149 @@
+package domain
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// MaxEmailLen bounds an email address (RFC 5321 path limit).
+const MaxEmailLen = 254
+
+// NormalizeEmail trims and lower-cases an address and checks it is a bare
+// addr-spec: display-name forms ("Jane <jane@x.io>") and anything net/mail
+// would rewrite are refused, so the stored value is exactly what dedupe
+// compares. Lower-casing the local part is a deliberate simplification:
+// virtually every provider treats it case-insensitively, and two contacts
+// differing only by case are far likelier the same person.
+func NormalizeEmail(s string) (string, bool) {
+	e := strings.ToLower(strings.TrimSpace(s))
+	if e == "" || len(e) > MaxEmailLen || !utf8.ValidString(e) {
+		return "", false
+	}
+	addr, err := mail.ParseAddress(e)
+	if err != nil || addr.Name != "" || addr.Address != e {
+		return "", false
+	}
+	local, domainPart, ok := strings.Cut(e, "@")
+	if !ok || local == "" || !strings.Contains(domainPart, ".") || strings.HasPrefix(domainPart, "[") {
+		return "", false
+	}
+	return e, true
+}
+
+// NormalizePhone parses a phone number written in any common format and
+// returns it in E.164. region (ISO 3166-1 alpha-2, e.g. "US") applies to
+// numbers without a leading +country code; a number that is not a valid
+// number for its country is refused.
+func NormalizePhone(s, region string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 40 || !utf8.ValidString(s) {
+		return "", false
+	}
+	region = strings.ToUpper(strings.TrimSpace(region))
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// ValidRegion reports whether region is a region the phone library knows.
+func ValidRegion(region string) bool {
+	return phonenumbers.GetCountryCodeForRegion(strings.ToUpper(region)) != 0
+}
+
+// Contact is a person the organisation deals with, deduplicated by
+// normalised email and by E.164 phone.
+type Contact struct {
+	ID        string
+	FirstName string
+	LastName  string
+	Email     *string
+	Phone     *string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ContactInput is the raw contact part of a request; Normalize validates it.
+type ContactInput struct {
+	FirstName   *string
+	LastName    *string
+	Email       *string
+	Phone       *string
+	PhoneRegion string
+}
+
+// NormalizedContact is a ContactInput after validation: Email and Phone are
+// normalised (nil when absent).
+type NormalizedContact struct {
+	FirstName, LastName *string
+	Email, Phone        *string
+}
+
+// Normalize validates the contact fields, records bad ones in f and returns
+// them normalised. defaultRegion applies unless PhoneRegion is given.
+func (in ContactInput) Normalize(defaultRegion string, f *FieldErrors) NormalizedContact {
+	var out NormalizedContact
+	if in.FirstName != nil {
+		v := strings.TrimSpace(*in.FirstName)
+		if utf8.RuneCountInString(v) > 100 {
+			f.Add("first_name", "must be at most 100 characters")
+		}
+		checkText("first_name", v, f)
+		out.FirstName = &v
+	}
+	if in.LastName != nil {
+		v := strings.TrimSpace(*in.LastName)
+		if utf8.RuneCountInString(v) > 100 {
+			f.Add("last_name", "must be at most 100 characters")
+		}
+		checkText("last_name", v, f)
+		out.LastName = &v
+	}
+	if in.Email != nil && strings.TrimSpace(*in.Email) != "" {
+		if e, ok := NormalizeEmail(*in.Email); ok {
+			out.Email = &e
+		} else {
+			f.Add("email", "must be a plain email address such as name@example.com")
+		}
+	}
+	region := defaultRegion
+	if in.PhoneRegion != "" {
+		if !ValidRegion(in.PhoneRegion) {
+			f.Add("phone_region", "must be an ISO 3166-1 alpha-2 region code such as US")
+		}
+		region = in.PhoneRegion
+	}
+	if in.Phone != nil && strings.TrimSpace(*in.Phone) != "" {
+		if p, ok := NormalizePhone(*in.Phone, region); ok {
+			out.Phone = &p
+		} else {
+			f.Add("phone", "must be a valid phone number (E.164, or national format for phone_region)")
+		}
+	}
+	return out
+}
+
+// Merge fills the contact's empty fields from n and reports whether anything
+// changed. Existing non-empty values win: a lead form must not overwrite what
+// an agent already recorded about a person.
+func (c *Contact) Merge(n NormalizedContact) bool {
+	changed := false
+	if c.FirstName == "" && n.FirstName != nil && *n.FirstName != "" {
+		c.FirstName, changed = *n.FirstName, true
+	}
+	if c.LastName == "" && n.LastName != nil && *n.LastName != "" {
+		c.LastName, changed = *n.LastName, true
+	}
+	if c.Email == nil && n.Email != nil {
+		c.Email, changed = n.Email, true
+	}
+	if c.Phone == nil && n.Phone != nil {
+		c.Phone, changed = n.Phone, true
+	}
+	return changed
+}

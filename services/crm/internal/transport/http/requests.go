@@ -1,0 +1,253 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/httpx"
+	"reos.dev/services/crm/internal/app"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// CreateLeadRequest is the body of POST /leads (exported for the fuzz test).
+type CreateLeadRequest struct {
+	ContactID        *string  `json:"contact_id"`
+	FirstName        *string  `json:"first_name"`
+	LastName         *string  `json:"last_name"`
+	Email            *string  `json:"email"`
+	Phone            *string  `json:"phone"`
+	PhoneRegion      string   `json:"phone_region"`
+	SourceID         *string  `json:"source_id"`
+	Source           *string  `json:"source"`
+	Status           *string  `json:"status"`
+	AssigneeID       *string  `json:"assignee_id"`
+	BudgetMinCents   *int64   `json:"budget_min_cents"`
+	BudgetMaxCents   *int64   `json:"budget_max_cents"`
+	TargetPriceCents *int64   `json:"target_price_cents"`
+	PropertyIDs      []string `json:"property_ids"`
+}
+
+func (r CreateLeadRequest) input() app.LeadInput {
+	return app.LeadInput{
+		ContactID: r.ContactID,
+		Contact:   domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion},
+		SourceID:  r.SourceID, Source: r.Source, Status: r.Status, AssigneeID: r.AssigneeID,
+		BudgetMinCents: r.BudgetMinCents, BudgetMaxCents: r.BudgetMaxCents, TargetPriceCents: r.TargetPriceCents,
+		PropertyIDs: r.PropertyIDs,
+	}
+}
+
+type updateLeadRequest struct {
+	Status           app.Optional[string]   `json:"status"`
+	SourceID         app.Optional[string]   `json:"source_id"`
+	AssigneeID       app.Optional[string]   `json:"assignee_id"`
+	BudgetMinCents   app.Optional[int64]    `json:"budget_min_cents"`
+	BudgetMaxCents   app.Optional[int64]    `json:"budget_max_cents"`
+	TargetPriceCents app.Optional[int64]    `json:"target_price_cents"`
+	PropertyIDs      app.Optional[[]string] `json:"property_ids"`
+}
+
+type assignRequest struct {
+	UserID app.Optional[string] `json:"user_id"`
+}
+
+type activityRequest struct {
+	Type       string     `json:"type"`
+	Direction  *string    `json:"direction"`
+	Outcome    string     `json:"outcome"`
+	Body       string     `json:"body"`
+	OccurredAt *time.Time `json:"occurred_at"`
+}
+
+type noteRequest struct {
+	Body string `json:"body"`
+}
+
+type contactRequest struct {
+	FirstName   *string `json:"first_name"`
+	LastName    *string `json:"last_name"`
+	Email       *string `json:"email"`
+	Phone       *string `json:"phone"`
+	PhoneRegion string  `json:"phone_region"`
+}
+
+func (r contactRequest) input() domain.ContactInput {
+	return domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion}
+}
+
+type sourceRequest struct {
+	Key    string `json:"key"`
+	Name   string `json:"name"`
+	Weight *int   `json:"weight"`
+}
+
+type stageRequest struct {
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Probability int    `json:"probability"`
+	Position    int    `json:"position"`
+	Kind        string `json:"kind"`
+}
+
+type dealRequest struct {
+	LeadID            string  `json:"lead_id"`
+	Title             string  `json:"title"`
+	ValueCents        *int64  `json:"value_cents"`
+	Currency          string  `json:"currency"`
+	StageID           *string `json:"stage_id"`
+	Stage             *string `json:"stage"`
+	PropertyID        *string `json:"property_id"`
+	AssigneeID        *string `json:"assignee_id"`
+	ExpectedCloseDate *string `json:"expected_close_date"`
+}
+
+type dealUpdateRequest struct {
+	Title             app.Optional[string] `json:"title"`
+	ValueCents        app.Optional[int64]  `json:"value_cents"`
+	Currency          app.Optional[string] `json:"currency"`
+	PropertyID        app.Optional[string] `json:"property_id"`
+	AssigneeID        app.Optional[string] `json:"assignee_id"`
+	ExpectedCloseDate app.Optional[string] `json:"expected_close_date"`
+}
+
+type stageMoveRequest struct {
+	StageID *string `json:"stage_id"`
+	Stage   *string `json:"stage"`
+}
+
+type searchRequest struct {
+	Q               string     `json:"q"`
+	Status          string     `json:"status"`
+	SourceID        string     `json:"source_id"`
+	AssigneeID      string     `json:"assignee_id"`
+	ScoreMin        *int       `json:"score_min"`
+	ScoreMax        *int       `json:"score_max"`
+	CreatedFrom     *time.Time `json:"created_from"`
+	CreatedTo       *time.Time `json:"created_to"`
+	IncludeArchived bool       `json:"include_archived"`
+	Sort            string     `json:"sort"`
+	Limit           int        `json:"limit"`
+	Cursor          string     `json:"cursor"`
+}
+
+// withID is a request for one resource named by the path.
+type withID[T any] struct {
+	ID   string
+	Body T
+}
+
+func pathID(r *http.Request) string { return mux.Vars(r)["id"] }
+
+func decodeID(_ context.Context, r *http.Request) (string, error) { return pathID(r), nil }
+
+// decodeIDBody reads the path id and the JSON body.
+func decodeIDBody[T any]() func(context.Context, *http.Request) (withID[T], error) {
+	return func(_ context.Context, r *http.Request) (withID[T], error) {
+		var v withID[T]
+		v.ID = pathID(r)
+		err := httpx.DecodeJSON(r, &v.Body)
+		return v, err
+	}
+}
+
+func decodeIDPage(_ context.Context, r *http.Request) (withID[app.PageRequest], error) {
+	p, err := httpx.ParsePage(r)
+	return withID[app.PageRequest]{ID: pathID(r), Body: app.PageRequest{Limit: p.Limit, Cursor: p.Cursor}}, err
+}
+
+// queryInt reads an optional integer query parameter (400 naming it).
+func queryInt(r *http.Request, name string) (*int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return nil, apperr.BadRequest(name, "must be an integer")
+	}
+	return &n, nil
+}
+
+// queryTime reads an optional RFC 3339 query parameter (400 naming it).
+func queryTime(r *http.Request, name string) (*time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil, apperr.BadRequest(name, "must be an RFC 3339 time")
+	}
+	return &t, nil
+}
+
+func decodeLeadFilter(_ context.Context, r *http.Request) (app.LeadFilter, error) {
+	q := r.URL.Query()
+	p, err := httpx.ParsePage(r)
+	if err != nil {
+		return app.LeadFilter{}, err
+	}
+	f := app.LeadFilter{
+		Status: q.Get("status"), SourceID: q.Get("source_id"), AssigneeID: q.Get("assignee_id"), Sort: q.Get("sort"),
+		Page: app.PageRequest{Limit: p.Limit, Cursor: p.Cursor},
+	}
+	if s := q.Get("include_archived"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return f, apperr.BadRequest("include_archived", "must be true or false")
+		}
+		f.IncludeArchived = b
+	}
+	if f.ScoreMin, err = queryInt(r, "score_min"); err != nil {
+		return f, err
+	}
+	if f.ScoreMax, err = queryInt(r, "score_max"); err != nil {
+		return f, err
+	}
+	if f.CreatedFrom, err = queryTime(r, "created_from"); err != nil {
+		return f, err
+	}
+	if f.CreatedTo, err = queryTime(r, "created_to"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func decodeSearch(_ context.Context, r *http.Request) (app.LeadFilter, error) {
+	var s searchRequest
+	if err := httpx.DecodeJSON(r, &s); err != nil {
+		return app.LeadFilter{}, err
+	}
+	if s.Limit == 0 {
+		s.Limit = httpx.DefaultLimit
+	}
+	if s.Limit < 1 || s.Limit > httpx.MaxLimit {
+		return app.LeadFilter{}, apperr.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(httpx.MaxLimit))
+	}
+	return app.LeadFilter{
+		Text: s.Q, Status: s.Status, SourceID: s.SourceID, AssigneeID: s.AssigneeID, ScoreMin: s.ScoreMin, ScoreMax: s.ScoreMax,
+		CreatedFrom: s.CreatedFrom, CreatedTo: s.CreatedTo, IncludeArchived: s.IncludeArchived, Sort: s.Sort,
+		Page: app.PageRequest{Limit: s.Limit, Cursor: s.Cursor},
+	}, nil
+}
+
+func decodeDealFilter(_ context.Context, r *http.Request) (app.DealFilter, error) {
+	q := r.URL.Query()
+	p, err := httpx.ParsePage(r)
+	return app.DealFilter{StageID: q.Get("stage_id"), LeadID: q.Get("lead_id"), AssigneeID: q.Get("assignee_id"), Sort: q.Get("sort"),
+		Page: app.PageRequest{Limit: p.Limit, Cursor: p.Cursor}}, err
+}
+
+func decodeContactFilter(_ context.Context, r *http.Request) (app.ContactFilter, error) {
+	q := r.URL.Query()
+	p, err := httpx.ParsePage(r)
+	return app.ContactFilter{Email: q.Get("email"), Phone: q.Get("phone"), PhoneRegion: q.Get("phone_region"),
+		Page: app.PageRequest{Limit: p.Limit, Cursor: p.Cursor}}, err
+}
+
+func invalid(field, msg string) error { return apperr.Invalid(field, msg) }

@@ -1,0 +1,75 @@
+// Command property runs the property service.
+//
+//	property [serve]        serve HTTP (refuses to start while migrations are pending)
+//	property migrate up     apply property's and the outbox's migrations (as the schema owner)
+//	property migrate status print the schema versions
+//	property seed           create the 50 demo properties of SEED_ORG_ID (MODE=mock only;
+//	                        idempotent; a no-op with a message when SEED_ORG_ID is unset)
+//
+// Configuration comes from the environment only; see config.go.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/config"
+	"reos.dev/pkg/service"
+	"reos.dev/services/property"
+	"reos.dev/services/property/internal/server"
+)
+
+func main() { service.Main(spec()) }
+
+func spec() service.Spec[Config] {
+	return service.Spec[Config]{
+		Name:         server.ServiceName,
+		DefaultAddr:  "127.0.0.1:8102",
+		Database:     property.Database(),
+		Outbox:       true,
+		LoadConfig:   loadConfig,
+		Build:        build,
+		WriteTimeout: 30 * time.Second,
+	}
+}
+
+func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
+	// Tokens are verified here too (defence in depth), with identity's JWKS.
+	verifier := auth.NewVerifier(auth.VerifierConfig{
+		JWKSURL: rt.Common.JWKSURL, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience,
+	})
+	srv, err := server.New(server.Options{
+		Pool: rt.Pool, Verifier: verifier, Logger: rt.Logger, Metrics: rt.Metrics, Health: rt.Health,
+	})
+	if err != nil {
+		return service.App{}, err
+	}
+	return service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}, nil
+}
+
+func seed(mode, orgID string, srv *server.Server) func(context.Context, io.Writer) error {
+	return func(ctx context.Context, out io.Writer) error {
+		if mode != config.ModeMock {
+			return errors.New("seed: the demo data exists only in MODE=mock")
+		}
+		if orgID == "" {
+			fmt.Fprintln(out, "seed: SEED_ORG_ID is not set; nothing to do (make up passes the demo org's id)")
+			return nil
+		}
+		if _, err := uuid.Parse(orgID); err != nil {
+			return fmt.Errorf("seed: SEED_ORG_ID %q is not a UUID", orgID)
+		}
+		rep, err := srv.Service.SeedDemo(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "seed: org %s: %d demo properties created, %d already there\n", orgID, rep.Created, rep.Skipped)
+		return nil
+	}
+}

@@ -1,0 +1,305 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"reos.dev/pkg/postgres"
+	"reos.dev/services/property/internal/app"
+	"reos.dev/services/property/internal/domain"
+)
+
+type propertyRepo struct{ tx pgx.Tx }
+
+const propertyColumns = `id, org_id, listing_key, list_price_cents, bedrooms_total, bathrooms_total_integer,
+	living_area, lot_size_acres::text, year_built, property_type, property_sub_type, standard_status,
+	unparsed_address, street_number, street_name, unit_number, city, state_or_province, postal_code,
+	country, latitude, longitude, public_remarks, created_at, updated_at, archived_at`
+
+const sqlPropertyInsert = `INSERT INTO property.properties (id, org_id, listing_key, list_price_cents, bedrooms_total,
+	bathrooms_total_integer, living_area, lot_size_acres, year_built, property_type, property_sub_type,
+	standard_status, unparsed_address, street_number, street_name, unit_number, city, state_or_province,
+	postal_code, country, latitude, longitude, public_remarks, created_at, updated_at, archived_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`
+
+const sqlPropertyUpdate = `UPDATE property.properties SET listing_key = $3, list_price_cents = $4, bedrooms_total = $5,
+	bathrooms_total_integer = $6, living_area = $7, lot_size_acres = $8::numeric, year_built = $9, property_type = $10,
+	property_sub_type = $11, standard_status = $12, unparsed_address = $13, street_number = $14, street_name = $15,
+	unit_number = $16, city = $17, state_or_province = $18, postal_code = $19, country = $20, latitude = $21,
+	longitude = $22, public_remarks = $23, updated_at = $24, archived_at = $25
+WHERE id = $1 AND org_id = $2`
+
+const sqlPropertyGet = `SELECT ` + propertyColumns + ` FROM property.properties WHERE id = $1`
+
+const sqlPropertyGetForUpdate = sqlPropertyGet + ` FOR UPDATE`
+
+const sqlPropertyList = `SELECT ` + propertyColumns + ` FROM property.properties WHERE `
+
+const sqlListingKeys = `SELECT listing_key FROM property.properties WHERE listing_key = ANY($1)`
+
+// Search: search_matches (migration 2) finds the org's matches through the
+// GIN indexes of property_search (a prefix tsquery over the weighted
+// document OR a trigram word match on the address) with their score; the
+// join back to properties applies row-level security and the filters.
+const sqlSearch = `SELECT ` + propertyColumns + `, score FROM (
+	SELECT p.*, m.score
+	FROM property.search_matches(to_tsquery('simple', $1), $2) m
+	JOIN property.properties p ON p.id = m.property_id
+	WHERE `
+
+const propertyConstraintListingKey = "properties_org_listing_key_key"
+
+func propertyArgs(p domain.Property) []any {
+	return []any{p.ID, p.OrgID, p.ListingKey, p.ListPriceCents, p.BedroomsTotal, p.BathroomsTotalInteger,
+		p.LivingArea, p.LotSizeAcres, p.YearBuilt, p.PropertyType, p.PropertySubType, p.StandardStatus,
+		p.UnparsedAddress, p.StreetNumber, p.StreetName, p.UnitNumber, p.City, p.StateOrProvince, p.PostalCode,
+		p.Country, p.Latitude, p.Longitude, p.PublicRemarks, p.CreatedAt, p.UpdatedAt, p.ArchivedAt}
+}
+
+func propertyDest(p *domain.Property) []any {
+	return []any{&p.ID, &p.OrgID, &p.ListingKey, &p.ListPriceCents, &p.BedroomsTotal, &p.BathroomsTotalInteger,
+		&p.LivingArea, &p.LotSizeAcres, &p.YearBuilt, &p.PropertyType, &p.PropertySubType, &p.StandardStatus,
+		&p.UnparsedAddress, &p.StreetNumber, &p.StreetName, &p.UnitNumber, &p.City, &p.StateOrProvince, &p.PostalCode,
+		&p.Country, &p.Latitude, &p.Longitude, &p.PublicRemarks, &p.CreatedAt, &p.UpdatedAt, &p.ArchivedAt}
+}
+
+func utcProperty(p *domain.Property) {
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	if p.ArchivedAt != nil {
+		t := p.ArchivedAt.UTC()
+		p.ArchivedAt = &t
+	}
+}
+
+func (r propertyRepo) Create(ctx context.Context, p domain.Property) error {
+	if _, err := r.tx.Exec(ctx, sqlPropertyInsert, propertyArgs(p)...); err != nil {
+		if c, ok := postgres.IsUniqueViolation(err); ok && c == propertyConstraintListingKey {
+			return domain.ErrListingKeyTaken()
+		}
+		return fmt.Errorf("insert property: %w", err)
+	}
+	return nil
+}
+
+func (r propertyRepo) Update(ctx context.Context, p domain.Property) error {
+	args := propertyArgs(p)[:23] // every column up to public_remarks; created_at never changes
+	tag, err := r.tx.Exec(ctx, sqlPropertyUpdate, append(args, p.UpdatedAt, p.ArchivedAt)...)
+	if err != nil {
+		if c, ok := postgres.IsUniqueViolation(err); ok && c == propertyConstraintListingKey {
+			return domain.ErrListingKeyTaken()
+		}
+		return fmt.Errorf("update property: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return domain.ErrPropertyNotFound()
+	}
+	return nil
+}
+
+func (r propertyRepo) get(ctx context.Context, query, id string) (domain.Property, error) {
+	var p domain.Property
+	err := r.tx.QueryRow(ctx, query, id).Scan(propertyDest(&p)...)
+	if postgres.IsNoRows(err) {
+		return p, domain.ErrPropertyNotFound()
+	}
+	if err != nil {
+		return p, fmt.Errorf("get property: %w", err)
+	}
+	utcProperty(&p)
+	return p, nil
+}
+
+func (r propertyRepo) Get(ctx context.Context, id string) (domain.Property, error) {
+	return r.get(ctx, sqlPropertyGet, id)
+}
+
+func (r propertyRepo) GetForUpdate(ctx context.Context, id string) (domain.Property, error) {
+	return r.get(ctx, sqlPropertyGetForUpdate, id)
+}
+
+func (r propertyRepo) ListingKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	rows, err := r.tx.Query(ctx, sqlListingKeys, keys)
+	if err != nil {
+		return nil, fmt.Errorf("listing keys: %w", err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		have[k] = true
+	}
+	return have, rows.Err()
+}
+
+// filter adds the conditions of f (fixed fragments, values as parameters).
+// Every operator here is LEAKPROOF (text, integer, float and timestamp
+// comparisons), which is what lets PostgreSQL use the indexes under
+// row-level security; keep it that way when adding a filter.
+func filter(b *builder, f app.PropertyFilter) {
+	if !f.IncludeArchived {
+		b.where("archived_at IS NULL")
+	}
+	if len(f.Statuses) > 0 {
+		b.where("standard_status = ANY(%s)", f.Statuses)
+	}
+	if len(f.Types) > 0 {
+		b.where("property_type = ANY(%s)", f.Types)
+	}
+	if f.City != nil {
+		// A parameter, not lower($n): a function call would keep the
+		// condition off the index under row-level security (migration 2).
+		b.where("city_key = %s", strings.ToLower(*f.City))
+	}
+	if f.PostalCode != nil {
+		b.where("postal_code = %s", *f.PostalCode)
+	}
+	if f.MinPriceCents != nil {
+		b.where("list_price_cents >= %s", *f.MinPriceCents)
+	}
+	if f.MaxPriceCents != nil {
+		b.where("list_price_cents <= %s", *f.MaxPriceCents)
+	}
+	if f.MinBeds != nil {
+		b.where("bedrooms_total >= %s", *f.MinBeds)
+	}
+	if f.MaxBeds != nil {
+		b.where("bedrooms_total <= %s", *f.MaxBeds)
+	}
+	if f.MinBaths != nil {
+		b.where("bathrooms_total_integer >= %s", *f.MinBaths)
+	}
+	if f.MaxBaths != nil {
+		b.where("bathrooms_total_integer <= %s", *f.MaxBaths)
+	}
+	if bb := f.BBox; bb != nil {
+		b.where("latitude BETWEEN %s AND %s AND longitude BETWEEN %s AND %s", bb.MinLat, bb.MaxLat, bb.MinLon, bb.MaxLon)
+	}
+}
+
+// sortColumns maps the whitelisted sort fields to columns.
+var sortColumns = map[string]string{app.SortCreatedAt: "created_at", app.SortListPrice: "list_price_cents"}
+
+func (r propertyRepo) List(ctx context.Context, q app.PropertyQuery) (app.Page[domain.Property], error) {
+	col, ok := sortColumns[q.Sort]
+	if !ok {
+		return app.Page[domain.Property]{}, fmt.Errorf("list properties: unknown sort %q", q.Sort)
+	}
+	sortKey := q.Sort
+	if q.Desc {
+		sortKey = "-" + q.Sort
+	}
+	cur, err := decodeCursor(q.Cursor, sortKey)
+	if err != nil {
+		return app.Page[domain.Property]{}, err
+	}
+	var b builder
+	filter(&b, q.Filter)
+	if cur != nil {
+		var v any
+		switch col {
+		case "created_at":
+			t, err := time.Parse(time.RFC3339Nano, cur.V)
+			if err != nil {
+				return app.Page[domain.Property]{}, badCursor()
+			}
+			v = t
+		default:
+			n, err := strconv.ParseInt(cur.V, 10, 64)
+			if err != nil {
+				return app.Page[domain.Property]{}, badCursor()
+			}
+			v = n
+		}
+		op := ">"
+		if q.Desc {
+			op = "<"
+		}
+		b.where("("+col+", id) "+op+" (%s, %s)", v, cur.ID)
+	}
+	dir := "ASC"
+	if q.Desc {
+		dir = "DESC"
+	}
+	limit := limitOf(q.Limit)
+	query := sqlPropertyList + b.clause() + " ORDER BY " + col + " " + dir + ", id " + dir + " LIMIT " + b.arg(limit+1)
+	rows, err := r.tx.Query(ctx, query, b.args...)
+	if err != nil {
+		return app.Page[domain.Property]{}, fmt.Errorf("list properties: %w", err)
+	}
+	defer rows.Close()
+	var items []domain.Property
+	for rows.Next() {
+		var p domain.Property
+		if err := rows.Scan(propertyDest(&p)...); err != nil {
+			return app.Page[domain.Property]{}, fmt.Errorf("scan property: %w", err)
+		}
+		utcProperty(&p)
+		items = append(items, p)
+	}
+	if err := rows.Err(); err != nil {
+		return app.Page[domain.Property]{}, fmt.Errorf("list properties: %w", err)
+	}
+	page := app.Page[domain.Property]{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		last := page.Items[limit-1]
+		v := last.CreatedAt.Format(time.RFC3339Nano)
+		if col == "list_price_cents" {
+			v = strconv.FormatInt(last.ListPriceCents, 10)
+		}
+		page.Next = encodeCursor(sortKey, v, last.ID)
+	}
+	return page, nil
+}
+
+func (r propertyRepo) Search(ctx context.Context, q app.SearchQuery) (app.Page[app.SearchHit], error) {
+	cur, err := decodeCursor(q.Cursor, "score")
+	if err != nil {
+		return app.Page[app.SearchHit]{}, err
+	}
+	var curScore float64
+	if cur != nil {
+		if curScore, err = strconv.ParseFloat(cur.V, 64); err != nil {
+			return app.Page[app.SearchHit]{}, badCursor()
+		}
+	}
+	b := builder{args: []any{q.Query.TSQuery(), q.Query.Text}}
+	filter(&b, q.Filter)
+	query := sqlSearch + b.clause() + ") s"
+	if cur != nil {
+		query += " WHERE (score, id) < (" + b.arg(curScore) + "::float8, " + b.arg(cur.ID) + "::uuid)"
+	}
+	limit := limitOf(q.Limit)
+	query += " ORDER BY score DESC, id DESC LIMIT " + b.arg(limit+1)
+	rows, err := r.tx.Query(ctx, query, b.args...)
+	if err != nil {
+		return app.Page[app.SearchHit]{}, fmt.Errorf("search properties: %w", err)
+	}
+	defer rows.Close()
+	var hits []app.SearchHit
+	for rows.Next() {
+		var h app.SearchHit
+		if err := rows.Scan(append(propertyDest(&h.Property), &h.Score)...); err != nil {
+			return app.Page[app.SearchHit]{}, fmt.Errorf("scan search hit: %w", err)
+		}
+		utcProperty(&h.Property)
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return app.Page[app.SearchHit]{}, fmt.Errorf("search properties: %w", err)
+	}
+	page := app.Page[app.SearchHit]{Items: hits}
+	if len(hits) > limit {
+		page.Items = hits[:limit]
+		last := page.Items[limit-1]
+		page.Next = encodeCursor("score", strconv.FormatFloat(last.Score, 'g', -1, 64), last.Property.ID)
+	}
+	return page, nil
+}

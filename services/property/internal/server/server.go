@@ -1,0 +1,108 @@
+// Package server wires property together: store, service and HTTP handler.
+// The binary and the component tests build the service the same way
+// through New, so the tests exercise the real wiring.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/health"
+	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/service"
+	"reos.dev/pkg/telemetry"
+	"reos.dev/services/property"
+	pgstore "reos.dev/services/property/internal/adapters/postgres"
+	"reos.dev/services/property/internal/app"
+	transport "reos.dev/services/property/internal/transport/http"
+)
+
+// ServiceName names the service in logs, metrics and traces.
+const ServiceName = "property"
+
+// Options configure New. Pool, Verifier and Logger are required.
+type Options struct {
+	// Pool runs as the service role (never the schema owner).
+	Pool *pgxpool.Pool
+	// Verifier checks access tokens (JWKS from identity in production).
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Clock defaults to the wall clock.
+	Clock app.Clock
+	// Metrics defaults to a fresh registry.
+	Metrics *telemetry.Metrics
+	// Health defaults to a checker with the PostgreSQL ping only; the binary
+	// adds Redis and the broker.
+	Health *health.Checker
+}
+
+// Server is the wired service.
+type Server struct {
+	// Handler serves every route, wrapped in request id, panic recovery,
+	// access log and tracing.
+	Handler http.Handler
+	// Router is the bare router (for route listing in tests).
+	Router  http.Handler
+	Service app.Service
+}
+
+// New wires the service.
+func New(o Options) (*Server, error) {
+	var errs []error
+	if o.Pool == nil {
+		errs = append(errs, errors.New("nil Pool"))
+	}
+	if o.Verifier == nil {
+		errs = append(errs, errors.New("nil Verifier"))
+	}
+	if o.Logger == nil {
+		errs = append(errs, errors.New("nil Logger"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if o.Clock == nil {
+		o.Clock = app.SystemClock{}
+	}
+	if o.Metrics == nil {
+		o.Metrics = telemetry.NewMetrics(ServiceName)
+	}
+	if o.Health == nil {
+		o.Health = health.New(o.Logger)
+		o.Health.Add("postgres", health.PingPostgres(o.Pool))
+	}
+	store, err := pgstore.NewStore(o.Pool, property.Schema)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := app.NewService(app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := OpenAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	router, err := transport.NewHandler(transport.Config{
+		Service: svc, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	handler := httpx.Chain(router,
+		httpx.RequestID,
+		httpx.Recover(o.Logger),
+		httpx.AccessLog(o.Logger),
+		telemetry.Trace(ServiceName),
+	)
+	return &Server{Handler: handler, Router: router, Service: svc}, nil
+}
+
+// OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
+// /openapi.json.
+func OpenAPIJSON() ([]byte, error) { return service.OpenAPIJSON(property.OpenAPIYAML()) }

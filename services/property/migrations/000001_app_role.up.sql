@@ -1,0 +1,24 @@
+-- property's group role. The service connects as a login role that is a
+-- member of property_app (dev: property_svc) or assumes it with SET ROLE
+-- (tests, DB_ROLE=property_app). property_app owns nothing, so FORCE ROW
+-- LEVEL SECURITY always applies to it. Roles are cluster-wide: another
+-- database may have created it already, hence the checks.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'property_app') THEN
+        CREATE ROLE property_app NOLOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL; -- created concurrently by another migration run
+END
+$$;
+
+GRANT USAGE ON SCHEMA property TO property_app;
+
+-- Every table and sequence the owner creates in the schema from now on
+-- (these migrations and pkg/events' outbox/inbox) is usable by the service.
+ALTER DEFAULT PRIVILEGES IN SCHEMA property GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO property_app;
+ALTER DEFAULT PRIVILEGES IN SCHEMA property GRANT USAGE, SELECT ON SEQUENCES TO property_app;
+
+-- serve checks the schema version before it starts, as the service role.
+GRANT SELECT ON TABLE schema_migrations TO property_app;

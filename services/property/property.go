@@ -1,0 +1,50 @@
+// Package property is the property service: properties, their history,
+// listings and their snapshots, and search. This root package holds what
+// the binary and the tests share: the embedded migrations and OpenAPI
+// document, and the schema with its migration sources.
+package property
+
+import (
+	"embed"
+	"io/fs"
+
+	"reos.dev/pkg/events"
+	"reos.dev/pkg/postgres"
+)
+
+// Schema is property's PostgreSQL schema.
+const Schema = "property"
+
+// Version tables of the two migration sources in Schema.
+const (
+	MigrationsTable       = "schema_migrations"
+	EventsMigrationsTable = "events_schema_migrations"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+//go:embed openapi.yaml
+var openAPIYAML []byte
+
+// Migrations are property's own migrations (golang-migrate files at the root).
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // unreachable: the directory is embedded above
+	}
+	return sub
+}
+
+// OpenAPIYAML returns the service's OpenAPI document as written.
+func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
+
+// Database is property's schema with its migration sources in the order
+// they are applied: its own first (it creates the role, the default
+// privileges and pg_trgm), then pkg/events' outbox and inbox.
+func Database() postgres.Schema {
+	return postgres.Schema{Name: Schema, Sources: []postgres.Source{
+		{Name: "property", Table: MigrationsTable, FS: Migrations()},
+		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
+	}}
+}

@@ -1,0 +1,77 @@
+package tests
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/testkit"
+	"reos.dev/services/property"
+)
+
+// TestServeRefusesPendingMigrations exercises the check `property serve`
+// and `seed` run before opening their pool.
+func TestServeRefusesPendingMigrations(t *testing.T) {
+	t.Parallel()
+	db := testkit.NewDatabase(t)
+	ctx := t.Context()
+
+	err := property.Database().RequireCurrent(ctx, db.URL)
+	var behind *postgres.SchemaBehindError
+	if !errors.As(err, &behind) || !strings.Contains(err.Error(), "migrate up") {
+		t.Fatalf("empty database: RequireCurrent = %v, want a SchemaBehindError telling to run migrate up", err)
+	}
+	if err := property.Database().Migrate(ctx, db.URL); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if err := property.Database().Migrate(ctx, db.URL); err != nil {
+		t.Fatalf("Migrate twice: %v", err)
+	}
+	if err := property.Database().RequireCurrent(ctx, db.URL); err != nil {
+		t.Fatalf("migrated: RequireCurrent = %v", err)
+	}
+	st, err := property.Database().Status(ctx, db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st {
+		if s.Current != s.Latest || s.Dirty || s.Latest == 0 {
+			t.Errorf("status %+v", s)
+		}
+	}
+
+	// The service role can run the check (serve connects as it), owns no
+	// table (so RLS is forced on it) and every tenant table forces RLS.
+	pool := db.Pool(t, "property_app")
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT has_table_privilege('property.schema_migrations', 'SELECT')
+		AND has_table_privilege('property.events_schema_migrations', 'SELECT')`).Scan(&ok); err != nil || !ok {
+		t.Errorf("property_app cannot read the version tables: %v %v", ok, err)
+	}
+	var unforced []string
+	rows, err := db.Pool(t, "").Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'property' AND c.relkind = 'r' AND c.relname IN ('properties', 'property_history', 'listings', 'listing_snapshots')
+		AND NOT (c.relrowsecurity AND c.relforcerowsecurity)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		unforced = append(unforced, n)
+	}
+	rows.Close()
+	if len(unforced) > 0 {
+		t.Errorf("tables without forced RLS: %v", unforced)
+	}
+	// The search copy is reachable only through search_matches().
+	if _, err := pool.Exec(ctx, `SELECT count(*) FROM property.property_search`); err == nil {
+		t.Error("property_app can read property_search directly")
+	}
+	// Without an org set, the service role sees nothing.
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM property.properties`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("no org: count = %d, %v", n, err)
+	}
+}

@@ -1,0 +1,35 @@
+package tests
+
+import (
+	"net/http"
+	"testing"
+
+	"reos.dev/pkg/service"
+	"reos.dev/pkg/testkit"
+)
+
+// TestOpenAPIMatchesRoutes: every routed API operation is documented and
+// every documented one is routed, and the gateway's loader accepts the doc.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.call(http.MethodGet, "/openapi.json", "", nil)
+	expect(t, r, http.StatusOK, "openapi.json")
+	if n := testkit.CheckOpenAPI(t, r.Body, e.srv.Router, service.OperationalPaths()...); n != 13 {
+		t.Errorf("%d operations documented, want 13", n)
+	}
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		expect(t, e.call(http.MethodGet, path, "", nil), http.StatusOK, path)
+	}
+	r := e.call(http.MethodGet, "/api/v1/nowhere", "", nil)
+	expect(t, r, http.StatusNotFound, "unknown route")
+	if r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown route Content-Type = %q", r.Header.Get("Content-Type"))
+	}
+	expect(t, e.call(http.MethodPatch, "/api/v1/properties", "", nil), http.StatusMethodNotAllowed, "wrong method")
+}
