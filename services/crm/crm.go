@@ -8,18 +8,12 @@ import (
 	"embed"
 	"io/fs"
 
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/service"
 )
 
 // Schema is crm's PostgreSQL schema.
 const Schema = "crm"
-
-// Version tables of the two migration sources in Schema.
-const (
-	MigrationsTable       = "schema_migrations"
-	EventsMigrationsTable = "events_schema_migrations"
-)
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -40,11 +34,5 @@ func Migrations() fs.FS {
 func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 
 // Database is crm's schema with its migration sources in the order they
-// are applied: its own first (it creates the role and default privileges),
-// then pkg/events' outbox and inbox.
-func Database() postgres.Schema {
-	return postgres.Schema{Name: Schema, Sources: []postgres.Source{
-		{Name: "crm", Table: MigrationsTable, FS: Migrations()},
-		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
-	}}
-}
+// are applied: its own, then pkg/events' outbox and inbox.
+func Database() postgres.Schema { return service.Schema(Schema, Migrations()) }

@@ -8,18 +8,12 @@ import (
 	"embed"
 	"io/fs"
 
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/service"
 )
 
 // Schema is identity's PostgreSQL schema.
 const Schema = "identity"
-
-// Version tables of the two migration sources in Schema.
-const (
-	MigrationsTable       = "schema_migrations"
-	EventsMigrationsTable = "events_schema_migrations"
-)
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -39,12 +33,6 @@ func Migrations() fs.FS {
 // OpenAPIYAML returns the service's OpenAPI document as written.
 func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 
-// Database is identity's schema with its migration sources in the order they
-// are applied: its own first (it creates the role and default privileges),
-// then pkg/events' outbox and inbox.
-func Database() postgres.Schema {
-	return postgres.Schema{Name: Schema, Sources: []postgres.Source{
-		{Name: "identity", Table: MigrationsTable, FS: Migrations()},
-		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
-	}}
-}
+// Database is identity's schema with its migration sources in the order
+// they are applied: its own, then pkg/events' outbox and inbox.
+func Database() postgres.Schema { return service.Schema(Schema, Migrations()) }

@@ -8,18 +8,12 @@ import (
 	"embed"
 	"io/fs"
 
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/service"
 )
 
 // Schema is property's PostgreSQL schema.
 const Schema = "property"
-
-// Version tables of the two migration sources in Schema.
-const (
-	MigrationsTable       = "schema_migrations"
-	EventsMigrationsTable = "events_schema_migrations"
-)
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -42,9 +36,4 @@ func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 // Database is property's schema with its migration sources in the order
 // they are applied: its own first (it creates the role, the default
 // privileges and pg_trgm), then pkg/events' outbox and inbox.
-func Database() postgres.Schema {
-	return postgres.Schema{Name: Schema, Sources: []postgres.Source{
-		{Name: "property", Table: MigrationsTable, FS: Migrations()},
-		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
-	}}
-}
+func Database() postgres.Schema { return service.Schema(Schema, Migrations()) }

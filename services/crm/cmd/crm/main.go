@@ -16,7 +16,6 @@ import (
 	"io"
 	"time"
 
-	"reos.dev/pkg/auth"
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/service"
 	"reos.dev/services/crm"
@@ -38,12 +37,8 @@ func spec() service.Spec[Config] {
 }
 
 func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
-	// Tokens are verified with identity's published keys.
-	verifier := auth.NewVerifier(auth.VerifierConfig{
-		JWKSURL: rt.Common.JWKSURL, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience,
-	})
 	srv, err := server.New(server.Options{
-		Pool: rt.Pool, Verifier: verifier, Logger: rt.Logger, DefaultPhoneRegion: rt.Config.DefaultPhoneRegion,
+		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, DefaultPhoneRegion: rt.Config.DefaultPhoneRegion,
 		Metrics: rt.Metrics, Health: rt.Health,
 	})
 	if err != nil {

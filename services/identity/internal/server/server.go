@@ -14,7 +14,6 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
-	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/identity"
@@ -116,13 +115,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	handler := httpx.Chain(router,
-		httpx.RequestID,
-		httpx.Recover(o.Logger),
-		httpx.AccessLog(o.Logger),
-		telemetry.Trace(ServiceName),
-	)
-	return &Server{Handler: handler, Router: router, Service: svc, Tokens: issuer}, nil
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc, Tokens: issuer}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at

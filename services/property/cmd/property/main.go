@@ -18,7 +18,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"reos.dev/pkg/auth"
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/service"
 	"reos.dev/services/property"
@@ -41,11 +40,8 @@ func spec() service.Spec[Config] {
 
 func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	// Tokens are verified here too (defence in depth), with identity's JWKS.
-	verifier := auth.NewVerifier(auth.VerifierConfig{
-		JWKSURL: rt.Common.JWKSURL, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience,
-	})
 	srv, err := server.New(server.Options{
-		Pool: rt.Pool, Verifier: verifier, Logger: rt.Logger, Metrics: rt.Metrics, Health: rt.Health,
+		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, Metrics: rt.Metrics, Health: rt.Health,
 	})
 	if err != nil {
 		return service.App{}, err

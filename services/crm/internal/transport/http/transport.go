@@ -9,11 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gorilla/mux"
-
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
-	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/crm/internal/app"
@@ -62,13 +59,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, errors.Join(errors.New("http: NewHandler"), err)
 	}
 	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
-	r := mux.NewRouter()
-	r.NotFoundHandler = httpx.NotFoundHandler()
-	r.MethodNotAllowedHandler = httpx.MethodNotAllowedHandler()
-	r.Use(cfg.Metrics.Middleware)
-
-	// Operational endpoints: no token.
-	service.MountOperational(r, cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
+	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 
 	// Every route sits on the root router with its full path: gorilla/mux
 	// subrouters turn a wrong method into a 404 instead of a 405.

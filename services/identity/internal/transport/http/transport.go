@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/httpx"
@@ -74,13 +72,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, errors.Join(errors.New("http: NewHandler"), err)
 	}
 	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http"), now: cfg.Now}
-	r := mux.NewRouter()
-	r.NotFoundHandler = httpx.NotFoundHandler()
-	r.MethodNotAllowedHandler = httpx.MethodNotAllowedHandler()
-	r.Use(cfg.Metrics.Middleware)
-
 	// Operational and public endpoints: no token.
-	service.MountOperational(r, cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
+	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 	jwks := jwksHandler(cfg.JWKS)
 	r.Handle("/.well-known/jwks.json", jwks).Methods(http.MethodGet)
 

@@ -9,11 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/gorilla/mux"
-
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
-	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/property/internal/app"
@@ -63,12 +60,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, errors.Join(errors.New("http: NewHandler"), err)
 	}
 	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
-	r := mux.NewRouter()
-	r.NotFoundHandler = httpx.NotFoundHandler()
-	r.MethodNotAllowedHandler = httpx.MethodNotAllowedHandler()
-	r.Use(cfg.Metrics.Middleware)
-
-	service.MountOperational(r, cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
+	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 
 	authn := auth.Middleware(cfg.Verifier, cfg.Logger)
 	read := func(next http.Handler) http.Handler { return authn(auth.Require(domain.PermPropertiesRead)(next)) }
