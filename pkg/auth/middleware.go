@@ -64,7 +64,7 @@ func Require(perm string) func(http.Handler) http.Handler {
 				return
 			}
 			if !p.Can(perm) {
-				httpx.WriteError(w, r, nil, apperr.Forbidden("missing_permission", "requires permission "+perm))
+				httpx.WriteError(w, r, nil, apperr.Forbidden(ReasonMissingPermission, "requires permission "+perm))
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -3,13 +3,14 @@ package app
 import (
 	"context"
 
+	"reos.dev/pkg/auth"
 	"reos.dev/services/crm/internal/domain"
 )
 
 // ListSources returns the organisation's lead sources, creating the
 // defaults on first use.
 func (s *service) ListSources(ctx context.Context) ([]domain.LeadSource, error) {
-	p, err := require(ctx, PermLeadsRead)
+	p, err := auth.CallerWith(ctx, PermLeadsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +27,7 @@ func (s *service) ListSources(ctx context.Context) ([]domain.LeadSource, error) 
 
 // CreateSource adds a lead source; its key is unique in the organisation.
 func (s *service) CreateSource(ctx context.Context, in domain.LeadSource) (domain.LeadSource, error) {
-	p, err := require(ctx, PermLeadsWrite)
+	p, err := auth.CallerWith(ctx, PermLeadsWrite)
 	if err != nil {
 		return domain.LeadSource{}, err
 	}
@@ -49,7 +50,7 @@ func (s *service) CreateSource(ctx context.Context, in domain.LeadSource) (domai
 // ListStages returns the organisation's pipeline in order, creating the
 // default stages on first use.
 func (s *service) ListStages(ctx context.Context) ([]domain.Stage, error) {
-	p, err := require(ctx, PermDealsRead)
+	p, err := auth.CallerWith(ctx, PermDealsRead)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func (s *service) ListStages(ctx context.Context) ([]domain.Stage, error) {
 
 // CreateStage adds a stage to the pipeline; key and position are unique.
 func (s *service) CreateStage(ctx context.Context, in domain.Stage) (domain.Stage, error) {
-	p, err := require(ctx, PermDealsWrite)
+	p, err := auth.CallerWith(ctx, PermDealsWrite)
 	if err != nil {
 		return domain.Stage{}, err
 	}

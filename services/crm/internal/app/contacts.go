@@ -5,11 +5,12 @@ import (
 	"strings"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/services/crm/internal/domain"
 )
 
 func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (domain.Contact, error) {
-	p, err := require(ctx, PermLeadsWrite)
+	p, err := auth.CallerWith(ctx, PermLeadsWrite)
 	if err != nil {
 		return domain.Contact{}, err
 	}
@@ -91,7 +92,7 @@ func (s *service) UpdateContact(ctx context.Context, id string, in domain.Contac
 }
 
 func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domain.Contact], error) {
-	p, err := require(ctx, PermLeadsRead)
+	p, err := auth.CallerWith(ctx, PermLeadsRead)
 	if err != nil {
 		return Page[domain.Contact]{}, err
 	}

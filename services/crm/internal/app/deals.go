@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/services/crm/internal/domain"
 )
 
@@ -61,7 +62,7 @@ func stageByID(pipeline []domain.Stage, id string) domain.Stage {
 }
 
 func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, error) {
-	p, err := require(ctx, PermDealsWrite)
+	p, err := auth.CallerWith(ctx, PermDealsWrite)
 	if err != nil {
 		return domain.Deal{}, err
 	}
@@ -263,7 +264,7 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 var dealSortDefault = Sort{Field: "created_at", Desc: true}
 
 func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal], error) {
-	p, err := require(ctx, PermDealsRead)
+	p, err := auth.CallerWith(ctx, PermDealsRead)
 	if err != nil {
 		return Page[domain.Deal]{}, err
 	}

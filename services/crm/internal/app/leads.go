@@ -51,7 +51,7 @@ type ActivityInput struct {
 const scoreWindow = 30 * 24 * time.Hour
 
 func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error) {
-	p, err := require(ctx, PermLeadsWrite)
+	p, err := auth.CallerWith(ctx, PermLeadsWrite)
 	if err != nil {
 		return LeadRow{}, err
 	}

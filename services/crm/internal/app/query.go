@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/pkg/httpx"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -223,7 +224,7 @@ func (s *service) SearchLeads(ctx context.Context, f LeadFilter) (Page[LeadRow],
 }
 
 func (s *service) findLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error) {
-	p, err := require(ctx, PermLeadsRead)
+	p, err := auth.CallerWith(ctx, PermLeadsRead)
 	if err != nil {
 		return Page[LeadRow]{}, err
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/httpx"
 	"reos.dev/services/crm/internal/domain"
@@ -115,26 +114,10 @@ func NewService(cfg Config, d Deps) (Service, error) {
 // rely on that).
 func (s *service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
-// require returns the caller when it holds perm. The transport's middleware
-// put the principal in the context; its absence is a 401.
-func require(ctx context.Context, perm string) (auth.Principal, error) {
-	p, ok := auth.PrincipalFrom(ctx)
-	if !ok || p.UserID == "" {
-		return auth.Principal{}, apperr.Unauthorized("missing_token", "a bearer token is required")
-	}
-	if _, err := uuid.Parse(p.OrgID); err != nil {
-		return auth.Principal{}, apperr.Unauthorized(auth.ReasonInvalidToken, "the token is invalid")
-	}
-	if !p.Can(perm) {
-		return p, domain.ErrForbidden(perm)
-	}
-	return p, nil
-}
-
 // requireOn is require for a use case on the aggregate id (what, with its
 // not-found reason): a malformed id is a 404, after the permission check.
 func requireOn(ctx context.Context, perm, id, reason, what string) (auth.Principal, error) {
-	p, err := require(ctx, perm)
+	p, err := auth.CallerWith(ctx, perm)
 	if err != nil {
 		return p, err
 	}

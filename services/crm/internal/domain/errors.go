@@ -1,14 +1,11 @@
 package domain
 
 import (
-	"fmt"
-
 	"reos.dev/pkg/apperr"
 )
 
 // Stable error reasons (problem type suffixes) of crm.
 const (
-	ReasonMissingPermission = "missing_permission"
 	ReasonLeadNotFound      = "lead_not_found"
 	ReasonContactNotFound   = "contact_not_found"
 	ReasonDealNotFound      = "deal_not_found"
@@ -17,11 +14,6 @@ const (
 	ReasonKeyTaken          = "key_taken"
 	ReasonLeadArchived      = "lead_archived"
 )
-
-// ErrForbidden is the answer to a caller lacking perm.
-func ErrForbidden(perm string) error {
-	return apperr.Forbidden(ReasonMissingPermission, fmt.Sprintf("the %q permission is required", perm))
-}
 
 // ErrNotFound reports a missing (or other-organisation) aggregate.
 func ErrNotFound(reason, what string) error {

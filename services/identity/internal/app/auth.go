@@ -427,7 +427,7 @@ func (s *service) Logout(ctx context.Context, raw string) error {
 }
 
 func (s *service) Me(ctx context.Context) (Me, error) {
-	p, err := actor(ctx)
+	p, err := auth.Caller(ctx)
 	if err != nil {
 		return Me{}, err
 	}
@@ -456,7 +456,7 @@ type passwordChangedData struct {
 }
 
 func (s *service) ChangePassword(ctx context.Context, in ChangePasswordInput) error {
-	p, err := actor(ctx)
+	p, err := auth.Caller(ctx)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/domain"
 )
 
@@ -12,7 +13,7 @@ func notMember() error {
 }
 
 func (s *service) ListRoles(ctx context.Context, q PageQuery) (Page[domain.Role], error) {
-	p, err := require(ctx, domain.PermRolesRead)
+	p, err := auth.CallerWith(ctx, domain.PermRolesRead)
 	if err != nil {
 		return Page[domain.Role]{}, err
 	}
@@ -25,7 +26,7 @@ func (s *service) ListRoles(ctx context.Context, q PageQuery) (Page[domain.Role]
 }
 
 func (s *service) CreateRole(ctx context.Context, in domain.RoleInput) (domain.Role, error) {
-	p, err := require(ctx, domain.PermRolesWrite)
+	p, err := auth.CallerWith(ctx, domain.PermRolesWrite)
 	if err != nil {
 		return domain.Role{}, err
 	}
@@ -44,7 +45,7 @@ func (s *service) CreateRole(ctx context.Context, in domain.RoleInput) (domain.R
 }
 
 func (s *service) GetRole(ctx context.Context, id string) (domain.Role, error) {
-	p, err := require(ctx, domain.PermRolesRead)
+	p, err := auth.CallerWith(ctx, domain.PermRolesRead)
 	if err != nil {
 		return domain.Role{}, err
 	}
@@ -60,7 +61,7 @@ func (s *service) GetRole(ctx context.Context, id string) (domain.Role, error) {
 }
 
 func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput) (domain.Role, error) {
-	p, err := require(ctx, domain.PermRolesWrite)
+	p, err := auth.CallerWith(ctx, domain.PermRolesWrite)
 	if err != nil {
 		return domain.Role{}, err
 	}
@@ -85,7 +86,7 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 }
 
 func (s *service) DeleteRole(ctx context.Context, id string) error {
-	p, err := require(ctx, domain.PermRolesWrite)
+	p, err := auth.CallerWith(ctx, domain.PermRolesWrite)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (s *service) DeleteRole(ctx context.Context, id string) error {
 }
 
 func (s *service) Permissions(ctx context.Context) ([]domain.Permission, error) {
-	if _, err := require(ctx, domain.PermRolesRead); err != nil {
+	if _, err := auth.CallerWith(ctx, domain.PermRolesRead); err != nil {
 		return nil, err
 	}
 	return domain.Catalogue(), nil

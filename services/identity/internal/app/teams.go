@@ -3,11 +3,12 @@ package app
 import (
 	"context"
 
+	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/domain"
 )
 
 func (s *service) ListTeams(ctx context.Context, q PageQuery) (Page[domain.Team], error) {
-	p, err := require(ctx, domain.PermTeamsRead)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsRead)
 	if err != nil {
 		return Page[domain.Team]{}, err
 	}
@@ -20,7 +21,7 @@ func (s *service) ListTeams(ctx context.Context, q PageQuery) (Page[domain.Team]
 }
 
 func (s *service) CreateTeam(ctx context.Context, in domain.TeamInput) (TeamDetail, error) {
-	p, err := require(ctx, domain.PermTeamsWrite)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsWrite)
 	if err != nil {
 		return TeamDetail{}, err
 	}
@@ -50,7 +51,7 @@ func teamDetail(ctx context.Context, tx Tx, id string) (TeamDetail, error) {
 }
 
 func (s *service) GetTeam(ctx context.Context, id string) (TeamDetail, error) {
-	p, err := require(ctx, domain.PermTeamsRead)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsRead)
 	if err != nil {
 		return TeamDetail{}, err
 	}
@@ -66,7 +67,7 @@ func (s *service) GetTeam(ctx context.Context, id string) (TeamDetail, error) {
 }
 
 func (s *service) UpdateTeam(ctx context.Context, id string, in domain.TeamInput) (TeamDetail, error) {
-	p, err := require(ctx, domain.PermTeamsWrite)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsWrite)
 	if err != nil {
 		return TeamDetail{}, err
 	}
@@ -93,7 +94,7 @@ func (s *service) UpdateTeam(ctx context.Context, id string, in domain.TeamInput
 }
 
 func (s *service) DeleteTeam(ctx context.Context, id string) error {
-	p, err := require(ctx, domain.PermTeamsWrite)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsWrite)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func (s *service) DeleteTeam(ctx context.Context, id string) error {
 }
 
 func (s *service) AddTeamMember(ctx context.Context, teamID, userID string) (TeamDetail, error) {
-	p, err := require(ctx, domain.PermTeamsWrite)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsWrite)
 	if err != nil {
 		return TeamDetail{}, err
 	}
@@ -134,7 +135,7 @@ func (s *service) AddTeamMember(ctx context.Context, teamID, userID string) (Tea
 }
 
 func (s *service) RemoveTeamMember(ctx context.Context, teamID, userID string) error {
-	p, err := require(ctx, domain.PermTeamsWrite)
+	p, err := auth.CallerWith(ctx, domain.PermTeamsWrite)
 	if err != nil {
 		return err
 	}

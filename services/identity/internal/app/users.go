@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/domain"
 )
 
@@ -50,7 +51,7 @@ func (s *service) listUsers(ctx context.Context, orgID string, q UserQuery) (Pag
 }
 
 func (s *service) ListUsers(ctx context.Context, q UserQuery) (Page[UserRow], error) {
-	p, err := require(ctx, domain.PermUsersRead)
+	p, err := auth.CallerWith(ctx, domain.PermUsersRead)
 	if err != nil {
 		return Page[UserRow]{}, err
 	}
@@ -62,7 +63,7 @@ func (s *service) ListUsers(ctx context.Context, q UserQuery) (Page[UserRow], er
 }
 
 func (s *service) AdminListUsers(ctx context.Context, q UserQuery) (Page[UserRow], error) {
-	p, err := require(ctx, domain.PermUsersAdmin)
+	p, err := auth.CallerWith(ctx, domain.PermUsersAdmin)
 	if err != nil {
 		return Page[UserRow]{}, err
 	}
@@ -74,7 +75,7 @@ func (s *service) AdminListUsers(ctx context.Context, q UserQuery) (Page[UserRow
 }
 
 func (s *service) GetUser(ctx context.Context, id string) (domain.User, error) {
-	p, err := require(ctx, domain.PermUsersRead)
+	p, err := auth.CallerWith(ctx, domain.PermUsersRead)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -97,7 +98,7 @@ type userUpdatedData struct {
 }
 
 func (s *service) UpdateUser(ctx context.Context, id string, upd domain.ProfileUpdate) (domain.User, error) {
-	p, err := actor(ctx)
+	p, err := auth.Caller(ctx)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -144,7 +145,7 @@ func changedFields(p domain.ProfileUpdate) []string {
 }
 
 func (s *service) DeleteUser(ctx context.Context, id string) error {
-	p, err := require(ctx, domain.PermUsersWrite)
+	p, err := auth.CallerWith(ctx, domain.PermUsersWrite)
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (s *service) checkKeepsAdmin(ctx context.Context, tx Tx, u domain.User, sta
 }
 
 func (s *service) AdminCreateUser(ctx context.Context, in CreateUserInput) (domain.User, error) {
-	p, err := require(ctx, domain.PermUsersAdmin)
+	p, err := auth.CallerWith(ctx, domain.PermUsersAdmin)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -307,7 +308,7 @@ type rolesChangedData struct {
 }
 
 func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (domain.User, error) {
-	p, err := require(ctx, domain.PermUsersAdmin)
+	p, err := auth.CallerWith(ctx, domain.PermUsersAdmin)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -350,7 +351,7 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 }
 
 func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, error) {
-	p, err := require(ctx, domain.PermUsersAdmin)
+	p, err := auth.CallerWith(ctx, domain.PermUsersAdmin)
 	if err != nil {
 		return PasswordReset{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/services/property/internal/domain"
 )
 
@@ -46,7 +47,7 @@ func errPropertyOfListing() error {
 }
 
 func (s *service) CreateListing(ctx context.Context, propertyID string, f domain.ListingFields) (domain.Listing, error) {
-	p, err := require(ctx, domain.PermPropertiesWrite)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return domain.Listing{}, err
 	}
@@ -74,7 +75,7 @@ func (s *service) CreateListing(ctx context.Context, propertyID string, f domain
 }
 
 func (s *service) GetListing(ctx context.Context, id string) (domain.Listing, error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return domain.Listing{}, err
 	}
@@ -90,7 +91,7 @@ func (s *service) GetListing(ctx context.Context, id string) (domain.Listing, er
 }
 
 func (s *service) UpdateListing(ctx context.Context, id string, f domain.ListingFields) (domain.Listing, error) {
-	p, err := actor(ctx)
+	p, err := auth.Caller(ctx)
 	if err != nil {
 		return domain.Listing{}, err
 	}
@@ -140,7 +141,7 @@ func (s *service) UpdateListing(ctx context.Context, id string, f domain.Listing
 }
 
 func (s *service) ListListings(ctx context.Context, q ListingQuery) (Page[domain.Listing], error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return Page[domain.Listing]{}, err
 	}
@@ -174,7 +175,7 @@ func (s *service) ListListings(ctx context.Context, q ListingQuery) (Page[domain
 }
 
 func (s *service) ListingSnapshots(ctx context.Context, id string, limit int, cursor string) (Page[ListingSnapshot], error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return Page[ListingSnapshot]{}, err
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 
+	"reos.dev/pkg/auth"
 	"reos.dev/services/property/internal/domain"
 )
 
 func (s *service) CreateProperty(ctx context.Context, f domain.PropertyFields) (domain.Property, error) {
-	p, err := require(ctx, domain.PermPropertiesWrite)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return domain.Property{}, err
 	}
@@ -37,7 +38,7 @@ func createProperty(ctx context.Context, tx Tx, prop domain.Property, actor stri
 }
 
 func (s *service) GetProperty(ctx context.Context, id string) (domain.Property, error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return domain.Property{}, err
 	}
@@ -53,7 +54,7 @@ func (s *service) GetProperty(ctx context.Context, id string) (domain.Property, 
 }
 
 func (s *service) UpdateProperty(ctx context.Context, id string, f domain.PropertyFields) (domain.Property, error) {
-	p, err := actor(ctx)
+	p, err := auth.Caller(ctx)
 	if err != nil {
 		return domain.Property{}, err
 	}
@@ -106,7 +107,7 @@ func (s *service) recordPropertyChange(ctx context.Context, tx Tx, prop domain.P
 }
 
 func (s *service) ArchiveProperty(ctx context.Context, id string) error {
-	p, err := actor(ctx)
+	p, err := auth.Caller(ctx)
 	if err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func (s *service) ArchiveProperty(ctx context.Context, id string) error {
 }
 
 func (s *service) ListProperties(ctx context.Context, q PropertyQuery) (Page[domain.Property], error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return Page[domain.Property]{}, err
 	}
@@ -160,7 +161,7 @@ func (s *service) ListProperties(ctx context.Context, q PropertyQuery) (Page[dom
 }
 
 func (s *service) PropertyHistory(ctx context.Context, id string, limit int, cursor string) (Page[HistoryEntry], error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return Page[HistoryEntry]{}, err
 	}
@@ -179,7 +180,7 @@ func (s *service) PropertyHistory(ctx context.Context, id string, limit int, cur
 }
 
 func (s *service) SearchProperties(ctx context.Context, in SearchInput) (Page[SearchHit], error) {
-	p, err := require(ctx, domain.PermPropertiesRead)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesRead)
 	if err != nil {
 		return Page[SearchHit]{}, err
 	}

@@ -81,30 +81,6 @@ func NewService(d Deps) (Service, error) {
 // back (and a keyset cursor built from it) equals the one written.
 func (s *service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
 
-// actor returns the authenticated caller; its absence is a 401.
-func actor(ctx context.Context) (auth.Principal, error) {
-	p, ok := auth.PrincipalFrom(ctx)
-	if !ok || p.UserID == "" {
-		return auth.Principal{}, apperr.Unauthorized("missing_token", "a bearer token is required")
-	}
-	if _, err := uuid.Parse(p.OrgID); err != nil {
-		return auth.Principal{}, apperr.Unauthorized(auth.ReasonInvalidToken, "the token is invalid")
-	}
-	return p, nil
-}
-
-// require returns the caller when it holds perm.
-func require(ctx context.Context, perm string) (auth.Principal, error) {
-	p, err := actor(ctx)
-	if err != nil {
-		return p, err
-	}
-	if !p.Can(perm) {
-		return p, domain.ErrForbidden(perm)
-	}
-	return p, nil
-}
-
 // parseID checks a path id: a malformed one is a 400 naming it, never a
 // database cast error.
 func parseID(field, id string) error {
