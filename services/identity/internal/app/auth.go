@@ -433,13 +433,7 @@ func (s *service) Me(ctx context.Context) (Me, error) {
 	}
 	var me Me
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if me.User, err = tx.Users().Get(ctx, p.UserID); err != nil {
-			return err
-		}
-		if me.Organization, err = tx.Orgs().Get(ctx, p.OrgID); err != nil {
-			return err
-		}
-		if me.Roles, err = tx.Roles().ForUser(ctx, p.UserID); err != nil {
+		if me.User, me.Organization, me.Roles, err = tx.Profile(ctx, p.UserID, p.OrgID); err != nil {
 			return err
 		}
 		me.Permissions = domain.UnionPermissions(me.Roles)

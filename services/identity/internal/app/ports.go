@@ -84,6 +84,9 @@ type Tx interface {
 	Throttles() ThrottleRepository
 	Attempts() AttemptRepository
 	Events() EventPublisher
+	// Profile reads a user, its organisation and its roles in one round
+	// trip: GET /auth/me is on every client's hot path.
+	Profile(ctx context.Context, userID, orgID string) (domain.User, domain.Organization, []domain.Role, error)
 }
 
 // OrgRepository stores organisations.

@@ -91,6 +91,34 @@ func (r *repos) Throttles() app.ThrottleRepository { return throttleRepo{r.tx} }
 func (r *repos) Attempts() app.AttemptRepository   { return attemptRepo{r.tx} }
 func (r *repos) Events() app.EventPublisher        { return publisher{tx: r.tx, outbox: r.outbox} }
 
+// Profile sends the user, organisation and roles queries as one batch: one
+// round trip instead of three.
+func (r *repos) Profile(ctx context.Context, userID, orgID string) (domain.User, domain.Organization, []domain.Role, error) {
+	b := &pgx.Batch{}
+	b.Queue(sqlUserGet, userID)
+	b.Queue(sqlOrgGet, orgID)
+	b.Queue(sqlRoleByUser, userID)
+	br := r.tx.SendBatch(ctx, b)
+	defer br.Close()
+	var o domain.Organization
+	u, err := scanUser(br.QueryRow())
+	if err != nil {
+		return u, o, nil, notFound(err, domain.ErrUserNotFound)
+	}
+	if err := br.QueryRow().Scan(&o.ID, &o.Name, &o.CreatedAt, &o.UpdatedAt); err != nil {
+		return u, o, nil, notFound(err, errOrgNotFound)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return u, o, nil, fmt.Errorf("roles of user: %w", err)
+	}
+	roles, err := scanRoles(rows)
+	if err != nil {
+		return u, o, nil, err
+	}
+	return u, o, roles, br.Close()
+}
+
 // publisher enqueues CloudEvents into the outbox of the transaction.
 type publisher struct {
 	tx     pgx.Tx
