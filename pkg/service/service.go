@@ -1,9 +1,10 @@
 // Package service is the one way a Real Estate OS service binary starts: it
 // reads the shared configuration, runs the subcommands every service has
 // (`serve`, `migrate up|status`, `seed`), opens the pools, mounts the
-// operational endpoints, runs the outbox relay beside the HTTP server, and
-// shuts both down in order. A service supplies only what is its own: its
-// schema, its configuration and the wiring of its handler.
+// operational endpoints, runs the outbox relay and the service's background
+// workers beside the HTTP server, and shuts them down in order (server
+// first). A service supplies only what is its own: its schema, its
+// configuration, the wiring of its handler and its workers.
 package service
 
 import (
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -77,6 +79,25 @@ type App struct {
 	Seed func(ctx context.Context, out io.Writer) error
 	// LogAttrs are added to the "listening" log line.
 	LogAttrs []any
+	// Workers run beside the HTTP server while serving (seed never starts
+	// them; Build can tell from Runtime.Serving). Each starts in its own
+	// goroutine after Build, once the listener is open, with a context that
+	// is cancelled on shutdown after the HTTP server has stopped (as the
+	// relay's), and must then return promptly. A worker that returns an
+	// error while serving ends serve with that error (a worker that cannot
+	// do its job must not leave a half-working service running); returning
+	// nil, or an error matching context.Canceled after its context ended,
+	// is a clean stop (a worker that returns nil early has simply finished;
+	// serve goes on).
+	Workers []Worker
+}
+
+// Worker is a named background task of a service: an events consumer, a
+// scheduler. Run blocks until ctx is done or the worker fails.
+type Worker struct {
+	// Name identifies the worker in logs and errors ("property-read-model").
+	Name string
+	Run  func(ctx context.Context) error
 }
 
 // Server timeouts shared by every service.
@@ -230,6 +251,11 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 	if err != nil {
 		return err
 	}
+	for i, w := range app.Workers {
+		if w.Run == nil {
+			return fmt.Errorf("worker %d (%q) has no Run", i, w.Name)
+		}
+	}
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
@@ -251,6 +277,7 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
+	workerErr, workersDone := startWorkers(bg, app.Workers, logger)
 	httpSrv := &http.Server{
 		Handler:           app.Handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -273,6 +300,8 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 	case err := <-relayDone:
 		relayDone <- err // read again below
 		runErr = fmt.Errorf("outbox relay stopped: %w", err)
+	case err := <-workerErr:
+		runErr = err
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), common.ShutdownTimeout)
 	defer cancel()
@@ -290,7 +319,49 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 			runErr = errors.Join(runErr, errors.New("outbox relay did not stop in time"))
 		}
 	}
-	return runErr
+	select {
+	case <-workersDone:
+	case <-sctx.Done():
+		runErr = errors.Join(runErr, errors.New("workers did not stop in time"))
+	}
+	// Errors of workers that failed while stopping (the first failure, if
+	// any, is already in runErr).
+	for {
+		select {
+		case err := <-workerErr:
+			if runErr == nil {
+				runErr = err
+			}
+		default:
+			return runErr
+		}
+	}
+}
+
+// startWorkers runs each worker in its own goroutine with ctx. A worker's
+// failure is sent on errs (buffered for all of them); done closes when every
+// worker has returned.
+func startWorkers(ctx context.Context, workers []Worker, logger *slog.Logger) (errs <-chan error, done <-chan struct{}) {
+	errc := make(chan error, len(workers))
+	donec := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			logger.Info("worker started", "worker", w.Name)
+			err := w.Run(ctx)
+			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			if err != nil {
+				logger.Error("worker failed", "worker", w.Name, "error", err)
+				errc <- fmt.Errorf("worker %s stopped: %w", w.Name, err)
+				return
+			}
+			logger.Info("worker stopped", "worker", w.Name)
+		})
+	}
+	go func() { wg.Wait(); close(donec) }()
+	return errc, donec
 }
 
 // MountOperational adds the endpoints every service serves outside /api/v1:

@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -161,4 +162,85 @@ func waitFor(t *testing.T, url string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s never became ready", url)
+}
+
+// TestServeRunsWorkers: serve starts the App's workers beside the server,
+// cancels their context on shutdown and waits for them; a worker that fails
+// while serving ends serve with its error.
+func TestServeRunsWorkers(t *testing.T) {
+	db := testkit.NewDatabase(t)
+	t.Setenv("DATABASE_URL", db.URL)
+	t.Setenv("KAFKA_BROKERS", strings.Join(testkit.Brokers(t), ","))
+	if url := os.Getenv("REOS_TEST_REDIS_URL"); url != "" {
+		t.Setenv("REDIS_URL", url)
+	}
+	if err := service.Run(t.Context(), demoSpec(t), []string{"migrate", "up"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	withWorkers := func(workers ...service.Worker) service.Spec[demoConfig] {
+		spec := demoSpec(t)
+		build := spec.Build
+		spec.Build = func(ctx context.Context, rt service.Runtime[demoConfig]) (service.App, error) {
+			app, err := build(ctx, rt)
+			app.Workers = workers
+			return app, err
+		}
+		return spec
+	}
+
+	started, stopped := make(chan struct{}), make(chan struct{})
+	spec := withWorkers(service.Worker{Name: "waiter", Run: func(ctx context.Context) error {
+		close(started)
+		<-ctx.Done()
+		close(stopped)
+		return ctx.Err() // context.Canceled on shutdown is a clean stop
+	}})
+	addr := freeAddr(t)
+	t.Setenv("HTTP_ADDR", addr)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- service.Run(ctx, spec, nil, io.Discard, io.Discard) }()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("serve returned %v before the worker started", err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("worker never started")
+	}
+	waitFor(t, "http://"+addr+"/readyz")
+	select {
+	case <-stopped:
+		t.Fatal("worker stopped while serving")
+	default:
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v after cancel", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("serve returned before the worker stopped")
+	}
+
+	boom := errors.New("boom")
+	spec = withWorkers(
+		service.Worker{Name: "waiter", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }},
+		service.Worker{Name: "failing", Run: func(context.Context) error { return boom }},
+	)
+	t.Setenv("HTTP_ADDR", freeAddr(t))
+	go func() { done <- service.Run(t.Context(), spec, nil, io.Discard, io.Discard) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "failing") {
+			t.Fatalf("serve with a failing worker = %v, want its error", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a failing worker did not end serve")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"reos.dev/pkg/testkit"
 )
@@ -228,6 +229,28 @@ func crmScenarios(t *testing.T, s *Stack, a actors) {
 		if len(tl.Items) != 1 || tl.Items[0].Kind != "activity" || tl.NextCursor == nil {
 			t.Fatalf("timeline first page = %s", r.Body)
 		}
+	})
+
+	t.Run("property interest is checked against the read model fed by property events", func(t *testing.T) {
+		r := do(t, http.MethodPost, api+"/properties", a.admin, map[string]any{
+			"unparsed_address": "77 Interest Lane", "city": "Springfield", "list_price_cents": 30000000, "property_type": "Residential",
+		})
+		expectStatus(t, r, http.StatusCreated, "create property")
+		var prop struct{ ID string }
+		r.json(t, &prop)
+		// The property reaches crm through the outbox, the broker and crm's
+		// consumer: eventually, so retry until it is known.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			r = do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Interested", "property_ids": []string{prop.ID}})
+			if r.Status == http.StatusCreated || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		expectStatus(t, r, http.StatusCreated, "lead interested in a known property")
+		expectFieldError(t, do(t, http.MethodPost, api+"/leads", a.admin,
+			map[string]any{"first_name": "Nope", "property_ids": []string{"01900000-0000-7000-8000-00000000dead"}}), "property_ids", "unknown property")
 	})
 
 	t.Run("viewer cannot write, another org cannot see", func(t *testing.T) {

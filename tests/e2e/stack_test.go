@@ -46,7 +46,8 @@ const (
 type stackService struct {
 	name string // binary, upstream and role prefix (<name>_app)
 	cmd  string // package path of its main, relative to the repository
-	env  []string
+	// env returns the service's own variables for this run.
+	env func(t testing.TB) []string
 }
 
 // stackServices are started in order (identity first: the others and the
@@ -54,7 +55,11 @@ type stackService struct {
 var stackServices = []stackService{
 	{name: "identity", cmd: "./services/identity/cmd/identity"},
 	{name: "property", cmd: "./services/property/cmd/property"},
-	{name: "crm", cmd: "./services/crm/cmd/crm"},
+	{name: "crm", cmd: "./services/crm/cmd/crm", env: func(t testing.TB) []string {
+		// Its own consumer group: a `make up` crm on the same broker must not
+		// share (and split) the property events with this one.
+		return []string{"PROPERTY_EVENTS_GROUP=" + testkit.UniqueName(t, "crm-e2e")}
+	}},
 }
 
 // binaries returns the directory holding the services' and the gateway's
@@ -216,8 +221,10 @@ func startStack(t *testing.T) *Stack {
 			"DB_ROLE="+svc.name+"_app",
 			"JWT_PRIVATE_KEY_PATH="+filepath.Join(state, "jwt.pem"),
 		)
-		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"),
-			env: append(env, svc.env...)}
+		if svc.env != nil {
+			env = append(env, svc.env(t)...)
+		}
+		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"), env: env}
 		p.start(t)
 		t.Cleanup(p.stop)
 		waitReady(t, p, s.URLs[svc.name]+"/readyz")

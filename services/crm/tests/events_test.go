@@ -14,6 +14,7 @@ func TestEachChangeEmitsItsEvents(t *testing.T) {
 	e := newEnv(t)
 	org := newOrg()
 	agent := e.user(org, permsAgent)
+	prop := e.knownProperty(org, false)
 	var lead leadJSON
 	var deal dealJSON
 	steps := []struct {
@@ -24,10 +25,10 @@ func TestEachChangeEmitsItsEvents(t *testing.T) {
 		{"create lead", func() { lead = e.createLead(agent, map[string]any{"email": "ev@example.com", "source": "website"}) },
 			[]string{"reos.crm.lead.created"}},
 		{"update without score change", func() {
-			expect(t, e.call("PUT", "/api/v1/leads/"+lead.ID, agent, map[string]any{"property_ids": []string{agent.ID}}), 200, "put")
+			expect(t, e.call("PUT", "/api/v1/leads/"+lead.ID, agent, map[string]any{"property_ids": []string{prop}}), 200, "put")
 		}, []string{"reos.crm.lead.updated"}},
 		{"update that changes nothing", func() {
-			expect(t, e.call("PUT", "/api/v1/leads/"+lead.ID, agent, map[string]any{"property_ids": []string{agent.ID}}), 200, "put")
+			expect(t, e.call("PUT", "/api/v1/leads/"+lead.ID, agent, map[string]any{"property_ids": []string{prop}}), 200, "put")
 		}, nil},
 		{"status change rescores", func() {
 			expect(t, e.call("PUT", "/api/v1/leads/"+lead.ID, agent, map[string]any{"status": "qualified"}), 200, "put")

@@ -210,3 +210,16 @@ func (e *env) outboxTypes() []string {
 	}
 	return out
 }
+
+// knownProperty puts a property of org into crm's property read model
+// behind the API's back (as the superuser), as the consumer of
+// reos.property.events would, and returns its id.
+func (e *env) knownProperty(org string, archived bool) string {
+	e.t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	if _, err := e.admin.Exec(e.t.Context(), `INSERT INTO crm.known_properties (org_id, property_id, archived, updated_at)
+VALUES ($1, $2, $3, now())`, org, id, archived); err != nil {
+		e.t.Fatalf("seed known property: %v", err)
+	}
+	return id
+}

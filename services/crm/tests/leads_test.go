@@ -16,7 +16,7 @@ func TestLeadCRUDAndValidation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	agent := e.user(newOrg(), permsAgent)
-	prop := uuid.NewString()
+	prop := e.knownProperty(agent.OrgID, false)
 
 	l := e.createLead(agent, map[string]any{
 		"first_name": "Jane", "last_name": "Doe", "email": "  Jane.Doe@Example.COM ", "phone": "(415) 555-0123",

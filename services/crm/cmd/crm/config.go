@@ -5,6 +5,7 @@ import (
 
 	"reos.dev/pkg/config"
 	"reos.dev/services/crm/internal/domain"
+	"reos.dev/services/crm/internal/server"
 )
 
 // Config is crm's own configuration; the variables every service shares
@@ -13,15 +14,22 @@ import (
 //
 //	DEFAULT_PHONE_REGION  region for phone numbers written without +country code, default US.
 //	SEED_ORG_ID           organisation `crm seed` fills with demo data; seed does nothing when unset.
+//	PROPERTY_EVENTS_GROUP Kafka consumer group of the property read model, default
+//	                      crm-property-read-model. Every crm instance of one database must
+//	                      share it; a stack with its own database on a shared broker (an
+//	                      end-to-end run beside `make up`) needs its own, or the two split
+//	                      the topic's partitions and each misses the other's share.
 type Config struct {
-	DefaultPhoneRegion string
-	SeedOrgID          string
+	DefaultPhoneRegion  string
+	SeedOrgID           string
+	PropertyEventsGroup string
 }
 
 func loadConfig(e *config.Env, _ config.Common) Config {
 	c := Config{
-		DefaultPhoneRegion: strings.ToUpper(e.String("DEFAULT_PHONE_REGION", "US")),
-		SeedOrgID:          e.String("SEED_ORG_ID", ""),
+		DefaultPhoneRegion:  strings.ToUpper(e.String("DEFAULT_PHONE_REGION", "US")),
+		SeedOrgID:           e.String("SEED_ORG_ID", ""),
+		PropertyEventsGroup: e.String("PROPERTY_EVENTS_GROUP", server.PropertyReadModelGroup),
 	}
 	if !domain.ValidRegion(c.DefaultPhoneRegion) {
 		e.Check("DEFAULT_PHONE_REGION", errRegion)

@@ -1,6 +1,9 @@
 // Command crm runs the CRM service.
 //
-//	crm [serve]        serve HTTP (refuses to start while migrations are pending)
+//	crm [serve]        serve HTTP (refuses to start while migrations are pending), with
+//	                   the outbox relay and the consumer of reos.property.events that
+//	                   feeds the property read model (group PROPERTY_EVENTS_GROUP,
+//	                   default crm-property-read-model)
 //	crm migrate up     apply crm's and the outbox's migrations (as the schema owner)
 //	crm migrate status print the schema versions
 //	crm seed           create the demo leads of SEED_ORG_ID (MODE=mock only; idempotent;
@@ -44,12 +47,26 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	if err != nil {
 		return service.App{}, err
 	}
-	return service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}, nil
+	app := service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}
+	if rt.Serving {
+		// The property read model that lead property_ids are checked
+		// against, fed from reos.property.events.
+		consumer, err := server.NewPropertyConsumer(server.ConsumerOptions{
+			Pool: rt.Pool, Brokers: rt.Common.KafkaBrokers, Logger: rt.Logger, GroupID: rt.Config.PropertyEventsGroup,
+		})
+		if err != nil {
+			return service.App{}, err
+		}
+		app.Workers = []service.Worker{{Name: "property-read-model", Run: consumer.Run}}
+	}
+	return app, nil
 }
 
 // seed fills orgID with the demo leads. crm cannot read identity's tables,
 // so the organisation comes from SEED_ORG_ID (make up passes the demo org's
-// id); without it seed says so and does nothing.
+// id); without it seed says so and does nothing. The demo leads carry no
+// property_ids: seed runs without the property consumer, and the read model
+// of a fresh stack may not have caught up yet.
 func seed(mode, orgID string, srv *server.Server) func(context.Context, io.Writer) error {
 	return func(ctx context.Context, out io.Writer) error {
 		if orgID == "" {

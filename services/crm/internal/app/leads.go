@@ -98,6 +98,9 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		if src != nil {
 			l.SourceID = &src.ID
 		}
+		if err := checkKnownProperties(ctx, tx, l.PropertyIDs); err != nil {
+			return err
+		}
 		var c domain.Contact
 		if contactID != nil {
 			if c, err = tx.GetContact(ctx, *contactID); err != nil {
@@ -133,8 +136,9 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 
 func nonEmpty(s *string) bool { return s != nil && *s != "" }
 
-// checkPropertyIDs validates and deduplicates the properties of interest.
-// They are stored unvalidated against the property service in this slice.
+// checkPropertyIDs checks the form of the properties of interest (UUIDs, at
+// most MaxPropertyIDs) and deduplicates them; checkKnownProperties then
+// checks them against the property read model inside the transaction.
 func checkPropertyIDs(ids []string, f *domain.FieldErrors) []string {
 	out := []string{}
 	if len(ids) > domain.MaxPropertyIDs {
@@ -326,6 +330,12 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 			if l.PropertyIDs == nil {
 				l.PropertyIDs = []string{}
 			}
+			// Only ids the lead does not hold yet are checked: a property
+			// archived after it was put on the lead stays on it (and may be
+			// sent back unchanged), but cannot be added again once removed.
+			if err := checkKnownProperties(ctx, tx, addedIDs(before.PropertyIDs, l.PropertyIDs)); err != nil {
+				return err
+			}
 		}
 		var bf domain.FieldErrors
 		l.ValidateBudget(&bf)
@@ -357,6 +367,17 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 		return s.emit(ctx, tx, p, EventLeadUpdated, l.ID, leadEvent(row))
 	})
 	return row, err
+}
+
+// addedIDs returns the ids of next that are not in prev.
+func addedIDs(prev, next []string) []string {
+	var out []string
+	for _, id := range next {
+		if !slices.Contains(prev, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func sameLead(a, b domain.Lead) bool {

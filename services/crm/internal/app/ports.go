@@ -49,6 +49,11 @@ type Tx interface {
 	ListStages(ctx context.Context) ([]domain.Stage, error)
 	InsertStage(ctx context.Context, orgID string, s domain.Stage, now time.Time) error
 
+	// KnownProperties looks ids up in the property read model of this
+	// organisation: known ids map to their archived flag, unknown ones are
+	// absent.
+	KnownProperties(ctx context.Context, ids []string) (map[string]bool, error)
+
 	InsertLead(ctx context.Context, orgID string, l domain.Lead) error
 	// GetLead returns the lead with its contact; forUpdate locks the row.
 	GetLead(ctx context.Context, id string, forUpdate bool) (LeadRow, error)

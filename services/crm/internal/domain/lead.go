@@ -38,12 +38,15 @@ type Lead struct {
 	BudgetMinCents   *int64
 	BudgetMaxCents   *int64
 	TargetPriceCents *int64
-	PropertyIDs      []string
-	Score            *int
-	LastActivityAt   *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	ArchivedAt       *time.Time
+	// PropertyIDs are the properties of interest (property service ids).
+	// Each was known and unarchived in crm's property read model when it was
+	// added; archiving a property later leaves the leads holding it as they are.
+	PropertyIDs    []string
+	Score          *int
+	LastActivityAt *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ArchivedAt     *time.Time
 }
 
 // ValidateMoney records a negative amount.
