@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -278,6 +279,10 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
 	workerErr, workersDone := startWorkers(bg, app.Workers, logger)
+	// Start-up (migration check, key and document parsing) leaves garbage the
+	// runtime would keep mapped for minutes; return it now, so an idle
+	// service's footprint is what it needs to serve.
+	debug.FreeOSMemory()
 	httpSrv := &http.Server{
 		Handler:           app.Handler,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -188,6 +189,9 @@ func serve(ctx context.Context, stdout io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		// No WriteTimeout: SSE streams stay open; upstream timeouts bound the rest.
 	}
+	// Start-up garbage (OpenAPI document, migration check) would stay mapped
+	// for minutes; return it so the idle footprint is what serving needs.
+	debug.FreeOSMemory()
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
 	logger.InfoContext(ctx, "gateway listening", "addr", cfg.Common.HTTPAddr, "mode", cfg.Common.Mode,

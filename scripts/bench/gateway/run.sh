@@ -12,14 +12,15 @@
 # loop with tools/loadgen, and the idle RSS of identity and the gateway
 # (goal <= 30 MB each). Results: .state/bench/gateway/results.json.
 #
-# Usage: scripts/bench/gateway/run.sh   (DURATION=15 CONNECTIONS=64 to change;
+# Usage: scripts/bench/gateway/run.sh   (DURATION=10 ROUNDS=3 CONNECTIONS=64 to change;
 # GATEWAY_EXTRA_ENV="ACCESS_LOG=false" adds gateway settings)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/dev/lib.sh
 source "$here/../../dev/lib.sh"
 
-DURATION="${DURATION:-15}"
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
 CONNECTIONS="${CONNECTIONS:-64}"
 IDENTITY_PORT=18101
 GATEWAY_PORT=18080
@@ -110,17 +111,29 @@ for name in direct haproxy gateway; do
 	[[ "$name" == direct || "$code" == 401 ]] || die "$name accepted a tampered token ($code)"
 done
 
-declare -A rps p99
+# The three targets are measured in interleaved rounds (direct, haproxy,
+# gateway, direct, …) and each reported as its median, so a slow moment of
+# the shared core (a Postgres checkpoint, say) does not land on one target only.
+declare -A rps p99 samples
 run_wrk() {
-	local name=$1
-	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $token" "${url[$name]}" >/dev/null
-	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "${url[$name]}" >"$out/wrk-$name.txt"
-	rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk-$name.txt")
-	p99[$name]=$(awk '$1 == "99%" {print $2}' "$out/wrk-$name.txt")
-	if grep -q 'Non-2xx' "$out/wrk-$name.txt"; then die "$name returned non-2xx answers: $out/wrk-$name.txt"; fi
-	log "$name: ${rps[$name]} req/s (p99 ${p99[$name]} at saturation)"
+	local name=$1 round=$2 r
+	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "${url[$name]}" >"$out/wrk-$name-$round.txt"
+	if grep -q 'Non-2xx' "$out/wrk-$name-$round.txt"; then die "$name returned non-2xx answers: $out/wrk-$name-$round.txt"; fi
+	r=$(awk '/^Requests\/sec:/ {print $2}' "$out/wrk-$name-$round.txt")
+	samples[$name]="${samples[$name]:-} $r"
+	log "round $round $name: $r req/s (p99 $(awk '$1 == "99%" {print $2}' "$out/wrk-$name-$round.txt") at saturation)"
 }
-for name in direct haproxy gateway; do run_wrk "$name"; done
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+for name in direct haproxy gateway; do # warm-up
+	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $token" "${url[$name]}" >/dev/null
+done
+for ((round = 1; round <= ROUNDS; round++)); do
+	for name in direct haproxy gateway; do run_wrk "$name" "$round"; done
+done
+for name in direct haproxy gateway; do
+	rps[$name]=$(echo "${samples[$name]}" | median)
+	log "$name: median ${rps[$name]} req/s of${samples[$name]}"
+done
 
 half=$(awk -v r="${rps[gateway]}" 'BEGIN {printf "%d", r / 2}')
 for name in direct gateway; do
@@ -133,9 +146,11 @@ gateway_p99=$(jq .p99_ms "$out/loadgen-gateway.json")
 jq -n --argjson d "${rps[direct]}" --argjson h "${rps[haproxy]}" --argjson g "${rps[gateway]}" \
 	--argjson half "$half" --argjson dp "$direct_p99" --argjson gp "$gateway_p99" \
 	--argjson irss "$identity_rss" --argjson grss "$gateway_rss" \
-	--arg conns "$CONNECTIONS" --arg dur "$DURATION" '{
-	settings: {connections: ($conns|tonumber), seconds: ($dur|tonumber), pinning: "servers core 0, load core 1"},
-	rps: {direct: $d, haproxy: $h, gateway: $g},
+	--arg conns "$CONNECTIONS" --arg dur "$DURATION" --arg rounds "$ROUNDS" \
+	--arg sd "${samples[direct]}" --arg sh "${samples[haproxy]}" --arg sg "${samples[gateway]}" '{
+	settings: {connections: ($conns|tonumber), seconds: ($dur|tonumber), rounds: ($rounds|tonumber), pinning: "servers core 0, load core 1"},
+	rps_median: {direct: $d, haproxy: $h, gateway: $g},
+	rps_samples: {direct: $sd, haproxy: $sh, gateway: $sg},
 	ratios: {gateway_vs_direct: ($g/$d), haproxy_vs_direct: ($h/$d), gateway_vs_haproxy: ($g/$h)},
 	half_rate: {rate: $half, direct_p99_ms: $dp, gateway_p99_ms: $gp, added_p99_ms: ($gp - $dp)},
 	idle_rss_mb: {identity: ($irss/1024), gateway: ($grss/1024)}
