@@ -99,3 +99,37 @@ func Expect(t testing.TB, r Response, status int, what string) {
 		t.Fatalf("%s: got %s, want %d", what, r, status)
 	}
 }
+
+// Problem is the part of an RFC 9457 answer tests look at.
+type Problem struct {
+	Type   string `json:"type"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// HasField reports whether the problem names field among its errors.
+func (p Problem) HasField(field string) bool {
+	for _, f := range p.Errors {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// ExpectField fails the test unless r has status and is a problem+json
+// naming field: bad input must say which field and why.
+func ExpectField(t testing.TB, r Response, status int, field, what string) {
+	t.Helper()
+	Expect(t, r, status, what)
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("%s: Content-Type %q, want application/problem+json: %s", what, ct, r)
+	}
+	if p := Decode[Problem](t, r); !p.HasField(field) {
+		t.Fatalf("%s: problem does not name %q: %s", what, field, r)
+	}
+}

@@ -63,7 +63,7 @@ func TestDealStageMachineThroughTheAPI(t *testing.T) {
 		if r.Status != s.status {
 			t.Fatalf("%s: %s", s.name, r)
 		}
-		if s.status == 422 && !decode[problemJSON](t, r).hasField("stage") {
+		if s.status == 422 && !decode[problemJSON](t, r).HasField("stage") {
 			t.Fatalf("%s: problem does not name stage: %s", s.name, r)
 		}
 		if s.status == 200 {

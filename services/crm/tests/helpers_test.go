@@ -86,31 +86,12 @@ func (e *env) call(method, path string, u user, body any) response {
 	return e.client.Do(method, path, u.Token, body)
 }
 
-type problemJSON struct {
-	Type   string `json:"type"`
-	Status int    `json:"status"`
-	Errors []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
-}
+// problemJSON and expectField are testkit's.
+type problemJSON = testkit.Problem
 
-func (p problemJSON) hasField(name string) bool {
-	for _, f := range p.Errors {
-		if f.Field == name {
-			return true
-		}
-	}
-	return false
-}
-
-// expectField fails unless r is status with a problem naming field.
 func expectField(t testing.TB, r response, status int, field, what string) {
 	t.Helper()
-	expect(t, r, status, what)
-	if p := decode[problemJSON](t, r); !p.hasField(field) {
-		t.Fatalf("%s: problem does not name %q: %s", what, field, r)
-	}
+	testkit.ExpectField(t, r, status, field, what)
 }
 
 type contactJSON struct {

@@ -242,7 +242,7 @@ func TestLeadListFiltersSortAndPages(t *testing.T) {
 		r := e.call(http.MethodGet, "/api/v1/leads?"+tc.q, agent, nil)
 		if r.Status != 400 && r.Status != 422 {
 			t.Errorf("%s: %s", tc.q, r)
-		} else if !decode[problemJSON](t, r).hasField(tc.field) {
+		} else if !decode[problemJSON](t, r).HasField(tc.field) {
 			t.Errorf("%s does not name %s: %s", tc.q, tc.field, r)
 		}
 	}
