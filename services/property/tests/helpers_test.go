@@ -165,9 +165,7 @@ type listingJSON struct {
 	Version        int     `json:"version"`
 }
 
-// problemJSON and expectField are testkit's.
-type problemJSON = testkit.Problem
-
+// expectField is testkit's.
 func expectField(t testing.TB, r response, status int, field, what string) {
 	t.Helper()
 	testkit.ExpectField(t, r, status, field, what)
