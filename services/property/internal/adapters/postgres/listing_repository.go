@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -112,33 +111,12 @@ func (r listingRepo) List(ctx context.Context, q app.ListingQuery) (app.Page[dom
 	if q.AgentUserID != nil {
 		b.where("agent_user_id = %s", *q.AgentUserID)
 	}
-	if cur != nil {
-		var v any
-		if col == "created_at" {
-			t, err := time.Parse(time.RFC3339Nano, cur.V)
-			if err != nil {
-				return app.Page[domain.Listing]{}, badCursor()
-			}
-			v = t
-		} else {
-			n, err := strconv.ParseInt(cur.V, 10, 64)
-			if err != nil {
-				return app.Page[domain.Listing]{}, badCursor()
-			}
-			v = n
-		}
-		op := ">"
-		if q.Desc {
-			op = "<"
-		}
-		b.where("("+col+", id) "+op+" (%s, %s)", v, cur.ID)
-	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
 	limit := limitOf(q.Limit)
-	query := sqlListingList + b.clause() + " ORDER BY " + col + " " + dir + ", id " + dir + " LIMIT " + b.arg(limit+1)
+	tail, err := b.keyset(col, q.Desc, cur, limit)
+	if err != nil {
+		return app.Page[domain.Listing]{}, err
+	}
+	query := sqlListingList + b.clause() + tail
 	rows, err := r.tx.Query(ctx, query, b.args...)
 	if err != nil {
 		return app.Page[domain.Listing]{}, fmt.Errorf("list listings: %w", err)
@@ -160,11 +138,7 @@ func (r listingRepo) List(ctx context.Context, q app.ListingQuery) (app.Page[dom
 	if len(items) > limit {
 		page.Items = items[:limit]
 		last := page.Items[limit-1]
-		v := last.CreatedAt.Format(time.RFC3339Nano)
-		if col == "list_price_cents" {
-			v = strconv.FormatInt(last.ListPriceCents, 10)
-		}
-		page.Next = encodeCursor(sortKey, v, last.ID)
+		page.Next = encodeCursor(sortKey, sortValue(col, last.CreatedAt, last.ListPriceCents), last.ID)
 	}
 	return page, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -201,34 +200,12 @@ func (r propertyRepo) List(ctx context.Context, q app.PropertyQuery) (app.Page[d
 	}
 	var b builder
 	filter(&b, q.Filter)
-	if cur != nil {
-		var v any
-		switch col {
-		case "created_at":
-			t, err := time.Parse(time.RFC3339Nano, cur.V)
-			if err != nil {
-				return app.Page[domain.Property]{}, badCursor()
-			}
-			v = t
-		default:
-			n, err := strconv.ParseInt(cur.V, 10, 64)
-			if err != nil {
-				return app.Page[domain.Property]{}, badCursor()
-			}
-			v = n
-		}
-		op := ">"
-		if q.Desc {
-			op = "<"
-		}
-		b.where("("+col+", id) "+op+" (%s, %s)", v, cur.ID)
-	}
-	dir := "ASC"
-	if q.Desc {
-		dir = "DESC"
-	}
 	limit := limitOf(q.Limit)
-	query := sqlPropertyList + b.clause() + " ORDER BY " + col + " " + dir + ", id " + dir + " LIMIT " + b.arg(limit+1)
+	tail, err := b.keyset(col, q.Desc, cur, limit)
+	if err != nil {
+		return app.Page[domain.Property]{}, err
+	}
+	query := sqlPropertyList + b.clause() + tail
 	rows, err := r.tx.Query(ctx, query, b.args...)
 	if err != nil {
 		return app.Page[domain.Property]{}, fmt.Errorf("list properties: %w", err)
@@ -250,11 +227,7 @@ func (r propertyRepo) List(ctx context.Context, q app.PropertyQuery) (app.Page[d
 	if len(items) > limit {
 		page.Items = items[:limit]
 		last := page.Items[limit-1]
-		v := last.CreatedAt.Format(time.RFC3339Nano)
-		if col == "list_price_cents" {
-			v = strconv.FormatInt(last.ListPriceCents, 10)
-		}
-		page.Next = encodeCursor(sortKey, v, last.ID)
+		page.Next = encodeCursor(sortKey, sortValue(col, last.CreatedAt, last.ListPriceCents), last.ID)
 	}
 	return page, nil
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/httpx"
@@ -89,4 +90,42 @@ func isUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// keyset adds the seek condition of a keyset page on (col, id) after cur
+// (nil on the first page) and returns the ORDER BY … LIMIT tail that fetches
+// one row more than limit, so the caller knows whether a next page exists.
+// col is created_at (cursor value RFC 3339) or an integer column.
+func (b *builder) keyset(col string, desc bool, cur *cursor, limit int) (string, error) {
+	dir, op := "ASC", ">"
+	if desc {
+		dir, op = "DESC", "<"
+	}
+	if cur != nil {
+		var v any
+		if col == "created_at" {
+			t, err := time.Parse(time.RFC3339Nano, cur.V)
+			if err != nil {
+				return "", badCursor()
+			}
+			v = t
+		} else {
+			n, err := strconv.ParseInt(cur.V, 10, 64)
+			if err != nil {
+				return "", badCursor()
+			}
+			v = n
+		}
+		b.where("("+col+", id) "+op+" (%s, %s)", v, cur.ID)
+	}
+	return " ORDER BY " + col + " " + dir + ", id " + dir + " LIMIT " + b.arg(limit+1), nil
+}
+
+// sortValue is the cursor value of a row sorted by col: its creation time or
+// its list price, the two sorts properties and listings share.
+func sortValue(col string, createdAt time.Time, listPriceCents int64) string {
+	if col == "list_price_cents" {
+		return strconv.FormatInt(listPriceCents, 10)
+	}
+	return createdAt.Format(time.RFC3339Nano)
 }
