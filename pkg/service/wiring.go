@@ -22,13 +22,13 @@ const (
 )
 
 // Schema is a service's schema name with its own migrations first (they
-// create the role and the default privileges) and pkg/events' outbox and
-// inbox after them.
-func Schema(name string, migrations fs.FS) postgres.Schema {
-	return postgres.Schema{Name: name, Sources: []postgres.Source{
+// create the role and the default privileges), pkg/events' outbox and inbox
+// after them, then any shared sources the service also uses (jobs.Sources()).
+func Schema(name string, migrations fs.FS, shared ...postgres.Source) postgres.Schema {
+	return postgres.Schema{Name: name, Sources: append([]postgres.Source{
 		{Name: name, Table: MigrationsTable, FS: migrations},
 		{Name: "events", Table: EventsMigrationsTable, FS: events.Migrations},
-	}}
+	}, shared...)}
 }
 
 // NewRouter returns the router every service's routes go on: problem+json

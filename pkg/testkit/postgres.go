@@ -89,6 +89,15 @@ func adminConn(ctx context.Context, t testing.TB, adminURL string) *pgx.Conn {
 // superuser, and fails the test on error.
 func (db *Database) Migrate(t testing.TB, schema, table string, fsys fs.FS) {
 	t.Helper()
+	db.migrateLocked(t, schema, func(ctx context.Context) error {
+		return postgres.Migrate(ctx, db.URL, schema, table, fsys)
+	})
+}
+
+// migrateLocked runs migrate holding the cluster-wide migration lock (roles
+// are cluster-wide, so two databases must not create them at once).
+func (db *Database) migrateLocked(t testing.TB, schema string, migrate func(context.Context) error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	lock := adminConn(ctx, t, db.adminURL)
@@ -96,8 +105,8 @@ func (db *Database) Migrate(t testing.TB, schema, table string, fsys fs.FS) {
 	if _, err := lock.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
 		t.Fatalf("testkit: take migration lock: %v", err)
 	}
-	// Closing the session releases the lock, even if Migrate fails.
-	if err := postgres.Migrate(ctx, db.URL, schema, table, fsys); err != nil {
+	// Closing the session releases the lock, even if the migration fails.
+	if err := migrate(ctx); err != nil {
 		t.Fatalf("testkit: migrate %s in %s: %v", schema, db.Name, err)
 	}
 }
@@ -175,6 +184,12 @@ func redact(rawURL string) string {
 func (db *Database) MigrateSchema(t testing.TB, schema postgres.Schema) {
 	t.Helper()
 	for _, src := range schema.Sources {
+		if src.Migrator != nil {
+			db.migrateLocked(t, schema.Name, func(ctx context.Context) error {
+				return src.Migrator.Up(ctx, db.URL, schema.Name)
+			})
+			continue
+		}
 		db.Migrate(t, schema.Name, src.Table, src.FS)
 	}
 }
