@@ -44,8 +44,8 @@ func DefaultRoutes() []Route {
 	}
 	return slices.Concat(
 		r(Identity, "/auth", "/users", "/admin/users", "/teams", "/roles", "/permissions", "/.well-known"),
-		r(Property, "/properties", "/listings", "/search/properties"),
-		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads"),
+		r(Property, "/properties", "/listings", "/search/properties", "/jobs/property", "/files/property"),
+		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads", "/jobs/crm", "/files/crm", "/assignment-rules", "/crm"),
 		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns"),
 		r(Portfolio, "/portfolio"),
 		r(Platform, "/tasks", "/admin", "/webhooks", "/events", "/storage", "/analytics", "/search/suggestions"),
@@ -174,17 +174,22 @@ func methodBit(method string) uint8 {
 	}
 }
 
-// Public is the list of proxied routes that need no token: exact paths
-// with the methods allowed on them. Everything else under /api/v1 requires a
-// valid access token at the gateway.
-type Public struct{ exact map[string]uint8 }
+// Public is the list of proxied routes that need no token: exact paths, and
+// path prefixes (on a segment boundary), with the methods allowed on them.
+// Everything else under /api/v1 requires a valid access token at the gateway.
+type Public struct {
+	exact    map[string]uint8
+	prefixes map[string]uint8
+}
 
 // DefaultPublic returns the platform's public routes: registration, login,
-// refresh and logout, the JWKS, the unsubscribe link target and the email/SMS
-// providers' delivery webhooks (which carry their own signature).
+// refresh and logout, the JWKS, the unsubscribe link target, the email/SMS
+// providers' delivery webhooks (which carry their own signature) and the
+// services' stored files under /files/ (reached through expiring signed URLs
+// that the owning service checks).
 func DefaultPublic() *Public {
 	const get, post = 1 | 2, 4
-	return &Public{exact: map[string]uint8{
+	return &Public{prefixes: map[string]uint8{APIPrefix + "/files": get}, exact: map[string]uint8{
 		APIPrefix + "/auth/register":          post,
 		APIPrefix + "/auth/login":             post,
 		APIPrefix + "/auth/refresh":           post,
@@ -198,5 +203,16 @@ func DefaultPublic() *Public {
 // Allows reports whether method and path need no token.
 func (p *Public) Allows(method, path string) bool {
 	bit := methodBit(method)
-	return bit != 0 && p.exact[path]&bit != 0
+	if bit == 0 {
+		return false
+	}
+	if p.exact[path]&bit != 0 {
+		return true
+	}
+	for prefix, mask := range p.prefixes {
+		if mask&bit != 0 && strings.HasPrefix(path, prefix+"/") && len(path) > len(prefix)+1 {
+			return true
+		}
+	}
+	return false
 }

@@ -129,6 +129,12 @@ func TestPublic(t *testing.T) {
 		{"POST", "/api/v1/outreach/webhooks", true},
 		{"POST", "/api/v1/outreach/email", false},
 		{"OPTIONS", "/api/v1/auth/login", false},
+		{"GET", "/api/v1/files/property/images/x", true},
+		{"HEAD", "/api/v1/files/property/images/x", true},
+		{"POST", "/api/v1/files/property/images/x", false},
+		{"GET", "/api/v1/files", false},
+		{"GET", "/api/v1/files/", false},
+		{"GET", "/api/v1/filesystem/x", false},
 	} {
 		if got := p.Allows(tc.method, tc.path); got != tc.want {
 			t.Errorf("Allows(%s %s) = %t, want %t", tc.method, tc.path, got, tc.want)
