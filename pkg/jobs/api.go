@@ -47,10 +47,10 @@ func (q *Queue) Mount(r *mux.Router, service string, authn func(http.Handler) ht
 	base := APIPath(service)
 	handle := func(path, method string, h http.Handler) { r.Handle(base+path, authn(h)).Methods(method) }
 	handle("", http.MethodGet, httpx.Endpoint(log, decodeListRequest, a.list, http.StatusOK))
-	handle("/{id}", http.MethodGet, httpx.Endpoint(log, decodeJobID, a.get, http.StatusOK))
-	handle("/{id}/cancel", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.cancel, http.StatusOK))
-	handle("/{id}/retry", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.retry, http.StatusOK))
-	handle("/{id}/replay", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.replay, http.StatusCreated))
+	handle("/{job_id}", http.MethodGet, httpx.Endpoint(log, decodeJobID, a.get, http.StatusOK))
+	handle("/{job_id}/cancel", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.cancel, http.StatusOK))
+	handle("/{job_id}/retry", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.retry, http.StatusOK))
+	handle("/{job_id}/replay", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.replay, http.StatusCreated))
 }
 
 type api struct {
@@ -166,7 +166,7 @@ func splitList(s string) []string {
 }
 
 func decodeJobID(_ context.Context, r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	id, err := strconv.ParseInt(mux.Vars(r)["job_id"], 10, 64)
 	if err != nil || id < 1 {
 		return 0, apperr.NotFound(reasonJobNotFound, "no such job")
 	}

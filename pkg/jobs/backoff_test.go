@@ -1,8 +1,11 @@
 package jobs
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"reos.dev/pkg/config"
 )
 
 func TestBackoffDoublesFromTheBaseAndIsCapped(t *testing.T) {
@@ -11,5 +14,16 @@ func TestBackoffDoublesFromTheBaseAndIsCapped(t *testing.T) {
 		if got := b.delay(attempt); got != want {
 			t.Errorf("delay after attempt %d = %s, want %s", attempt, got, want)
 		}
+	}
+}
+
+func TestLoadSettingsNamesTheBadVariable(t *testing.T) {
+	e := config.FromMap(map[string]string{"JOBS_RETRY_BASE": "50ms", "JOBS_POLL_INTERVAL": "0s"})
+	s := LoadSettings(e)
+	if s.RetryBase != 50*time.Millisecond || s.JobTimeout != DefaultJobTimeout {
+		t.Errorf("settings = %+v", s)
+	}
+	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "JOBS_POLL_INTERVAL") {
+		t.Errorf("Err = %v, want JOBS_POLL_INTERVAL named", err)
 	}
 }

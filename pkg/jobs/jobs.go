@@ -26,6 +26,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+
+	"reos.dev/pkg/config"
 )
 
 // The shared queues.
@@ -70,6 +72,11 @@ type Config struct {
 	Workers *river.Workers
 	// Concurrency per queue; missing queues take DefaultConcurrency.
 	Concurrency map[string]int
+	Settings
+}
+
+// Settings are the knobs a binary reads from its environment (LoadSettings).
+type Settings struct {
 	// RetryBase is the delay before the second attempt; each further one
 	// doubles it (DefaultRetryBase when zero).
 	RetryBase time.Duration
@@ -79,6 +86,22 @@ type Config struct {
 	// JobTimeout bounds one attempt unless the worker says otherwise
 	// (DefaultJobTimeout when zero).
 	JobTimeout time.Duration
+}
+
+// LoadSettings reads JOBS_RETRY_BASE, JOBS_POLL_INTERVAL and
+// JOBS_TIMEOUT (durations such as "2s"), recording problems in e.
+func LoadSettings(e *config.Env) Settings {
+	s := Settings{
+		RetryBase:    e.Duration("JOBS_RETRY_BASE", DefaultRetryBase),
+		PollInterval: e.Duration("JOBS_POLL_INTERVAL", DefaultPollInterval),
+		JobTimeout:   e.Duration("JOBS_TIMEOUT", DefaultJobTimeout),
+	}
+	for name, d := range map[string]time.Duration{"JOBS_RETRY_BASE": s.RetryBase, "JOBS_POLL_INTERVAL": s.PollInterval, "JOBS_TIMEOUT": s.JobTimeout} {
+		if d == 0 {
+			e.Check(name, errors.New("must be a positive duration"))
+		}
+	}
+	return s
 }
 
 // Queue is a service's River client with the shared settings.

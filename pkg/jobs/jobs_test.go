@@ -107,7 +107,7 @@ func newFixture(t *testing.T, block chan struct{}) *fixture {
 	river.AddWorker(workers, f.worker)
 	q, err := jobs.New(jobs.Config{
 		Pool: pool, Schema: schema, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: workers,
-		RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond,
+		Settings: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)

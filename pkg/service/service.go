@@ -9,6 +9,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -389,11 +392,75 @@ func MountOperational(r *mux.Router, checks *health.Checker, metrics *telemetry.
 func OperationalPaths() []string { return []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} }
 
 // OpenAPIJSON converts a service's embedded openapi.yaml to the JSON it
-// serves at /openapi.json.
-func OpenAPIJSON(yamlDoc []byte) ([]byte, error) {
-	doc, err := yaml.YAMLToJSON(yamlDoc)
-	if err != nil {
+// serves at /openapi.json, merging in the fragments of shared APIs the
+// service also serves (jobs.OpenAPI): their paths, tags and components. A
+// path or component a fragment defines differently from the document is an
+// error; one defined identically is kept once.
+func OpenAPIJSON(yamlDoc []byte, fragments ...[]byte) ([]byte, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(yamlDoc, &doc); err != nil {
 		return nil, fmt.Errorf("openapi.yaml: %w", err)
 	}
-	return doc, nil
+	for i, f := range fragments {
+		var frag map[string]any
+		if err := yaml.Unmarshal(f, &frag); err != nil {
+			return nil, fmt.Errorf("openapi fragment %d: %w", i, err)
+		}
+		if err := mergeOpenAPI(doc, frag); err != nil {
+			return nil, fmt.Errorf("openapi fragment %d: %w", i, err)
+		}
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
+	return out, nil
+}
+
+func mergeOpenAPI(doc, frag map[string]any) error {
+	if err := mergeMap(doc, frag, "paths"); err != nil {
+		return err
+	}
+	if fc, ok := frag["components"].(map[string]any); ok {
+		dc, _ := doc["components"].(map[string]any)
+		if dc == nil {
+			dc = map[string]any{}
+			doc["components"] = dc
+		}
+		for section := range fc {
+			if err := mergeMap(dc, fc, section); err != nil {
+				return fmt.Errorf("components: %w", err)
+			}
+		}
+	}
+	if ft, ok := frag["tags"].([]any); ok {
+		dt, _ := doc["tags"].([]any)
+		for _, tag := range ft {
+			if !slices.ContainsFunc(dt, func(t any) bool { return reflect.DeepEqual(t, tag) }) {
+				dt = append(dt, tag)
+			}
+		}
+		doc["tags"] = dt
+	}
+	return nil
+}
+
+// mergeMap adds src[key]'s entries to dst[key].
+func mergeMap(dst, src map[string]any, key string) error {
+	from, ok := src[key].(map[string]any)
+	if !ok {
+		return nil
+	}
+	into, _ := dst[key].(map[string]any)
+	if into == nil {
+		into = map[string]any{}
+		dst[key] = into
+	}
+	for name, v := range from {
+		if have, dup := into[name]; dup && !reflect.DeepEqual(have, v) {
+			return fmt.Errorf("%s %q is defined differently", key, name)
+		}
+		into[name] = v
+	}
+	return nil
 }

@@ -1,8 +1,10 @@
 package service_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -47,5 +49,32 @@ func TestSchemaPutsTheServiceFirstThenEvents(t *testing.T) {
 	if s.Name != "demo" || len(s.Sources) != 2 || s.Sources[0].Table != service.MigrationsTable ||
 		s.Sources[1].Table != service.EventsMigrationsTable || s.Sources[1].Name != "events" {
 		t.Fatalf("schema = %+v", s)
+	}
+}
+
+func TestOpenAPIJSONMergesFragments(t *testing.T) {
+	doc := []byte("openapi: 3.1.0\ntags: [{name: a}]\npaths:\n  /x: {get: {operationId: x}}\ncomponents:\n  schemas:\n    Problem: {type: object}\n")
+	frag := []byte("tags: [{name: a}, {name: jobs}]\npaths:\n  /jobs: {get: {operationId: jobs}}\ncomponents:\n  schemas:\n    Problem: {type: object}\n    Job: {type: object}\n")
+	out, err := service.OpenAPIJSON(doc, frag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Tags       []struct{ Name string }
+		Paths      map[string]any
+		Components struct{ Schemas map[string]any }
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Tags) != 2 || got.Paths["/x"] == nil || got.Paths["/jobs"] == nil || len(got.Components.Schemas) != 2 {
+		t.Fatalf("merged = %s", out)
+	}
+	clash := []byte("components:\n  schemas:\n    Problem: {type: string}\n")
+	if _, err := service.OpenAPIJSON(doc, clash); err == nil || !strings.Contains(err.Error(), `"Problem"`) {
+		t.Fatalf("a component defined differently: err = %v", err)
+	}
+	if _, err := service.OpenAPIJSON(doc, []byte("paths:\n  /x: {post: {operationId: y}}\n")); err == nil {
+		t.Fatal("a path defined differently was merged")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"io/fs"
 
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/postgres"
 	"reos.dev/pkg/service"
 )
@@ -35,4 +36,4 @@ func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 
 // Database is crm's schema with its migration sources in the order they
 // are applied: its own, then pkg/events' outbox and inbox.
-func Database() postgres.Schema { return service.Schema(Schema, Migrations()) }
+func Database() postgres.Schema { return service.Schema(Schema, Migrations(), jobs.Sources()...) }

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"io/fs"
 
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/postgres"
 	"reos.dev/pkg/service"
 )
@@ -35,5 +36,6 @@ func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 
 // Database is property's schema with its migration sources in the order
 // they are applied: its own first (it creates the role, the default
-// privileges and pg_trgm), then pkg/events' outbox and inbox.
-func Database() postgres.Schema { return service.Schema(Schema, Migrations()) }
+// privileges and pg_trgm), then pkg/events' outbox and inbox, then River's
+// tables and the job effects of pkg/jobs.
+func Database() postgres.Schema { return service.Schema(Schema, Migrations(), jobs.Sources()...) }

@@ -111,6 +111,10 @@ func TestViewerIsReadOnly(t *testing.T) {
 		{"POST", "/api/v1/lead-sources", map[string]any{"key": "fair", "name": "Fair"}},
 		{"POST", "/api/v1/deal-stages", map[string]any{"key": "inspection", "name": "Inspection", "position": 45}},
 		{"POST", "/api/v1/deals", map[string]any{"lead_id": w.lead.ID, "title": "x", "value_cents": 1}},
+		// The jobs API checks jobs:write before it looks a job up.
+		{"POST", "/api/v1/jobs/crm/1/cancel", nil},
+		{"POST", "/api/v1/jobs/crm/1/retry", nil},
+		{"POST", "/api/v1/jobs/crm/1/replay", nil},
 	}
 	for _, c := range idRoutes(w, viewer.ID) {
 		if c.method != "GET" {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/jobs"
 	"reos.dev/services/crm/internal/domain"
 	"reos.dev/services/crm/internal/server"
 )
@@ -19,10 +20,12 @@ import (
 //	                      share it; a stack with its own database on a shared broker (an
 //	                      end-to-end run beside `make up`) needs its own, or the two split
 //	                      the topic's partitions and each misses the other's share.
+//	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT  the job queue (pkg/jobs)
 type Config struct {
 	DefaultPhoneRegion  string
 	SeedOrgID           string
 	PropertyEventsGroup string
+	Jobs                jobs.Settings
 }
 
 func loadConfig(e *config.Env, _ config.Common) Config {
@@ -30,6 +33,7 @@ func loadConfig(e *config.Env, _ config.Common) Config {
 		DefaultPhoneRegion:  strings.ToUpper(e.String("DEFAULT_PHONE_REGION", "US")),
 		SeedOrgID:           e.String("SEED_ORG_ID", ""),
 		PropertyEventsGroup: e.String("PROPERTY_EVENTS_GROUP", server.PropertyReadModelGroup),
+		Jobs:                jobs.LoadSettings(e),
 	}
 	if !domain.ValidRegion(c.DefaultPhoneRegion) {
 		e.Check("DEFAULT_PHONE_REGION", errRegion)

@@ -42,7 +42,7 @@ func spec() service.Spec[Config] {
 func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, DefaultPhoneRegion: rt.Config.DefaultPhoneRegion,
-		Metrics: rt.Metrics, Health: rt.Health,
+		Metrics: rt.Metrics, Health: rt.Health, Jobs: rt.Config.Jobs,
 	})
 	if err != nil {
 		return service.App{}, err

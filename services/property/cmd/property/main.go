@@ -42,6 +42,7 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	// Tokens are verified here too (defence in depth), with identity's JWKS.
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, Metrics: rt.Metrics, Health: rt.Health,
+		Jobs: rt.Config.Jobs,
 	})
 	if err != nil {
 		return service.App{}, err

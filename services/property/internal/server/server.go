@@ -10,9 +10,11 @@ import (
 	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/property"
@@ -38,6 +40,9 @@ type Options struct {
 	// Health defaults to a checker with the PostgreSQL ping only; the binary
 	// adds Redis and the broker.
 	Health *health.Checker
+	// Jobs tunes the job queue (retry backoff, polling); zero values take
+	// pkg/jobs' defaults.
+	Jobs jobs.Settings
 }
 
 // Server is the wired service.
@@ -48,6 +53,9 @@ type Server struct {
 	// Router is the bare router (for route listing in tests).
 	Router  http.Handler
 	Service app.Service
+	// Queue is the service's job queue; the binary runs it while serving
+	// (Queue.Run), tests run it themselves.
+	Queue *jobs.Queue
 }
 
 // New wires the service.
@@ -83,19 +91,26 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	workers := river.NewWorkers()
+	queue, err := jobs.New(jobs.Config{Pool: o.Pool, Schema: property.Schema, Logger: o.Logger, Workers: workers, Settings: o.Jobs})
+	if err != nil {
+		return nil, err
+	}
 	doc, err := OpenAPIJSON()
 	if err != nil {
 		return nil, err
 	}
 	router, err := transport.NewHandler(transport.Config{
-		Service: svc, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc}, nil
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc, Queue: queue}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
-// /openapi.json.
-func OpenAPIJSON() ([]byte, error) { return service.OpenAPIJSON(property.OpenAPIYAML()) }
+// /openapi.json, with the jobs API's paths merged in.
+func OpenAPIJSON() ([]byte, error) {
+	return service.OpenAPIJSON(property.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
+}

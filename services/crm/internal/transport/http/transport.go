@@ -11,6 +11,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/crm/internal/app"
@@ -21,7 +22,9 @@ const APIPrefix = "/api/v1"
 
 // Config holds what the handler needs; all fields are required.
 type Config struct {
-	Service  app.Service
+	Service app.Service
+	// Jobs serves the jobs API at /api/v1/jobs/crm.
+	Jobs     *jobs.Queue
 	Verifier *auth.Verifier
 	// OpenAPIJSON is the service's OpenAPI document, served at /openapi.json.
 	OpenAPIJSON []byte
@@ -34,6 +37,9 @@ func (c Config) validate() error {
 	var errs []error
 	if c.Service == nil {
 		errs = append(errs, errors.New("nil Service"))
+	}
+	if c.Jobs == nil {
+		errs = append(errs, errors.New("nil Jobs"))
 	}
 	if c.Verifier == nil {
 		errs = append(errs, errors.New("nil Verifier"))
@@ -102,5 +108,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	route(put, "/deals/{id}", dw, h.updateDeal())
 	route(http.MethodPatch, "/deals/{id}/stage", dw, h.moveDeal())
 	route(get, "/deals/{id}/timeline", dr, h.dealTimeline())
+
+	cfg.Jobs.Mount(r, "crm", authn, cfg.Logger)
 	return r, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/property/internal/app"
@@ -22,7 +23,9 @@ const APIPrefix = "/api/v1"
 
 // Config holds what the handler needs; all fields are required.
 type Config struct {
-	Service  app.Service
+	Service app.Service
+	// Jobs serves the jobs API at /api/v1/jobs/property.
+	Jobs     *jobs.Queue
 	Verifier *auth.Verifier
 	// OpenAPIJSON is the service's OpenAPI document, served at /openapi.json.
 	OpenAPIJSON []byte
@@ -35,6 +38,9 @@ func (c Config) validate() error {
 	var errs []error
 	if c.Service == nil {
 		errs = append(errs, errors.New("nil Service"))
+	}
+	if c.Jobs == nil {
+		errs = append(errs, errors.New("nil Jobs"))
 	}
 	if c.Verifier == nil {
 		errs = append(errs, errors.New("nil Verifier"))
@@ -88,5 +94,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	api("/listings/{id}", read(h.getListing()), http.MethodGet)
 	api("/listings/{id}", authn(h.updateListing()), http.MethodPut)
 	api("/listings/{id}/snapshots", read(h.listingSnapshots()), http.MethodGet)
+
+	cfg.Jobs.Mount(r, "property", authn, cfg.Logger)
 	return r, nil
 }
