@@ -1,0 +1,363 @@
+// Package csvimport reads the CSV files users import (properties, leads)
+// the one way every service does: streamed record by record (never the
+// whole file in memory), the header mapped onto the importer's fields
+// (explicitly, or by matching names), a UTF-8 byte order mark dropped, and
+// every record that cannot be read — broken quoting, invalid UTF-8, the
+// wrong number of columns — reported with its line number and read past,
+// so one bad row never loses the good ones. Validating values is the
+// importer's job; it reports its own rejections through the same Report.
+package csvimport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"reos.dev/pkg/apperr"
+)
+
+// Limits that keep one hostile file from exhausting memory.
+const (
+	// MaxLineBytes bounds one physical line.
+	MaxLineBytes = 1 << 20
+	// MaxColumns bounds the header.
+	MaxColumns = 512
+	// MaxReportedErrors bounds Report.Errors; later rejections are only counted.
+	MaxReportedErrors = 1000
+)
+
+// Field is one field the importer knows.
+type Field struct {
+	Name     string
+	Required bool
+}
+
+// Options configure a Reader.
+type Options struct {
+	// Fields are the importer's fields, in the order Row.Values holds them.
+	Fields []Field
+	// Mapping maps a file's column header to a field name. Headers it does
+	// not name map to the field of the same normalised name ("List Price",
+	// "list-price" and "LIST_PRICE" all match list_price); other columns are
+	// ignored and listed in the report.
+	Mapping map[string]string
+}
+
+// Row is one record that could be read.
+type Row struct {
+	// Line is the record's first line in the file (the header is line 1).
+	Line int
+	// Values holds the record's value for each of Options.Fields, trimmed of
+	// surrounding spaces; "" when the file has no column for the field or
+	// the cell is empty.
+	Values []string
+}
+
+// RowError is a rejected record: its line, the column at fault (empty
+// when the record as a whole is), and why.
+type RowError struct {
+	Line   int    `json:"line"`
+	Column string `json:"column,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Report is the outcome of an import.
+type Report struct {
+	// Rows counts the data records read (header excluded).
+	Rows     int `json:"rows"`
+	Accepted int `json:"accepted"`
+	Rejected int `json:"rejected"`
+	// Errors are the first MaxReportedErrors rejections, in line order.
+	Errors          []RowError `json:"errors"`
+	ErrorsTruncated bool       `json:"errors_truncated"`
+	// IgnoredColumns are the file's columns that map to no field.
+	IgnoredColumns []string `json:"ignored_columns"`
+}
+
+// Reject records a rejected record.
+func (r *Report) Reject(e RowError) {
+	r.Rejected++
+	if len(r.Errors) < MaxReportedErrors {
+		r.Errors = append(r.Errors, e)
+	} else {
+		r.ErrorsTruncated = true
+	}
+}
+
+// Reader reads one file.
+type Reader struct {
+	csv     *csv.Reader
+	columns []int // file column → field index, -1 ignored
+	fields  []Field
+	report  *Report
+	header  []string
+	row     Row
+	// lastLine is the line of the last record read, for messages.
+	lastLine int
+}
+
+// NewReader reads the header of r and maps it onto opts.Fields. A file
+// that cannot be imported at all — empty, not UTF-8, a header that is not
+// readable, a mapping naming an unknown field or column, two columns for
+// one field, a required field without a column — is an apperr naming the
+// problem (field "file" or "mapping"); rows are read with Next.
+func NewReader(r io.Reader, opts Options, report *Report) (*Reader, error) {
+	br := bufio.NewReaderSize(&lineLimiter{r: r}, 64<<10)
+	if err := skipBOM(br); err != nil {
+		return nil, err
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, apperr.Invalid("file", "is empty: the first line must name the columns")
+	case errors.Is(err, errLineTooLong):
+		return nil, apperr.Invalid("file", fmt.Sprintf("line 1 is longer than %d bytes", MaxLineBytes))
+	case err != nil:
+		return nil, apperr.Invalid("file", "the header line cannot be read: "+parseReason(err))
+	}
+	if len(header) > MaxColumns {
+		return nil, apperr.Invalid("file", fmt.Sprintf("has %d columns; at most %d are read", len(header), MaxColumns))
+	}
+	header = slices.Clone(header)
+	rd := &Reader{csv: cr, fields: opts.Fields, report: report, header: header}
+	if err := rd.mapHeader(opts); err != nil {
+		return nil, err
+	}
+	rd.row.Values = make([]string, len(opts.Fields))
+	return rd, nil
+}
+
+func (rd *Reader) mapHeader(opts Options) error {
+	byName := make(map[string]int, len(opts.Fields))
+	for i, f := range opts.Fields {
+		byName[f.Name] = i
+	}
+	explicit := make(map[string]string, len(opts.Mapping))
+	for col, field := range opts.Mapping {
+		if _, ok := byName[field]; !ok {
+			return apperr.Invalid("mapping", fmt.Sprintf("maps column %q to %q, which is not a field (fields: %s)", col, field, fieldNames(opts.Fields)))
+		}
+		explicit[strings.TrimSpace(col)] = field
+	}
+	seenCol := make(map[string]bool, len(explicit))
+	rd.columns = make([]int, len(rd.header))
+	owner := make([]string, len(opts.Fields))
+	for c, h := range rd.header {
+		h = strings.TrimSpace(h)
+		if !utf8.ValidString(h) {
+			return apperr.Invalid("file", "the header is not valid UTF-8: save the file as UTF-8")
+		}
+		rd.header[c] = h
+		field, ok := explicit[h]
+		if ok {
+			seenCol[h] = true
+		} else {
+			field = normalise(h)
+		}
+		i, known := byName[field]
+		if !known {
+			rd.columns[c] = -1
+			rd.report.IgnoredColumns = append(rd.report.IgnoredColumns, h)
+			continue
+		}
+		if owner[i] != "" {
+			return apperr.Invalid("mapping", fmt.Sprintf("columns %q and %q both map to %s", owner[i], h, field))
+		}
+		owner[i] = h
+		rd.columns[c] = i
+	}
+	for col := range explicit {
+		if !seenCol[col] {
+			return apperr.Invalid("mapping", fmt.Sprintf("names column %q, which the file does not have", col))
+		}
+	}
+	var missing apperr.Fields
+	for i, f := range opts.Fields {
+		if f.Required && owner[i] == "" {
+			missing.Add(f.Name, "is required: the file has no column for it (name a column after it, or map one to it)")
+		}
+	}
+	return missing.Err()
+}
+
+// Next returns the next readable record; io.EOF ends the file. A record
+// that cannot be read is rejected in the report and skipped. The returned
+// Row is reused by the next call. A line over MaxLineBytes ends the import
+// with an apperr naming it: what follows cannot be trusted to be aligned.
+func (rd *Reader) Next() (*Row, error) {
+	for {
+		rec, err := rd.csv.Read()
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.Is(err, errLineTooLong) {
+				return nil, apperr.Invalid("file", fmt.Sprintf("a line after line %d is longer than %d bytes; nothing after it was read", rd.lastLine, MaxLineBytes))
+			}
+			if !errors.As(err, &pe) {
+				return nil, fmt.Errorf("csvimport: %w", err)
+			}
+			rd.report.Rows++
+			rd.report.Reject(RowError{Line: pe.StartLine, Reason: parseReason(err)})
+			continue
+		}
+		line, _ := rd.csv.FieldPos(0)
+		rd.lastLine = line
+		rd.report.Rows++
+		if len(rec) == 1 && rec[0] == "" {
+			rd.report.Rows-- // a blank line is not a record
+			continue
+		}
+		if len(rec) != len(rd.header) {
+			rd.report.Reject(RowError{Line: line, Reason: fmt.Sprintf("has %d columns; the header has %d", len(rec), len(rd.header))})
+			continue
+		}
+		if c, ok := rd.fill(rec); !ok {
+			rd.report.Reject(RowError{Line: line, Column: rd.header[c], Reason: "is not valid UTF-8: save the file as UTF-8"})
+			continue
+		}
+		rd.row.Line = line
+		return &rd.row, nil
+	}
+}
+
+// fill copies rec into the row's values; false names a column that is not UTF-8.
+func (rd *Reader) fill(rec []string) (int, bool) {
+	clear(rd.row.Values)
+	for c, v := range rec {
+		i := rd.columns[c]
+		if i < 0 {
+			continue
+		}
+		if !utf8.ValidString(v) {
+			return c, false
+		}
+		rd.row.Values[i] = strings.TrimSpace(v)
+	}
+	return 0, true
+}
+
+// Column returns the file's column header that feeds field i ("" when none):
+// what a row error should name.
+func (rd *Reader) Column(i int) string {
+	for c, f := range rd.columns {
+		if f == i {
+			return rd.header[c]
+		}
+	}
+	return rd.fields[i].Name
+}
+
+func parseReason(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		switch {
+		case errors.Is(pe.Err, csv.ErrQuote):
+			return "has broken quoting (a quoted value must end with \" and quotes inside it must be doubled)"
+		case errors.Is(pe.Err, csv.ErrBareQuote):
+			return "has a \" inside an unquoted value (quote the value and double the quote)"
+		}
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// normalise turns a column header into the field name it most likely means:
+// lower case, runs of spaces, dashes and dots as one underscore.
+func normalise(h string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(strings.TrimSpace(h)) {
+		switch {
+		case r == ' ' || r == '-' || r == '.' || r == '_' || r == '\t':
+			under = b.Len() > 0
+		default:
+			if under {
+				b.WriteByte('_')
+				under = false
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func fieldNames(fs []Field) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// skipBOM drops a UTF-8 byte order mark and refuses UTF-16/32 files, which
+// would otherwise read as garbage.
+func skipBOM(br *bufio.Reader) error {
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		_, _ = br.Discard(3)
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}),
+		bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
+		return apperr.Invalid("file", "is UTF-16 or UTF-32 encoded: save it as UTF-8")
+	}
+	return nil
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// lineLimiter fails a read once a physical line exceeds MaxLineBytes, so
+// encoding/csv never buffers an unbounded line.
+type lineLimiter struct {
+	r   io.Reader
+	run int // bytes since the last newline
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	// Only the run into the first newline and the run after the last can
+	// be long: the lines between lie within p, shorter than any limit
+	// bufio's buffer allows.
+	first := bytes.IndexByte(p[:n], '\n')
+	if first < 0 {
+		l.run += n
+	} else {
+		if l.run+first > MaxLineBytes {
+			return 0, errLineTooLong
+		}
+		l.run = n - bytes.LastIndexByte(p[:n], '\n') - 1
+	}
+	if l.run > MaxLineBytes {
+		return 0, errLineTooLong
+	}
+	return n, err
+}
+
+// ParseMapping reads a mapping given as JSON ({"File column": "field"}),
+// naming the field "mapping" when it is not one.
+func ParseMapping(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	if len(s) > maxMappingBytes {
+		return nil, apperr.Invalid("mapping", fmt.Sprintf("is longer than %d bytes", maxMappingBytes))
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, apperr.Invalid("mapping", `must be a JSON object of column header to field name, such as {"Zip": "postal_code"}`)
+	}
+	return m, nil
+}
+
+const maxMappingBytes = 64 << 10

@@ -1,0 +1,208 @@
+package csvimport_test
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/csvimport"
+)
+
+var fields = []csvimport.Field{{Name: "street_address", Required: true}, {Name: "list_price"}, {Name: "postal_code"}}
+
+type readRow struct {
+	line   int
+	values []string
+}
+
+func readAll(t *testing.T, in string, mapping map[string]string) ([]readRow, csvimport.Report, error) {
+	t.Helper()
+	var rep csvimport.Report
+	rd, err := csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: fields, Mapping: mapping}, &rep)
+	if err != nil {
+		return nil, rep, err
+	}
+	var rows []readRow
+	for {
+		row, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return rows, rep, nil
+		}
+		if err != nil {
+			return rows, rep, err
+		}
+		rows = append(rows, readRow{row.Line, append([]string(nil), row.Values...)})
+	}
+}
+
+func TestMessyFileKeepsGoodRowsAndReportsBadOnesByLine(t *testing.T) {
+	in := "\ufeffStreet Address,LIST-PRICE,Zip,Notes\n" + // BOM, names normalised, Zip mapped, Notes ignored
+		"1 Main St,100,53703,ok\n" + // line 2
+		"\"2 Oak\nAve\",200,53704,quoted newline\n" + // lines 3-4
+		"3 Elm St,300,53705\n" + // line 5: 3 columns
+		"4 Pine \"St\",400,53706,bare quote\n" + // line 6
+		"5 Birch St,\xff\xfe,53707,bad utf8\n" + // line 7
+		"\n" + // blank line 8
+		"  6 Cedar St  ,600,53708,\"trimmed\"\n" // line 9
+	rows, rep, err := readAll(t, in, map[string]string{"Zip": "postal_code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []readRow{
+		{2, []string{"1 Main St", "100", "53703"}},
+		{3, []string{"2 Oak\nAve", "200", "53704"}},
+		{9, []string{"6 Cedar St", "600", "53708"}},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows = %+v, want %+v", rows, want)
+	}
+	for i := range want {
+		if rows[i].line != want[i].line || strings.Join(rows[i].values, "|") != strings.Join(want[i].values, "|") {
+			t.Errorf("row %d = %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	wantErrs := []csvimport.RowError{
+		{Line: 5, Reason: "has 3 columns; the header has 4"},
+		{Line: 6, Reason: "has a \" inside an unquoted value (quote the value and double the quote)"},
+		{Line: 7, Column: "LIST-PRICE", Reason: "is not valid UTF-8: save the file as UTF-8"},
+	}
+	if rep.Rows != 6 || rep.Rejected != 3 || len(rep.Errors) != 3 {
+		t.Fatalf("report = %+v", rep)
+	}
+	for i, e := range wantErrs {
+		if rep.Errors[i] != e {
+			t.Errorf("error %d = %+v, want %+v", i, rep.Errors[i], e)
+		}
+	}
+	if len(rep.IgnoredColumns) != 1 || rep.IgnoredColumns[0] != "Notes" {
+		t.Errorf("ignored = %v", rep.IgnoredColumns)
+	}
+}
+
+func TestUnterminatedQuoteRejectsTheRestAsOneRecord(t *testing.T) {
+	rows, rep, err := readAll(t, "street_address,list_price,postal_code\n1 A,1,2\n\"2 B,2,3\n3 C,3,4\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rep.Rejected != 1 || rep.Errors[0].Line != 3 || !strings.Contains(rep.Errors[0].Reason, "broken quoting") {
+		t.Fatalf("rows %+v report %+v", rows, rep)
+	}
+}
+
+func TestFilesThatCannotBeImportedNameTheProblem(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		mapping  map[string]string
+		field    string
+		reason   string
+	}{
+		{"empty", "", nil, "file", "is empty"},
+		{"utf16", "\xff\xfes\x00t\x00", nil, "file", "UTF-16"},
+		{"required column missing", "list_price\n1\n", nil, "street_address", "is required"},
+		{"mapping to an unknown field", "street_address\nx\n", map[string]string{"street_address": "street"}, "mapping", "not a field"},
+		{"mapping an absent column", "street_address\nx\n", map[string]string{"Zip": "postal_code"}, "mapping", "does not have"},
+		{"two columns for one field", "street_address,Street Address\nx,y\n", nil, "mapping", "both map to street_address"},
+		{"header not readable", "\"street_address\n", nil, "file", "header line"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := readAll(t, tc.in, tc.mapping)
+			e, ok := apperr.As(err)
+			if !ok || !errors.Is(err, apperr.ErrInvalid) {
+				t.Fatalf("err = %v, want an invalid apperr", err)
+			}
+			found := false
+			for _, f := range e.Fields {
+				if f.Field == tc.field && strings.Contains(f.Message, tc.reason) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("fields = %+v, want %s: …%s…", e.Fields, tc.field, tc.reason)
+			}
+		})
+	}
+}
+
+func TestOverlongLineEndsTheImport(t *testing.T) {
+	in := "street_address\nok\n" + strings.Repeat("x", csvimport.MaxLineBytes+10) + "\nafter\n"
+	rows, _, err := readAll(t, in, nil)
+	if len(rows) != 1 || !errors.Is(err, apperr.ErrInvalid) {
+		t.Fatalf("rows %+v err %v; want the first row, then an invalid-file error", rows, err)
+	}
+}
+
+func TestReportCapsErrorsButCountsThemAll(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("street_address,list_price\n")
+	for range csvimport.MaxReportedErrors + 5 {
+		b.WriteString("a,b,c\n")
+	}
+	_, rep, err := readAll(t, b.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != csvimport.MaxReportedErrors+5 || len(rep.Errors) != csvimport.MaxReportedErrors || !rep.ErrorsTruncated {
+		t.Fatalf("rejected %d, listed %d, truncated %t", rep.Rejected, len(rep.Errors), rep.ErrorsTruncated)
+	}
+}
+
+func TestParseMapping(t *testing.T) {
+	m, err := csvimport.ParseMapping(`{"Zip": "postal_code"}`)
+	if err != nil || m["Zip"] != "postal_code" {
+		t.Fatalf("mapping = %v, %v", m, err)
+	}
+	if m, err := csvimport.ParseMapping("  "); err != nil || m != nil {
+		t.Fatalf("empty mapping = %v, %v", m, err)
+	}
+	if _, err := csvimport.ParseMapping(`["Zip"]`); !errors.Is(err, apperr.ErrInvalid) {
+		t.Fatalf("array mapping err = %v", err)
+	}
+}
+
+// FuzzReader: whatever the bytes, reading never panics, every read row and
+// rejection has a line number, lines never go backwards, and every record
+// is either returned or rejected.
+func FuzzReader(f *testing.F) {
+	f.Add("street_address,list_price\n1 Main,1\n")
+	f.Add("\ufeffStreet Address\n\"a\nb\"\n\"unterminated\n")
+	f.Add("street_address\n\xff\n")
+	f.Add("a,\"b\nstreet_address\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		var rep csvimport.Report
+		rd, err := csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: fields}, &rep)
+		if err != nil {
+			if !errors.Is(err, apperr.ErrInvalid) {
+				t.Fatalf("NewReader error is not an invalid apperr: %v", err)
+			}
+			return
+		}
+		returned, last := 0, 0
+		for {
+			row, err := rd.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, apperr.ErrInvalid) {
+					t.Fatalf("Next: %v", err)
+				}
+				break
+			}
+			returned++
+			if row.Line < 2 || row.Line < last {
+				t.Fatalf("row line %d after %d", row.Line, last)
+			}
+			last = row.Line
+			if len(row.Values) != len(fields) {
+				t.Fatalf("%d values", len(row.Values))
+			}
+		}
+		if returned+rep.Rejected != rep.Rows {
+			t.Fatalf("%d returned + %d rejected != %d rows", returned, rep.Rejected, rep.Rows)
+		}
+		for _, e := range rep.Errors {
+			if e.Line < 1 || e.Reason == "" {
+				t.Fatalf("row error %+v", e)
+			}
+		}
+	})
+}
