@@ -234,9 +234,10 @@ type Client interface {
 // Redis runs the scripts one after another, so batching never changes a
 // decision.
 type Limiter struct {
-	client Client
-	prefix string
-	script *redis.Script
+	client      Client
+	prefix      string
+	script      *redis.Script
+	leaseScript *redis.Script
 	// instance and seq make every recorded member unique across replicas, so
 	// two requests in the same microsecond are two entries, not one.
 	instance string
@@ -249,11 +250,12 @@ type Limiter struct {
 
 // call is one decision waiting for its batch.
 type call struct {
-	keys []string
-	args []any
-	raw  []int64
-	err  error
-	done chan struct{}
+	script *redis.Script
+	keys   []string
+	args   []any
+	raw    []int64
+	err    error
+	done   chan struct{}
 }
 
 // maxBatch bounds one pipeline; batchTimeout bounds one round trip, which
@@ -270,10 +272,11 @@ func New(client Client, prefix string) (*Limiter, error) {
 		return nil, errors.New("ratelimit: nil Redis client")
 	}
 	return &Limiter{
-		client:   client,
-		prefix:   prefix,
-		script:   redis.NewScript(slidingLogLua),
-		instance: strconv.FormatInt(time.Now().UnixNano(), 36),
+		client:      client,
+		prefix:      prefix,
+		script:      redis.NewScript(slidingLogLua),
+		leaseScript: redis.NewScript(leaseLua),
+		instance:    strconv.FormatInt(time.Now().UnixNano(), 36),
 	}, nil
 }
 
@@ -297,16 +300,11 @@ func (l *Limiter) Allow(ctx context.Context, checks ...Check) (Decision, error) 
 	var argBuf [1 + 2*MaxChecks]any
 	keys := keyBuf[:len(checks)]
 	args := argBuf[:1+2*len(checks)]
-	args[0] = l.instance + ":" + strconv.FormatUint(l.seq.Add(1), 36)
-	for i, c := range checks {
-		if c.Limit.policy == "" {
-			return d, fmt.Errorf("ratelimit: check %d: limit %q was not built with NewLimit or ParseLimit", i, c.Limit.Name)
-		}
-		keys[i] = l.prefix + c.Limit.Name + ":" + c.Subject
-		args[1+2*i] = c.Limit.argLimit
-		args[2+2*i] = c.Limit.argWin
+	if err := l.prepare(checks, keys, args[1:]); err != nil {
+		return d, err
 	}
-	raw, err := l.decide(ctx, keys, args)
+	args[0] = l.member()
+	raw, err := l.decide(ctx, l.script, keys, args)
 	if err != nil {
 		return d, fmt.Errorf("ratelimit: %w", err)
 	}
@@ -326,10 +324,26 @@ func (l *Limiter) Allow(ctx context.Context, checks ...Check) (Decision, error) 
 	return d, nil
 }
 
+// prepare fills keys and the limit/window argument pairs of checks.
+func (l *Limiter) prepare(checks []Check, keys []string, pairs []any) error {
+	for i, c := range checks {
+		if c.Limit.policy == "" {
+			return fmt.Errorf("ratelimit: check %d: limit %q was not built with NewLimit or ParseLimit", i, c.Limit.Name)
+		}
+		keys[i] = l.prefix + c.Limit.Name + ":" + c.Subject
+		pairs[2*i] = c.Limit.argLimit
+		pairs[2*i+1] = c.Limit.argWin
+	}
+	return nil
+}
+
+// member returns a sorted-set member unique across calls and replicas.
+func (l *Limiter) member() string { return l.instance + ":" + strconv.FormatUint(l.seq.Add(1), 36) }
+
 // decide queues one script call and returns its reply, sending the batch
 // itself when no other caller is doing so.
-func (l *Limiter) decide(ctx context.Context, keys []string, args []any) ([]int64, error) {
-	c := &call{keys: keys, args: args, done: make(chan struct{})}
+func (l *Limiter) decide(ctx context.Context, script *redis.Script, keys []string, args []any) ([]int64, error) {
+	c := &call{script: script, keys: keys, args: args, done: make(chan struct{})}
 	l.mu.Lock()
 	l.pending = append(l.pending, c)
 	if l.flushing {
@@ -389,14 +403,14 @@ func (l *Limiter) flushLoop() {
 	}
 }
 
-// send runs a batch as one pipeline of EVALSHA, loading the script and
-// retrying once if Redis lost it (restart, SCRIPT FLUSH), and wakes every
+// send runs a batch as one pipeline of EVALSHA, loading the scripts and
+// retrying once if Redis lost them (restart, SCRIPT FLUSH), and wakes every
 // caller with its own reply or error.
 func (l *Limiter) send(batch []*call) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	cmds := l.pipeline(ctx, batch)
-	if noScript(cmds) && l.script.Load(ctx, l.client).Err() == nil {
+	if noScript(cmds) && l.script.Load(ctx, l.client).Err() == nil && l.leaseScript.Load(ctx, l.client).Err() == nil {
 		cmds = l.pipeline(ctx, batch)
 	}
 	for i, c := range batch {
@@ -411,7 +425,7 @@ func (l *Limiter) pipeline(ctx context.Context, batch []*call) []*redis.Cmd {
 	pipe := l.client.Pipeline()
 	cmds := make([]*redis.Cmd, len(batch))
 	for i, c := range batch {
-		cmds[i] = l.script.EvalSha(ctx, pipe, c.keys, c.args...)
+		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
 	_, _ = pipe.Exec(ctx)
 	return cmds

@@ -14,6 +14,13 @@ import (
 	"reos.dev/pkg/ratelimit"
 )
 
+// Rate-limit leasing defaults: a busy client is served from leases of up to
+// 64 admissions lasting 100 ms (see ratelimit.Leased for what that trades).
+const (
+	DefaultRateLimitLease    = 100 * time.Millisecond
+	DefaultRateLimitMaxLease = 64
+)
+
 // Config is the gateway's configuration, read from the environment.
 type Config struct {
 	Common config.Common
@@ -32,6 +39,10 @@ type Config struct {
 	RateLimitIP     ratelimit.Limit
 	RateLimitAuth   ratelimit.Limit
 	RateLimitPrefix string
+	// RateLimitLease is how long a lease of admissions lasts (0: every
+	// request decided in Redis); RateLimitMaxLease bounds one lease.
+	RateLimitLease    time.Duration
+	RateLimitMaxLease int
 
 	TrustedProxies     []string
 	CORSAllowedOrigins []string
@@ -59,6 +70,8 @@ func LoadConfig(e *config.Env) Config {
 		BreakerFailures:        e.Int("BREAKER_FAILURES", proxy.DefaultBreakerFailures),
 		BreakerOpenTimeout:     e.Duration("BREAKER_OPEN_TIMEOUT", proxy.DefaultBreakerOpenTimeout),
 		RateLimitPrefix:        e.String("RATE_LIMIT_PREFIX", "reos:gateway:rl:"),
+		RateLimitLease:         e.Duration("RATE_LIMIT_LEASE", DefaultRateLimitLease),
+		RateLimitMaxLease:      e.IntRange("RATE_LIMIT_MAX_LEASE", DefaultRateLimitMaxLease, 1, 1024),
 		TrustedProxies:         e.List("TRUSTED_PROXIES", clientip.DefaultTrusted()),
 		CORSAllowedOrigins:     e.List("CORS_ALLOWED_ORIGINS", nil),
 		IdempotencyTTL:         e.Duration("IDEMPOTENCY_TTL", idempotency.DefaultTTL),
@@ -83,6 +96,9 @@ func LoadConfig(e *config.Env) Config {
 	}
 	if c.Upstreams == "" && c.ConsulAddr == "" {
 		e.Check("GATEWAY_UPSTREAMS", fmt.Errorf("is required when CONSUL_HTTP_ADDR is not set"))
+	}
+	if c.RateLimitLease > time.Second {
+		e.Check("RATE_LIMIT_LEASE", fmt.Errorf("must be at most 1s (0 turns leasing off), got %s", c.RateLimitLease))
 	}
 	if c.BreakerFailures < 1 {
 		e.Check("BREAKER_FAILURES", fmt.Errorf("must be at least 1, got %d", c.BreakerFailures))

@@ -77,6 +77,12 @@ type Deps struct {
 	Public *routing.Public
 }
 
+// limiter decides rate limits: ratelimit.Limiter (every request in Redis)
+// or its Leased front (busy clients served from local leases).
+type limiter interface {
+	Allow(ctx context.Context, checks ...ratelimit.Check) (ratelimit.Decision, error)
+}
+
 // Server is the gateway's HTTP handler and background work.
 type Server struct {
 	cfg      Config
@@ -84,7 +90,7 @@ type Server struct {
 	table    *routing.Table
 	public   *routing.Public
 	authn    *authn.Authenticator
-	limiter  *ratelimit.Limiter
+	limiter  limiter
 	ips      *clientip.Resolver
 	resolver discovery.Resolver
 	proxy    *proxy.Proxy
@@ -144,8 +150,15 @@ func New(d Deps) (*Server, error) {
 	if s.authn, err = authn.New(authn.Config{Verifier: d.Verifier, CacheSize: d.Config.AuthCacheSize, CacheTTL: d.Config.AuthCacheTTL}); err != nil {
 		return nil, err
 	}
-	if s.limiter, err = ratelimit.New(d.Redis, d.Config.RateLimitPrefix); err != nil {
+	exact, err := ratelimit.New(d.Redis, d.Config.RateLimitPrefix)
+	if err != nil {
 		return nil, err
+	}
+	s.limiter = exact
+	if d.Config.RateLimitLease > 0 {
+		if s.limiter, err = exact.Leased(d.Config.RateLimitLease, d.Config.RateLimitMaxLease); err != nil {
+			return nil, err
+		}
 	}
 	if s.ips, err = clientip.New(d.Config.TrustedProxies); err != nil {
 		return nil, err
