@@ -48,6 +48,12 @@ type Options struct {
 	// "list-price" and "LIST_PRICE" all match list_price); other columns are
 	// ignored and listed in the report.
 	Mapping map[string]string
+	// ResumeAfterLine makes the reader read past, without returning or
+	// counting them, the records that start on or before this line: an
+	// import resumed after a checkpoint continues with the report it saved
+	// (passed to NewReader), and the records before the checkpoint are
+	// neither loaded nor reported twice.
+	ResumeAfterLine int
 }
 
 // Row is one record that could be read.
@@ -74,7 +80,12 @@ type Report struct {
 	Rows     int `json:"rows"`
 	Accepted int `json:"accepted"`
 	Rejected int `json:"rejected"`
-	// Errors are the first MaxReportedErrors rejections, in line order.
+	// Skipped counts valid records the importer did not load because what
+	// they describe is already there (duplicates); Skip lists them with the
+	// rejections. Rows = Accepted + Rejected + Skipped once an import ends.
+	Skipped int `json:"skipped"`
+	// Errors are the first MaxReportedErrors rejections and skips, in line
+	// order.
 	Errors          []RowError `json:"errors"`
 	ErrorsTruncated bool       `json:"errors_truncated"`
 	// IgnoredColumns are the file's columns that map to no field.
@@ -84,6 +95,25 @@ type Report struct {
 // Reject records a rejected record.
 func (r *Report) Reject(e RowError) {
 	r.Rejected++
+	r.list(e)
+}
+
+// RejectRecord records one rejected record with an error for each of its
+// bad columns (all listed, within MaxReportedErrors; counted once).
+func (r *Report) RejectRecord(errs ...RowError) {
+	r.Rejected++
+	for _, e := range errs {
+		r.list(e)
+	}
+}
+
+// Skip records a valid record that was not loaded (a duplicate), with why.
+func (r *Report) Skip(e RowError) {
+	r.Skipped++
+	r.list(e)
+}
+
+func (r *Report) list(e RowError) {
 	if len(r.Errors) < MaxReportedErrors {
 		r.Errors = append(r.Errors, e)
 	} else {
@@ -101,6 +131,8 @@ type Reader struct {
 	row     Row
 	// lastLine is the line of the last record read, for messages.
 	lastLine int
+	// resumeAfter: records starting on or before it are read past unseen.
+	resumeAfter int
 }
 
 // NewReader reads the header of r and maps it onto opts.Fields. A file
@@ -129,7 +161,7 @@ func NewReader(r io.Reader, opts Options, report *Report) (*Reader, error) {
 		return nil, apperr.Invalid("file", fmt.Sprintf("has %d columns; at most %d are read", len(header), MaxColumns))
 	}
 	header = slices.Clone(header)
-	rd := &Reader{csv: cr, fields: opts.Fields, report: report, header: header}
+	rd := &Reader{csv: cr, fields: opts.Fields, report: report, header: header, resumeAfter: opts.ResumeAfterLine}
 	if err := rd.mapHeader(opts); err != nil {
 		return nil, err
 	}
@@ -167,7 +199,10 @@ func (rd *Reader) mapHeader(opts Options) error {
 		i, known := byName[field]
 		if !known {
 			rd.columns[c] = -1
-			rd.report.IgnoredColumns = append(rd.report.IgnoredColumns, h)
+			// A resumed import's report lists them already.
+			if !slices.Contains(rd.report.IgnoredColumns, h) {
+				rd.report.IgnoredColumns = append(rd.report.IgnoredColumns, h)
+			}
 			continue
 		}
 		if owner[i] != "" {
@@ -208,12 +243,18 @@ func (rd *Reader) Next() (*Row, error) {
 			if !errors.As(err, &pe) {
 				return nil, fmt.Errorf("csvimport: %w", err)
 			}
+			if pe.StartLine <= rd.resumeAfter {
+				continue
+			}
 			rd.report.Rows++
 			rd.report.Reject(RowError{Line: pe.StartLine, Reason: parseReason(err)})
 			continue
 		}
 		line, _ := rd.csv.FieldPos(0)
 		rd.lastLine = line
+		if line <= rd.resumeAfter {
+			continue
+		}
 		rd.report.Rows++
 		if len(rec) == 1 && rec[0] == "" {
 			rd.report.Rows-- // a blank line is not a record
@@ -248,8 +289,11 @@ func (rd *Reader) fill(rec []string) (int, bool) {
 	return 0, true
 }
 
-// Column returns the file's column header that feeds field i ("" when none):
-// what a row error should name.
+// HasColumn reports whether the file has a column for field i.
+func (rd *Reader) HasColumn(i int) bool { return slices.Contains(rd.columns, i) }
+
+// Column returns the file's column header that feeds field i (the field's
+// name when the file has none): what a row error should name.
 func (rd *Reader) Column(i int) string {
 	for c, f := range rd.columns {
 		if f == i {

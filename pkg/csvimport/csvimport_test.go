@@ -3,6 +3,7 @@ package csvimport_test
 import (
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -205,4 +206,98 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestResumeAfterLineContinuesTheSavedReport: a reader resumed after a
+// checkpoint neither returns nor counts what came before it (good rows and
+// unreadable ones alike), and a report carried over keeps its ignored
+// columns once; read in two halves, the file yields what one pass does.
+func TestResumeAfterLineContinuesTheSavedReport(t *testing.T) {
+	in := "street_address,list_price,postal_code,Notes\n" +
+		"1 A,1,10,x\n" + // line 2
+		"2 B,2\n" + // line 3: rejected
+		"\"3\nC\",3,30,y\n" + // lines 4-5
+		"4 D,4,40,z\n" + // line 6
+		"5 E,5\n" + // line 7: rejected
+		"6 F,6,60,w\n" // line 8
+	var whole csvimport.Report
+	rd, err := csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: fields}, &whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []int
+	for row, err := rd.Next(); err == nil; row, err = rd.Next() {
+		all = append(all, row.Line)
+	}
+
+	// First pass stops after the record of line 4 (the checkpoint); the
+	// second resumes with the saved report.
+	var saved csvimport.Report
+	rd, err = csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: fields}, &saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for row, err := rd.Next(); err == nil; row, err = rd.Next() {
+		got = append(got, row.Line)
+		if row.Line == 4 {
+			break
+		}
+	}
+	rd, err = csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: fields, ResumeAfterLine: 4}, &saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for row, err := rd.Next(); err == nil; row, err = rd.Next() {
+		got = append(got, row.Line)
+	}
+	if fmtInts(got) != fmtInts(all) {
+		t.Fatalf("resumed lines %v, one pass %v", got, all)
+	}
+	if saved.Rows != whole.Rows || saved.Rejected != whole.Rejected || len(saved.Errors) != len(whole.Errors) ||
+		len(saved.IgnoredColumns) != 1 || saved.IgnoredColumns[0] != "Notes" {
+		t.Fatalf("resumed report %+v, one pass %+v", saved, whole)
+	}
+	for i := range whole.Errors {
+		if saved.Errors[i] != whole.Errors[i] {
+			t.Fatalf("error %d = %+v, want %+v", i, saved.Errors[i], whole.Errors[i])
+		}
+	}
+}
+
+func fmtInts(v []int) string {
+	var b strings.Builder
+	for _, n := range v {
+		b.WriteString(" ")
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+func TestRejectRecordAndSkipCountOncePerRecord(t *testing.T) {
+	var rep csvimport.Report
+	rep.Rows = 3
+	rep.RejectRecord(csvimport.RowError{Line: 2, Column: "a", Reason: "x"}, csvimport.RowError{Line: 2, Column: "b", Reason: "y"})
+	rep.Skip(csvimport.RowError{Line: 3, Column: "key", Reason: "duplicate"})
+	rep.Accepted = 1
+	if rep.Rejected != 1 || rep.Skipped != 1 || len(rep.Errors) != 3 || rep.Accepted+rep.Rejected+rep.Skipped != rep.Rows {
+		t.Fatalf("report %+v", rep)
+	}
+	for range csvimport.MaxReportedErrors {
+		rep.Skip(csvimport.RowError{Line: 4, Reason: "duplicate"})
+	}
+	if rep.Skipped != csvimport.MaxReportedErrors+1 || len(rep.Errors) != csvimport.MaxReportedErrors || !rep.ErrorsTruncated {
+		t.Fatalf("skipped %d, listed %d, truncated %t", rep.Skipped, len(rep.Errors), rep.ErrorsTruncated)
+	}
+}
+
+func TestHasColumn(t *testing.T) {
+	var rep csvimport.Report
+	rd, err := csvimport.NewReader(strings.NewReader("Street Address,Zip\nx,1\n"), csvimport.Options{Fields: fields, Mapping: map[string]string{"Zip": "postal_code"}}, &rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rd.HasColumn(0) || rd.HasColumn(1) || !rd.HasColumn(2) || rd.Column(2) != "Zip" || rd.Column(1) != "list_price" {
+		t.Fatalf("HasColumn 0,1,2 = %t,%t,%t; Column(2) = %q", rd.HasColumn(0), rd.HasColumn(1), rd.HasColumn(2), rd.Column(2))
+	}
 }

@@ -26,6 +26,7 @@ const maxIdentifierLen = 63
 type Outbox struct {
 	insertSQL string
 	channel   string
+	table     pgx.Identifier
 }
 
 // NewOutbox returns an Outbox writing to <schema>.outbox. It panics on an
@@ -46,6 +47,7 @@ func NewOutbox(schema string) *Outbox {
 )
 SELECT pg_notify($6, '') FROM ins`,
 		channel: notifyChannel(schema),
+		table:   pgx.Identifier{schema, "outbox"},
 	}
 }
 
@@ -60,12 +62,25 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, topic, key string, ev E
 	if strings.TrimSpace(topic) == "" {
 		return fmt.Errorf("%w: empty topic", ErrInvalidEvent)
 	}
-	if th := traceHeaders(ctx); th[HeaderTraceParent] != "" {
+	payload, headerJSON, err := encode(ev, traceHeaders(ctx))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, o.insertSQL, ev.ID, topic, key, payload, headerJSON, o.channel); err != nil {
+		return fmt.Errorf("events: enqueue %s (%s) to %s: %w", ev.ID, ev.Type, topic, err)
+	}
+	return nil
+}
+
+// encode stamps ev with the trace context th, validates it and returns the
+// bytes the outbox stores: the envelope and the message headers.
+func encode(ev Event, th map[string]string) (payload, headerJSON []byte, err error) {
+	if th[HeaderTraceParent] != "" {
 		ev.TraceParent = th[HeaderTraceParent]
 		ev.TraceState = th[HeaderTraceState]
 	}
 	if err := ev.Validate(); err != nil {
-		return err
+		return nil, nil, err
 	}
 	headers := map[string]string{}
 	if ev.TraceParent != "" {
@@ -74,21 +89,18 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, topic, key string, ev E
 			headers[HeaderTraceState] = ev.TraceState
 		}
 	}
-	payload, err := json.Marshal(ev)
+	payload, err = json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("events: encode %s: %w", ev.ID, err)
+		return nil, nil, fmt.Errorf("events: encode %s: %w", ev.ID, err)
 	}
 	if len(payload) > MaxEventBytes {
-		return fmt.Errorf("%w: %s (%s) is %d bytes, max %d", ErrInvalidEvent, ev.ID, ev.Type, len(payload), MaxEventBytes)
+		return nil, nil, fmt.Errorf("%w: %s (%s) is %d bytes, max %d", ErrInvalidEvent, ev.ID, ev.Type, len(payload), MaxEventBytes)
 	}
-	headerJSON, err := json.Marshal(headers)
+	headerJSON, err = json.Marshal(headers)
 	if err != nil {
-		return fmt.Errorf("events: encode headers of %s: %w", ev.ID, err)
+		return nil, nil, fmt.Errorf("events: encode headers of %s: %w", ev.ID, err)
 	}
-	if _, err := tx.Exec(ctx, o.insertSQL, ev.ID, topic, key, payload, headerJSON, o.channel); err != nil {
-		return fmt.Errorf("events: enqueue %s (%s) to %s: %w", ev.ID, ev.Type, topic, err)
-	}
-	return nil
+	return payload, headerJSON, nil
 }
 
 // notifyChannel is the LISTEN/NOTIFY channel that wakes the relays of one

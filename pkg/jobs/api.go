@@ -21,10 +21,11 @@ import (
 )
 
 // Permissions of the jobs API: reading jobs, and cancelling, retrying and
-// replaying them. Admins hold them through "*".
+// replaying them. They are identity's "tasks" permissions (platform's
+// /tasks is the same API aggregated), held by admins, sales and agents.
 const (
-	PermRead  = "jobs:read"
-	PermWrite = "jobs:write"
+	PermRead  = "tasks:read"
+	PermWrite = "tasks:write"
 )
 
 // APIPath is where a service serves its jobs API: /api/v1/jobs/<service>,

@@ -322,7 +322,7 @@ func TestAPIIsScopedToTheCallersOrgAndPermissions(t *testing.T) {
 	testkit.Expect(t, f.api.Do(http.MethodGet, path, reader, nil), http.StatusOK, "reader gets")
 	testkit.Expect(t, f.api.Do(http.MethodPost, path+"/replay", reader, nil), http.StatusForbidden, "reader replays")
 	nobody := f.tokens.Access(t, uuid.NewString(), f.org.String(), "properties:read")
-	testkit.Expect(t, f.api.Do(http.MethodGet, jobs.APIPath("svc"), nobody, nil), http.StatusForbidden, "no jobs:read")
+	testkit.Expect(t, f.api.Do(http.MethodGet, jobs.APIPath("svc"), nobody, nil), http.StatusForbidden, "no tasks:read")
 	testkit.Expect(t, f.api.Do(http.MethodGet, jobs.APIPath("svc"), "", nil), http.StatusUnauthorized, "no token")
 	testkit.Expect(t, f.api.Do(http.MethodGet, jobs.APIPath("svc")+"/abc", f.admin(t), nil), http.StatusNotFound, "bad id")
 	testkit.ExpectField(t, f.api.Do(http.MethodGet, jobs.APIPath("svc")+"?state=exploded", f.admin(t), nil), http.StatusBadRequest, "state", "bad state")

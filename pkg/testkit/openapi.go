@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,9 +18,13 @@ type Route struct {
 	Method, Path string
 }
 
+// muxPattern matches a gorilla/mux variable with a pattern, {key:.+}.
+var muxPattern = regexp.MustCompile(`\{([^{}:]+):[^{}]*\}`)
+
 // Routes lists every endpoint of router (a *mux.Router), so tests can walk
 // all of a service's routes (tenancy, permissions, documentation) without a
-// hand-kept list that drifts.
+// hand-kept list that drifts. A variable's pattern is dropped ({key:.+} is
+// listed as {key}, as OpenAPI writes it).
 func Routes(t testing.TB, router http.Handler) []Route {
 	t.Helper()
 	r, ok := router.(*mux.Router)
@@ -32,6 +37,7 @@ func Routes(t testing.TB, router http.Handler) []Route {
 		if err != nil {
 			return nil
 		}
+		tpl = muxPattern.ReplaceAllString(tpl, "{$1}")
 		methods, err := route.GetMethods()
 		if err != nil {
 			return nil // a prefix or subrouter, not an endpoint

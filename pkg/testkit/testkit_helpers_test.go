@@ -2,6 +2,7 @@ package testkit_test
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -51,6 +52,12 @@ func TestCheckOpenAPIMatchesDocumentAndRoutes(t *testing.T) {
 		t.Fatalf("documented = %d", n)
 	}
 	if routes := testkit.Routes(t, r); len(routes) != 2 {
+		t.Fatalf("routes = %+v", routes)
+	}
+
+	// A variable with a pattern is listed (and checked) as OpenAPI writes it.
+	r.Handle("/api/v1/files/{key:.+}", http.NotFoundHandler()).Methods(http.MethodGet)
+	if routes := testkit.Routes(t, r); !slices.Contains(routes, testkit.Route{Method: http.MethodGet, Path: "/api/v1/files/{key}"}) {
 		t.Fatalf("routes = %+v", routes)
 	}
 }
