@@ -1,7 +1,8 @@
 package app
 
-// EventsTopic is identity's topic; the key of every event is the user id (or
-// the email key for logins with an unknown email).
+// EventsTopic is identity's topic; the key of a user event is the user id
+// (or the email key for logins with an unknown email), of a team event the
+// team id, so each aggregate's events stay in order on one partition.
 const EventsTopic = "reos.identity.events"
 
 // EventSource is the CloudEvents source of identity's events.
@@ -17,6 +18,12 @@ const (
 	EventUserDeleted      = "reos.identity.user.deleted"
 	EventUserRolesChanged = "reos.identity.user.roles_changed"
 	EventPasswordChanged  = "reos.identity.password.changed"
+	// Team events let other services keep a read model of who is in which
+	// team (crm assigns leads round-robin among a team's members). Deleting
+	// a team removes its memberships: team.deleted stands for all of them.
+	EventTeamMemberAdded   = "reos.identity.team.member_added"
+	EventTeamMemberRemoved = "reos.identity.team.member_removed"
+	EventTeamDeleted       = "reos.identity.team.deleted"
 )
 
 // userEventData is the common payload of user events.
@@ -28,4 +35,13 @@ type userEventData struct {
 	Roles    []string `json:"roles,omitempty"`
 	Via      string   `json:"via,omitempty"`
 	ActorID  string   `json:"actor_id,omitempty"`
+}
+
+// teamEventData is the payload of team events; UserID is empty on
+// team.deleted.
+type teamEventData struct {
+	TeamID  string `json:"team_id"`
+	OrgID   string `json:"org_id"`
+	UserID  string `json:"user_id,omitempty"`
+	ActorID string `json:"actor_id,omitempty"`
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -101,7 +103,16 @@ func (s *service) DeleteTeam(ctx context.Context, id string) error {
 	if err := parseID("id", id); err != nil {
 		return err
 	}
-	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.Teams().Delete(ctx, id) })
+	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		t, err := tx.Teams().GetForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Teams().Delete(ctx, t.ID); err != nil {
+			return err
+		}
+		return tx.Events().Publish(ctx, EventTeamDeleted, t.ID, p.OrgID, teamEventData{TeamID: t.ID, OrgID: p.OrgID, ActorID: p.UserID})
+	})
 }
 
 func (s *service) AddTeamMember(ctx context.Context, teamID, userID string) (TeamDetail, error) {
@@ -118,14 +129,21 @@ func (s *service) AddTeamMember(ctx context.Context, teamID, userID string) (Tea
 	now := s.now()
 	var d TeamDetail
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if _, err := tx.Teams().GetForUpdate(ctx, teamID); err != nil {
+		t, err := tx.Teams().GetForUpdate(ctx, teamID)
+		if err != nil {
 			return err
 		}
 		// The user must be visible (same organisation) and not deleted.
-		if _, err := tx.Users().Get(ctx, userID); err != nil {
+		u, err := tx.Users().Get(ctx, userID)
+		if err != nil {
 			return err
 		}
 		if err := tx.Teams().AddMember(ctx, p.OrgID, teamID, userID, now); err != nil {
+			return err
+		}
+		if err := tx.Events().Publish(ctx, EventTeamMemberAdded, t.ID, p.OrgID, teamEventData{
+			TeamID: t.ID, OrgID: p.OrgID, UserID: u.ID, ActorID: p.UserID,
+		}); err != nil {
 			return err
 		}
 		d, err = teamDetail(ctx, tx, teamID)
@@ -146,7 +164,8 @@ func (s *service) RemoveTeamMember(ctx context.Context, teamID, userID string) e
 		return err
 	}
 	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if _, err := tx.Teams().GetForUpdate(ctx, teamID); err != nil {
+		t, err := tx.Teams().GetForUpdate(ctx, teamID)
+		if err != nil {
 			return err
 		}
 		removed, err := tx.Teams().RemoveMember(ctx, teamID, userID)
@@ -156,6 +175,9 @@ func (s *service) RemoveTeamMember(ctx context.Context, teamID, userID string) e
 		if !removed {
 			return notMember()
 		}
-		return nil
+		// userID is a UUID (parseID), maybe not in canonical form.
+		return tx.Events().Publish(ctx, EventTeamMemberRemoved, t.ID, p.OrgID, teamEventData{
+			TeamID: t.ID, OrgID: p.OrgID, UserID: uuid.MustParse(userID).String(), ActorID: p.UserID,
+		})
 	})
 }

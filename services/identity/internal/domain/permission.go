@@ -44,6 +44,7 @@ var catalogue = []Permission{
 	{"properties:write", "properties", "Create and edit properties and listings"},
 	{"leads:read", "leads", "View leads, contacts and activities"},
 	{"leads:write", "leads", "Create and edit leads, contacts and activities"},
+	{"leads:admin", "leads", "Manage lead assignment rules and the organisation's CRM settings"},
 	{"deals:read", "deals", "View deals and pipelines"},
 	{"deals:write", "deals", "Create and edit deals"},
 	{"campaigns:read", "campaigns", "View campaigns and their results"},
