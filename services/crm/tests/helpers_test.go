@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/testkit"
 	"reos.dev/services/crm"
@@ -30,15 +31,23 @@ type env struct {
 	tokens *testkit.Tokens
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, crm.Database())
 	tokens := testkit.NewTokens(t)
 	clock := testkit.NewClock()
-	srv, err := server.New(server.Options{
+	files := testFiles(t)
+	o := server.Options{
 		Pool: db.Pool(t, "crm_app"), Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
-	})
+		// The queue runs only in tests that start it (runQueue).
+		Jobs:  jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond},
+		Files: files.disk, Signer: files.signer,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := server.New(o)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -57,10 +66,12 @@ var (
 	permsViewer = []string{"leads:read", "deals:read", "properties:read"}
 )
 
-// user mints an access token for a new user of org with perms.
+// user mints an access token for a new user of org with perms; the user is
+// an active user of org in crm's users read model (knownUser).
 func (e *env) user(org string, perms []string) user {
 	e.t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
+	e.knownUser(org, id, true)
 	return user{OrgID: org, ID: id, Token: e.tokens.Access(e.t, id, org, perms...)}
 }
 

@@ -234,12 +234,18 @@ func TestPropertyConsumerFeedsReadModel(t *testing.T) {
 // publish writes ev to reos.property.events as property's relay would.
 func publish(t *testing.T, brokers []string, key string, ev events.Event) {
 	t.Helper()
+	publishOn(t, brokers, events.Topic("property"), key, ev)
+}
+
+// publishOn writes ev to topic as a service's outbox relay would.
+func publishOn(t *testing.T, brokers []string, topic, key string, ev events.Event) {
+	t.Helper()
 	payload, err := ev.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &kafka.Writer{
-		Addr: kafka.TCP(brokers...), Topic: events.Topic("property"), Balancer: &kafka.Hash{},
+		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true, BatchTimeout: time.Millisecond,
 	}
 	defer w.Close()

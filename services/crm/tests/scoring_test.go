@@ -6,12 +6,13 @@ import (
 	"time"
 )
 
-// TestScoringThroughTheAPI: creation scores, an activity rescores in the
-// same request, the score history grows and the explicit score is
+// TestScoringThroughTheAPI: creation scores, an activity rescores (in the
+// background job), the score history grows and the explicit score is
 // deterministic for a fixed clock.
 func TestScoringThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	e.runQueue()
 	agent := e.user(newOrg(), permsAgent)
 	lead := e.createLead(agent, map[string]any{
 		"email": "score@example.com", "source": "referral", "status": "qualified",
@@ -25,9 +26,13 @@ func TestScoringThroughTheAPI(t *testing.T) {
 		"type": "call", "direction": "in", "outcome": "interested", "occurred_at": e.clock.Now(),
 	}), http.StatusCreated, "activity")
 	// + recency 25, frequency 1/10 of 20 → 2, responsiveness 10.
-	got := decode[leadJSON](t, e.call("GET", "/api/v1/leads/"+lead.ID, agent, nil))
-	if got.Score == nil || *got.Score != 78 {
-		t.Fatalf("score after activity = %v", got.Score)
+	var got leadJSON
+	e.eventually("rescored after the activity", func() bool {
+		got = decode[leadJSON](t, e.call("GET", "/api/v1/leads/"+lead.ID, agent, nil))
+		return got.Score != nil && *got.Score != 41
+	})
+	if *got.Score != 78 {
+		t.Fatalf("score after activity = %d", *got.Score)
 	}
 	e.clock.Advance(7 * 24 * time.Hour)
 	r := e.call("POST", "/api/v1/leads/"+lead.ID+"/score", agent, nil)

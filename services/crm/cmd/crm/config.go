@@ -5,6 +5,8 @@ import (
 
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/jobs"
+	"reos.dev/pkg/storage"
+	"reos.dev/services/crm/internal/app"
 	"reos.dev/services/crm/internal/domain"
 	"reos.dev/services/crm/internal/server"
 )
@@ -20,21 +22,42 @@ import (
 //	                      share it; a stack with its own database on a shared broker (an
 //	                      end-to-end run beside `make up`) needs its own, or the two split
 //	                      the topic's partitions and each misses the other's share.
+//	IDENTITY_EVENTS_GROUP Kafka consumer group of the users and teams read model, default
+//	                      crm-identity-read-model; shared and separated like PROPERTY_EVENTS_GROUP.
 //	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT  the job queue (pkg/jobs)
+//	STORAGE_DIR, STORAGE_SIGNING_KEY, STORAGE_URL_TTL  file storage (pkg/storage): lead import
+//	                      files and deal documents, and their download links
+//	IMPORT_MAX_BYTES      largest lead import file, default 64 MiB (nginx's request limit)
+//	IMPORT_INLINE_MAX_BYTES  largest file imported within the request, default 1 MiB;
+//	                      larger ones run as a job
+//	IMPORT_BATCH_ROWS     valid rows one import transaction writes, default 5000
+//	DOCUMENT_MAX_BYTES    largest deal document, default 25 MiB
 type Config struct {
 	DefaultPhoneRegion  string
 	SeedOrgID           string
 	PropertyEventsGroup string
+	IdentityEventsGroup string
 	Jobs                jobs.Settings
+	Storage             storage.Config
+	Uploads             app.UploadConfig
 }
 
-func loadConfig(e *config.Env, _ config.Common) Config {
+func loadConfig(e *config.Env, common config.Common) Config {
 	c := Config{
 		DefaultPhoneRegion:  strings.ToUpper(e.String("DEFAULT_PHONE_REGION", "US")),
 		SeedOrgID:           e.String("SEED_ORG_ID", ""),
 		PropertyEventsGroup: e.String("PROPERTY_EVENTS_GROUP", server.PropertyReadModelGroup),
+		IdentityEventsGroup: e.String("IDENTITY_EVENTS_GROUP", server.IdentityReadModelGroup),
 		Jobs:                jobs.LoadSettings(e),
+		Storage:             storage.LoadConfig(e, common),
+		Uploads: app.UploadConfig{
+			ImportMaxBytes:    int64(e.IntRange("IMPORT_MAX_BYTES", 64<<20, 1<<10, 1<<30)),
+			ImportInlineBytes: int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", 1<<20, 1, 64<<20)),
+			ImportBatchRows:   e.IntRange("IMPORT_BATCH_ROWS", 5000, 1, 50000),
+			DocumentMaxBytes:  int64(e.IntRange("DOCUMENT_MAX_BYTES", 25<<20, 1<<10, 1<<30)),
+		},
 	}
+	c.Uploads.LinkTTL = c.Storage.URLTTL
 	if !domain.ValidRegion(c.DefaultPhoneRegion) {
 		e.Check("DEFAULT_PHONE_REGION", errRegion)
 	}

@@ -1,9 +1,12 @@
 // Command crm runs the CRM service.
 //
 //	crm [serve]        serve HTTP (refuses to start while migrations are pending), with
-//	                   the outbox relay and the consumer of reos.property.events that
+//	                   the outbox relay, the consumer of reos.property.events that
 //	                   feeds the property read model (group PROPERTY_EVENTS_GROUP,
-//	                   default crm-property-read-model)
+//	                   default crm-property-read-model), the consumer of
+//	                   reos.identity.events that feeds the users and teams read model
+//	                   (group IDENTITY_EVENTS_GROUP, default crm-identity-read-model)
+//	                   and the job queue (lead rescoring)
 //	crm migrate up     apply crm's and the outbox's migrations (as the schema owner)
 //	crm migrate status print the schema versions
 //	crm seed           create the demo leads of SEED_ORG_ID (MODE=mock only; idempotent;
@@ -40,9 +43,14 @@ func spec() service.Spec[Config] {
 }
 
 func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
+	files, signer, err := rt.Config.Storage.Open(server.ServiceName)
+	if err != nil {
+		return service.App{}, err
+	}
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, DefaultPhoneRegion: rt.Config.DefaultPhoneRegion,
 		Metrics: rt.Metrics, Health: rt.Health, Jobs: rt.Config.Jobs,
+		Files: files, Signer: signer, Uploads: rt.Config.Uploads,
 	})
 	if err != nil {
 		return service.App{}, err
@@ -58,6 +66,18 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 			return service.App{}, err
 		}
 		app.Workers = []service.Worker{{Name: "property-read-model", Run: consumer.Run}}
+		// The users and teams read model that assignees and assignment
+		// rules are checked against, fed from reos.identity.events; and the
+		// job queue (River refuses to start without workers, so only here).
+		users, err := server.NewIdentityConsumer(server.ConsumerOptions{
+			Pool: rt.Pool, Brokers: rt.Common.KafkaBrokers, Logger: rt.Logger, GroupID: rt.Config.IdentityEventsGroup,
+		})
+		if err != nil {
+			return service.App{}, err
+		}
+		app.Workers = append(app.Workers,
+			service.Worker{Name: "identity-read-model", Run: users.Run},
+			service.Worker{Name: "jobs", Run: srv.Queue.Run})
 	}
 	return app, nil
 }

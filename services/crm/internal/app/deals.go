@@ -90,8 +90,11 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
-		if _, err := tx.GetLead(ctx, d.LeadID, false); err != nil {
+		if _, err := visibleLead(ctx, tx, p, d.LeadID, false); err != nil {
 			return asFieldNotFound(err, "lead_id", "no such lead")
+		}
+		if err := checkAssignee(ctx, tx, "assignee_id", d.AssigneeID); err != nil {
+			return err
 		}
 		pipeline, err := tx.ListStages(ctx)
 		if err != nil {
@@ -180,6 +183,11 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 		}
 		if in.AssigneeID.Set {
 			d.AssigneeID = assignee
+			if !eqPtr(before.AssigneeID, assignee) {
+				if err := checkAssignee(ctx, tx, "assignee_id", assignee); err != nil {
+					return err
+				}
+			}
 		}
 		if in.ExpectedCloseDate.Set {
 			d.ExpectedCloseDate = in.ExpectedCloseDate.Value
@@ -315,7 +323,7 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 }
 
 func (s *service) DealTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, _ auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
 		if _, err := tx.GetDeal(ctx, id, false); err != nil {
 			return nil, err
 		}

@@ -28,13 +28,23 @@ const (
 	EventDealWon           = "reos.crm.deal.won"
 	EventDealLost          = "reos.crm.deal.lost"
 	subjectLead, subjectDl = "lead/", "deal/"
+
+	EventRuleCreated     = "reos.crm.assignment_rule.created"
+	EventRuleUpdated     = "reos.crm.assignment_rule.updated"
+	EventRuleDeleted     = "reos.crm.assignment_rule.deleted"
+	EventSettingsUpdated = "reos.crm.settings.updated"
 )
 
 // emit enqueues an event about aggregate key in tx's outbox.
 func (s *service) emit(ctx context.Context, tx Tx, p auth.Principal, typ, key string, data any) error {
 	subject := subjectLead + key
-	if typ == EventDealCreated || typ == EventDealUpdated || typ == EventDealStageChanged || typ == EventDealWon || typ == EventDealLost {
+	switch typ {
+	case EventDealCreated, EventDealUpdated, EventDealStageChanged, EventDealWon, EventDealLost:
 		subject = subjectDl + key
+	case EventRuleCreated, EventRuleUpdated, EventRuleDeleted:
+		subject = "assignment_rule/" + key
+	case EventSettingsUpdated:
+		subject = "settings/" + key
 	}
 	ev, err := events.New(EventSource, typ, subject, p.OrgID, data)
 	if err != nil {
@@ -54,6 +64,7 @@ type leadEventData struct {
 	BudgetMinCents   *int64     `json:"budget_min_cents"`
 	BudgetMaxCents   *int64     `json:"budget_max_cents"`
 	TargetPriceCents *int64     `json:"target_price_cents"`
+	PostalCode       *string    `json:"postal_code"`
 	PropertyIDs      []string   `json:"property_ids"`
 	Score            *int       `json:"score"`
 	ArchivedAt       *time.Time `json:"archived_at,omitempty"`
@@ -64,14 +75,16 @@ func leadEvent(r LeadRow) leadEventData {
 	return leadEventData{
 		LeadID: l.ID, ContactID: l.ContactID, SourceID: l.SourceID, Status: l.Status, AssigneeID: l.AssigneeID,
 		BudgetMinCents: l.BudgetMinCents, BudgetMaxCents: l.BudgetMaxCents, TargetPriceCents: l.TargetPriceCents,
-		PropertyIDs: l.PropertyIDs, Score: l.Score, ArchivedAt: l.ArchivedAt,
+		PostalCode: l.PostalCode, PropertyIDs: l.PropertyIDs, Score: l.Score, ArchivedAt: l.ArchivedAt,
 	}
 }
 
 type assignedEvent struct {
-	LeadID  string  `json:"lead_id"`
-	From    *string `json:"from_user_id"`
-	To      *string `json:"to_user_id"`
+	LeadID string  `json:"lead_id"`
+	From   *string `json:"from_user_id"`
+	To     *string `json:"to_user_id"`
+	// RuleID is the assignment rule that chose To; null when explicit.
+	RuleID  *string `json:"rule_id"`
 	ActorID *string `json:"actor_id"`
 }
 

@@ -23,6 +23,7 @@ type LeadInput struct {
 	BudgetMinCents   *int64
 	BudgetMaxCents   *int64
 	TargetPriceCents *int64
+	PostalCode       *string
 	PropertyIDs      []string
 }
 
@@ -34,6 +35,7 @@ type LeadUpdate struct {
 	BudgetMinCents   Optional[int64]
 	BudgetMaxCents   Optional[int64]
 	TargetPriceCents Optional[int64]
+	PostalCode       Optional[string]
 	PropertyIDs      Optional[[]string]
 }
 
@@ -68,6 +70,7 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		}
 	}
 	l.AssigneeID = checkUUID("assignee_id", in.AssigneeID, &f)
+	l.PostalCode = domain.CheckPostalCode("postal_code", in.PostalCode, &f)
 	l.SourceID = checkUUID("source_id", in.SourceID, &f)
 	if in.SourceID != nil && in.Source != nil {
 		f.Add("source", "give source_id or source, not both")
@@ -110,6 +113,10 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 			return err
 		}
 		l.ContactID = c.ID
+		ruleID, err := s.assignNewLead(ctx, tx, p, &l)
+		if err != nil {
+			return err
+		}
 		stats := ActivityStats{}
 		score := domain.ComputeScore(scoreInput(now, l, stats, src))
 		l.Score = &score.Value
@@ -123,15 +130,37 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "created", To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
 			return err
 		}
-		if l.AssigneeID != nil {
-			if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "assigned", To: l.AssigneeID, ActorID: actor, OccurredAt: now}); err != nil {
-				return err
-			}
-		}
 		row = LeadRow{Lead: l, Contact: c}
-		return s.emit(ctx, tx, p, EventLeadCreated, l.ID, leadEvent(row))
+		if err := s.emit(ctx, tx, p, EventLeadCreated, l.ID, leadEvent(row)); err != nil {
+			return err
+		}
+		if l.AssigneeID != nil {
+			return s.recordAssignment(ctx, tx, p, row, nil, ruleID, now)
+		}
+		return nil
 	})
 	return row, err
+}
+
+// assignNewLead sets the assignee of a new lead: the one given, who must be
+// an active user of the organisation (else 422 naming assignee_id); else
+// the organisation's rules' choice; else, for a caller limited to its own
+// leads, the caller, who would otherwise create a lead it cannot see. It
+// returns the rule that chose, nil when none did.
+func (s *service) assignNewLead(ctx context.Context, tx Tx, p auth.Principal, l *domain.Lead) (*string, error) {
+	if l.AssigneeID != nil {
+		return nil, checkAssignee(ctx, tx, "assignee_id", l.AssigneeID)
+	}
+	userID, ruleID, err := assignByRules(ctx, tx, *l)
+	if err != nil || userID != nil {
+		l.AssigneeID = userID
+		return ruleID, err
+	}
+	scope, err := leadScope(ctx, tx, p)
+	if scope != "" {
+		l.AssigneeID = &scope
+	}
+	return nil, err
 }
 
 func nonEmpty(s *string) bool { return s != nil && *s != "" }
@@ -257,16 +286,16 @@ func (s *service) GetLead(ctx context.Context, id string) (LeadRow, error) {
 	}
 	var row LeadRow
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		row, err = tx.GetLead(ctx, id, false)
+		row, err = visibleLead(ctx, tx, p, id, false)
 		return err
 	})
 	return row, err
 }
 
-// writableLead loads and locks a lead for a change; archived leads are
-// read-only.
-func writableLead(ctx context.Context, tx Tx, id string) (LeadRow, error) {
-	row, err := tx.GetLead(ctx, id, true)
+// writableLead loads and locks a lead the caller may see for a change;
+// archived leads are read-only.
+func writableLead(ctx context.Context, tx Tx, p auth.Principal, id string) (LeadRow, error) {
+	row, err := visibleLead(ctx, tx, p, id, true)
 	if err != nil {
 		return row, err
 	}
@@ -287,6 +316,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 	}
 	sourceID := checkUUID("source_id", in.SourceID.Value, &f)
 	assignee := checkUUID("assignee_id", in.AssigneeID.Value, &f)
+	postal := domain.CheckPostalCode("postal_code", in.PostalCode.Value, &f)
 	var props []string
 	if in.PropertyIDs.Set && in.PropertyIDs.Value != nil {
 		props = checkPropertyIDs(*in.PropertyIDs.Value, &f)
@@ -297,7 +327,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 	now := s.now()
 	var row LeadRow
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if row, err = writableLead(ctx, tx, id); err != nil {
+		if row, err = writableLead(ctx, tx, p, id); err != nil {
 			return err
 		}
 		if in.SourceID.Set && sourceID != nil {
@@ -315,6 +345,14 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 		}
 		if in.AssigneeID.Set {
 			l.AssigneeID = assignee
+			if !eqPtr(before.AssigneeID, assignee) {
+				if err := checkAssignee(ctx, tx, "assignee_id", assignee); err != nil {
+					return err
+				}
+			}
+		}
+		if in.PostalCode.Set {
+			l.PostalCode = postal
 		}
 		if in.BudgetMinCents.Set {
 			l.BudgetMinCents = in.BudgetMinCents.Value
@@ -353,14 +391,14 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 		}
 		l.UpdatedAt = now
 		row.Lead = l
-		if err := s.rescore(ctx, tx, p, &row, now, false); err != nil {
+		if err := s.rescore(ctx, tx, p, &row, now); err != nil {
 			return err
 		}
 		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
 			return err
 		}
 		if !eqPtr(before.AssigneeID, l.AssigneeID) {
-			if err := s.recordAssignment(ctx, tx, p, row, before.AssigneeID, now); err != nil {
+			if err := s.recordAssignment(ctx, tx, p, row, before.AssigneeID, nil, now); err != nil {
 				return err
 			}
 		}
@@ -381,7 +419,7 @@ func addedIDs(prev, next []string) []string {
 }
 
 func sameLead(a, b domain.Lead) bool {
-	return a.Status == b.Status && eqPtr(a.SourceID, b.SourceID) && eqPtr(a.AssigneeID, b.AssigneeID) &&
+	return a.Status == b.Status && eqPtr(a.SourceID, b.SourceID) && eqPtr(a.AssigneeID, b.AssigneeID) && eqPtr(a.PostalCode, b.PostalCode) &&
 		eqPtr(a.BudgetMinCents, b.BudgetMinCents) && eqPtr(a.BudgetMaxCents, b.BudgetMaxCents) &&
 		eqPtr(a.TargetPriceCents, b.TargetPriceCents) && slices.Equal(a.PropertyIDs, b.PropertyIDs)
 }
@@ -393,12 +431,16 @@ func eqPtr[T comparable](a, b *T) bool {
 	return *a == *b
 }
 
-// recordAssignment writes the timeline entry and the lead.assigned event.
-func (s *service) recordAssignment(ctx context.Context, tx Tx, p auth.Principal, row LeadRow, from *string, now time.Time) error {
-	if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID, ActorID: actorID(p), OccurredAt: now}); err != nil {
+// recordAssignment writes the timeline entry and the lead.assigned event of
+// an assignment, by ruleID or (nil) explicit: every "assigned" entry of a
+// timeline has exactly one event.
+func (s *service) recordAssignment(ctx context.Context, tx Tx, p auth.Principal, row LeadRow, from, ruleID *string, now time.Time) error {
+	if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID,
+		RuleID: ruleID, ActorID: actorID(p), OccurredAt: now}); err != nil {
 		return err
 	}
-	return s.emit(ctx, tx, p, EventLeadAssigned, row.Lead.ID, assignedEvent{LeadID: row.Lead.ID, From: from, To: row.Lead.AssigneeID, ActorID: actorID(p)})
+	return s.emit(ctx, tx, p, EventLeadAssigned, row.Lead.ID, assignedEvent{LeadID: row.Lead.ID, From: from, To: row.Lead.AssigneeID,
+		RuleID: ruleID, ActorID: actorID(p)})
 }
 
 func (s *service) ArchiveLead(ctx context.Context, id string) error {
@@ -408,7 +450,7 @@ func (s *service) ArchiveLead(ctx context.Context, id string) error {
 	}
 	now := s.now()
 	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		row, err := tx.GetLead(ctx, id, true)
+		row, err := visibleLead(ctx, tx, p, id, true)
 		if err != nil {
 			return err
 		}
@@ -439,18 +481,21 @@ func (s *service) AssignLead(ctx context.Context, id string, userID *string) (Le
 	now := s.now()
 	var row LeadRow
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if row, err = writableLead(ctx, tx, id); err != nil {
+		if row, err = writableLead(ctx, tx, p, id); err != nil {
 			return err
 		}
 		from := row.Lead.AssigneeID
 		if eqPtr(from, assignee) {
 			return nil
 		}
+		if err := checkAssignee(ctx, tx, "user_id", assignee); err != nil {
+			return err
+		}
 		row.Lead.AssigneeID, row.Lead.UpdatedAt = assignee, now
 		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
 			return err
 		}
-		return s.recordAssignment(ctx, tx, p, row, from, now)
+		return s.recordAssignment(ctx, tx, p, row, from, nil, now)
 	})
 	return row, err
 }
@@ -463,7 +508,7 @@ func (s *service) ScoreLead(ctx context.Context, id string) (domain.Score, error
 	now := s.now()
 	var score domain.Score
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		row, err := tx.GetLead(ctx, id, true)
+		row, err := visibleLead(ctx, tx, p, id, true)
 		if err != nil {
 			return err
 		}
@@ -480,6 +525,11 @@ func (s *service) computeScore(ctx context.Context, tx Tx, l domain.Lead, now ti
 	if err != nil {
 		return domain.Score{}, err
 	}
+	return s.scoreFrom(ctx, tx, l, stats, now)
+}
+
+// scoreFrom scores l from its activity stats and its source's weight.
+func (s *service) scoreFrom(ctx context.Context, tx Tx, l domain.Lead, stats ActivityStats, now time.Time) (domain.Score, error) {
 	var src *domain.LeadSource
 	if l.SourceID != nil {
 		got, err := tx.GetSource(ctx, *l.SourceID)
@@ -504,15 +554,15 @@ func (s *service) recordScore(ctx context.Context, tx Tx, p auth.Principal, row 
 	return s.emit(ctx, tx, p, EventLeadScored, row.Lead.ID, scoredEvent{LeadID: row.Lead.ID, Score: score.Value, Factors: score.Factors, ComputedAt: now})
 }
 
-// rescore recomputes the score after a change; it records and announces it
-// only when the value moved (force: always). The caller saves row.Lead.
-// Synchronous for now: a River job takes this over in a later slice.
-func (s *service) rescore(ctx context.Context, tx Tx, p auth.Principal, row *LeadRow, now time.Time, force bool) error {
+// rescore recomputes the score after a change of the lead's own fields; it
+// records and announces it only when the value moved. The caller saves
+// row.Lead. New activity is scored in the background instead (RescoreLead).
+func (s *service) rescore(ctx context.Context, tx Tx, p auth.Principal, row *LeadRow, now time.Time) error {
 	score, err := s.computeScore(ctx, tx, row.Lead, now)
 	if err != nil {
 		return err
 	}
-	if !force && row.Lead.Score != nil && *row.Lead.Score == score.Value {
+	if row.Lead.Score != nil && *row.Lead.Score == score.Value {
 		return nil
 	}
 	return s.recordScore(ctx, tx, p, row, score, now)
@@ -550,10 +600,11 @@ func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) 
 		return domain.Activity{}, err
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		row, err := writableLead(ctx, tx, id)
+		row, err := writableLead(ctx, tx, p, id)
 		if err != nil {
 			return err
 		}
+		a.LeadID = row.Lead.ID
 		if err := tx.InsertActivity(ctx, p.OrgID, a); err != nil {
 			return err
 		}
@@ -561,10 +612,11 @@ func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) 
 			row.Lead.LastActivityAt = &a.OccurredAt
 		}
 		row.Lead.UpdatedAt = now
-		if err := s.emit(ctx, tx, p, EventActivityLogged, id, activityEvent(a)); err != nil {
+		if err := s.emit(ctx, tx, p, EventActivityLogged, row.Lead.ID, activityEvent(a)); err != nil {
 			return err
 		}
-		if err := s.rescore(ctx, tx, p, &row, now, true); err != nil {
+		// Scoring follows in the background (RescoreLead), once per burst.
+		if err := tx.EnqueueRescore(ctx, p.OrgID, row.Lead.ID); err != nil {
 			return err
 		}
 		return tx.UpdateLead(ctx, row.Lead)
@@ -584,7 +636,7 @@ func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, er
 		return domain.Note{}, err
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if _, err := writableLead(ctx, tx, id); err != nil {
+		if _, err := writableLead(ctx, tx, p, id); err != nil {
 			return err
 		}
 		if err := tx.InsertNote(ctx, p.OrgID, n); err != nil {
@@ -596,8 +648,8 @@ func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, er
 }
 
 func (s *service) LeadTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, after *TimelineCursor, limit int) ([]TimelineItem, error) {
-		if _, err := tx.GetLead(ctx, id, false); err != nil {
+	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+		if _, err := visibleLead(ctx, tx, p, id, false); err != nil {
 			return nil, err
 		}
 		return tx.LeadTimeline(ctx, id, after, limit)

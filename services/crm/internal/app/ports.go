@@ -76,6 +76,17 @@ type Tx interface {
 
 	// Enqueue writes an event into the outbox of this transaction.
 	Enqueue(ctx context.Context, key string, ev events.Event) error
+
+	// Lead assignment, the users read model and background rescoring
+	// (assignment.go, users.go, rescoring.go).
+	AssignmentStore
+	UserDirectory
+	RescoreQueue
+	ScoreHistory
+
+	// Lead imports and deal documents (imports.go, deal_documents.go).
+	ImportStore
+	DealDocumentStore
 }
 
 // LeadRow is a lead with its contact.
@@ -84,9 +95,11 @@ type LeadRow struct {
 	Contact domain.Contact
 }
 
-// ActivityStats are the activity counts scoring needs.
+// ActivityStats are the activity counts scoring needs: Total, Inbound and
+// Outbound since a time, All ever (the rescoring watermark).
 type ActivityStats struct {
 	Total, Inbound, Outbound int
+	All                      int
 	Last                     *time.Time
 }
 
@@ -96,6 +109,7 @@ type Change struct {
 	LeadID     string
 	Kind       string // created, status_changed, assigned, archived
 	From, To   *string
+	RuleID     *string // the assignment rule behind an "assigned" entry; nil when explicit
 	ActorID    *string
 	OccurredAt time.Time
 }
@@ -146,6 +160,9 @@ type LeadQuery struct {
 	ScoreMin, ScoreMax           *int
 	CreatedFrom, CreatedTo       *time.Time
 	IncludeArchived              bool
+	// VisibleTo limits the leads to those assigned to this user (a caller
+	// who sees only its own leads); "" for every lead.
+	VisibleTo string
 	// Text is a full-text query over contact names, emails and notes.
 	Text  string
 	Sort  Sort

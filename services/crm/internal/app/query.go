@@ -105,9 +105,9 @@ func timelineCursor(raw string) (*TimelineCursor, error) {
 
 // timeline reads one page of the history of the aggregate id (what, with
 // its not-found reason) for a caller holding perm; read checks the aggregate
-// is visible and returns up to limit items after the cursor.
+// is visible to the caller p and returns up to limit items after the cursor.
 func (s *service) timeline(ctx context.Context, perm, id, reason, what string, pr PageRequest,
-	read func(tx Tx, after *TimelineCursor, limit int) ([]TimelineItem, error)) (Page[TimelineItem], error) {
+	read func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error)) (Page[TimelineItem], error) {
 	p, err := requireOn(ctx, perm, id, reason, what)
 	if err != nil {
 		return Page[TimelineItem]{}, err
@@ -119,7 +119,7 @@ func (s *service) timeline(ctx context.Context, perm, id, reason, what string, p
 	limit := orDefault(pr.Limit)
 	var items []TimelineItem
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		items, err = read(tx, after, limit+1)
+		items, err = read(tx, p, after, limit+1)
 		return err
 	})
 	return timelinePage(items, limit), err
@@ -236,6 +236,9 @@ func (s *service) findLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], e
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		lq := q
 		lq.Limit = q.Limit + 1
+		if lq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+			return err
+		}
 		rows, err = tx.ListLeads(ctx, lq)
 		return err
 	})

@@ -17,6 +17,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
 
@@ -63,12 +64,34 @@ type Service interface {
 
 	// SeedDemo creates the deterministic demo data of orgID if missing.
 	SeedDemo(ctx context.Context, orgID string) (SeedReport, error)
+
+	// Lead assignment rules and the organisation's settings (assignment.go).
+	ListAssignmentRules(ctx context.Context) ([]domain.AssignmentRule, error)
+	CreateAssignmentRule(ctx context.Context, in RuleInput) (domain.AssignmentRule, error)
+	UpdateAssignmentRule(ctx context.Context, id string, in RuleInput) (domain.AssignmentRule, error)
+	DeleteAssignmentRule(ctx context.Context, id string) error
+	GetSettings(ctx context.Context) (domain.Settings, error)
+	UpdateSettings(ctx context.Context, in SettingsUpdate) (domain.Settings, error)
+	// RescoreLead is the background rescoring job of orgID's lead
+	// (rescoring.go); job claims its effect and completes it.
+	RescoreLead(ctx context.Context, orgID, leadID string, job JobRun) error
+
+	// Lead imports (imports.go) and deal documents (deal_documents.go).
+	ImportLeads(ctx context.Context, up FileUpload) (domain.LeadImport, error)
+	GetLeadImport(ctx context.Context, id string) (domain.LeadImport, error)
+	ListLeadImports(ctx context.Context, p PageRequest) (Page[domain.LeadImport], error)
+	// RunLeadImport is the lead import job of orgID's import.
+	RunLeadImport(ctx context.Context, orgID, importID string, run ImportRun) error
+	AddDealDocument(ctx context.Context, dealID string, up FileUpload) (DealDocument, error)
+	ListDealDocuments(ctx context.Context, dealID string, p PageRequest) (Page[DealDocument], error)
 }
 
 // Config are the service's settings.
 type Config struct {
 	// DefaultPhoneRegion parses phone numbers written without +country code.
 	DefaultPhoneRegion string
+	// Uploads bounds lead imports and deal documents (zero: defaults).
+	Uploads UploadConfig
 }
 
 // Deps are the service's collaborators; all are required.
@@ -76,13 +99,21 @@ type Deps struct {
 	Store  Store
 	Clock  Clock
 	Logger *slog.Logger
+	// Files keeps uploads (lead import files, deal documents); Links signs
+	// their download links; Progress records a running job's progress.
+	Files    storage.Store
+	Links    FileLinks
+	Progress JobProgress
 }
 
 type service struct {
-	cfg   Config
-	store Store
-	clock Clock
-	log   *slog.Logger
+	cfg      Config
+	store    Store
+	clock    Clock
+	log      *slog.Logger
+	files    storage.Store
+	links    FileLinks
+	progress JobProgress
 }
 
 // NewService returns the service.
@@ -97,6 +128,10 @@ func NewService(cfg Config, d Deps) (Service, error) {
 	if d.Logger == nil {
 		errs = append(errs, errors.New("nil Logger"))
 	}
+	if d.Files == nil || d.Links == nil || d.Progress == nil {
+		errs = append(errs, errors.New("nil Files, Links or Progress"))
+	}
+	cfg.Uploads = cfg.Uploads.withDefaults()
 	if cfg.DefaultPhoneRegion == "" {
 		cfg.DefaultPhoneRegion = "US"
 	}
@@ -106,7 +141,8 @@ func NewService(cfg Config, d Deps) (Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(errors.New("app: NewService"), err)
 	}
-	return &service{cfg: cfg, store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app")}, nil
+	return &service{cfg: cfg, store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app"),
+		files: d.Files, links: d.Links, progress: d.Progress}, nil
 }
 
 // now is the clock truncated to PostgreSQL's microsecond precision, so a

@@ -38,6 +38,9 @@ type Lead struct {
 	BudgetMinCents   *int64
 	BudgetMaxCents   *int64
 	TargetPriceCents *int64
+	// PostalCode is where the lead is looking (or lives), as given, trimmed;
+	// postal-code assignment rules match it.
+	PostalCode *string
 	// PropertyIDs are the properties of interest (property service ids).
 	// Each was known and unarchived in crm's property read model when it was
 	// added; archiving a property later leaves the leads holding it as they are.

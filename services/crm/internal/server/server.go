@@ -16,11 +16,13 @@ import (
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
+	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/crm"
 	pgstore "reos.dev/services/crm/internal/adapters/postgres"
 	"reos.dev/services/crm/internal/app"
 	transport "reos.dev/services/crm/internal/transport/http"
+	"reos.dev/services/crm/internal/transport/worker"
 )
 
 // ServiceName names the service in logs, metrics and traces.
@@ -45,6 +47,12 @@ type Options struct {
 	// Jobs tunes the job queue (retry backoff, polling); zero values take
 	// pkg/jobs' defaults.
 	Jobs jobs.Settings
+	// Files keeps uploads (lead import files, deal documents) and Signer
+	// signs their download links, served at /api/v1/files/crm/ (both
+	// required); Uploads bounds them (zero values: defaults).
+	Files   storage.Store
+	Signer  *storage.Signer
+	Uploads app.UploadConfig
 }
 
 // Server is the wired service.
@@ -72,6 +80,9 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		errs = append(errs, errors.New("nil Logger"))
 	}
+	if o.Files == nil || o.Signer == nil {
+		errs = append(errs, errors.New("nil Files or Signer"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -85,25 +96,39 @@ func New(o Options) (*Server, error) {
 		o.Health = health.New(o.Logger)
 		o.Health.Add("postgres", health.PingPostgres(o.Pool))
 	}
-	store, err := pgstore.NewStore(o.Pool, crm.Schema)
-	if err != nil {
-		return nil, err
-	}
-	svc, err := app.NewService(app.Config{DefaultPhoneRegion: o.DefaultPhoneRegion}, app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger})
-	if err != nil {
-		return nil, err
-	}
 	workers := river.NewWorkers()
 	queue, err := jobs.New(jobs.Config{Pool: o.Pool, Schema: crm.Schema, Logger: o.Logger, Workers: workers, Settings: o.Jobs})
 	if err != nil {
+		return nil, err
+	}
+	store, err := pgstore.NewStore(o.Pool, crm.Schema, queue)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := app.NewService(app.Config{DefaultPhoneRegion: o.DefaultPhoneRegion, Uploads: o.Uploads}, app.Deps{
+		Store: store, Clock: o.Clock, Logger: o.Logger, Files: o.Files, Links: o.Signer, Progress: queue,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// River reads its workers when the queue starts (and checks a job's
+	// kind when it is inserted), so they join after the service they call.
+	if err := worker.Register(workers, svc, queue); err != nil {
 		return nil, err
 	}
 	doc, err := OpenAPIJSON()
 	if err != nil {
 		return nil, err
 	}
+	// Signed download links are checked against the service's clock, the
+	// one that signed them.
+	files, err := storage.NewHandler(storage.HandlerConfig{Store: o.Files, Signer: o.Signer, Logger: o.Logger, Now: o.Clock.Now})
+	if err != nil {
+		return nil, err
+	}
 	router, err := transport.NewHandler(transport.Config{
 		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Files: files,
 	})
 	if err != nil {
 		return nil, err

@@ -15,17 +15,17 @@ import (
 )
 
 const leadColumns = `l.id, l.contact_id, l.source_id, l.status, l.assignee_id, l.budget_min_cents, l.budget_max_cents,
-l.target_price_cents, l.property_ids, l.score, l.last_activity_at, l.created_at, l.updated_at, l.archived_at, ` + contactColumns
+l.target_price_cents, l.postal_code, l.property_ids, l.score, l.last_activity_at, l.created_at, l.updated_at, l.archived_at, ` + contactColumns
 
 const (
 	sqlInsertLead = `INSERT INTO crm.leads (id, org_id, contact_id, source_id, status, assignee_id, budget_min_cents,
-budget_max_cents, target_price_cents, property_ids, score, last_activity_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+budget_max_cents, target_price_cents, property_ids, score, last_activity_at, created_at, updated_at, postal_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	sqlGetLead       = `SELECT ` + leadColumns + ` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE l.id = $1`
 	sqlGetLeadLocked = sqlGetLead + ` FOR UPDATE OF l`
 	sqlUpdateLead    = `UPDATE crm.leads SET source_id = $2, status = $3, assignee_id = $4, budget_min_cents = $5,
 budget_max_cents = $6, target_price_cents = $7, property_ids = $8, score = $9, last_activity_at = $10,
-updated_at = $11, archived_at = $12 WHERE id = $1`
+updated_at = $11, archived_at = $12, postal_code = $13 WHERE id = $1`
 	// sqlListLeadsBase is completed by ListLeads with whitelisted predicates
 	// (bound parameters only) and the whitelisted sort.
 	sqlListLeadsBase = `SELECT ` + leadColumns + ` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE true`
@@ -34,8 +34,8 @@ updated_at = $11, archived_at = $12 WHERE id = $1`
 	sqlLeadText = ` AND (c.search @@ plainto_tsquery('simple', %s)
   OR EXISTS (SELECT 1 FROM crm.lead_notes n WHERE n.lead_id = l.id AND n.search @@ plainto_tsquery('simple', %[1]s)))`
 
-	sqlInsertChange = `INSERT INTO crm.lead_changes (id, org_id, lead_id, kind, from_value, to_value, actor_id, occurred_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	sqlInsertChange = `INSERT INTO crm.lead_changes (id, org_id, lead_id, kind, from_value, to_value, actor_id, occurred_at, rule_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	sqlInsertActivity = `INSERT INTO crm.lead_activities (id, org_id, lead_id, type, direction, outcome, body, occurred_at, actor_id, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	sqlInsertNote    = `INSERT INTO crm.lead_notes (id, org_id, lead_id, body, author_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)`
@@ -43,6 +43,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
   count(*) FILTER (WHERE occurred_at >= $2),
   count(*) FILTER (WHERE occurred_at >= $2 AND direction = 'in'),
   count(*) FILTER (WHERE occurred_at >= $2 AND direction = 'out'),
+  count(*),
   max(occurred_at)
 FROM crm.lead_activities WHERE lead_id = $1`
 	sqlInsertScore = `INSERT INTO crm.lead_scores (id, org_id, lead_id, score, factors, computed_at) VALUES ($1, $2, $3, $4, $5, $6)`
@@ -63,6 +64,7 @@ FROM crm.lead_activities WHERE lead_id = $1`
    ORDER BY n.created_at DESC, n.id DESC LIMIT $4)
   UNION ALL
   (SELECT ch.id, ch.kind, ch.occurred_at, ch.actor_id, jsonb_build_object('from', ch.from_value, 'to', ch.to_value)
+          || CASE WHEN ch.rule_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('rule_id', ch.rule_id) END
    FROM crm.lead_changes ch
    WHERE ch.lead_id = $1 AND ($2::timestamptz IS NULL OR (ch.occurred_at, ch.id) < ($2, $3::uuid))
    ORDER BY ch.occurred_at DESC, ch.id DESC LIMIT $4)
@@ -73,7 +75,7 @@ func scanLead(row pgx.Row) (app.LeadRow, error) {
 	var r app.LeadRow
 	l, c := &r.Lead, &r.Contact
 	err := row.Scan(&l.ID, &l.ContactID, &l.SourceID, &l.Status, &l.AssigneeID, &l.BudgetMinCents, &l.BudgetMaxCents,
-		&l.TargetPriceCents, &l.PropertyIDs, &l.Score, &l.LastActivityAt, &l.CreatedAt, &l.UpdatedAt, &l.ArchivedAt,
+		&l.TargetPriceCents, &l.PostalCode, &l.PropertyIDs, &l.Score, &l.LastActivityAt, &l.CreatedAt, &l.UpdatedAt, &l.ArchivedAt,
 		&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.CreatedAt, &c.UpdatedAt)
 	if l.PropertyIDs == nil {
 		l.PropertyIDs = []string{}
@@ -83,7 +85,7 @@ func scanLead(row pgx.Row) (app.LeadRow, error) {
 
 func (r *repo) InsertLead(ctx context.Context, orgID string, l domain.Lead) error {
 	_, err := r.tx.Exec(ctx, sqlInsertLead, l.ID, orgID, l.ContactID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents,
-		l.BudgetMaxCents, l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.CreatedAt, l.UpdatedAt)
+		l.BudgetMaxCents, l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.CreatedAt, l.UpdatedAt, l.PostalCode)
 	if err != nil {
 		return fmt.Errorf("insert lead: %w", err)
 	}
@@ -101,7 +103,7 @@ func (r *repo) GetLead(ctx context.Context, id string, forUpdate bool) (app.Lead
 
 func (r *repo) UpdateLead(ctx context.Context, l domain.Lead) error {
 	tag, err := r.tx.Exec(ctx, sqlUpdateLead, l.ID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents, l.BudgetMaxCents,
-		l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.UpdatedAt, l.ArchivedAt)
+		l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.UpdatedAt, l.ArchivedAt, l.PostalCode)
 	if err != nil {
 		return fmt.Errorf("update lead: %w", err)
 	}
@@ -160,6 +162,9 @@ func (r *repo) ListLeads(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, 
 	if lq.AssigneeID != "" {
 		q.where(" AND l.assignee_id = %s::uuid", lq.AssigneeID)
 	}
+	if lq.VisibleTo != "" {
+		q.where(" AND l.assignee_id = %s::uuid", lq.VisibleTo)
+	}
 	if lq.ScoreMin != nil {
 		q.where(" AND l.score >= %s", *lq.ScoreMin)
 	}
@@ -188,7 +193,7 @@ func (r *repo) ListLeads(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, 
 }
 
 func (r *repo) InsertChange(ctx context.Context, orgID string, c app.Change) error {
-	_, err := r.tx.Exec(ctx, sqlInsertChange, c.ID, orgID, c.LeadID, c.Kind, c.From, c.To, c.ActorID, c.OccurredAt)
+	_, err := r.tx.Exec(ctx, sqlInsertChange, c.ID, orgID, c.LeadID, c.Kind, c.From, c.To, c.ActorID, c.OccurredAt, c.RuleID)
 	if err != nil {
 		return fmt.Errorf("insert lead change: %w", err)
 	}
@@ -213,7 +218,7 @@ func (r *repo) InsertNote(ctx context.Context, orgID string, n domain.Note) erro
 
 func (r *repo) ActivityStats(ctx context.Context, leadID string, since time.Time) (app.ActivityStats, error) {
 	var s app.ActivityStats
-	err := r.tx.QueryRow(ctx, sqlActivityStats, leadID, since).Scan(&s.Total, &s.Inbound, &s.Outbound, &s.Last)
+	err := r.tx.QueryRow(ctx, sqlActivityStats, leadID, since).Scan(&s.Total, &s.Inbound, &s.Outbound, &s.All, &s.Last)
 	if err != nil {
 		return s, fmt.Errorf("activity stats: %w", err)
 	}

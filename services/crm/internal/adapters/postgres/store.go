@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/events"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/crm/internal/app"
 	"reos.dev/services/crm/internal/domain"
@@ -22,16 +23,19 @@ type Store struct {
 	pool   *pgxpool.Pool
 	outbox *events.Outbox
 	topic  string
+	// queue takes the jobs changes cause, in their transaction.
+	queue *jobs.Queue
 }
 
 var _ app.Store = (*Store)(nil)
 
-// NewStore returns a store over pool; events go to <schema>.outbox.
-func NewStore(pool *pgxpool.Pool, schema string) (*Store, error) {
-	if pool == nil {
-		return nil, errors.New("postgres: NewStore: nil pool")
+// NewStore returns a store over pool; events go to <schema>.outbox, jobs
+// to queue.
+func NewStore(pool *pgxpool.Pool, schema string, queue *jobs.Queue) (*Store, error) {
+	if pool == nil || queue == nil {
+		return nil, errors.New("postgres: NewStore: nil pool or queue")
 	}
-	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("crm")}, nil
+	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("crm"), queue: queue}, nil
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.

@@ -49,7 +49,7 @@ func (h *handlers) updateLead() http.Handler {
 		b := req.Body
 		row, err := h.svc.UpdateLead(ctx, req.ID, app.LeadUpdate{
 			Status: b.Status, SourceID: b.SourceID, AssigneeID: b.AssigneeID, BudgetMinCents: b.BudgetMinCents,
-			BudgetMaxCents: b.BudgetMaxCents, TargetPriceCents: b.TargetPriceCents, PropertyIDs: b.PropertyIDs,
+			BudgetMaxCents: b.BudgetMaxCents, TargetPriceCents: b.TargetPriceCents, PostalCode: b.PostalCode, PropertyIDs: b.PropertyIDs,
 		})
 		return leadOut(row), err
 	}, http.StatusOK)

@@ -29,6 +29,7 @@ type CreateLeadRequest struct {
 	BudgetMinCents   *int64   `json:"budget_min_cents"`
 	BudgetMaxCents   *int64   `json:"budget_max_cents"`
 	TargetPriceCents *int64   `json:"target_price_cents"`
+	PostalCode       *string  `json:"postal_code"`
 	PropertyIDs      []string `json:"property_ids"`
 }
 
@@ -38,7 +39,7 @@ func (r CreateLeadRequest) input() app.LeadInput {
 		Contact:   domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion},
 		SourceID:  r.SourceID, Source: r.Source, Status: r.Status, AssigneeID: r.AssigneeID,
 		BudgetMinCents: r.BudgetMinCents, BudgetMaxCents: r.BudgetMaxCents, TargetPriceCents: r.TargetPriceCents,
-		PropertyIDs: r.PropertyIDs,
+		PostalCode: r.PostalCode, PropertyIDs: r.PropertyIDs,
 	}
 }
 
@@ -49,6 +50,7 @@ type updateLeadRequest struct {
 	BudgetMinCents   app.Optional[int64]    `json:"budget_min_cents"`
 	BudgetMaxCents   app.Optional[int64]    `json:"budget_max_cents"`
 	TargetPriceCents app.Optional[int64]    `json:"target_price_cents"`
+	PostalCode       app.Optional[string]   `json:"postal_code"`
 	PropertyIDs      app.Optional[[]string] `json:"property_ids"`
 }
 

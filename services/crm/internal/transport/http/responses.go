@@ -33,6 +33,7 @@ type leadJSON struct {
 	BudgetMinCents   *int64      `json:"budget_min_cents"`
 	BudgetMaxCents   *int64      `json:"budget_max_cents"`
 	TargetPriceCents *int64      `json:"target_price_cents"`
+	PostalCode       *string     `json:"postal_code"`
 	PropertyIDs      []string    `json:"property_ids"`
 	Score            *int        `json:"score"`
 	LastActivityAt   *time.Time  `json:"last_activity_at"`
@@ -58,7 +59,7 @@ func leadOut(r app.LeadRow) leadJSON {
 	return leadJSON{
 		ID: l.ID, Contact: contactOut(r.Contact), SourceID: l.SourceID, Status: l.Status, AssigneeID: l.AssigneeID,
 		BudgetMinCents: l.BudgetMinCents, BudgetMaxCents: l.BudgetMaxCents, TargetPriceCents: l.TargetPriceCents,
-		PropertyIDs: props, Score: l.Score, LastActivityAt: utcPtr(l.LastActivityAt),
+		PostalCode: l.PostalCode, PropertyIDs: props, Score: l.Score, LastActivityAt: utcPtr(l.LastActivityAt),
 		CreatedAt: l.CreatedAt.UTC(), UpdatedAt: l.UpdatedAt.UTC(), ArchivedAt: utcPtr(l.ArchivedAt),
 	}
 }

@@ -31,6 +31,9 @@ type Config struct {
 	Health      *health.Checker
 	Metrics     *telemetry.Metrics
 	Logger      *slog.Logger
+	// Files serves the signed downloads under /api/v1/files/crm/
+	// (storage.NewHandler): public, the signature is the credential.
+	Files http.Handler
 }
 
 func (c Config) validate() error {
@@ -56,6 +59,9 @@ func (c Config) validate() error {
 	if c.Logger == nil {
 		errs = append(errs, errors.New("nil Logger"))
 	}
+	if c.Files == nil {
+		errs = append(errs, errors.New("nil Files"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -80,6 +86,16 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		post   = http.MethodPost
 		put    = http.MethodPut
 	)
+	// Lead imports (registered before /leads/{id}, which would take
+	// "imports" for an id), deal documents and their signed downloads
+	// (imports.go, deal_documents.go).
+	route(post, "/leads/import", lw, h.importLeads())
+	route(get, "/leads/imports", lr, h.listLeadImports())
+	route(get, "/leads/imports/{id}", lr, h.getLeadImport())
+	route(post, "/deals/{id}/documents", dw, h.addDealDocument())
+	route(get, "/deals/{id}/documents", dr, h.listDealDocuments())
+	r.Handle(APIPrefix+"/files/crm/{key:.+}", cfg.Files).Methods(get, http.MethodHead)
+
 	route(get, "/leads", lr, h.listLeads())
 	route(post, "/leads", lw, h.createLead())
 	route(get, "/leads/{id}", lr, h.getLead())
@@ -108,6 +124,15 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	route(put, "/deals/{id}", dw, h.updateDeal())
 	route(http.MethodPatch, "/deals/{id}/stage", dw, h.moveDeal())
 	route(get, "/deals/{id}/timeline", dr, h.dealTimeline())
+
+	// Lead assignment rules and the organisation's crm settings
+	// (assignment.go).
+	route(get, rulesPath, lr, h.listRules())
+	route(post, rulesPath, app.PermLeadsAdmin, h.createRule())
+	route(put, rulesPath+"/{id}", app.PermLeadsAdmin, h.updateRule())
+	route(http.MethodDelete, rulesPath+"/{id}", app.PermLeadsAdmin, h.deleteRule())
+	route(get, settingsPath, lr, h.getSettings())
+	route(put, settingsPath, app.PermLeadsAdmin, h.updateSettings())
 
 	cfg.Jobs.Mount(r, "crm", authn, cfg.Logger)
 	return r, nil

@@ -1,0 +1,83 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"reos.dev/pkg/events"
+	"reos.dev/services/crm/internal/app"
+)
+
+const (
+	// sqlUpsertKnownUser: a NULL $3 keeps the known roles (a new row has
+	// none); $4 (deleted) makes the user inactive for good; updated_at only
+	// moves forward.
+	sqlUpsertKnownUser = `INSERT INTO crm.known_users (org_id, user_id, roles, active, updated_at)
+VALUES ($1, $2, coalesce($3::text[], '{}'), NOT $4, $5)
+ON CONFLICT (org_id, user_id) DO UPDATE
+SET roles = coalesce($3::text[], crm.known_users.roles),
+    active = crm.known_users.active AND NOT $4,
+    updated_at = greatest(crm.known_users.updated_at, EXCLUDED.updated_at)`
+	sqlUpsertKnownTeam = `INSERT INTO crm.known_teams (org_id, team_id, deleted, updated_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (org_id, team_id) DO UPDATE
+SET deleted = crm.known_teams.deleted OR EXCLUDED.deleted,
+    updated_at = greatest(crm.known_teams.updated_at, EXCLUDED.updated_at)`
+	// A deleted team takes no members, whatever arrives after its deletion.
+	sqlAddKnownMember = `INSERT INTO crm.known_team_members (org_id, team_id, user_id, added_at)
+SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM crm.known_teams WHERE org_id = $1 AND team_id = $2 AND deleted)
+ON CONFLICT DO NOTHING`
+	sqlRemoveKnownMember  = `DELETE FROM crm.known_team_members WHERE org_id = $1 AND team_id = $2 AND user_id = $3`
+	sqlRemoveKnownMembers = `DELETE FROM crm.known_team_members WHERE org_id = $1 AND team_id = $2`
+)
+
+// identityReadModel is app.IdentityReadModel over the consumer's
+// transaction.
+type identityReadModel struct{ tx pgx.Tx }
+
+var _ app.IdentityReadModel = identityReadModel{}
+
+func (m identityReadModel) UpsertUser(ctx context.Context, orgID, userID string, roles []string, deleted bool, at time.Time) error {
+	if _, err := m.tx.Exec(ctx, sqlUpsertKnownUser, orgID, userID, roles, deleted, at); err != nil {
+		return fmt.Errorf("upsert known user: %w", err)
+	}
+	return nil
+}
+
+func (m identityReadModel) AddTeamMember(ctx context.Context, orgID, teamID, userID string, at time.Time) error {
+	if _, err := m.tx.Exec(ctx, sqlUpsertKnownTeam, orgID, teamID, false, at); err != nil {
+		return fmt.Errorf("upsert known team: %w", err)
+	}
+	if _, err := m.tx.Exec(ctx, sqlAddKnownMember, orgID, teamID, userID, at); err != nil {
+		return fmt.Errorf("add known team member: %w", err)
+	}
+	return nil
+}
+
+func (m identityReadModel) RemoveTeamMember(ctx context.Context, orgID, teamID, userID string) error {
+	if _, err := m.tx.Exec(ctx, sqlRemoveKnownMember, orgID, teamID, userID); err != nil {
+		return fmt.Errorf("remove known team member: %w", err)
+	}
+	return nil
+}
+
+func (m identityReadModel) DeleteTeam(ctx context.Context, orgID, teamID string, at time.Time) error {
+	if _, err := m.tx.Exec(ctx, sqlUpsertKnownTeam, orgID, teamID, true, at); err != nil {
+		return fmt.Errorf("delete known team: %w", err)
+	}
+	if _, err := m.tx.Exec(ctx, sqlRemoveKnownMembers, orgID, teamID); err != nil {
+		return fmt.Errorf("delete known team members: %w", err)
+	}
+	return nil
+}
+
+// IdentityEventHandler is the events.Handler of the users read model:
+// app.ApplyIdentityEvent writing through the consumer's transaction (in
+// which app.org_id is the event's organisation).
+func IdentityEventHandler() events.Handler {
+	return func(ctx context.Context, tx pgx.Tx, ev events.Event) error {
+		return app.ApplyIdentityEvent(ctx, identityReadModel{tx: tx}, ev)
+	}
+}

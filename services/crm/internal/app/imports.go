@@ -1,0 +1,739 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/csvimport"
+	"reos.dev/pkg/events"
+	"reos.dev/pkg/storage"
+	"reos.dev/services/crm/internal/domain"
+)
+
+// ImportStore keeps lead imports and writes their batches.
+type ImportStore interface {
+	InsertImport(ctx context.Context, orgID string, imp domain.LeadImport) error
+	// GetImport returns an import; forUpdate locks it (a batch holds the
+	// lock while it advances the checkpoint, so two runs of one import
+	// never both write a batch).
+	GetImport(ctx context.Context, id string, forUpdate bool) (domain.LeadImport, error)
+	// ListImports pages the imports newest first.
+	ListImports(ctx context.Context, after *ListCursor, limit int) ([]domain.LeadImport, error)
+	// SaveImport stores an import's status, checkpoint, reports, error and
+	// completion time.
+	SaveImport(ctx context.Context, imp domain.LeadImport) error
+	// EnqueueImport enqueues the job that works a large import.
+	EnqueueImport(ctx context.Context, orgID, importID string) (jobID int64, err error)
+	// ImportMatches locks and returns the contacts holding any of emails or
+	// phones, each with whether it has an active (not archived) lead.
+	ImportMatches(ctx context.Context, emails, phones []string) ([]domain.ImportMatch, error)
+	// WriteImportBatch writes a planned batch set-based: the new and the
+	// filled contacts, the leads with their first score and timeline
+	// entries, and the events. ErrImportContention reports a clash with a
+	// concurrent writer (the same person inserted meanwhile, a deadlock):
+	// the transaction is lost and the batch may be planned again.
+	WriteImportBatch(ctx context.Context, orgID string, b ImportBatch) error
+	// RefreshImportStatistics re-analyses the organisation column of the
+	// contacts and leads, whose statistics a large import outruns.
+	RefreshImportStatistics(ctx context.Context) error
+}
+
+// ErrImportContention is WriteImportBatch's retryable failure.
+var ErrImportContention = errors.New("app: a concurrent change touched the same people")
+
+// ImportBatch is one planned batch of an import, ready to write.
+type ImportBatch struct {
+	NewContacts     []domain.Contact
+	UpdatedContacts []domain.Contact
+	Leads           []ImportedLead
+	// ActorID is the user who imported the file.
+	ActorID *string
+	Events  []events.Message
+}
+
+// ImportedLead is a new lead (with its score set) and what its creation
+// records: CreatedID and AssignedID name the timeline's created and
+// assigned entries (AssignedID "" when the lead is unassigned), RuleID the
+// assignment rule that chose the assignee. Unlike CreateLead, an import
+// records no score history row: the score is on the lead, and its history
+// starts with the lead's first rescoring (the row with its factors costs
+// about as much to write as the lead itself).
+type ImportedLead struct {
+	Lead                  domain.Lead
+	CreatedID, AssignedID string
+	RuleID                *string
+}
+
+// FileUpload is an upload not yet read (storage.Upload): Receive checks its
+// form fields, sniffs its type and streams it into the store.
+type FileUpload interface {
+	Receive(ctx context.Context, store storage.Store, key string, rules storage.Rules) (storage.Received, error)
+}
+
+// FileLinks signs expiring download links (storage.Signer).
+type FileLinks interface {
+	URL(key string, expires time.Time) (storage.SignedURL, error)
+}
+
+// JobProgress records a running job's progress (jobs.Queue).
+type JobProgress interface {
+	SetProgress(ctx context.Context, jobID int64, progress any) error
+}
+
+// ImportRun is a run of the lead import job: JobRun and the job's id (for
+// progress) and whether a failure ends it.
+type ImportRun interface {
+	JobRun
+	JobID() int64
+	LastAttempt() bool
+}
+
+// ImportJobKind is the River kind of the lead import job.
+const ImportJobKind = "crm.lead_import"
+
+// EventImportCompleted summarises an ended import (completed or failed);
+// each new lead also has its own lead.created.
+const EventImportCompleted = "reos.crm.lead_import.completed"
+
+// Form fields of an import upload besides the file.
+const (
+	importFieldMapping = "mapping"
+	importFieldRegion  = "phone_region"
+)
+
+// importContentTypes are what a CSV sniffs as: text/csv when the sample
+// parses as CSV, else plain text (a sample cut inside a quoted value, a BOM).
+var importContentTypes = []string{storage.TypeCSV, storage.TypeText}
+
+// UploadConfig bounds uploads; zero values take the defaults.
+type UploadConfig struct {
+	// ImportMaxBytes is the largest lead import file (default 64 MiB, the
+	// front door's request limit).
+	ImportMaxBytes int64
+	// ImportInlineBytes is the largest file imported within the request
+	// (default 1 MiB, some ten thousand rows); larger ones run as a job.
+	ImportInlineBytes int64
+	// ImportBatchRows is how many valid rows one transaction writes
+	// (default 5000).
+	ImportBatchRows int
+	// DocumentMaxBytes is the largest deal document (default 25 MiB).
+	DocumentMaxBytes int64
+	// LinkTTL is how long a document's download link works (default 15 min).
+	LinkTTL time.Duration
+}
+
+func (c UploadConfig) withDefaults() UploadConfig {
+	if c.ImportMaxBytes <= 0 {
+		c.ImportMaxBytes = 64 << 20
+	}
+	if c.ImportInlineBytes <= 0 {
+		c.ImportInlineBytes = 1 << 20
+	}
+	if c.ImportBatchRows <= 0 {
+		c.ImportBatchRows = 5000
+	}
+	if c.DocumentMaxBytes <= 0 {
+		c.DocumentMaxBytes = 25 << 20
+	}
+	if c.LinkTTL <= 0 {
+		c.LinkTTL = 15 * time.Minute
+	}
+	return c
+}
+
+// importRetries bounds how often a batch is planned again after it lost a
+// race with a concurrent writer.
+const importRetries = 3
+
+// ImportLeads receives a CSV of leads (multipart: optional mapping and
+// phone_region fields, then file), checks it can be imported at all, and
+// imports it: inline when the file is at most Config.ImportInlineBytes (the
+// returned import has ended), else as a job (the import is queued).
+func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadImport, error) {
+	p, err := auth.CallerWith(ctx, PermLeadsWrite)
+	if err != nil {
+		return domain.LeadImport{}, err
+	}
+	now := s.now()
+	imp := domain.LeadImport{ID: newID(), Status: domain.ImportRunning, PhoneRegion: s.cfg.DefaultPhoneRegion,
+		CreatedBy: actorID(p), CreatedAt: now, UpdatedAt: now}
+	imp.FileKey = p.OrgID + "/lead-imports/" + imp.ID + ".csv"
+	rec, err := up.Receive(ctx, s.files, imp.FileKey, storage.Rules{
+		MaxBytes: s.cfg.Uploads.ImportMaxBytes, Allow: importContentTypes,
+		Fields: []string{importFieldMapping, importFieldRegion},
+		Check: func(fields map[string]string) error {
+			return parseImportOptions(fields, &imp)
+		},
+	})
+	if err != nil {
+		return domain.LeadImport{}, err
+	}
+	imp.FileName, imp.FileSize = rec.FileName, rec.Object.Size
+	if err := s.checkImportFile(ctx, imp); err != nil {
+		s.dropFile(ctx, imp.FileKey)
+		return domain.LeadImport{}, err
+	}
+	if imp.FallbackAssignee, err = s.importScope(ctx, p); err != nil {
+		s.dropFile(ctx, imp.FileKey)
+		return domain.LeadImport{}, err
+	}
+	imp.Report.Errors, imp.Report.IgnoredColumns = []csvimport.RowError{}, []string{}
+	if imp.FileSize > s.cfg.Uploads.ImportInlineBytes {
+		imp.Status = domain.ImportQueued
+		err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+			id, err := tx.EnqueueImport(ctx, p.OrgID, imp.ID)
+			if err != nil {
+				return err
+			}
+			imp.JobID = &id
+			return tx.InsertImport(ctx, p.OrgID, imp)
+		})
+		if err != nil {
+			s.dropFile(ctx, imp.FileKey)
+		}
+		return imp, err
+	}
+	if err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.InsertImport(ctx, p.OrgID, imp) }); err != nil {
+		s.dropFile(ctx, imp.FileKey)
+		return domain.LeadImport{}, err
+	}
+	done, err := s.runImport(ctx, p.OrgID, imp, nil)
+	if err != nil && ctx.Err() == nil {
+		s.failImport(ctx, p.OrgID, imp.ID, "the import stopped on an internal error; uploading the file again imports the rest (rows already imported merge)")
+	}
+	return done, err
+}
+
+// parseImportOptions reads the form fields of an upload into imp.
+func parseImportOptions(fields map[string]string, imp *domain.LeadImport) error {
+	m, err := csvimport.ParseMapping(fields[importFieldMapping])
+	if err != nil {
+		return err
+	}
+	imp.Mapping = m
+	if r := strings.ToUpper(strings.TrimSpace(fields[importFieldRegion])); r != "" {
+		if !domain.ValidRegion(r) {
+			return apperr.Invalid(importFieldRegion, "must be an ISO 3166-1 alpha-2 region code such as US")
+		}
+		imp.PhoneRegion = r
+	}
+	return nil
+}
+
+// checkImportFile reads the stored file's header: a file that cannot be
+// imported at all (not CSV, a mapping that does not fit, no email or phone
+// column) is refused before anything is queued.
+func (s *service) checkImportFile(ctx context.Context, imp domain.LeadImport) error {
+	body, _, err := s.files.Open(ctx, imp.FileKey)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = openImportReader(body, imp, &csvimport.Report{})
+	return err
+}
+
+func openImportReader(r io.Reader, imp domain.LeadImport, rep *csvimport.Report) (*csvimport.Reader, error) {
+	rd, err := csvimport.NewReader(r, csvimport.Options{Fields: domain.ImportFields(), Mapping: imp.Mapping, ResumeAfterLine: imp.Checkpoint}, rep)
+	if err != nil {
+		return nil, err
+	}
+	return rd, domain.CheckImportColumns(rd.HasColumn)
+}
+
+// importScope is whom an import's unassigned leads go to when no rule
+// assigns them: a caller who sees only its own leads gets them (as with
+// CreateLead), so the import is decided when the caller's roles are known.
+func (s *service) importScope(ctx context.Context, p auth.Principal) (*string, error) {
+	var scope string
+	err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		var err error
+		scope, err = leadScope(ctx, tx, p)
+		return err
+	})
+	if err != nil || scope == "" {
+		return nil, err
+	}
+	return &scope, nil
+}
+
+// dropFile deletes an upload whose import was refused; a failure only
+// leaves an unreferenced file behind.
+func (s *service) dropFile(ctx context.Context, key string) {
+	if err := s.files.Delete(context.WithoutCancel(ctx), key); err != nil {
+		s.log.WarnContext(ctx, "could not delete a refused upload", "key", key, "error", err)
+	}
+}
+
+// RunLeadImport is the lead import job of orgID's import: it resumes the
+// import after its checkpoint and completes the job with the import's end.
+// An import that has completed already (a replayed job) only completes the
+// job.
+func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run ImportRun) error {
+	if run == nil {
+		return errors.New("app: RunLeadImport: nil run")
+	}
+	var imp domain.LeadImport
+	done := false
+	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
+		var err error
+		if imp, err = tx.GetImport(ctx, importID, true); err != nil {
+			return err
+		}
+		if imp.Status == domain.ImportCompleted {
+			done = true
+			return run.Complete(ctx, tx)
+		}
+		imp.Status, imp.Error, imp.UpdatedAt = domain.ImportRunning, nil, s.now()
+		return tx.SaveImport(ctx, imp)
+	})
+	if err != nil || done {
+		return err
+	}
+	_, err = s.runImport(ctx, orgID, imp, run)
+	if err != nil && run.LastAttempt() && ctx.Err() == nil {
+		s.failImport(ctx, orgID, importID, "the import stopped after its last attempt; retrying its job resumes it")
+	}
+	return err
+}
+
+// failImport records that an import's job gave up (best effort: the job's
+// own failure is what is returned).
+func (s *service) failImport(ctx context.Context, orgID, id, msg string) {
+	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
+		imp, err := tx.GetImport(ctx, id, true)
+		if err != nil {
+			return err
+		}
+		imp.Status, imp.Error, imp.UpdatedAt = domain.ImportFailed, &msg, s.now()
+		return tx.SaveImport(ctx, imp)
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "could not mark a lead import failed", "import_id", id, "error", err)
+	}
+}
+
+// importer is one run over an import's file: a reader goroutine parses and
+// validates the rows into chunks of Config.Uploads.ImportBatchRows valid
+// rows while the run writes the previous chunk, so reading the file (the
+// phone numbers' parsing above all) overlaps the database's work.
+type importer struct {
+	s   *service
+	org string
+	imp domain.LeadImport // as last committed
+	run ImportRun         // nil inline
+	// rd, region, sources and lookup are the reader goroutine's.
+	rd      *csvimport.Reader
+	region  string
+	sources []domain.LeadSource
+	lookup  map[string]string
+	// analysed: the statistics were refreshed after the run's first batch.
+	analysed bool
+}
+
+// chunk is what the reader hands the writer: valid rows, and the report
+// and last line read as they stood after them.
+type chunk struct {
+	rows    []domain.ImportRow
+	report  csvimport.Report
+	last    int
+	end     bool   // the file is read
+	failure string // the rest of the file cannot be read (ends the import)
+	err     error  // reading failed (the run fails, a retry resumes)
+}
+
+// runImport imports imp's file after its checkpoint. Each chunk commits in
+// one transaction with the import's new checkpoint and report, so a run that
+// stops (a crash, a lost database) and starts again neither repeats nor
+// loses a row: the reader resumes after the checkpoint with the report
+// saved there. The last transaction ends the import (and completes run's
+// job).
+func (s *service) runImport(ctx context.Context, orgID string, imp domain.LeadImport, run ImportRun) (domain.LeadImport, error) {
+	im := &importer{s: s, org: orgID, imp: imp, run: run, region: imp.PhoneRegion}
+	body, _, err := s.files.Open(ctx, imp.FileKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return im.imp, im.write(ctx, chunk{report: imp.Report.Report, last: imp.Checkpoint, end: true,
+			failure: "the uploaded file is no longer stored; upload it again"})
+	}
+	if err != nil {
+		return imp, err
+	}
+	defer body.Close()
+	rep := imp.Report.Report
+	rep.Errors = slices.Clone(rep.Errors)
+	if im.rd, err = openImportReader(body, imp, &rep); err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
+			return im.imp, im.write(ctx, chunk{report: rep, last: imp.Checkpoint, end: true, failure: problemText(e)})
+		}
+		return imp, err
+	}
+	if err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
+		if err := tx.EnsureDefaults(ctx, orgID, s.now()); err != nil {
+			return err
+		}
+		im.sources, err = tx.ListSources(ctx)
+		return err
+	}); err != nil {
+		return imp, err
+	}
+	im.lookup = domain.SourceLookup(im.sources)
+
+	rctx, stop := context.WithCancel(ctx)
+	chunks := make(chan chunk, 1)
+	go im.read(rctx, &rep, imp.Checkpoint, chunks)
+	defer func() {
+		stop()
+		for range chunks { //nolint:revive // waits for the reader to let go of the file
+		}
+	}()
+	for c := range chunks {
+		if c.err != nil {
+			return im.imp, c.err
+		}
+		if err := im.write(ctx, c); err != nil {
+			return im.imp, err
+		}
+		if c.end {
+			break
+		}
+	}
+	return im.imp, ctx.Err()
+}
+
+// read parses the file after line checkpoint into chunks until its end, a
+// failure or ctx's end; rep is the reader's report, which only this
+// goroutine touches from now on.
+func (im *importer) read(ctx context.Context, rep *csvimport.Report, checkpoint int, out chan<- chunk) {
+	defer close(out)
+	c := chunk{last: checkpoint}
+	send := func() bool {
+		c.report = *rep
+		// The writer reads the errors listed so far while this goroutine
+		// appends after them; the capacity cap keeps the two apart.
+		c.report.Errors = rep.Errors[:len(rep.Errors):len(rep.Errors)]
+		c.report.IgnoredColumns = slices.Clone(rep.IgnoredColumns)
+		select {
+		case out <- c:
+			c = chunk{last: c.last}
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		row, err := im.rd.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			c.end = true
+			send()
+			return
+		case err != nil:
+			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
+				// The rest of the file cannot be read; what came before is kept.
+				c.end, c.failure = true, problemText(e)
+			} else {
+				c.err = err
+			}
+			send()
+			return
+		}
+		im.add(row, rep, &c)
+		if len(c.rows) >= im.s.cfg.Uploads.ImportBatchRows && !send() {
+			return
+		}
+	}
+}
+
+// add validates one record into the chunk, or rejects it naming each bad
+// column.
+func (im *importer) add(row *csvimport.Row, rep *csvimport.Report, c *chunk) {
+	var f domain.FieldErrors
+	r := domain.ParseImportRow(row.Line, row.Values, im.region, &f)
+	if r.Source != nil {
+		if _, ok := im.lookup[domain.SourceLookupKey(*r.Source)]; !ok {
+			f.Add("source", "is not a lead source of the organisation (give a source's key or name)")
+		}
+	}
+	c.last = row.Line
+	if len(f) == 0 {
+		c.rows = append(c.rows, r)
+		return
+	}
+	errs := make([]csvimport.RowError, len(f))
+	for i, e := range f {
+		errs[i] = csvimport.RowError{Line: row.Line, Column: im.rd.Column(domain.ImportFieldIndex(e.Field)), Reason: e.Message}
+	}
+	rep.RejectRecord(errs...)
+}
+
+// write commits a chunk with the import's new checkpoint and report (and,
+// for the last chunk, the import's end). A chunk that lost a race with a
+// concurrent writer is planned again from fresh lookups.
+func (im *importer) write(ctx context.Context, c chunk) error {
+	var err error
+	var next domain.LeadImport
+	for range importRetries {
+		err = im.s.store.InOrg(ctx, im.org, func(tx Tx) error {
+			var err error
+			next, err = im.writeChunk(ctx, tx, c)
+			return err
+		})
+		if !errors.Is(err, ErrImportContention) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	im.imp = next
+	if !im.analysed && !c.end && next.Report.ContactsCreated > 0 {
+		// More batches follow, each looking people up in an organisation
+		// that just grew; the planner must know it did.
+		im.analysed = true
+		if err := im.s.store.InOrg(ctx, im.org, func(tx Tx) error { return tx.RefreshImportStatistics(ctx) }); err != nil {
+			return err
+		}
+	}
+	if im.run != nil {
+		r := next.Report
+		if perr := im.s.progress.SetProgress(ctx, im.run.JobID(), importProgress{
+			Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
+		}); perr != nil {
+			im.s.log.WarnContext(ctx, "could not record import progress", "import_id", im.imp.ID, "error", perr)
+		}
+	}
+	return nil
+}
+
+// writeChunk plans and writes c in tx and returns the import as it stands
+// after it (write adopts it once the transaction commits).
+func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.LeadImport, error) {
+	s := im.s
+	cur, err := tx.GetImport(ctx, im.imp.ID, true)
+	if err != nil {
+		return cur, err
+	}
+	if cur.Checkpoint != im.imp.Checkpoint || cur.Status == domain.ImportCompleted {
+		return cur, fmt.Errorf("app: lead import %s advanced under another run", im.imp.ID)
+	}
+	now := s.now()
+	next := im.imp
+	next.Report.Report = c.report
+	next.Report.Accepted = im.imp.Report.Accepted
+	if len(c.rows) > 0 {
+		b, err := im.plan(ctx, tx, c.rows, now)
+		if err != nil {
+			return cur, err
+		}
+		if err := tx.WriteImportBatch(ctx, im.org, b); err != nil {
+			return cur, err
+		}
+		next.Report.Accepted += len(b.Leads)
+		next.Report.Merged += len(c.rows) - len(b.Leads)
+		next.Report.ContactsCreated += len(b.NewContacts)
+		next.Report.ContactsUpdated += len(b.UpdatedContacts)
+	}
+	next.Checkpoint = c.last
+	next.UpdatedAt = now
+	if c.end {
+		next.Status = domain.ImportCompleted
+		if c.failure != "" {
+			next.Status, next.Error = domain.ImportFailed, &c.failure
+		}
+		next.CompletedAt = &now
+		if err := im.completedEvent(ctx, tx, next); err != nil {
+			return cur, err
+		}
+	}
+	if err := tx.SaveImport(ctx, next); err != nil {
+		return cur, err
+	}
+	if c.end && im.run != nil {
+		if err := im.run.Complete(ctx, tx); err != nil {
+			return cur, err
+		}
+	}
+	return next, nil
+}
+
+// plan resolves the batch against the people already known (locked until
+// the batch commits), applies the merge rules, assigns and scores the new
+// leads and builds their events.
+func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, now time.Time) (ImportBatch, error) {
+	var emails, phones []string
+	for _, r := range rows {
+		if r.Contact.Email != nil {
+			emails = append(emails, *r.Contact.Email)
+		}
+		if r.Contact.Phone != nil {
+			phones = append(phones, *r.Contact.Phone)
+		}
+	}
+	known, err := tx.ImportMatches(ctx, emails, phones)
+	if err != nil {
+		return ImportBatch{}, err
+	}
+	plan := domain.PlanImport(rows, known, im.lookup, newID, now)
+	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: im.imp.CreatedBy,
+		Leads: make([]ImportedLead, len(plan.Leads)), Events: make([]events.Message, 0, len(plan.Leads))}
+	assign, err := im.assigner(ctx, tx)
+	if err != nil {
+		return b, err
+	}
+	for i, pl := range plan.Leads {
+		l := pl.Lead
+		ruleID, err := assign(&l)
+		if err != nil {
+			return b, err
+		}
+		src := im.source(l.SourceID)
+		score := domain.ComputeScore(scoreInput(now, l, ActivityStats{}, src))
+		l.Score = &score.Value
+		il := ImportedLead{Lead: l, CreatedID: newID(), RuleID: ruleID}
+		if err := im.leadEvent(&b, EventLeadCreated, l.ID, leadEvent(LeadRow{Lead: l})); err != nil {
+			return b, err
+		}
+		if l.AssigneeID != nil {
+			il.AssignedID = newID()
+			if err := im.leadEvent(&b, EventLeadAssigned, l.ID, assignedEvent{LeadID: l.ID, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}); err != nil {
+				return b, err
+			}
+		}
+		b.Leads[i] = il
+	}
+	return b, nil
+}
+
+// assigner returns how the batch's new leads get their assignee: by the
+// organisation's assignment rules, exactly as CreateLead assigns (the same
+// hook, assignByRules, per lead), else to the import's fallback assignee.
+// The rules are listed once per batch; with none enabled the per-lead hook
+// is skipped.
+func (im *importer) assigner(ctx context.Context, tx Tx) (func(l *domain.Lead) (*string, error), error) {
+	rules, err := tx.ListRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	enabled := slices.ContainsFunc(rules, func(r domain.AssignmentRule) bool { return r.Enabled })
+	return func(l *domain.Lead) (*string, error) {
+		if enabled {
+			userID, ruleID, err := assignByRules(ctx, tx, *l)
+			if err != nil || userID != nil {
+				l.AssigneeID = userID
+				return ruleID, err
+			}
+		}
+		l.AssigneeID = im.imp.FallbackAssignee
+		return nil, nil
+	}, nil
+}
+
+func (im *importer) source(id *string) *domain.LeadSource {
+	if id == nil {
+		return nil
+	}
+	for i := range im.sources {
+		if im.sources[i].ID == *id {
+			return &im.sources[i]
+		}
+	}
+	return nil
+}
+
+func (im *importer) leadEvent(b *ImportBatch, typ, leadID string, data any) error {
+	ev, err := events.New(EventSource, typ, subjectLead+leadID, im.org, data)
+	if err != nil {
+		return err
+	}
+	b.Events = append(b.Events, events.Message{Key: leadID, Event: ev})
+	return nil
+}
+
+// completedEvent announces the end of an import with its counts.
+func (im *importer) completedEvent(ctx context.Context, tx Tx, imp domain.LeadImport) error {
+	r := imp.Report
+	ev, err := events.New(EventSource, EventImportCompleted, "lead_import/"+imp.ID, im.org, importEventData{
+		ImportID: imp.ID, Status: imp.Status, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
+		ContactsCreated: r.ContactsCreated, ContactsUpdated: r.ContactsUpdated, ActorID: imp.CreatedBy,
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Enqueue(ctx, imp.ID, ev)
+}
+
+type importEventData struct {
+	ImportID        string  `json:"import_id"`
+	Status          string  `json:"status"`
+	Rows            int     `json:"rows"`
+	Accepted        int     `json:"accepted"`
+	Merged          int     `json:"merged"`
+	Rejected        int     `json:"rejected"`
+	ContactsCreated int     `json:"contacts_created"`
+	ContactsUpdated int     `json:"contacts_updated"`
+	ActorID         *string `json:"actor_id"`
+}
+
+// importProgress is the job's progress as the jobs API shows it.
+type importProgress struct {
+	Rows     int `json:"rows"`
+	Accepted int `json:"accepted"`
+	Merged   int `json:"merged"`
+	Rejected int `json:"rejected"`
+}
+
+// problemText flattens an invalid-input error into the import's error text.
+func problemText(e *apperr.Error) string {
+	parts := make([]string, 0, len(e.Fields))
+	for _, f := range e.Fields {
+		parts = append(parts, f.Field+": "+f.Message)
+	}
+	if len(parts) == 0 {
+		return e.Message
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *service) GetLeadImport(ctx context.Context, id string) (domain.LeadImport, error) {
+	p, err := requireOn(ctx, PermLeadsRead, id, domain.ReasonImportNotFound, "lead import")
+	if err != nil {
+		return domain.LeadImport{}, err
+	}
+	var imp domain.LeadImport
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		imp, err = tx.GetImport(ctx, id, false)
+		return err
+	})
+	return imp, err
+}
+
+func (s *service) ListLeadImports(ctx context.Context, pr PageRequest) (Page[domain.LeadImport], error) {
+	p, err := auth.CallerWith(ctx, PermLeadsRead)
+	if err != nil {
+		return Page[domain.LeadImport]{}, err
+	}
+	sort := Sort{Field: "created_at", Desc: true}
+	after, err := listCursor(pr.Cursor, sort)
+	if err != nil {
+		return Page[domain.LeadImport]{}, err
+	}
+	limit := orDefault(pr.Limit)
+	var rows []domain.LeadImport
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		rows, err = tx.ListImports(ctx, after, limit+1)
+		return err
+	})
+	if err != nil {
+		return Page[domain.LeadImport]{}, err
+	}
+	return listPage(rows, limit, func(i domain.LeadImport) ListCursor {
+		return ListCursor{Sort: sortKey(sort), Time: &i.CreatedAt, ID: i.ID}
+	}), nil
+}

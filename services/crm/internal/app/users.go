@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"reos.dev/pkg/events"
+)
+
+// Identity event types crm's users read model applies (topic
+// reos.identity.events; identity defines them). Every other type on the
+// topic (logins, lockouts, password changes) is ignored.
+const (
+	IdentityUserRegistered    = "reos.identity.user.registered"
+	IdentityUserUpdated       = "reos.identity.user.updated"
+	IdentityUserDeleted       = "reos.identity.user.deleted"
+	IdentityUserRolesChanged  = "reos.identity.user.roles_changed"
+	IdentityTeamMemberAdded   = "reos.identity.team.member_added"
+	IdentityTeamMemberRemoved = "reos.identity.team.member_removed"
+	IdentityTeamDeleted       = "reos.identity.team.deleted"
+)
+
+// IdentityReadModel is the write side of the users and teams read model,
+// bound to the consumer's transaction (app.org_id is the event's org).
+// Every method is an idempotent upsert or delete, and deletions of users and
+// teams are sticky, so redelivered and reordered events are harmless.
+type IdentityReadModel interface {
+	// UpsertUser records userID as a user of orgID at `at`. roles nil keeps
+	// the known roles (a new row has none); deleted marks the user inactive
+	// for good.
+	UpsertUser(ctx context.Context, orgID, userID string, roles []string, deleted bool, at time.Time) error
+	// AddTeamMember makes teamID known and userID its member, unless the
+	// team is known as deleted.
+	AddTeamMember(ctx context.Context, orgID, teamID, userID string, at time.Time) error
+	RemoveTeamMember(ctx context.Context, orgID, teamID, userID string) error
+	// DeleteTeam marks teamID deleted and drops its members.
+	DeleteTeam(ctx context.Context, orgID, teamID string, at time.Time) error
+}
+
+// UserDirectory reads the users and teams read model of the transaction's
+// organisation.
+type UserDirectory interface {
+	// ActiveUser reports whether userID is a known, not deleted user.
+	ActiveUser(ctx context.Context, userID string) (bool, error)
+	// KnownTeam reports whether teamID is a known, not deleted team.
+	KnownTeam(ctx context.Context, teamID string) (bool, error)
+	// TeamAgents returns the active members of teamID, sorted by id.
+	TeamAgents(ctx context.Context, teamID string) ([]string, error)
+}
+
+// identityEventData is the part of identity's event data the read model
+// needs (identity sends more).
+type identityEventData struct {
+	UserID string   `json:"user_id"`
+	TeamID string   `json:"team_id"`
+	OrgID  string   `json:"org_id"`
+	Roles  []string `json:"roles"`
+}
+
+// ErrBadIdentityEvent marks an identity event the read model cannot apply
+// (no org, a missing or malformed id). The consumer retries it a few times,
+// then logs and skips it.
+var ErrBadIdentityEvent = errors.New("malformed identity event")
+
+// ApplyIdentityEvent applies one event of reos.identity.events to the read
+// model: registered, updated and roles_changed make the user known (the
+// first and last with its roles), deleted makes it inactive; member_added
+// and member_removed change a team's members, team.deleted removes the team.
+// Identity keys user events by user and team events by team, so each
+// user's and each team's events arrive in order.
+func ApplyIdentityEvent(ctx context.Context, m IdentityReadModel, ev events.Event) error {
+	switch ev.Type {
+	case IdentityUserRegistered, IdentityUserUpdated, IdentityUserDeleted, IdentityUserRolesChanged,
+		IdentityTeamMemberAdded, IdentityTeamMemberRemoved, IdentityTeamDeleted:
+	default:
+		return nil
+	}
+	var d identityEventData
+	if err := ev.DecodeData(&d); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadIdentityEvent, err)
+	}
+	if ev.OrgID == "" || (d.OrgID != "" && d.OrgID != ev.OrgID) {
+		return fmt.Errorf("%w: %s %s: orgid %q, data org_id %q", ErrBadIdentityEvent, ev.Type, ev.ID, ev.OrgID, d.OrgID)
+	}
+	at := ev.Time.UTC()
+	user := func() (string, error) { return eventID(ev, "user_id", d.UserID) }
+	team := func() (string, error) { return eventID(ev, "team_id", d.TeamID) }
+	switch ev.Type {
+	case IdentityTeamMemberAdded, IdentityTeamMemberRemoved:
+		t, err := team()
+		if err != nil {
+			return err
+		}
+		u, err := user()
+		if err != nil {
+			return err
+		}
+		if ev.Type == IdentityTeamMemberAdded {
+			return m.AddTeamMember(ctx, ev.OrgID, t, u, at)
+		}
+		return m.RemoveTeamMember(ctx, ev.OrgID, t, u)
+	case IdentityTeamDeleted:
+		t, err := team()
+		if err != nil {
+			return err
+		}
+		return m.DeleteTeam(ctx, ev.OrgID, t, at)
+	}
+	u, err := user()
+	if err != nil {
+		return err
+	}
+	var roles []string
+	if ev.Type == IdentityUserRegistered || ev.Type == IdentityUserRolesChanged {
+		roles = d.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+	}
+	return m.UpsertUser(ctx, ev.OrgID, u, roles, ev.Type == IdentityUserDeleted, at)
+}
+
+// eventID returns the named id of an event in canonical form.
+func eventID(ev events.Event, field, v string) (string, error) {
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s %s: %s %q is not a UUID", ErrBadIdentityEvent, ev.Type, ev.ID, field, v)
+	}
+	return id.String(), nil
+}

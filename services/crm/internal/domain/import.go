@@ -1,0 +1,349 @@
+package domain
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"reos.dev/pkg/csvimport"
+)
+
+// Import statuses. An import is queued while its job waits, running while
+// rows are being written, and ends completed (every row accepted, merged or
+// rejected) or failed (the file stopped being readable; the rows before that
+// point stay imported and counted).
+const (
+	ImportQueued    = "queued"
+	ImportRunning   = "running"
+	ImportCompleted = "completed"
+	ImportFailed    = "failed"
+)
+
+// ReasonImportNotFound is the problem reason of a missing lead import.
+const ReasonImportNotFound = "lead_import_not_found"
+
+// The lead import's fields, in the order a csvimport.Row holds them. A
+// file's column maps onto the field of the same name (csvimport's
+// normalisation: "First Name" is first_name) or through the request's
+// mapping.
+const (
+	ColFirstName = iota
+	ColLastName
+	ColEmail
+	ColPhone
+	ColPhoneRegion
+	ColSource
+	ColStatus
+	ColPostalCode
+	ColBudgetMin
+	ColBudgetMax
+	ColTargetPrice
+	importColumns
+)
+
+var importFields = [importColumns]string{
+	"first_name", "last_name", "email", "phone", "phone_region", "source", "status",
+	"postal_code", "budget_min_cents", "budget_max_cents", "target_price_cents",
+}
+
+// ImportFields are the fields a lead import reads. None is required on its
+// own; a file needs an email or a phone column (CheckImportColumns), and
+// every row an email or a phone, since that is what people are
+// deduplicated by.
+func ImportFields() []csvimport.Field {
+	out := make([]csvimport.Field, importColumns)
+	for i, name := range importFields {
+		out[i] = csvimport.Field{Name: name}
+	}
+	return out
+}
+
+// ImportFieldIndex returns the position of field among ImportFields, -1 for
+// another name.
+func ImportFieldIndex(field string) int { return slices.Index(importFields[:], field) }
+
+// CheckImportColumns refuses a file whose mapped columns can never hold a
+// person's email or phone. has reports whether field i has a column.
+func CheckImportColumns(has func(i int) bool) error {
+	if !has(ColEmail) && !has(ColPhone) {
+		var f FieldErrors
+		f.Add("file", "needs an email or a phone column (people are deduplicated by them); name a column after it or map one to it")
+		return f.Err()
+	}
+	return nil
+}
+
+// ImportRow is one valid row of a lead import: the person, normalised as a
+// lead form's would be, and the lead's own fields.
+type ImportRow struct {
+	Line    int
+	Contact NormalizedContact
+	// Source is the lead source as the file names it (a key or a name,
+	// compared without case); nil when empty. The caller resolves it.
+	Source           *string
+	Status           string
+	PostalCode       *string
+	BudgetMinCents   *int64
+	BudgetMaxCents   *int64
+	TargetPriceCents *int64
+}
+
+// ParseImportRow validates one record's values (indexed like ImportFields)
+// with the rules of a lead created through the API: the contact fields go
+// through ContactInput.Normalize, so the normalisers are the same; region
+// applies to phones written without +country code unless the row has its
+// own phone_region. Every bad value is recorded in f under its field name.
+func ParseImportRow(line int, v []string, region string, f *FieldErrors) ImportRow {
+	cell := func(i int) *string {
+		if i >= len(v) {
+			return nil
+		}
+		s := strings.TrimSpace(v[i])
+		return &s
+	}
+	in := ContactInput{FirstName: cell(ColFirstName), LastName: cell(ColLastName), Email: cell(ColEmail), Phone: cell(ColPhone)}
+	if r := cell(ColPhoneRegion); r != nil {
+		in.PhoneRegion = strings.ToUpper(*r)
+	}
+	before := len(*f)
+	row := ImportRow{Line: line, Contact: in.Normalize(region, f), Status: StatusNew}
+	if row.Contact.Email == nil && row.Contact.Phone == nil && !hasField(*f, before, "email", "phone") {
+		f.Add("email", "a row needs an email or a phone: people are deduplicated by them")
+	}
+	if s := cell(ColStatus); s != nil && *s != "" {
+		row.Status = strings.ToLower(*s)
+		if !ValidStatus(row.Status) {
+			f.Add("status", "must be one of "+strings.Join(statuses, ", "))
+		}
+	}
+	if s := cell(ColSource); s != nil && *s != "" {
+		checkText("source", *s, f)
+		row.Source = s
+	}
+	row.PostalCode = CheckPostalCode("postal_code", cell(ColPostalCode), f)
+	row.BudgetMinCents = parseCents("budget_min_cents", cell(ColBudgetMin), f)
+	row.BudgetMaxCents = parseCents("budget_max_cents", cell(ColBudgetMax), f)
+	row.TargetPriceCents = parseCents("target_price_cents", cell(ColTargetPrice), f)
+	if !hasField(*f, before, "budget_min_cents", "budget_max_cents") {
+		Lead{BudgetMinCents: row.BudgetMinCents, BudgetMaxCents: row.BudgetMaxCents}.ValidateBudget(f)
+	}
+	return row
+}
+
+// MaxImportCents bounds an imported amount (a hundred billion in any
+// currency): a cell with more digits is a mistake, not a budget.
+const MaxImportCents = 10_000_000_000_000
+
+// parseCents reads an amount in whole cents: digits only, so "1,200" or
+// "12.50" (a currency amount, not cents) is refused rather than guessed.
+func parseCents(field string, s *string, f *FieldErrors) *int64 {
+	if s == nil || *s == "" {
+		return nil
+	}
+	for _, r := range *s {
+		if r < '0' || r > '9' {
+			f.Add(field, "must be whole cents written with digits only, such as 45000000 for 450,000.00")
+			return nil
+		}
+	}
+	n, err := strconv.ParseInt(*s, 10, 64)
+	if err != nil || n > MaxImportCents {
+		f.Add(field, "must be at most "+strconv.FormatInt(MaxImportCents, 10)+" cents")
+		return nil
+	}
+	return &n
+}
+
+// hasField reports whether f[from:] names one of fields.
+func hasField(f FieldErrors, from int, fields ...string) bool {
+	for _, e := range f[from:] {
+		if slices.Contains(fields, e.Field) {
+			return true
+		}
+	}
+	return false
+}
+
+// ImportMatch is an existing contact a batch of rows may merge into, and
+// whether the contact already has an active (not archived) lead.
+type ImportMatch struct {
+	Contact    Contact
+	ActiveLead bool
+}
+
+// ImportedLead is a lead a batch creates, with the file line it comes from.
+type ImportedLead struct {
+	Line int
+	Lead Lead
+}
+
+// ImportPlan is what one batch of rows does.
+type ImportPlan struct {
+	// NewContacts are people no contact matched.
+	NewContacts []Contact
+	// UpdatedContacts are existing contacts with empty fields filled.
+	UpdatedContacts []Contact
+	// Leads are the new leads (accepted rows), in line order.
+	Leads []ImportedLead
+	// Merged are the lines of rows whose person already had an active lead
+	// (existing, or created by an earlier row of the same file).
+	Merged []int
+}
+
+// PlanImport applies the import's merge rules to a batch of valid rows, in
+// line order, given the existing contacts that share an email or a phone
+// with any of the rows (known). The rules:
+//
+//   - A row is the same person as a contact with its email, else as one
+//     with its phone: an existing contact, or one created by an earlier
+//     row of the batch. Otherwise it creates a contact.
+//   - Merging fills the contact's empty fields and never overwrites a
+//     non-empty one (Contact.Merge, as for a lead created through the API);
+//     an email or phone another contact holds is not copied over, so two
+//     people stay two.
+//   - The row creates a lead for the person unless the person already has
+//     an active (not archived) lead; then the row counts as merged and no
+//     lead is created or changed. Importing the same file twice therefore
+//     adds nothing.
+//
+// newID names the new contacts and leads; now stamps them.
+func PlanImport(rows []ImportRow, known []ImportMatch, sources map[string]string, newID func() string, now time.Time) ImportPlan {
+	type person struct {
+		c          Contact
+		isNew      bool
+		dirty      bool
+		activeLead bool
+	}
+	byEmail, byPhone := map[string]*person{}, map[string]*person{}
+	index := func(p *person) {
+		if p.c.Email != nil {
+			byEmail[*p.c.Email] = p
+		}
+		if p.c.Phone != nil {
+			byPhone[*p.c.Phone] = p
+		}
+	}
+	var order []*person
+	for _, k := range known {
+		p := &person{c: k.Contact, activeLead: k.ActiveLead}
+		index(p)
+		order = append(order, p)
+	}
+	var plan ImportPlan
+	for _, r := range rows {
+		nc := r.Contact
+		var p *person
+		if nc.Email != nil {
+			p = byEmail[*nc.Email]
+		}
+		if p == nil && nc.Phone != nil {
+			p = byPhone[*nc.Phone]
+		}
+		if p == nil {
+			p = &person{c: Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedAt: now, UpdatedAt: now}, isNew: true}
+			if nc.FirstName != nil {
+				p.c.FirstName = *nc.FirstName
+			}
+			if nc.LastName != nil {
+				p.c.LastName = *nc.LastName
+			}
+			order = append(order, p)
+		} else {
+			fill := nc
+			if fill.Email != nil && byEmail[*fill.Email] != nil && byEmail[*fill.Email] != p {
+				fill.Email = nil
+			}
+			if fill.Phone != nil && byPhone[*fill.Phone] != nil && byPhone[*fill.Phone] != p {
+				fill.Phone = nil
+			}
+			if p.c.Merge(fill) {
+				p.c.UpdatedAt = now
+				p.dirty = !p.isNew
+			}
+		}
+		index(p)
+		if p.activeLead {
+			plan.Merged = append(plan.Merged, r.Line)
+			continue
+		}
+		p.activeLead = true
+		l := Lead{
+			ID: newID(), ContactID: p.c.ID, Status: r.Status, PostalCode: r.PostalCode,
+			BudgetMinCents: r.BudgetMinCents, BudgetMaxCents: r.BudgetMaxCents, TargetPriceCents: r.TargetPriceCents,
+			PropertyIDs: []string{}, CreatedAt: now, UpdatedAt: now,
+		}
+		if r.Source != nil {
+			if id, ok := sources[SourceLookupKey(*r.Source)]; ok {
+				l.SourceID = &id
+			}
+		}
+		plan.Leads = append(plan.Leads, ImportedLead{Line: r.Line, Lead: l})
+	}
+	for _, p := range order {
+		switch {
+		case p.isNew:
+			plan.NewContacts = append(plan.NewContacts, p.c)
+		case p.dirty:
+			plan.UpdatedContacts = append(plan.UpdatedContacts, p.c)
+		}
+	}
+	return plan
+}
+
+// SourceLookupKey is how an import's source cell is compared with the
+// organisation's lead sources: a source is found by its key or its name,
+// without case or surrounding spaces ("Open house", "open_house").
+func SourceLookupKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// SourceLookup indexes sources by key and by name for an import; a name
+// that is another source's key does not shadow that key.
+func SourceLookup(sources []LeadSource) map[string]string {
+	m := make(map[string]string, 2*len(sources))
+	for _, s := range sources {
+		m[SourceLookupKey(s.Name)] = s.ID
+	}
+	for _, s := range sources {
+		m[SourceLookupKey(s.Key)] = s.ID
+	}
+	return m
+}
+
+// ImportReport is the outcome of a lead import: csvimport's counts and
+// rejections (Accepted counts the new leads; Skipped is unused) plus the
+// rows merged into a person's active lead and the contacts created and
+// filled. Rows is Accepted + Merged + Rejected once the import has ended.
+type ImportReport struct {
+	csvimport.Report
+	Merged          int `json:"merged"`
+	ContactsCreated int `json:"contacts_created"`
+	ContactsUpdated int `json:"contacts_updated"`
+}
+
+// LeadImport is one CSV import of leads and its progress.
+type LeadImport struct {
+	ID     string
+	Status string
+	// FileKey is the uploaded file in storage; FileName the client's name.
+	FileKey  string
+	FileName string
+	FileSize int64
+	Mapping  map[string]string
+	// PhoneRegion applies to the file's national phone numbers.
+	PhoneRegion string
+	// JobID is the job working a large import (nil: imported inline).
+	JobID *int64
+	// FallbackAssignee gets the leads no assignment rule assigns: the
+	// importing caller when it sees only its own leads, else nobody.
+	FallbackAssignee *string
+	// Checkpoint is the last file line whose outcome is committed: a retried
+	// job resumes after it.
+	Checkpoint int
+	// Report is the report so far (up to Checkpoint while running).
+	Report      ImportReport
+	Error       *string
+	CreatedBy   *string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	CompletedAt *time.Time
+}

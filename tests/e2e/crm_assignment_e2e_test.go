@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"reos.dev/pkg/testkit"
+)
+
+// crmAssignmentScenarios: users and a team made in identity reach crm's
+// read model through the broker; a round-robin rule over the team assigns
+// new leads in turn; an activity is rescored by crm's background job and
+// the new score shows on the lead. Everything through nginx and the
+// gateway.
+func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
+	api := s.API()
+	var agents []string
+	for i := range 2 {
+		r := do(t, http.MethodPost, api+"/admin/users", a.admin, map[string]any{
+			"email":    strings.ToLower(testkit.UniqueName(t, fmt.Sprintf("agent%d", i))) + "@example.test",
+			"password": "agent password 123", "full_name": fmt.Sprintf("E2E Agent %d", i), "roles": []string{"agent"},
+		})
+		expectStatus(t, r, http.StatusCreated, "admin creates an agent")
+		var u struct{ ID string }
+		r.json(t, &u)
+		agents = append(agents, u.ID)
+	}
+	r := do(t, http.MethodPost, api+"/teams", a.admin, map[string]string{"name": testkit.UniqueName(t, "Round robin")})
+	expectStatus(t, r, http.StatusCreated, "create team")
+	var team struct{ ID string }
+	r.json(t, &team)
+	for _, id := range agents {
+		expectStatus(t, do(t, http.MethodPost, api+"/teams/"+team.ID+"/members", a.admin, map[string]string{"user_id": id}), http.StatusOK, "add member")
+	}
+
+	// crm learns users and teams from identity's events: eventually.
+	retry := func(what string, status int, call func() response) response {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r := call()
+			if r.Status == status || time.Now().After(deadline) {
+				expectStatus(t, r, status, what)
+				return r
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	r = do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Probe"})
+	expectStatus(t, r, http.StatusCreated, "probe lead")
+	var probe struct{ ID string }
+	r.json(t, &probe)
+	for _, id := range agents {
+		retry("assign to an agent made in identity", http.StatusOK, func() response {
+			return do(t, http.MethodPost, api+"/leads/"+probe.ID+"/assign", a.admin, map[string]any{"user_id": id})
+		})
+	}
+	expectFieldError(t, do(t, http.MethodPost, api+"/leads/"+probe.ID+"/assign", a.admin,
+		map[string]any{"user_id": "01900000-0000-7000-8000-00000000dead"}), "user_id", "assign to a user identity never made")
+
+	// A rule for this scenario's postal area only, so other scenarios'
+	// leads stay unassigned.
+	area := fmt.Sprintf("Q%09d", time.Now().UnixNano()%1_000_000_000)
+	r = retry("create a round-robin rule over the team", http.StatusCreated, func() response {
+		return do(t, http.MethodPost, api+"/assignment-rules", a.admin, map[string]any{
+			"name": "E2E round robin", "match": map[string]any{"postal_code_prefixes": []string{area}},
+			"target": map[string]any{"team_id": team.ID},
+		})
+	})
+	var rule struct{ ID string }
+	r.json(t, &rule)
+	defer func() {
+		expectStatus(t, do(t, http.MethodDelete, api+"/assignment-rules/"+rule.ID, a.admin, nil), http.StatusNoContent, "delete the rule")
+	}()
+	expectStatus(t, do(t, http.MethodPost, api+"/assignment-rules", a.viewer, map[string]any{
+		"name": "x", "target": map[string]any{"team_id": team.ID},
+	}), http.StatusForbidden, "viewer creates a rule")
+
+	type lead struct {
+		ID         string  `json:"id"`
+		AssigneeID *string `json:"assignee_id"`
+		Score      *int    `json:"score"`
+	}
+	n := 0
+	newLead := func() lead {
+		t.Helper()
+		n++
+		r := do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{
+			"first_name": fmt.Sprintf("Routed %d", n), "postal_code": area + "-1", "source": "referral",
+		})
+		expectStatus(t, r, http.StatusCreated, "create a routed lead")
+		var l lead
+		r.json(t, &l)
+		if l.AssigneeID == nil || !slices.Contains(agents, *l.AssigneeID) {
+			t.Fatalf("routed lead assignee = %v, want one of %v", l.AssigneeID, agents)
+		}
+		return l
+	}
+
+	t.Run("round robin alternates between the team's agents", func(t *testing.T) {
+		// The second membership may reach crm a moment after the first:
+		// until then the team has one agent.
+		first := newLead()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			l := newLead()
+			if *l.AssigneeID != *first.AssigneeID {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("every lead goes to %s: the second agent never joined the rotation", *first.AssigneeID)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		// Both are in the rotation now: strict turns.
+		var got []string
+		for range 4 {
+			got = append(got, *newLead().AssigneeID)
+		}
+		if got[0] == got[1] || got[0] != got[2] || got[1] != got[3] {
+			t.Fatalf("assignees %v do not alternate", got)
+		}
+		// The timeline names the rule.
+		r := do(t, http.MethodGet, api+"/leads/"+first.ID+"/timeline", a.viewer, nil)
+		expectStatus(t, r, http.StatusOK, "timeline")
+		if !strings.Contains(string(r.Body), `"rule_id":"`+rule.ID+`"`) {
+			t.Fatalf("timeline does not name the rule: %s", r.Body)
+		}
+	})
+
+	t.Run("an activity is rescored in the background", func(t *testing.T) {
+		l := newLead()
+		if l.Score == nil {
+			t.Fatalf("new lead has no score: %+v", l)
+		}
+		initial := *l.Score
+		expectStatus(t, do(t, http.MethodPost, api+"/leads/"+l.ID+"/activities", a.admin,
+			map[string]any{"type": "call", "direction": "in", "outcome": "interested"}), http.StatusCreated, "log activity")
+		deadline := time.Now().Add(30 * time.Second)
+		var got lead
+		for {
+			r := do(t, http.MethodGet, api+"/leads/"+l.ID, a.viewer, nil)
+			expectStatus(t, r, http.StatusOK, "get lead")
+			r.json(t, &got)
+			if got.Score != nil && *got.Score != initial {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("score still %d 30s after the activity", initial)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		// Recency (25), one activity of ten (2) and an inbound call (10).
+		if *got.Score != initial+37 {
+			t.Fatalf("score %d → %d, want +37", initial, *got.Score)
+		}
+		r := do(t, http.MethodGet, api+"/jobs/crm?kind=crm.lead_rescore&state=completed", a.admin, nil)
+		expectStatus(t, r, http.StatusOK, "rescore jobs")
+		if !strings.Contains(string(r.Body), l.ID) {
+			t.Fatalf("no completed rescore job for %s: %s", l.ID, r.Body)
+		}
+	})
+}
