@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: the Go benchmarks of every module (no tests), one module after
 # the other, then scripts/bench/ if it exists (scripts/bench/run.sh, or each
-# executable *.sh there in name order). The infrastructure is started first
-# because some benchmarks use Postgres, Redis or the broker.
+# executable *.sh there and each executable <bench>/run.sh, in name order).
+# The infrastructure is started first because some benchmarks use Postgres,
+# Redis or the broker.
 set -euo pipefail
 # shellcheck source=scripts/dev/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -41,7 +42,7 @@ if [[ -d "$bench_dir" ]]; then
 		log "scripts/bench/run.sh"
 		"$bench_dir/run.sh" || failed+=(scripts/bench/run.sh)
 	else
-		for script in "$bench_dir"/*.sh; do
+		for script in "$bench_dir"/*.sh "$bench_dir"/*/run.sh; do
 			[[ -x "$script" ]] || continue
 			log "${script#"$REOS_ROOT"/}"
 			"$script" || failed+=("${script#"$REOS_ROOT"/}")

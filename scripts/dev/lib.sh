@@ -6,6 +6,7 @@
 #   .state/bin    built binaries          .state/pids   pid files of what WE started
 #   .state/logs   one log per process     .state/keys   JWT signing key (dev only)
 #   .state/nginx  nginx prefix (config, temp dirs)
+#   .state/storage/<service>  uploaded files (pkg/storage's disk store)
 # A pid file exists only for a process these scripts started, so `make down`
 # never stops a Postgres, Redis or broker that was already running.
 
@@ -49,7 +50,7 @@ REOS_DEMO_ORG_ID=01900000-0000-7000-8000-000000000001
 # environment from service_env. Adding a service is one line here.
 REOS_SERVICES=(
 	"identity|services/identity|./cmd/identity|${REOS_IDENTITY_PORT}|JWT_PRIVATE_KEY_PATH=${REOS_JWT_KEY}"
-	"property|services/property|./cmd/property|8102|"
+	"property|services/property|./cmd/property|8102|STORAGE_DIR=${REOS_STATE}/storage/property"
 	"crm|services/crm|./cmd/crm|8103|"
 	# "outreach|services/outreach|./cmd/outreach|8104|"
 	# "portfolio|services/portfolio|./cmd/portfolio|8105|"

@@ -173,6 +173,26 @@ func TestStack(t *testing.T) {
 		}
 		crmScenarios(t, s, people)
 	})
+	t.Run("crm assignment and rescoring", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		crmAssignmentScenarios(t, s, people)
+	})
+	t.Run("crm import and deal documents", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		crmImportScenarios(t, s, people)
+	})
+	t.Run("property media", func(t *testing.T) { mediaScenarios(t, s) })
+	t.Run("property import", func(t *testing.T) { importScenarios(t, s) })
+	t.Run("property valuations", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		valuationScenarios(t, s, people)
+	})
 
 	t.Run("circuit opens when identity is down and closes when it returns", func(t *testing.T) {
 		if tokens.AccessToken == "" {

@@ -54,11 +54,24 @@ type stackService struct {
 // gateway fetch its JWKS). Adding a service to the e2e stack is one line.
 var stackServices = []stackService{
 	{name: "identity", cmd: "./services/identity/cmd/identity"},
-	{name: "property", cmd: "./services/property/cmd/property"},
+	{name: "property", cmd: "./services/property/cmd/property", env: func(t testing.TB) []string {
+		// The valuation scenario's outage: the mock market data provider
+		// fails the first 3 requests for its region (valuation_e2e_test.go).
+		return []string{"STORAGE_DIR=" + t.TempDir(), "MARKET_DATA_OUTAGES=" + valuationOutageRegion + ":3",
+			// Files over 4 KiB are imported by a job, 50 records a batch
+			// (import_e2e_test.go).
+			"IMPORT_INLINE_MAX_BYTES=4096", "IMPORT_BATCH_ROWS=50"}
+	}},
 	{name: "crm", cmd: "./services/crm/cmd/crm", env: func(t testing.TB) []string {
-		// Its own consumer group: a `make up` crm on the same broker must not
-		// share (and split) the property events with this one.
-		return []string{"PROPERTY_EVENTS_GROUP=" + testkit.UniqueName(t, "crm-e2e")}
+		// Its own consumer groups: a `make up` crm on the same broker must not
+		// share (and split) the property and identity events with this one.
+		return []string{
+			"PROPERTY_EVENTS_GROUP=" + testkit.UniqueName(t, "crm-e2e"),
+			"IDENTITY_EVENTS_GROUP=" + testkit.UniqueName(t, "crm-e2e-identity"),
+			// Lead imports over 2 KiB run as a job, 20 rows a batch
+			// (crm_import_e2e_test.go); uploads stay in the run's directory.
+			"STORAGE_DIR=" + t.TempDir(), "IMPORT_INLINE_MAX_BYTES=2048", "IMPORT_BATCH_ROWS=20",
+		}
 	}},
 }
 
@@ -207,6 +220,10 @@ func startStack(t *testing.T) *Stack {
 		"REDIS_URL="+redisURL,
 		"KAFKA_BROKERS="+strings.Join(brokers, ","),
 		"JWKS_URL="+s.IdentityURL+"/.well-known/jwks.json",
+		// Retries within milliseconds, so a dead-lettered job takes no
+		// seconds of backoff.
+		"JOBS_RETRY_BASE=50ms",
+		"JOBS_POLL_INTERVAL=100ms",
 	)
 
 	var upstreams []string

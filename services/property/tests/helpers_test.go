@@ -6,9 +6,12 @@
 package tests
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +20,8 @@ import (
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/testkit"
 	"reos.dev/services/property"
+	"reos.dev/services/property/internal/adapters/market"
+	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/server"
 )
 
@@ -28,18 +33,48 @@ type env struct {
 	srv    *server.Server
 	client *testkit.Client
 	tokens *testkit.Tokens
+	// media is the service's file store and link signer (media_test.go).
+	media app.MediaConfig
+	// market is the service's market data provider (valuation_test.go).
+	market *market.Mock
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv starts the service; each of with adjusts its options first (the
+// import tests set small import limits).
+func newEnv(t testing.TB, with ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, property.Database())
 	tokens := testkit.NewTokens(t)
-	srv, err := server.New(server.Options{Pool: db.Pool(t, "property_app"), Verifier: tokens.Verifier(), Logger: logging.Discard()})
+	media := testMedia(t)
+	mkt := market.NewMock(market.DefaultSeed, nil)
+	opts := server.Options{Pool: db.Pool(t, "property_app"), Verifier: tokens.Verifier(), Logger: logging.Discard(),
+		Media: media, Market: mkt, Jobs: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}}
+	for _, f := range with {
+		f(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	return &env{t: t, db: db, admin: db.Pool(t, ""), srv: srv, client: testkit.NewClient(t, srv.Handler), tokens: tokens}
+	runQueue(t, srv.Queue)
+	return &env{t: t, db: db, admin: db.Pool(t, ""), srv: srv, client: testkit.NewClient(t, srv.Handler), tokens: tokens, media: media, market: mkt}
+}
+
+// runQueue works the service's jobs in the background, as the binary does,
+// until the test ends (before its database is dropped: cleanups run last
+// registered first).
+func runQueue(t testing.TB, q *jobs.Queue) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("job queue: %v", err)
+		}
+	})
 }
 
 // caller is a user of an organisation with a token.
@@ -84,13 +119,20 @@ type request struct {
 // routeRequests turns the service's routes (testkit.Routes, so the list
 // cannot drift from the router) that keep selects into requests: {id} is
 // propertyID under /api/v1/properties/ and listingID under /api/v1/listings/,
-// and the body is bodies["METHOD /path/template"]. A selected route this
-// cannot address, a POST, PUT or PATCH without a body, or a body for no
-// selected route fails the test, so a new route is placed here, not skipped.
-func (e *env) routeRequests(keep func(testkit.Route) bool, propertyID, listingID string, bodies map[string]any) []request {
+// and the body is bodies["METHOD /path/template"]. Any other path parameter
+// takes its value from params, pairs of placeholder and value
+// ("{valuation_id}", id, "{job_id}", "42"); {job_id} is 1 unless given. A
+// selected route this cannot address, a POST, PUT or PATCH without a body,
+// or a body for no selected route fails the test, so a new route is placed
+// here, not skipped.
+func (e *env) routeRequests(keep func(testkit.Route) bool, propertyID, listingID string, bodies map[string]any, params ...string) []request {
 	e.t.Helper()
 	var out []request
 	used := map[string]bool{}
+	values := map[string]string{"{job_id}": "1"}
+	for i := 0; i+1 < len(params); i += 2 {
+		values[params[i]] = params[i+1]
+	}
 	for _, rt := range testkit.Routes(e.t, e.srv.Router) {
 		if !keep(rt) {
 			continue
@@ -105,12 +147,14 @@ func (e *env) routeRequests(keep func(testkit.Route) bool, propertyID, listingID
 		case strings.HasPrefix(path, jobs.APIPath(server.ServiceName)+"/{job_id}"):
 			// The jobs API takes no body, checks permissions before it looks
 			// a job up, and has its own tests in pkg/jobs.
-			path = strings.Replace(path, "{job_id}", "1", 1)
 			body, ok := bodies[key]
 			if !ok {
 				body = struct{}{}
 			}
 			bodies[key] = body
+		}
+		for placeholder, v := range values {
+			path = strings.ReplaceAll(path, placeholder, v)
 		}
 		if strings.Contains(path, "{") {
 			e.t.Fatalf("route %s: the test has no row to address it with", key)

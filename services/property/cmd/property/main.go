@@ -21,6 +21,7 @@ import (
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/service"
 	"reos.dev/services/property"
+	"reos.dev/services/property/internal/adapters/market"
 	"reos.dev/services/property/internal/server"
 )
 
@@ -39,15 +40,32 @@ func spec() service.Spec[Config] {
 }
 
 func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
+	if rt.Common.Mode != config.ModeMock {
+		return service.App{}, errors.New("property: MODE=production needs a real market data provider for valuations and none exists yet (only MODE=mock's)")
+	}
+	files, signer, err := rt.Config.Storage.Open(server.ServiceName)
+	if err != nil {
+		return service.App{}, err
+	}
 	// Tokens are verified here too (defence in depth), with identity's JWKS.
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, Metrics: rt.Metrics, Health: rt.Health,
-		Jobs: rt.Config.Jobs,
+		Jobs:   rt.Config.Jobs,
+		Market: market.NewMock(rt.Config.Market.Seed, rt.Config.Market.Outages),
+		Media:  rt.Config.media(files, signer),
+		// Bulk imports keep their files in the same store.
+		Imports: rt.Config.Imports,
 	})
 	if err != nil {
 		return service.App{}, err
 	}
-	return service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}, nil
+	app := service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}
+	if rt.Serving {
+		// The job queue (valuations) works beside the server; seed only
+		// enqueues, so it never runs it.
+		app.Workers = append(app.Workers, service.Worker{Name: "jobs", Run: srv.Queue.Run})
+	}
+	return app, nil
 }
 
 func seed(mode, orgID string, srv *server.Server) func(context.Context, io.Writer) error {

@@ -27,6 +27,8 @@ type propertyEventData struct {
 	PostalCode     *string  `json:"postal_code,omitempty"`
 	Fields         []string `json:"fields,omitempty"`
 	ActorID        string   `json:"actor_id,omitempty"`
+	// ImportID names the bulk import that created the property.
+	ImportID string `json:"import_id,omitempty"`
 }
 
 type listingEventData struct {
@@ -59,4 +61,36 @@ type priceChangedData struct {
 	OldPriceCents int64  `json:"old_price_cents"`
 	NewPriceCents int64  `json:"new_price_cents"`
 	ActorID       string `json:"actor_id,omitempty"`
+}
+
+// Valuation events announce a valuation's final outcome (key = the
+// property id, so a property's valuations keep their order on the topic).
+// A failure a replay may still fix (market_data_unavailable) is not
+// announced.
+const (
+	EventValuationCompleted = "reos.property.valuation.completed"
+	EventValuationFailed    = "reos.property.valuation.failed"
+)
+
+type valuationCompletedData struct {
+	ValuationID   string `json:"valuation_id"`
+	PropertyID    string `json:"property_id"`
+	OrgID         string `json:"org_id"`
+	AsOf          string `json:"as_of"`
+	Method        string `json:"method"`
+	EstimateCents int64  `json:"estimate_cents"`
+	LowCents      int64  `json:"low_cents"`
+	HighCents     int64  `json:"high_cents"`
+	Confidence    int    `json:"confidence"`
+	Comparables   int    `json:"comparables"`
+	MemoSHA256    string `json:"memo_sha256"`
+}
+
+type valuationFailedData struct {
+	ValuationID string `json:"valuation_id"`
+	PropertyID  string `json:"property_id"`
+	OrgID       string `json:"org_id"`
+	AsOf        string `json:"as_of"`
+	Reason      string `json:"reason"`
+	Message     string `json:"message"`
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/google/uuid"
+
 	"reos.dev/services/property/internal/domain"
 )
 
@@ -12,6 +14,9 @@ import (
 // row-level security confines every statement to that organisation.
 type Store interface {
 	InOrg(ctx context.Context, orgID string, fn func(Tx) error) error
+	// SetJobProgress records a running job's progress where the jobs API
+	// shows it, at once (outside any transaction).
+	SetJobProgress(ctx context.Context, jobID int64, progress any) error
 }
 
 // Tx is one transaction's view of the repositories; everything done
@@ -21,6 +26,14 @@ type Tx interface {
 	History() HistoryRepository
 	Listings() ListingRepository
 	Events() Publisher
+	// Valuations and Jobs: automated valuations (valuations.go).
+	Valuations() ValuationRepository
+	Jobs() Jobs
+	// Images and Documents: a property's files (media.go).
+	Images() ImageRepository
+	Documents() DocumentRepository
+	// Imports: bulk imports (imports.go).
+	Imports() ImportRepository
 }
 
 // PropertyRepository stores properties. Get* return
@@ -53,9 +66,49 @@ type ListingRepository interface {
 	Snapshots(ctx context.Context, listingID string, limit int, cursor string) (Page[ListingSnapshot], error)
 }
 
+// Jobs is the job queue as one transaction sees it: a job enqueued here
+// exists exactly when the transaction commits, and a running job's effect
+// claim and its completion commit with the effect (ARCHITECTURE rule 4).
+type Jobs interface {
+	// Enqueue queues job and returns its id.
+	Enqueue(ctx context.Context, job Job) (int64, error)
+	// ClaimEffect records that the effect key happens for run. False: it
+	// already happened (an earlier attempt, or the job run replays) and
+	// must not happen again.
+	ClaimEffect(ctx context.Context, run JobRun, key string) (bool, error)
+	// Complete marks run's job completed.
+	Complete(ctx context.Context, run JobRun) error
+}
+
+// Job is a background job's arguments (stored as JSON): its kind, the
+// organisation it works for and the queue it runs on (pkg/jobs' queues).
+type Job interface {
+	Kind() string
+	Org() uuid.UUID
+	Queue() string
+}
+
+// JobRun is one attempt of a job, as the queue's worker hands it to the
+// use case that does the job's work.
+type JobRun interface {
+	JobID() int64
+	// LastAttempt reports whether a failure of this attempt dead-letters
+	// the job.
+	LastAttempt() bool
+}
+
 // Publisher writes a domain event to the outbox in the transaction.
 type Publisher interface {
 	Publish(ctx context.Context, eventType, key, orgID string, data any) error
+	// PublishAll writes one event of eventType per item in one round trip,
+	// for bulk writers (imports).
+	PublishAll(ctx context.Context, eventType, orgID string, items []EventData) error
+}
+
+// EventData is one event's message key (the aggregate id) and data.
+type EventData struct {
+	Key  string
+	Data any
 }
 
 // Clock tells the time; tests use a fixed one.

@@ -33,6 +33,30 @@ type Service interface {
 	ListListings(ctx context.Context, q ListingQuery) (Page[domain.Listing], error)
 	ListingSnapshots(ctx context.Context, id string, limit int, cursor string) (Page[ListingSnapshot], error)
 
+	// Valuations (valuations.go). RunValuation has no caller: the job
+	// queue runs it for the valuation job's organisation.
+	RequestValuation(ctx context.Context, propertyID string, in ValuationRequest) (domain.Valuation, error)
+	GetValuation(ctx context.Context, propertyID, valuationID string) (domain.Valuation, error)
+	ValuationMemo(ctx context.Context, propertyID, valuationID string) (domain.Valuation, error)
+	ListValuations(ctx context.Context, propertyID string, limit int, cursor string) (Page[domain.Valuation], error)
+	RunValuation(ctx context.Context, job ValuationJob, run JobRun) error
+
+	// Images and documents (media.go): uploads stream into the file store;
+	// lists carry expiring signed download links.
+	AddImage(ctx context.Context, propertyID string, up Upload) (Linked[domain.PropertyImage], error)
+	ListImages(ctx context.Context, propertyID string, limit int, cursor string) (Page[Linked[domain.PropertyImage]], error)
+	DeleteImage(ctx context.Context, propertyID, imageID string) error
+	AddDocument(ctx context.Context, propertyID string, up Upload) (Linked[domain.PropertyDocument], error)
+	ListDocuments(ctx context.Context, propertyID string, limit int, cursor string) (Page[Linked[domain.PropertyDocument]], error)
+	DeleteDocument(ctx context.Context, propertyID, documentID string) error
+
+	// Bulk imports (imports.go). RunImport has no caller: the job queue
+	// runs it for the import job's organisation.
+	StartImport(ctx context.Context, up Upload) (domain.Import, error)
+	GetImport(ctx context.Context, id string) (domain.Import, error)
+	ListImports(ctx context.Context, limit int, cursor string) (Page[domain.Import], error)
+	RunImport(ctx context.Context, job ImportJob, run JobRun) error
+
 	// SeedDemo creates the demo properties of orgID (no caller: it runs from
 	// the `seed` subcommand).
 	SeedDemo(ctx context.Context, orgID string) (SeedReport, error)
@@ -51,12 +75,22 @@ type Deps struct {
 	Store  Store
 	Clock  Clock
 	Logger *slog.Logger
+	// Market is the market data provider valuations use.
+	Market MarketData
+	// Media is the file store, link signer and limits of images and documents.
+	Media MediaConfig
+	// Imports bounds bulk imports (their files go to Media.Files).
+	Imports ImportConfig
 }
 
 type service struct {
-	store Store
-	clock Clock
-	log   *slog.Logger
+	store  Store
+	clock  Clock
+	log    *slog.Logger
+	market MarketData
+	media  MediaConfig
+	// imports: imports.go.
+	imports ImportConfig
 }
 
 // NewService returns the Service over deps.
@@ -71,10 +105,16 @@ func NewService(d Deps) (Service, error) {
 	if d.Logger == nil {
 		errs = append(errs, errors.New("nil Logger"))
 	}
+	if d.Market == nil {
+		errs = append(errs, errors.New("nil Market"))
+	}
+	media, err := d.Media.withDefaults()
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(errors.New("app: NewService"), err)
 	}
-	return &service{store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app")}, nil
+	return &service{store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app"), market: d.Market, media: media,
+		imports: d.Imports.withDefaults()}, nil
 }
 
 // now is truncated to microseconds, PostgreSQL's precision, so a time read

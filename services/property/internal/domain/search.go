@@ -9,7 +9,8 @@ import (
 )
 
 // Search query limits: a query longer than this is a paste accident, and
-// each term costs the planner a GIN scan.
+// each term costs the planner a GIN scan (search_page refuses more than 8
+// terms or a term over 32 characters).
 const (
 	MaxSearchInput = 500
 	MaxSearchTerms = 8
@@ -22,8 +23,9 @@ const (
 type SearchQuery struct {
 	// Terms are the distinct terms in input order.
 	Terms []string
-	// Text is the terms joined by spaces: the string trigram similarity
-	// compares with the address (it catches misspellings full-text misses).
+	// Text is the terms joined by single spaces: what the search SQL
+	// receives (search_page, migration 6), both as the terms and as the
+	// string trigram similarity compares with addresses.
 	Text string
 }
 
@@ -69,15 +71,4 @@ func isTerm(s string) bool {
 		}
 	}
 	return true
-}
-
-// TSQuery renders the terms as a to_tsquery('simple', …) expression where
-// every term must match as a prefix ("12 map" → "12:* & map:*"), which
-// finds partial addresses as the user types.
-func (q SearchQuery) TSQuery() string {
-	parts := make([]string, len(q.Terms))
-	for i, t := range q.Terms {
-		parts[i] = t + ":*"
-	}
-	return strings.Join(parts, " & ")
 }

@@ -16,11 +16,14 @@ import (
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
+	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/property"
+	"reos.dev/services/property/internal/adapters/market"
 	pgstore "reos.dev/services/property/internal/adapters/postgres"
 	"reos.dev/services/property/internal/app"
 	transport "reos.dev/services/property/internal/transport/http"
+	"reos.dev/services/property/internal/transport/worker"
 )
 
 // ServiceName names the service in logs, metrics and traces.
@@ -43,6 +46,15 @@ type Options struct {
 	// Jobs tunes the job queue (retry backoff, polling); zero values take
 	// pkg/jobs' defaults.
 	Jobs jobs.Settings
+	// Market is the market data provider of valuations; nil is the mock
+	// with market.DefaultSeed and no outages.
+	Market app.MarketData
+	// Media stores images and documents and signs their download links;
+	// Files and Signer are required (storage.Config.Open in the binary).
+	Media app.MediaConfig
+	// Imports bounds bulk imports (files go to Media.Files); zero values
+	// take the app's defaults.
+	Imports app.ImportConfig
 }
 
 // Server is the wired service.
@@ -83,17 +95,30 @@ func New(o Options) (*Server, error) {
 		o.Health = health.New(o.Logger)
 		o.Health.Add("postgres", health.PingPostgres(o.Pool))
 	}
-	store, err := pgstore.NewStore(o.Pool, property.Schema)
-	if err != nil {
-		return nil, err
+	if o.Market == nil {
+		o.Market = market.NewMock(market.DefaultSeed, nil)
 	}
-	svc, err := app.NewService(app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger})
-	if err != nil {
-		return nil, err
-	}
+	// The queue comes first (the store enqueues through it); the workers,
+	// which need the service, are registered before it ever runs.
 	workers := river.NewWorkers()
 	queue, err := jobs.New(jobs.Config{Pool: o.Pool, Schema: property.Schema, Logger: o.Logger, Workers: workers, Settings: o.Jobs})
 	if err != nil {
+		return nil, err
+	}
+	store, err := pgstore.NewStore(o.Pool, property.Schema, queue)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := app.NewService(app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Market: o.Market, Media: o.Media,
+		Imports: o.Imports})
+	if err != nil {
+		return nil, err
+	}
+	files, err := storage.NewHandler(storage.HandlerConfig{Store: o.Media.Files, Signer: o.Media.Signer, Logger: o.Logger, Now: o.Clock.Now})
+	if err != nil {
+		return nil, err
+	}
+	if err := worker.Register(workers, svc); err != nil {
 		return nil, err
 	}
 	doc, err := OpenAPIJSON()
@@ -102,6 +127,7 @@ func New(o Options) (*Server, error) {
 	}
 	router, err := transport.NewHandler(transport.Config{
 		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Files: files,
 	})
 	if err != nil {
 		return nil, err

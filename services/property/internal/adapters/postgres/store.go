@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/events"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
 )
@@ -22,17 +23,21 @@ type Store struct {
 	pool   *pgxpool.Pool
 	outbox *events.Outbox
 	topic  string
+	queue  *jobs.Queue
 }
 
 var _ app.Store = (*Store)(nil)
 
 // NewStore returns a store over pool; events go to <schema>.outbox for the
-// topic of the property context.
-func NewStore(pool *pgxpool.Pool, schema string) (*Store, error) {
+// topic of the property context, jobs to queue.
+func NewStore(pool *pgxpool.Pool, schema string, queue *jobs.Queue) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("postgres: NewStore: nil pool")
 	}
-	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("property")}, nil
+	if queue == nil {
+		return nil, errors.New("postgres: NewStore: nil queue")
+	}
+	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("property"), queue: queue}, nil
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -50,6 +55,10 @@ func (r *repos) Properties() app.PropertyRepository { return propertyRepo{tx: r.
 func (r *repos) History() app.HistoryRepository     { return historyRepo{tx: r.tx} }
 func (r *repos) Listings() app.ListingRepository    { return listingRepo{tx: r.tx} }
 func (r *repos) Events() app.Publisher              { return publisher{tx: r.tx, store: r.store} }
+
+// Valuations and Jobs: automated valuations (valuation_repository.go, jobs.go).
+func (r *repos) Valuations() app.ValuationRepository { return valuationRepo{tx: r.tx} }
+func (r *repos) Jobs() app.Jobs                      { return jobQueue{tx: r.tx, queue: r.store.queue} }
 
 type publisher struct {
 	tx    pgx.Tx

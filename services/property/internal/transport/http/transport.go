@@ -29,9 +29,12 @@ type Config struct {
 	Verifier *auth.Verifier
 	// OpenAPIJSON is the service's OpenAPI document, served at /openapi.json.
 	OpenAPIJSON []byte
-	Health      *health.Checker
-	Metrics     *telemetry.Metrics
-	Logger      *slog.Logger
+	// Files serves signed downloads of images and documents
+	// (storage.NewHandler) at /api/v1/files/property/{key}.
+	Files   http.Handler
+	Health  *health.Checker
+	Metrics *telemetry.Metrics
+	Logger  *slog.Logger
 }
 
 func (c Config) validate() error {
@@ -44,6 +47,9 @@ func (c Config) validate() error {
 	}
 	if c.Verifier == nil {
 		errs = append(errs, errors.New("nil Verifier"))
+	}
+	if c.Files == nil {
+		errs = append(errs, errors.New("nil Files"))
 	}
 	if len(c.OpenAPIJSON) == 0 {
 		errs = append(errs, errors.New("empty OpenAPIJSON"))
@@ -84,6 +90,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	api("/search/properties", read(h.search(decodeSearchBody)), http.MethodPost)
 	api("/properties", read(h.listProperties()), http.MethodGet)
 	api("/properties", write(h.createProperty()), http.MethodPost)
+	// Bulk import (imports.go), before /properties/{id} so "bulk-import" is
+	// never taken for an id. The upload may take long: its deadlines grow.
+	api("/properties/bulk-import", write(longUpload(h.startImport())), http.MethodPost)
+	api("/properties/bulk-import", read(h.listImports()), http.MethodGet)
+	api("/properties/bulk-import/{import_id}", read(h.getImport()), http.MethodGet)
 	api("/properties/{id}", read(h.getProperty()), http.MethodGet)
 	api("/properties/{id}", authn(h.updateProperty()), http.MethodPut)
 	api("/properties/{id}", authn(h.archiveProperty()), http.MethodDelete)
@@ -94,6 +105,26 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	api("/listings/{id}", read(h.getListing()), http.MethodGet)
 	api("/listings/{id}", authn(h.updateListing()), http.MethodPut)
 	api("/listings/{id}/snapshots", read(h.listingSnapshots()), http.MethodGet)
+
+	// Valuations (valuations.go). The request is not pre-checked for
+	// properties:write: another org's property must be a 404 first.
+	api("/properties/{id}/valuations", authn(h.requestValuation()), http.MethodPost)
+	api("/properties/{id}/valuations", read(h.listValuations()), http.MethodGet)
+	api("/properties/{id}/valuations/{valuation_id}", read(h.getValuation()), http.MethodGet)
+	api("/properties/{id}/valuations/{valuation_id}/memo", read(h.valuationMemo()), http.MethodGet)
+
+	// Images and documents (media.go). Uploads and deletes are not
+	// pre-checked for properties:write: another org's property must be a
+	// 404 first. Downloads need no token: the signed link is the credential,
+	// checked by the files handler (the gateway lets GET /api/v1/files/...
+	// through unauthenticated).
+	api("/properties/{id}/images", read(h.listImages()), http.MethodGet)
+	api("/properties/{id}/images", authn(h.addImage()), http.MethodPost)
+	api("/properties/{id}/images/{image_id}", authn(h.deleteImage()), http.MethodDelete)
+	api("/properties/{id}/documents", read(h.listDocuments()), http.MethodGet)
+	api("/properties/{id}/documents", authn(h.addDocument()), http.MethodPost)
+	api("/properties/{id}/documents/{document_id}", authn(h.deleteDocument()), http.MethodDelete)
+	r.Handle(APIPrefix+"/files/property/{key:.+}", cfg.Files).Methods(http.MethodGet, http.MethodHead)
 
 	cfg.Jobs.Mount(r, "property", authn, cfg.Logger)
 	return r, nil

@@ -1,0 +1,330 @@
+package domain
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/csvimport"
+)
+
+// Import statuses. An import small enough to run inside its request is
+// stored completed; a larger one is queued for a job, running while the job
+// works it, and completed or failed when the job ends.
+const (
+	ImportQueued    = "queued"
+	ImportRunning   = "running"
+	ImportCompleted = "completed"
+	ImportFailed    = "failed"
+)
+
+// ReasonImportNotFound is the problem reason of a missing import.
+const ReasonImportNotFound = "import_not_found"
+
+// ErrImportNotFound answers for an import that does not exist or belongs to
+// another organisation.
+func ErrImportNotFound() error { return apperr.NotFound(ReasonImportNotFound, "no such import") }
+
+// Import is one bulk import of properties from a CSV file kept in the file
+// store. Report holds the counts and row errors so far; CheckpointLine is
+// the line of the last record whose outcome is committed, where a retried
+// job resumes.
+type Import struct {
+	ID             string
+	OrgID          string
+	Status         string
+	FileName       string
+	FileKey        string
+	FileSize       int64
+	FileSHA256     string
+	Mapping        map[string]string
+	Report         csvimport.Report
+	CheckpointLine int
+	JobID          *int64
+	Failure        *string
+	CreatedBy      *string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	StartedAt      *time.Time
+	FinishedAt     *time.Time
+}
+
+// NewImport is a queued import of the file stored under ImportKey(orgID, id).
+func NewImport(id, orgID string, file ImportFile, mapping map[string]string, createdBy *string, now time.Time) Import {
+	return Import{
+		ID: id, OrgID: orgID, Status: ImportQueued, FileName: file.Name, FileKey: ImportKey(orgID, id),
+		FileSize: file.Size, FileSHA256: file.SHA256, Mapping: mapping, CreatedBy: createdBy,
+		CreatedAt: now, UpdatedAt: now,
+		Report: csvimport.Report{Errors: []csvimport.RowError{}, IgnoredColumns: []string{}},
+	}
+}
+
+// ImportFile is the stored file an import reads.
+type ImportFile struct {
+	Name   string
+	Size   int64
+	SHA256 string
+}
+
+// ImportKey is where an import's file is stored, under its organisation.
+func ImportKey(orgID, importID string) string { return orgID + "/imports/" + importID + ".csv" }
+
+// FieldMapping is the form field (and query parameter) of an import's
+// header mapping.
+const FieldMapping = "mapping"
+
+// Columns of an import file, in the order csvimport.Row.Values holds them.
+// The names are the API's field names; list_price is the one addition, a
+// price in currency units for files that do not carry cents.
+const (
+	colListingKey = iota
+	colListPriceCents
+	colListPrice
+	colBedroomsTotal
+	colBathroomsTotalInteger
+	colLivingArea
+	colLotSizeAcres
+	colYearBuilt
+	colPropertyType
+	colPropertySubType
+	colStandardStatus
+	colUnparsedAddress
+	colStreetNumber
+	colStreetName
+	colUnitNumber
+	colCity
+	colStateOrProvince
+	colPostalCode
+	colCountry
+	colLatitude
+	colLongitude
+	colPublicRemarks
+	importColumns
+)
+
+// importFields: listing_key is required because it is what makes an import
+// safe to run again (a re-run, or a retried job, skips the keys it finds);
+// property_type and city are required by every property. The price and
+// the address may each come from one of two columns (CheckImportHeader).
+var importFields = [importColumns]csvimport.Field{
+	colListingKey:            {Name: "listing_key", Required: true},
+	colListPriceCents:        {Name: "list_price_cents"},
+	colListPrice:             {Name: "list_price"},
+	colBedroomsTotal:         {Name: "bedrooms_total"},
+	colBathroomsTotalInteger: {Name: "bathrooms_total_integer"},
+	colLivingArea:            {Name: "living_area"},
+	colLotSizeAcres:          {Name: "lot_size_acres"},
+	colYearBuilt:             {Name: "year_built"},
+	colPropertyType:          {Name: "property_type", Required: true},
+	colPropertySubType:       {Name: "property_sub_type"},
+	colStandardStatus:        {Name: "standard_status"},
+	colUnparsedAddress:       {Name: "unparsed_address"},
+	colStreetNumber:          {Name: "street_number"},
+	colStreetName:            {Name: "street_name"},
+	colUnitNumber:            {Name: "unit_number"},
+	colCity:                  {Name: "city", Required: true},
+	colStateOrProvince:       {Name: "state_or_province"},
+	colPostalCode:            {Name: "postal_code"},
+	colCountry:               {Name: "country"},
+	colLatitude:              {Name: "latitude"},
+	colLongitude:             {Name: "longitude"},
+	colPublicRemarks:         {Name: "public_remarks"},
+}
+
+// ImportFields are the fields an import file's columns map to.
+func ImportFields() []csvimport.Field { return importFields[:] }
+
+// ImportListingKeyColumn is the index of listing_key in ImportFields, the
+// column a duplicate is reported on.
+const ImportListingKeyColumn = colListingKey
+
+// CheckImportHeader refuses a file that could load no row: one without a
+// price column or without an address column. has reports whether the
+// file has a column for the field at an index of ImportFields.
+func CheckImportHeader(has func(int) bool) error {
+	var errs apperr.Fields
+	if !has(colListPriceCents) && !has(colListPrice) {
+		errs.Add("list_price_cents", "is required: the file has no column for list_price_cents or list_price (name a column after one, or map one to it)")
+	}
+	if !has(colUnparsedAddress) && !has(colStreetName) {
+		errs.Add("unparsed_address", "is required: the file has no column for unparsed_address or street_name (name a column after one, or map one to it)")
+	}
+	return errs.Err()
+}
+
+// ImportError is one bad value of a record: the index in ImportFields of
+// its field (which names the file's column) and why it is refused.
+type ImportError struct {
+	Field  int
+	Reason string
+}
+
+// NewImportedProperty turns one record's values (in ImportFields order,
+// trimmed; "" for an empty cell) into a property with the rules of
+// NewProperty: an empty cell is an absent field, so defaults apply and a
+// missing required field is refused as it is on create. It returns every
+// bad value of the record, or none and the property.
+func NewImportedProperty(id, orgID string, values []string, now time.Time) (Property, []ImportError) {
+	var f PropertyFields
+	var errs []ImportError
+	bad := func(col int, reason string) { errs = append(errs, ImportError{Field: col, Reason: reason}) }
+
+	if values[colListingKey] == "" {
+		bad(colListingKey, "is required: the import skips the listing keys it has already loaded, so a file can be imported again safely")
+	} else {
+		f.ListingKey = Of(values[colListingKey])
+	}
+	priceCol := colListPriceCents
+	switch {
+	case values[colListPriceCents] != "" && values[colListPrice] != "":
+		priceCol = colListPrice
+		bad(colListPrice, "give list_price or list_price_cents, not both")
+	case values[colListPriceCents] != "":
+		if n, err := strconv.ParseInt(values[colListPriceCents], 10, 64); err != nil {
+			bad(colListPriceCents, "must be a whole number of cents, e.g. 45000000")
+		} else {
+			f.ListPriceCents = Of(n)
+		}
+	case values[colListPrice] != "":
+		priceCol = colListPrice
+		if n, ok := parseMoney(values[colListPrice]); !ok {
+			bad(colListPrice, "must be a number with at most 2 decimals and no separators, e.g. 450000 or 450000.50")
+		} else {
+			f.ListPriceCents = Of(n)
+		}
+	}
+	setInt(&f.BedroomsTotal, values[colBedroomsTotal], colBedroomsTotal, bad)
+	setInt(&f.BathroomsTotalInteger, values[colBathroomsTotalInteger], colBathroomsTotalInteger, bad)
+	setInt(&f.LivingArea, values[colLivingArea], colLivingArea, bad)
+	setInt(&f.YearBuilt, values[colYearBuilt], colYearBuilt, bad)
+	setFloat(&f.Latitude, values[colLatitude], colLatitude, bad)
+	setFloat(&f.Longitude, values[colLongitude], colLongitude, bad)
+	for _, t := range [...]struct {
+		col int
+		dst *Patch[string]
+	}{
+		{colLotSizeAcres, &f.LotSizeAcres}, {colPropertyType, &f.PropertyType}, {colPropertySubType, &f.PropertySubType},
+		{colStandardStatus, &f.StandardStatus}, {colUnparsedAddress, &f.UnparsedAddress}, {colStreetNumber, &f.StreetNumber},
+		{colStreetName, &f.StreetName}, {colUnitNumber, &f.UnitNumber}, {colCity, &f.City}, {colStateOrProvince, &f.StateOrProvince},
+		{colPostalCode, &f.PostalCode}, {colCountry, &f.Country}, {colPublicRemarks, &f.PublicRemarks},
+	} {
+		if v := values[t.col]; v != "" {
+			*t.dst = Of(v)
+		}
+	}
+
+	p, err := NewProperty(id, orgID, f, now)
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok {
+			bad(colListingKey, err.Error()) // unreachable: NewProperty returns field errors
+			return Property{}, errs
+		}
+		for _, fe := range e.Fields {
+			col := importColumn(fe.Field, priceCol)
+			if !hasError(errs, col) { // a value that did not parse is reported once
+				bad(col, fe.Message)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		// In column order, as a reader scans the row.
+		slices.SortStableFunc(errs, func(a, b ImportError) int { return a.Field - b.Field })
+		return Property{}, errs
+	}
+	return p, nil
+}
+
+func hasError(errs []ImportError, col int) bool {
+	for _, e := range errs {
+		if e.Field == col {
+			return true
+		}
+	}
+	return false
+}
+
+// importColumn maps a field NewProperty names to its import column: the
+// price to the column it came from.
+func importColumn(field string, priceCol int) int {
+	if field == "list_price_cents" {
+		return priceCol
+	}
+	for i, f := range importFields {
+		if f.Name == field {
+			return i
+		}
+	}
+	return colListingKey // unreachable: every property field is an import column
+}
+
+func setInt[T int | int64](dst *Patch[T], s string, col int, bad func(int, string)) {
+	if s == "" {
+		return
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || int64(T(n)) != n {
+		bad(col, "must be a whole number")
+		return
+	}
+	*dst = Of(T(n))
+}
+
+func setFloat(dst *Patch[float64], s string, col int, bad func(int, string)) {
+	if s == "" {
+		return
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		bad(col, "must be a number")
+		return
+	}
+	*dst = Of(v)
+}
+
+// parseMoney reads an amount in currency units with at most two decimals
+// into exact cents; amounts past MaxPriceCents read as out of range, which
+// validation then reports.
+func parseMoney(s string) (int64, bool) {
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 || (hasFrac && frac == "") || !digits(whole) || !digits(frac) {
+		return 0, false
+	}
+	if len(whole) > 15 {
+		return MaxPriceCents + 1, true
+	}
+	units, _ := strconv.ParseInt(whole, 10, 64) // at most 15 digits: no overflow
+	cents := int64(0)
+	if frac != "" {
+		c, _ := strconv.ParseInt(frac, 10, 64)
+		if len(frac) == 1 {
+			c *= 10
+		}
+		cents = c
+	}
+	return units*100 + cents, true
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// DuplicateReason explains a record skipped because its listing_key is
+// already taken: by an earlier record of the same batch (line > 0), or by
+// a property of the organisation (an earlier batch, an earlier import, or
+// a property created by hand).
+func DuplicateReason(key string, line int) string {
+	if line > 0 {
+		return fmt.Sprintf("duplicate: listing_key %q repeats line %d; the row was skipped", key, line)
+	}
+	return fmt.Sprintf("duplicate: a property with listing_key %q already exists; the row was skipped", key)
+}

@@ -1,0 +1,35 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"reos.dev/pkg/apperr"
+	"reos.dev/services/property/internal/app"
+)
+
+// importTimeout bounds one attempt of an import job. An attempt that runs
+// out resumes from its last committed batch on the next, so the bound only
+// has to stop a stuck attempt, not fit the largest file.
+const importTimeout = 2 * time.Hour
+
+// importWorker runs app.Service.RunImport.
+type importWorker struct {
+	river.WorkerDefaults[app.ImportJob]
+	svc app.Service
+}
+
+func (w *importWorker) Timeout(*river.Job[app.ImportJob]) time.Duration { return importTimeout }
+
+func (w *importWorker) Work(ctx context.Context, job *river.Job[app.ImportJob]) error {
+	err := w.svc.RunImport(ctx, job.Args, run[app.ImportJob]{job: job})
+	if errors.Is(err, apperr.ErrNotFound) {
+		// The import (or its file) is gone: no attempt will find it.
+		return river.JobCancel(fmt.Errorf("import %s: %w", job.Args.ImportID, err))
+	}
+	return err
+}
