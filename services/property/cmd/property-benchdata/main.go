@@ -4,7 +4,7 @@
 //
 //	property-benchdata load    -org ID -count N [-seed S] [-batch B] [-workers W]
 //	property-benchdata targets -org ID -count N [-seed S] -out DIR
-//	property-benchdata explain -org ID -targets FILE [-generic]
+//	property-benchdata explain -org ID -targets FILE
 //
 // load stores rows 0…N-1 of market.PropertySet(seed, org) through the
 // service role (DATABASE_URL is the schema owner's, as for `property
@@ -20,12 +20,11 @@
 // fuzzy-expected.tsv, each fuzzy path with the id of the property it
 // misspells or abbreviates.
 //
-// explain runs the SQL the service runs for each request path in FILE
-// (built by the service's own query builders) twice and prints the second
-// run's plans, EXPLAIN (ANALYZE, BUFFERS) as auto_explain logs them: those
-// of the statements search_page executes too. It needs a superuser
-// DATABASE_URL (LOAD 'auto_explain'), as in development. -generic forces
-// the generic plan a prepared statement may settle on.
+// explain runs each request path of FILE twice through the service's own
+// repository and prints the second run's plans, EXPLAIN (ANALYZE, BUFFERS)
+// as auto_explain logs them: those of the statements search_page executes
+// too. It needs a superuser DATABASE_URL (LOAD 'auto_explain'), as in
+// development.
 package main
 
 import (
@@ -67,20 +66,18 @@ func main() {
 }
 
 type options struct {
-	org            string
-	count, batch   int
-	workers        int
-	seed           uint64
-	out, targets   string
-	generic        bool
-	databaseURL    string
-	role           string
-	progressWriter *os.File
+	org          string
+	count, batch int
+	workers      int
+	seed         uint64
+	out, targets string
+	databaseURL  string
+	role         string
 }
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: property-benchdata load|targets -org ID -count N [-seed S] [flags]")
+		return errors.New("usage: property-benchdata load|targets|explain -org ID [flags]")
 	}
 	cmd := args[0]
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
@@ -92,7 +89,6 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&o.workers, "workers", 2, "concurrent transactions (load)")
 	fs.StringVar(&o.out, "out", "", "output directory (targets)")
 	fs.StringVar(&o.targets, "targets", "", "file of request paths (explain)")
-	fs.BoolVar(&o.generic, "generic", false, "explain the generic plan (explain)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -102,7 +98,6 @@ func run(ctx context.Context, args []string) error {
 	if o.count < 1 || o.batch < 1 || o.workers < 1 {
 		return errors.New("-count, -batch and -workers must be positive")
 	}
-	o.progressWriter = os.Stderr
 	o.databaseURL, o.role = os.Getenv("DATABASE_URL"), os.Getenv("DB_ROLE")
 	if o.role == "" {
 		o.role = "property_app"
@@ -163,7 +158,7 @@ func load(ctx context.Context, o options) error {
 				skipped += to - from - n
 				if time.Since(lastReport) > 5*time.Second {
 					lastReport = time.Now()
-					fmt.Fprintf(o.progressWriter, "%d of %d rows loaded, %d already there (%.0f rows/s)\n",
+					fmt.Fprintf(os.Stderr, "%d of %d rows loaded, %d already there (%.0f rows/s)\n",
 						loaded, o.count, skipped, float64(loaded)/time.Since(start).Seconds())
 				}
 				mu.Unlock()
@@ -196,7 +191,7 @@ feed:
 		return err
 	}
 	if loaded > 0 {
-		fmt.Fprintf(o.progressWriter, "%d rows loaded in %s; vacuum and analyse\n", loaded, time.Since(start).Round(time.Second))
+		fmt.Fprintf(os.Stderr, "%d rows loaded in %s; vacuum and analyse\n", loaded, time.Since(start).Round(time.Second))
 		if err := postgres.SettleProperties(ctx, owner); err != nil {
 			return err
 		}
@@ -364,9 +359,6 @@ func explain(ctx context.Context, o options) error {
 	setup := []string{"LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0", "SET auto_explain.log_analyze = on",
 		"SET auto_explain.log_buffers = on", "SET auto_explain.log_nested_statements = on", "SET client_min_messages = log",
 		"SET ROLE " + pgx.Identifier{o.role}.Sanitize()}
-	if o.generic {
-		setup = append(setup, "SET plan_cache_mode = force_generic_plan")
-	}
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		for _, s := range setup {
 			if _, err := c.Exec(ctx, s); err != nil {

@@ -116,8 +116,8 @@ func (s PropertySet) Property(i int) domain.Property {
 	}
 	// A listing that left the market was last touched when it did.
 	if p.StandardStatus != "Active" && p.StandardStatus != "Coming Soon" {
-		days := min(age/(24*time.Hour), time.Duration(10+rng.IntN(170)))
-		p.UpdatedAt = created.Add(days * 24 * time.Hour)
+		days := min(int(age.Hours()/24), 10+rng.IntN(170))
+		p.UpdatedAt = created.AddDate(0, 0, days)
 	}
 	if p.StandardStatus == "Delete" || rng.IntN(200) == 0 {
 		at := p.UpdatedAt
