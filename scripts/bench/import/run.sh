@@ -235,3 +235,5 @@ printf '%s\n' "${results[@]}" | jq -s --arg seed "$SEED" --arg bad "$BAD_EVERY" 
 	runs: .,
 	peak_rss_ratio: (if length >= 2 then (.[-1].peak_rss_mb / .[0].peak_rss_mb) else null end)
 }' | tee "$out/results.json"
+# The inputs are regenerated each run; only the results and logs are kept.
+rm -rf "$bin" "$out"/rows-*.csv
