@@ -7,7 +7,10 @@
 #       token, iss/aud/exp/token_use checks, per-subject stick-table rate limit)
 #   (c) through our gateway (RS256 verification, Redis sliding-window rate
 #       limit, security headers, proxy)
-# Reports req/s and the ratios c/a, b/a and c/b (goal: c/b >= 1.0), the added
+#   (d) through tools/bareproxy: net/http's ReverseProxy and nothing else, the
+#       floor of any proxy built on the standard library's HTTP server and
+#       client, so (c)/(d) is what the gateway's own work costs
+# Reports req/s and the ratios c/a, b/a, c/b (goal: c/b >= 1.0), d/b and c/d, the added
 # p99 of the gateway at half its maximum rate (goal <= 2 ms), measured open
 # loop with tools/loadgen, and the idle RSS of identity and the gateway
 # (goal <= 30 MB each). Results: .state/bench/gateway/results.json.
@@ -25,6 +28,7 @@ CONNECTIONS="${CONNECTIONS:-64}"
 IDENTITY_PORT=18101
 GATEWAY_PORT=18080
 HAPROXY_PORT=18081
+BARE_PORT=18082
 BENCH_DB=reos_bench_gateway
 ncpu=$(nproc)
 ((ncpu >= 2)) || die "needs two cores to pin servers and load apart"
@@ -36,7 +40,7 @@ for tool in wrk haproxy taskset openssl jq curl psql; do
 done
 bash "$REOS_ROOT/scripts/dev/infra-up.sh" >/dev/null
 bash "$REOS_ROOT/scripts/dev/build.sh" >/dev/null
-(cd "$REOS_ROOT" && go build -o "$REOS_BIN/loadgen" ./tools/loadgen)
+(cd "$REOS_ROOT" && go build -o "$REOS_BIN/loadgen" ./tools/loadgen && go build -o "$REOS_BIN/bareproxy" ./tools/bareproxy)
 
 out="$REOS_STATE/bench/gateway"
 rm -rf "$out"
@@ -98,13 +102,17 @@ sed -e "s|@HAPROXY_PORT@|$HAPROXY_PORT|" -e "s|@IDENTITY_PORT@|$IDENTITY_PORT|" 
 	-e "s|@RATE_LIMIT@|100000000|" "$here/haproxy.cfg.template" >"$out/haproxy.cfg"
 haproxy -c -q -f "$out/haproxy.cfg" || die "haproxy rejected $out/haproxy.cfg"
 taskset -c 0 haproxy -D -p "$out/haproxy.pid" -f "$out/haproxy.cfg"
+taskset -c 0 "$REOS_BIN/bareproxy" -addr "127.0.0.1:$BARE_PORT" -upstream "http://127.0.0.1:$IDENTITY_PORT" >"$out/bareproxy.log" 2>&1 &
+pids+=($!)
+wait_http bareproxy "http://127.0.0.1:$BARE_PORT/healthz" "$out/bareproxy.log" 30
 
 declare -A url=(
 	[direct]="http://127.0.0.1:$IDENTITY_PORT/api/v1/auth/me"
 	[haproxy]="http://127.0.0.1:$HAPROXY_PORT/api/v1/auth/me"
 	[gateway]="http://127.0.0.1:$GATEWAY_PORT/api/v1/auth/me"
+	[bare]="http://127.0.0.1:$BARE_PORT/api/v1/auth/me"
 )
-for name in direct haproxy gateway; do
+for name in direct haproxy gateway bare; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "${url[$name]}")
 	[[ "$code" == 200 ]] || die "$name answered $code, not 200"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token}x" "${url[$name]}")
@@ -114,7 +122,7 @@ done
 # The three targets are measured in interleaved rounds (direct, haproxy,
 # gateway, direct, …) and each reported as its median, so a slow moment of
 # the shared core (a Postgres checkpoint, say) does not land on one target only.
-declare -A rps p99 samples
+declare -A rps samples
 run_wrk() {
 	local name=$1 round=$2 r
 	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "${url[$name]}" >"$out/wrk-$name-$round.txt"
@@ -124,34 +132,48 @@ run_wrk() {
 	log "round $round $name: $r req/s (p99 $(awk '$1 == "99%" {print $2}' "$out/wrk-$name-$round.txt") at saturation)"
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-for name in direct haproxy gateway; do # warm-up
+for name in direct haproxy gateway bare; do # warm-up
 	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $token" "${url[$name]}" >/dev/null
 done
 for ((round = 1; round <= ROUNDS; round++)); do
-	for name in direct haproxy gateway; do run_wrk "$name" "$round"; done
+	for name in direct haproxy gateway bare; do run_wrk "$name" "$round"; done
 done
-for name in direct haproxy gateway; do
+for name in direct haproxy gateway bare; do
 	rps[$name]=$(echo "${samples[$name]}" | median)
 	log "$name: median ${rps[$name]} req/s of${samples[$name]}"
 done
 
+# Added p99 at half the gateway's maximum rate, open loop. Each target gets a
+# warm-up at that rate first (the load generator opens its connections and
+# identity its pool connections then, not in the measured seconds), and the
+# measured runs interleave like the wrk rounds; medians of ROUNDS.
 half=$(awk -v r="${rps[gateway]}" 'BEGIN {printf "%d", r / 2}')
-for name in direct gateway; do
-	taskset -c 1 "$REOS_BIN/loadgen" -url "${url[$name]}" -rate "$half" -duration "${DURATION}s" \
-		-H "Authorization: Bearer $token" >"$out/loadgen-$name.json"
+loadgen() {
+	taskset -c 1 "$REOS_BIN/loadgen" -url "${url[$1]}" -rate "$half" -duration "$2" -H "Authorization: Bearer $token"
+}
+declare -A p99s
+for name in direct gateway; do loadgen "$name" 3s >/dev/null; done
+for ((round = 1; round <= ROUNDS; round++)); do
+	for name in direct gateway; do
+		loadgen "$name" "${DURATION}s" >"$out/loadgen-$name-$round.json"
+		p99s[$name]="${p99s[$name]:-} $(jq .p99_ms "$out/loadgen-$name-$round.json")"
+		log "round $round $name at $half req/s: p99 $(jq .p99_ms "$out/loadgen-$name-$round.json") ms"
+	done
 done
-direct_p99=$(jq .p99_ms "$out/loadgen-direct.json")
-gateway_p99=$(jq .p99_ms "$out/loadgen-gateway.json")
+direct_p99=$(echo "${p99s[direct]}" | median)
+gateway_p99=$(echo "${p99s[gateway]}" | median)
 
-jq -n --argjson d "${rps[direct]}" --argjson h "${rps[haproxy]}" --argjson g "${rps[gateway]}" \
+jq -n --argjson d "${rps[direct]}" --argjson h "${rps[haproxy]}" --argjson g "${rps[gateway]}" --argjson b "${rps[bare]}" \
 	--argjson half "$half" --argjson dp "$direct_p99" --argjson gp "$gateway_p99" \
 	--argjson irss "$identity_rss" --argjson grss "$gateway_rss" \
 	--arg conns "$CONNECTIONS" --arg dur "$DURATION" --arg rounds "$ROUNDS" \
-	--arg sd "${samples[direct]}" --arg sh "${samples[haproxy]}" --arg sg "${samples[gateway]}" '{
+	--arg sd "${samples[direct]}" --arg sh "${samples[haproxy]}" --arg sg "${samples[gateway]}" --arg sb "${samples[bare]}" \
+	--arg pd "${p99s[direct]}" --arg pg "${p99s[gateway]}" '{
 	settings: {connections: ($conns|tonumber), seconds: ($dur|tonumber), rounds: ($rounds|tonumber), pinning: "servers core 0, load core 1"},
-	rps_median: {direct: $d, haproxy: $h, gateway: $g},
-	rps_samples: {direct: $sd, haproxy: $sh, gateway: $sg},
-	ratios: {gateway_vs_direct: ($g/$d), haproxy_vs_direct: ($h/$d), gateway_vs_haproxy: ($g/$h)},
-	half_rate: {rate: $half, direct_p99_ms: $dp, gateway_p99_ms: $gp, added_p99_ms: ($gp - $dp)},
+	rps_median: {direct: $d, haproxy: $h, gateway: $g, bare_go_proxy: $b},
+	rps_samples: {direct: $sd, haproxy: $sh, gateway: $sg, bare_go_proxy: $sb},
+	ratios: {gateway_vs_direct: ($g/$d), haproxy_vs_direct: ($h/$d), gateway_vs_haproxy: ($g/$h),
+		bare_go_proxy_vs_haproxy: ($b/$h), gateway_vs_bare_go_proxy: ($g/$b)},
+	half_rate: {rate: $half, direct_p99_ms: $dp, gateway_p99_ms: $gp, added_p99_ms: ($gp - $dp), direct_p99_samples: $pd, gateway_p99_samples: $pg},
 	idle_rss_mb: {identity: ($irss/1024), gateway: ($grss/1024)}
 }' | tee "$out/results.json"

@@ -1,0 +1,3 @@
+module reos.dev/tools/bareproxy
+
+go 1.26.8
