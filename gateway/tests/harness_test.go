@@ -117,6 +117,8 @@ type options struct {
 	redis *redis.Client
 	// transport replaces the upstream transport (benchmarks).
 	transport http.RoundTripper
+	// logs, when set, receives the gateway's log records (else discarded).
+	logs io.Writer
 }
 
 func defaultEnv() map[string]string {
@@ -198,8 +200,12 @@ func newHarness(t testing.TB, opts options) *harness {
 		t.Fatal(err)
 	}
 	h.verifyCnt = &countingVerifier{v: auth.NewVerifier(auth.VerifierConfig{JWKSURL: jwks.URL, Issuer: issuer, Audience: audience})}
+	logger := logging.Discard()
+	if opts.logs != nil {
+		logger = logging.New(opts.logs, "info", "gateway")
+	}
 	srv, err := server.New(server.Deps{
-		Config: cfg, Logger: logging.Discard(), Pool: pool, Redis: rdb, Verifier: h.verifyCnt,
+		Config: cfg, Logger: logger, Pool: pool, Redis: rdb, Verifier: h.verifyCnt,
 		Resolver: resolver, Metrics: telemetry.NewMetrics("gateway"), OpenAPI: gateway.OpenAPI,
 		Transport: opts.transport,
 	})

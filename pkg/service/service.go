@@ -1,6 +1,7 @@
 // Package service is the one way a Real Estate OS service binary starts: it
 // reads the shared configuration, runs the subcommands every service has
-// (`serve`, `migrate up|status`, `seed`), opens the pools, mounts the
+// (`serve`, `migrate up|status`, `seed`) and the service's own
+// (Spec.Commands), opens the pools, mounts the
 // operational endpoints, runs the outbox relay and the service's background
 // workers beside the HTTP server, and shuts them down in order (server
 // first). A service supplies only what is its own: its schema, its
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,6 +36,7 @@ import (
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/postgres"
 	"reos.dev/pkg/telemetry"
@@ -55,8 +59,13 @@ type Spec[C any] struct {
 	LoadConfig func(e *config.Env, common config.Common) C
 	// Build wires the service. Serve and seed call it once.
 	Build func(ctx context.Context, rt Runtime[C]) (App, error)
-	// WriteTimeout bounds writing a response; 0 means none (streams).
+	// WriteTimeout bounds how long one write of a response may wait for
+	// the client to take it (a client that stops reading is cut), not the
+	// whole response, so long downloads and streams go through; 0 means none.
 	WriteTimeout time.Duration
+	// Commands are the service's own operator subcommands, by name, beside
+	// the built-in ones (which they cannot replace); help lists them.
+	Commands map[string]Command[C]
 }
 
 // Runtime is what the runner hands to Build.
@@ -104,10 +113,12 @@ type Worker struct {
 	Run  func(ctx context.Context) error
 }
 
-// Server timeouts shared by every service.
+// Server timeouts shared by every service. readIdleTimeout bounds each
+// pause of a request body (httpx.IdleDeadlines), not the whole body, so a
+// slow multi-minute upload goes through and a stalled one is cut.
 const (
 	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 60 * time.Second
+	readIdleTimeout   = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 )
 
@@ -122,17 +133,36 @@ func Main[C any](spec Spec[C]) {
 	}
 }
 
-// Usage is the subcommand summary every service prints.
+// Usage is the subcommand summary every service prints, with a line for
+// each of the service's own commands.
 func (s Spec[C]) Usage() string {
-	return fmt.Sprintf("usage: %s [serve | migrate up | migrate status | seed]", s.Name)
+	names := slices.Sorted(maps.Keys(s.Commands))
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s [serve | migrate up | migrate status | seed", s.Name)
+	for _, n := range names {
+		b.WriteString(" | " + n)
+	}
+	b.WriteString("]")
+	for _, n := range names {
+		c := s.Commands[n]
+		fmt.Fprintf(&b, "\n  %s %s\n      %s", n, c.Args, c.Summary)
+	}
+	return b.String()
 }
 
-// Run executes one subcommand: serve (default), migrate up|status, seed, help.
-// Logs go to stderr, command output to stdout.
+// Run executes one subcommand: serve (default), migrate up|status, seed,
+// help, or one of spec.Commands. Logs go to stderr, command output to
+// stdout.
 func Run[C any](ctx context.Context, spec Spec[C], args []string, stdout, stderr io.Writer) error {
+	if err := checkCommands(spec.Commands); err != nil {
+		return err
+	}
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd = args[0]
+	}
+	if c, ok := spec.Commands[cmd]; ok {
+		return runCommand(ctx, spec, cmd, c, args[1:], stdout, stderr)
 	}
 	switch {
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
@@ -287,10 +317,10 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 	// service's footprint is what it needs to serve.
 	debug.FreeOSMemory()
 	httpSrv := &http.Server{
-		Handler:           app.Handler,
+		// No ReadTimeout or WriteTimeout: they bound whole exchanges and
+		// would cut long uploads and downloads however steady.
+		Handler:           httpx.IdleDeadlines(readIdleTimeout, spec.WriteTimeout)(app.Handler),
 		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      spec.WriteTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

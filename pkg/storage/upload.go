@@ -34,6 +34,10 @@ const (
 // DefaultFileField is the form field that carries the file.
 const DefaultFileField = "file"
 
+// ReasonInterrupted is the problem reason of an upload the client did not
+// finish sending (see Upload.Receive).
+const ReasonInterrupted = "upload_interrupted"
+
 // Rules say what an upload may be; they come from the caller, never from
 // the client.
 type Rules struct {
@@ -68,13 +72,37 @@ type Received struct {
 type Upload struct {
 	contentType   string
 	contentLength int64
-	body          io.Reader
+	body          *clientBody
 	used          bool
 }
 
 // NewUpload wraps r's body.
 func NewUpload(r *http.Request) *Upload {
-	return &Upload{contentType: r.Header.Get("Content-Type"), contentLength: r.ContentLength, body: r.Body}
+	var body io.Reader = http.NoBody
+	if r.Body != nil {
+		body = r.Body
+	}
+	return &Upload{contentType: r.Header.Get("Content-Type"), contentLength: r.ContentLength, body: &clientBody{r: body}}
+}
+
+// clientBody remembers why the request body failed, if it did. Any error
+// but EOF from a server request's body comes from the client's side of the
+// connection: it was cut (unexpected EOF), reset, or stalled past a read
+// deadline. Only a size limit (http.MaxBytesReader) is not an interruption.
+type clientBody struct {
+	r   io.Reader
+	err error
+}
+
+func (c *clientBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF && c.err == nil {
+		var maxErr *http.MaxBytesError
+		if !errors.As(err, &maxErr) {
+			c.err = err
+		}
+	}
+	return n, err
 }
 
 // Receive reads the form: text fields (only those in rules.Fields, at most
@@ -86,6 +114,13 @@ func NewUpload(r *http.Request) *Upload {
 // sniff buffer and the copy buffer is held in memory. A part after the file
 // is refused (the file comes last, as in S3's POST uploads) and the stored
 // object deleted; so is anything stored when a later step fails.
+//
+// A client that stops half-way (the connection cut or reset, the body
+// stalled past the server's read deadline, the request cancelled) is not a
+// server failure: whatever step noticed it, the answer is a 400
+// ReasonInterrupted naming the file field, wrapping the cause, and nothing
+// is kept. The client has usually gone; the 400 is what the access log and
+// metrics record instead of a 500.
 func (u *Upload) Receive(ctx context.Context, store Store, key string, rules Rules) (Received, error) {
 	if u.used {
 		return Received{}, errors.New("storage: Upload.Receive called twice")
@@ -98,6 +133,37 @@ func (u *Upload) Receive(ctx context.Context, store Store, key string, rules Rul
 	if field == "" {
 		field = DefaultFileField
 	}
+	got, err := u.receive(ctx, store, key, field, rules)
+	if err != nil {
+		if cause := u.interruption(ctx, err); cause != nil {
+			return Received{}, errInterrupted(field, cause)
+		}
+	}
+	return got, err
+}
+
+// interruption returns why the client stopped sending, or nil when err has
+// another cause. A failed body read decides it whatever error the step that
+// saw it made of it (a cut inside the sniffed head looks like a short file,
+// a cut in a part header like a malformed form).
+func (u *Upload) interruption(ctx context.Context, err error) error {
+	if u.body.err != nil {
+		return u.body.err
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return err
+	}
+	return nil
+}
+
+func errInterrupted(field string, cause error) error {
+	e := apperr.Wrap(cause, apperr.KindBadRequest, ReasonInterrupted,
+		"the upload ended before the file was complete (the connection broke or stopped sending); send it again")
+	e.Fields = []apperr.FieldError{{Field: field, Message: "was not received completely"}}
+	return e
+}
+
+func (u *Upload) receive(ctx context.Context, store Store, key, field string, rules Rules) (Received, error) {
 	mr, err := u.reader(rules, field)
 	if err != nil {
 		return Received{}, err

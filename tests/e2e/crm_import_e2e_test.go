@@ -11,10 +11,13 @@ import (
 
 // crmImportJSON is a crm lead import as the API shows it.
 type crmImportJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	JobID  *int64 `json:"job_id"`
-	Report struct {
+	ID            string     `json:"id"`
+	Status        string     `json:"status"`
+	JobID         *int64     `json:"job_id"`
+	CompletedAt   *time.Time `json:"completed_at"`
+	FileExpiresAt *time.Time `json:"file_expires_at"`
+	FileDeletedAt *time.Time `json:"file_deleted_at"`
+	Report        struct {
 		Rows, Accepted, Merged, Rejected int
 		ContactsCreated                  int `json:"contacts_created"`
 		Errors                           []struct {
@@ -57,6 +60,7 @@ func crmImportScenarios(t *testing.T, s *Stack, a actors) {
 		if !eventOnTopic(t, "reos.crm.events", "reos.crm.lead_import.completed", small.ID) {
 			t.Fatalf("no lead_import.completed for %s on reos.crm.events", small.ID)
 		}
+		expectFileExpiry(t, s, a.admin, "crm", "crm.lead_import_file_expire", small.ID, small.CompletedAt, small.FileExpiresAt, small.FileDeletedAt)
 	})
 
 	t.Run("a viewer cannot import, another org cannot see the import", func(t *testing.T) {

@@ -185,8 +185,21 @@ func TestStack(t *testing.T) {
 		}
 		crmImportScenarios(t, s, people)
 	})
+	t.Run("crm deal timeline and agent visibility", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		crmDealScenarios(t, s, people)
+	})
+	t.Run("read models backfilled by republish", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		republishScenarios(t, s, people)
+	})
 	t.Run("property media", func(t *testing.T) { mediaScenarios(t, s) })
 	t.Run("property import", func(t *testing.T) { importScenarios(t, s) })
+	t.Run("slow upload", func(t *testing.T) { transferScenarios(t, s) })
 	t.Run("property valuations", func(t *testing.T) {
 		if people.outsider == "" {
 			t.Fatal("the actors scenario failed first")

@@ -13,10 +13,13 @@ import (
 
 // importJSON is what the scenarios read of an import.
 type importJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	JobID  *int64 `json:"job_id"`
-	Report struct {
+	ID            string     `json:"id"`
+	Status        string     `json:"status"`
+	JobID         *int64     `json:"job_id"`
+	FinishedAt    *time.Time `json:"finished_at"`
+	FileExpiresAt *time.Time `json:"file_expires_at"`
+	FileDeletedAt *time.Time `json:"file_deleted_at"`
+	Report        struct {
 		Rows     int `json:"rows"`
 		Accepted int `json:"accepted"`
 		Rejected int `json:"rejected"`
@@ -27,6 +30,34 @@ type importJSON struct {
 			Reason string `json:"reason"`
 		} `json:"errors"`
 	} `json:"report"`
+}
+
+// expectFileExpiry checks an import that ended at ended: its file is due
+// IMPORT_FILE_RETENTION's default (30 days) later and not deleted yet, and
+// the expiry job of that time (kind) is in the importing organisation's
+// jobs API of service, scheduled.
+func expectFileExpiry(t *testing.T, s *Stack, token, service, kind, importID string, ended, expires, deleted *time.Time) {
+	t.Helper()
+	if ended == nil || expires == nil || deleted != nil || expires.Sub(*ended) != 720*time.Hour {
+		t.Fatalf("import ended %v, file expires %v, deleted %v: want it due 720h after the end", ended, expires, deleted)
+	}
+	r := do(t, http.MethodGet, s.API()+"/jobs/"+service+"?kind="+kind+"&state=scheduled", token, nil)
+	expectStatus(t, r, http.StatusOK, "list expiry jobs")
+	var jobs struct {
+		Items []struct {
+			ScheduledAt time.Time `json:"scheduled_at"`
+			Args        struct {
+				ImportID string `json:"import_id"`
+			} `json:"args"`
+		} `json:"items"`
+	}
+	r.json(t, &jobs)
+	for _, j := range jobs.Items {
+		if j.Args.ImportID == importID && j.ScheduledAt.Equal(*expires) {
+			return
+		}
+	}
+	t.Fatalf("no scheduled %s job of import %s at %s: %s", kind, importID, expires, r.Body)
 }
 
 // importScenarios import CSV files through nginx and the gateway: a small
@@ -64,6 +95,10 @@ func importScenarios(t *testing.T, s *Stack) {
 			!strings.Contains(rep.Errors[1].Reason, "RESO PropertyType") {
 			t.Fatalf("import = %s", r.Body)
 		}
+	})
+
+	t.Run("the file's deletion is scheduled for the end of its retention", func(t *testing.T) {
+		expectFileExpiry(t, s, admin, "property", "property.import_file_expire", first.ID, first.FinishedAt, first.FileExpiresAt, first.FileDeletedAt)
 	})
 
 	t.Run("the imported rows are searchable", func(t *testing.T) {

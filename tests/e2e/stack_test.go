@@ -181,7 +181,10 @@ type Stack struct {
 	// Services holds every started service by name, identity included.
 	Services map[string]*proc
 	// URLs holds each service's direct base URL by name.
-	URLs     map[string]string
+	URLs map[string]string
+	// DB is the stack's database (its URL connects as the superuser), for
+	// scenarios that act behind the services' backs.
+	DB       *testkit.Database
 	stateDir string
 }
 
@@ -207,6 +210,7 @@ func startStack(t *testing.T) *Stack {
 		GatewayURL: fmt.Sprintf("http://127.0.0.1:%d", gatewayPort),
 		Services:   map[string]*proc{},
 		URLs:       map[string]string{},
+		DB:         db,
 		stateDir:   state,
 	}
 	for _, svc := range stackServices {
@@ -264,7 +268,7 @@ func startStack(t *testing.T) *Stack {
 			"RATE_LIMIT_IP=10000/60s",
 			"RATE_LIMIT_AUTH="+authLimit,
 			"BREAKER_OPEN_TIMEOUT=2s",
-			"UPSTREAM_TIMEOUT=5s",
+			"UPSTREAM_TIMEOUT="+e2eUpstreamTimeout.String(),
 		)}
 	s.Gateway.start(t)
 	t.Cleanup(s.Gateway.stop)

@@ -187,7 +187,9 @@ func serve(ctx context.Context, stdout io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		// No WriteTimeout: SSE streams stay open; upstream timeouts bound the rest.
+		// No ReadTimeout or WriteTimeout: they bound whole exchanges and
+		// would cut long uploads, downloads and SSE streams. The handler
+		// bounds each pause of the client instead (BODY_IDLE_TIMEOUT).
 	}
 	// Start-up garbage (OpenAPI document, migration check) would stay mapped
 	// for minutes; return it so the idle footprint is what serving needs.

@@ -9,15 +9,31 @@
 // passes and one trial request is let through (half-open). A client that
 // hangs up counts neither way.
 //
-// Timeouts: each exchange must finish within the upstream timeout, except a
-// text/event-stream response, whose timer stops once its headers arrive (an
-// SSE stream is meant to stay open).
+// Timeouts bound waiting, never a body's length, so an upload or download
+// of any size goes through as long as it keeps moving:
+//
+//   - Timeout (UPSTREAM_TIMEOUT) bounds the wait for the upstream's response
+//     headers, counted from when the request body has been forwarded (at
+//     once for a request without one). Expiry is 504 upstream_timeout and
+//     counts for the breaker.
+//   - IdleTimeout (BODY_IDLE_TIMEOUT) bounds each wait on the upstream for
+//     the next step of a body: to take more of the request body (or to be
+//     dialled and take the first bytes), and to send more of the response
+//     body. Before the headers its expiry is a 504 that counts; after them
+//     the response is cut (the breaker has heard about the headers already).
+//     A text/event-stream response is exempt: an SSE stream may be quiet.
+//   - The client's own pauses (not sending its body, not reading the
+//     response) are bounded on its connection by the server's
+//     httpx.IdleDeadlines. A body the client stopped sending, or whose
+//     connection broke, is its doing: 408 request_body_timeout or 400
+//     upload_interrupted, logged at info, not counted by the breaker.
 package proxy
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,6 +56,7 @@ import (
 // Defaults for Config.
 const (
 	DefaultTimeout            = 30 * time.Second
+	DefaultIdleTimeout        = 60 * time.Second
 	DefaultBreakerFailures    = 5
 	DefaultBreakerOpenTimeout = 10 * time.Second
 )
@@ -49,10 +66,16 @@ const (
 	ReasonUnavailable = "upstream_unavailable"
 	ReasonBadGateway  = "upstream_error"
 	ReasonTimeout     = "upstream_timeout"
+	// ReasonBodyTimeout: the client stopped sending its request body.
+	ReasonBodyTimeout = "request_body_timeout"
+	// ReasonInterrupted: the client's request body broke off (the same
+	// reason pkg/storage gives a service's interrupted upload).
+	ReasonInterrupted = "upload_interrupted"
 )
 
 var (
 	errTimeout        = errors.New("proxy: upstream timeout")
+	errStalled        = errors.New("proxy: upstream stalled mid-body")
 	errUpstreamStatus = errors.New("proxy: upstream answered 502, 503 or 504")
 	errClientGone     = errors.New("proxy: client went away")
 )
@@ -62,6 +85,7 @@ type Config struct {
 	Upstreams          []string
 	Transport          http.RoundTripper
 	Timeout            time.Duration
+	IdleTimeout        time.Duration
 	BreakerFailures    uint32
 	BreakerOpenTimeout time.Duration
 	Trusted            *clientip.Resolver
@@ -74,6 +98,7 @@ type Proxy struct {
 	rp          *httputil.ReverseProxy
 	upstreams   map[string]*Upstream
 	timeout     time.Duration
+	idleTimeout time.Duration
 	openTimeout time.Duration
 	trusted     *clientip.Resolver
 	logger      *slog.Logger
@@ -104,12 +129,16 @@ func New(cfg Config) (*Proxy, error) {
 	p := &Proxy{
 		upstreams:   map[string]*Upstream{},
 		timeout:     cfg.Timeout,
+		idleTimeout: cfg.IdleTimeout,
 		openTimeout: cfg.BreakerOpenTimeout,
 		trusted:     cfg.Trusted,
 		logger:      cfg.Logger.With("component", "proxy"),
 	}
 	if p.timeout <= 0 {
 		p.timeout = DefaultTimeout
+	}
+	if p.idleTimeout <= 0 {
+		p.idleTimeout = DefaultIdleTimeout
 	}
 	if p.openTimeout <= 0 {
 		p.openTimeout = DefaultBreakerOpenTimeout
@@ -202,13 +231,30 @@ func (p *Proxy) WriteUnavailable(w http.ResponseWriter, r *http.Request, detail 
 
 type exchangeKey struct{}
 
-// exchange is the state of one proxied request, shared by the hooks.
+// Phases of an exchange, for the timers.
+const (
+	phaseSending  = iota // forwarding the request body
+	phaseWaiting         // body forwarded, waiting for the headers
+	phaseAnswered        // headers in; the response body (if any) flows
+)
+
+// exchange is the state of one proxied request, shared by the hooks. The
+// request body is read on the transport's goroutine, everything else on
+// the handler's; mu guards what both touch.
 type exchange struct {
 	name   string
 	target *url.URL
-	timer  *time.Timer
 	done   func(error)
 	status int
+
+	timeout, idleTimeout time.Duration
+	// wait runs Timeout from the body's end to the headers; idle runs
+	// IdleTimeout whenever the upstream owes the next step of a body.
+	wait, idle *time.Timer
+
+	mu      sync.Mutex
+	phase   int
+	bodyErr error // why reading the client's body failed
 }
 
 func (x *exchange) report(err error) {
@@ -216,6 +262,21 @@ func (x *exchange) report(err error) {
 		x.done(err)
 		x.done = nil
 	}
+}
+
+// answered moves to the response phase: the header timers stop.
+func (x *exchange) answered() {
+	x.mu.Lock()
+	x.phase = phaseAnswered
+	x.wait.Stop()
+	x.idle.Stop()
+	x.mu.Unlock()
+}
+
+func (x *exchange) clientBodyErr() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.bodyErr
 }
 
 // Serve forwards r to target (a base URL of upstream u).
@@ -227,19 +288,92 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, u *Upstream, targe
 		return
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
-	x := &exchange{name: u.name, target: target, done: done}
-	x.timer = time.AfterFunc(p.timeout, func() { cancel(errTimeout) })
+	x := &exchange{name: u.name, target: target, done: done, timeout: p.timeout, idleTimeout: p.idleTimeout}
+	x.wait = time.AfterFunc(p.timeout, func() { cancel(errTimeout) })
+	x.idle = time.AfterFunc(p.idleTimeout, func() { cancel(errStalled) })
+	out := r.WithContext(context.WithValue(ctx, exchangeKey{}, x))
+	// The same test as ReverseProxy's, which sends no body for length 0.
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		// Sending: the idle timer runs until the transport, having dialled
+		// and written the headers, asks for the first bytes.
+		x.wait.Stop()
+		out.Body = &upload{ReadCloser: r.Body, x: x}
+	} else {
+		x.phase = phaseWaiting
+		x.idle.Stop()
+	}
 	start := time.Now()
 	// Deferred so it also runs when ReverseProxy panics with
 	// http.ErrAbortHandler (a response cut mid-body); the breaker has then
 	// already heard about the headers and report is a no-op.
 	defer func() {
-		x.timer.Stop()
+		x.mu.Lock()
+		answered := x.phase == phaseAnswered
+		x.mu.Unlock()
+		if answered && errors.Is(context.Cause(ctx), errStalled) {
+			p.logger.WarnContext(r.Context(), "upstream stopped sending the response body; response cut",
+				"upstream", x.name, "target", x.target.Host, "idle", p.idleTimeout.String())
+		}
+		x.wait.Stop()
+		x.idle.Stop()
 		cancel(nil)
 		x.report(errClientGone)
 		u.observe[classOf(x.status)].Observe(time.Since(start).Seconds())
 	}()
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, exchangeKey{}, x)))
+	p.rp.ServeHTTP(w, out)
+}
+
+// upload is the client's request body on its way to the upstream. While
+// it is read, the client's pauses are its connection's business (the read
+// deadline); between reads the upstream owes taking the bytes, which the
+// idle timer bounds. Its end starts the wait for the headers.
+type upload struct {
+	io.ReadCloser
+	x *exchange
+}
+
+func (b *upload) Read(p []byte) (int, error) {
+	x := b.x
+	x.mu.Lock()
+	if x.phase == phaseSending {
+		x.idle.Stop()
+	}
+	x.mu.Unlock()
+	n, err := b.ReadCloser.Read(p)
+	x.mu.Lock()
+	if x.phase == phaseSending {
+		switch {
+		case err == io.EOF:
+			x.phase = phaseWaiting
+			x.wait.Reset(x.timeout)
+		case err != nil:
+			x.bodyErr = err
+		default:
+			x.idle.Reset(x.idleTimeout)
+		}
+	}
+	x.mu.Unlock()
+	return n, err
+}
+
+// download is the upstream's response body: each read waits at most the
+// idle timeout for bytes. The client's pace of reading is bounded on its
+// own connection (the write deadline).
+type download struct {
+	io.ReadCloser
+	x *exchange
+}
+
+func (d *download) Read(p []byte) (int, error) {
+	d.x.idle.Reset(d.x.idleTimeout)
+	n, err := d.ReadCloser.Read(p)
+	d.x.idle.Stop()
+	if errors.Is(err, errStalled) {
+		// Serve logs the cut with the request's details; as a plain
+		// cancellation ReverseProxy does not log it a second time.
+		err = context.Canceled
+	}
+	return n, err
 }
 
 func classOf(status int) int {
@@ -298,8 +432,12 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	default:
 		x.report(nil)
 	}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
-		x.timer.Stop()
+	x.answered()
+	// Not for an SSE stream (it may be quiet), an upgraded connection
+	// (ReverseProxy needs its body as it is) or no body at all.
+	if resp.StatusCode != http.StatusSwitchingProtocols && resp.Body != http.NoBody &&
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		resp.Body = &download{ReadCloser: resp.Body, x: x}
 	}
 	headers.StripUpstream(resp.Header)
 	// The gateway already set these on the response; the service's copies
@@ -315,13 +453,38 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	x := r.Context().Value(exchangeKey{}).(*exchange)
-	switch {
-	case errors.Is(context.Cause(r.Context()), errTimeout):
+	cause := context.Cause(r.Context())
+	switch bodyErr := x.clientBodyErr(); {
+	case bodyErr != nil:
+		// The client's side of the upload failed; the upstream only saw
+		// its request end early.
+		x.report(errClientGone)
+		p.logger.InfoContext(r.Context(), "client request body failed; upload not forwarded", "error", bodyErr, "upstream", x.name)
+		var ne net.Error
+		if errors.As(bodyErr, &ne) && ne.Timeout() {
+			x.status = http.StatusRequestTimeout
+			httpx.WriteProblem(w, r, httpx.Problem{
+				Type: httpx.ProblemTypeBase + ReasonBodyTimeout, Title: http.StatusText(http.StatusRequestTimeout),
+				Status: http.StatusRequestTimeout, Detail: "the request body stopped arriving for " + p.idleTimeout.String(),
+			})
+			return
+		}
+		x.status = http.StatusBadRequest
+		httpx.WriteProblem(w, r, httpx.Problem{
+			Type: httpx.ProblemTypeBase + ReasonInterrupted, Title: http.StatusText(http.StatusBadRequest),
+			Status: http.StatusBadRequest, Detail: "the request body ended before it was complete",
+			Errors: []apperr.FieldError{{Field: "body", Message: "was not received completely"}},
+		})
+	case errors.Is(cause, errTimeout), errors.Is(cause, errStalled):
 		x.report(errTimeout)
 		x.status = http.StatusGatewayTimeout
+		detail := "the service did not answer in time"
+		if errors.Is(cause, errStalled) {
+			detail = "the service stopped taking the request body"
+		}
 		httpx.WriteProblem(w, r, httpx.Problem{
 			Type: httpx.ProblemTypeBase + ReasonTimeout, Title: http.StatusText(http.StatusGatewayTimeout),
-			Status: http.StatusGatewayTimeout, Detail: "the service did not answer in time",
+			Status: http.StatusGatewayTimeout, Detail: detail,
 		})
 	case r.Context().Err() != nil:
 		// The client hung up; nobody is left to read an answer.

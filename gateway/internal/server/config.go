@@ -31,7 +31,11 @@ type Config struct {
 	ConsulAddr  string
 	ConsulToken string
 
+	// UpstreamTimeout bounds the wait for an upstream's response headers
+	// once the request body is forwarded; BodyIdleTimeout bounds every
+	// pause of a body in either direction (see package proxy).
 	UpstreamTimeout    time.Duration
+	BodyIdleTimeout    time.Duration
 	BreakerFailures    int
 	BreakerOpenTimeout time.Duration
 
@@ -67,6 +71,7 @@ func LoadConfig(e *config.Env) Config {
 		ConsulAddr:             e.String("CONSUL_HTTP_ADDR", ""),
 		ConsulToken:            e.String("CONSUL_HTTP_TOKEN", ""),
 		UpstreamTimeout:        e.Duration("UPSTREAM_TIMEOUT", proxy.DefaultTimeout),
+		BodyIdleTimeout:        e.Duration("BODY_IDLE_TIMEOUT", proxy.DefaultIdleTimeout),
 		BreakerFailures:        e.Int("BREAKER_FAILURES", proxy.DefaultBreakerFailures),
 		BreakerOpenTimeout:     e.Duration("BREAKER_OPEN_TIMEOUT", proxy.DefaultBreakerOpenTimeout),
 		RateLimitPrefix:        e.String("RATE_LIMIT_PREFIX", "reos:gateway:rl:"),
@@ -105,6 +110,9 @@ func LoadConfig(e *config.Env) Config {
 	}
 	if c.UpstreamTimeout <= 0 {
 		e.Check("UPSTREAM_TIMEOUT", fmt.Errorf("must be positive"))
+	}
+	if c.BodyIdleTimeout <= 0 {
+		e.Check("BODY_IDLE_TIMEOUT", fmt.Errorf("must be positive"))
 	}
 	if c.IdempotencyMaxBody < 1 {
 		e.Check("IDEMPOTENCY_MAX_BODY", fmt.Errorf("must be a positive number of bytes"))

@@ -19,7 +19,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if c.UpstreamTimeout != 30*time.Second || c.BreakerOpenTimeout != 10*time.Second || c.BreakerFailures != 5 {
+	if c.UpstreamTimeout != 30*time.Second || c.BodyIdleTimeout != time.Minute || c.BreakerOpenTimeout != 10*time.Second || c.BreakerFailures != 5 {
 		t.Errorf("proxy defaults: %+v", c)
 	}
 	if c.RateLimitUser.Policy() != `"user";q=600;w=60` || c.RateLimitIP.Policy() != `"ip";q=300;w=60` || c.RateLimitAuth.Policy() != `"auth";q=20;w=60` {
@@ -39,6 +39,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"CORS_ALLOWED_ORIGINS": "https://ok.test,https://bad.test/path",
 		"BREAKER_FAILURES":     "0",
 		"UPSTREAM_TIMEOUT":     "soon",
+		"BODY_IDLE_TIMEOUT":    "0s",
 		"AUTH_CACHE_TTL":       "5m",
 	})
 	server.LoadConfig(e)
@@ -47,7 +48,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		t.Fatal("no error")
 	}
 	for _, name := range []string{"DATABASE_URL", "GATEWAY_UPSTREAMS", "RATE_LIMIT_USER", "RATE_LIMIT_AUTH", "TRUSTED_PROXIES",
-		"CORS_ALLOWED_ORIGINS", "BREAKER_FAILURES", "UPSTREAM_TIMEOUT", "AUTH_CACHE_TTL"} {
+		"CORS_ALLOWED_ORIGINS", "BREAKER_FAILURES", "UPSTREAM_TIMEOUT", "BODY_IDLE_TIMEOUT", "AUTH_CACHE_TTL"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -1,8 +1,9 @@
 // Package server assembles the gateway: the middleware chain, the local
 // endpoints and the API pipeline in front of the proxy.
 //
-// Every request passes, in order: security headers → request id → access
-// log and metrics → panic recovery → CORS (preflights end here) → routing.
+// Every request passes, in order: idle deadlines on the client's
+// connection → security headers → request id → access log and metrics →
+// panic recovery → CORS (preflights end here) → routing.
 // A request under /api/v1 that is proxied then goes through:
 //
 //  1. path check (non-canonical → 400) and route lookup (unknown → 404);
@@ -176,6 +177,7 @@ func New(d Deps) (*Server, error) {
 		Upstreams:          table.Upstreams(),
 		Transport:          transport,
 		Timeout:            d.Config.UpstreamTimeout,
+		IdleTimeout:        d.Config.BodyIdleTimeout,
 		BreakerFailures:    uint32(max(d.Config.BreakerFailures, 0)),
 		BreakerOpenTimeout: d.Config.BreakerOpenTimeout,
 		Trusted:            s.ips,
@@ -211,6 +213,10 @@ func New(d Deps) (*Server, error) {
 	}
 
 	s.handler = httpx.Chain(http.HandlerFunc(s.route),
+		// Outermost: the client's own pauses (sending its body, reading
+		// the answer) are bounded on its connection, for the idempotency
+		// layer's body read as well as the proxy's.
+		httpx.IdleDeadlines(d.Config.BodyIdleTimeout, d.Config.BodyIdleTimeout),
 		headers.NewSecurity().Middleware,
 		httpx.RequestID,
 		s.observe,
@@ -283,25 +289,42 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		info := &reqInfo{upstream: "gateway"}
 		rec := &httpx.Recorder{ResponseWriter: w}
+		aborted := true
+		// Deferred: a response cut mid-body (http.ErrAbortHandler, which
+		// passes on to net/http) is still counted and logged.
+		defer func() {
+			s.logRequest(r, rec, info, start, aborted)
+		}()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
-		status := rec.Status()
-		if cs := s.requests[info.upstream]; cs != nil {
-			cs[classIndex(status)].Inc()
-		}
-		if s.cfg.AccessLog {
-			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", status),
-				slog.Int64("bytes", rec.Bytes()),
-				slog.Duration("duration", time.Since(start)),
-				slog.String("upstream", info.upstream),
-				slog.String("user_id", info.userID),
-				slog.String("org_id", info.orgID),
-				slog.String("remote", r.RemoteAddr),
-			)
-		}
+		aborted = false
 	})
+}
+
+// logRequest counts the request and writes its access log line; aborted
+// means the response was cut mid-body.
+func (s *Server) logRequest(r *http.Request, rec *httpx.Recorder, info *reqInfo, start time.Time, aborted bool) {
+	status := rec.Status()
+	if cs := s.requests[info.upstream]; cs != nil {
+		cs[classIndex(status)].Inc()
+	}
+	if !s.cfg.AccessLog {
+		return
+	}
+	msg := "http request"
+	if aborted {
+		msg = "http request aborted mid-response"
+	}
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Int64("bytes", rec.Bytes()),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("upstream", info.upstream),
+		slog.String("user_id", info.userID),
+		slog.String("org_id", info.orgID),
+		slog.String("remote", r.RemoteAddr),
+	)
 }
 
 func classIndex(status int) int {

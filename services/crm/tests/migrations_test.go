@@ -34,8 +34,8 @@ WHERE n.nspname = 'crm' AND c.relkind = 'r'
 			t.Errorf("%s: rls=%v force=%v org_id=%v owner=%s", name, rls, force, org, owner)
 		}
 	}
-	if n != 18 {
-		t.Errorf("%d tenant tables, want 18 (16 + lead_imports and deal_documents)", n)
+	if n != 19 {
+		t.Errorf("%d tenant tables, want 19 (16 + lead_imports, deal_documents and deal_changes)", n)
 	}
 	// The service role can check the schema version (serve does, as it).
 	if _, err := e.db.Pool(t, "crm_app").Exec(t.Context(), `SELECT version FROM crm.schema_migrations`); err != nil {

@@ -31,6 +31,8 @@ import (
 //	IMPORT_INLINE_MAX_BYTES  largest file imported within the request, default 1 MiB;
 //	                      larger ones run as a job
 //	IMPORT_BATCH_ROWS     valid rows one import transaction writes, default 5000
+//	IMPORT_FILE_RETENTION how long an ended import's file is kept (Go duration), default 720h
+//	                      (30 days); 0 keeps files forever
 //	DOCUMENT_MAX_BYTES    largest deal document, default 25 MiB
 type Config struct {
 	DefaultPhoneRegion  string
@@ -51,10 +53,11 @@ func loadConfig(e *config.Env, common config.Common) Config {
 		Jobs:                jobs.LoadSettings(e),
 		Storage:             storage.LoadConfig(e, common),
 		Uploads: app.UploadConfig{
-			ImportMaxBytes:    int64(e.IntRange("IMPORT_MAX_BYTES", 64<<20, 1<<10, 1<<30)),
-			ImportInlineBytes: int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", 1<<20, 1, 64<<20)),
-			ImportBatchRows:   e.IntRange("IMPORT_BATCH_ROWS", 5000, 1, 50000),
-			DocumentMaxBytes:  int64(e.IntRange("DOCUMENT_MAX_BYTES", 25<<20, 1<<10, 1<<30)),
+			ImportMaxBytes:      int64(e.IntRange("IMPORT_MAX_BYTES", 64<<20, 1<<10, 1<<30)),
+			ImportInlineBytes:   int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", 1<<20, 1, 64<<20)),
+			ImportBatchRows:     e.IntRange("IMPORT_BATCH_ROWS", 5000, 1, 50000),
+			DocumentMaxBytes:    int64(e.IntRange("DOCUMENT_MAX_BYTES", 25<<20, 1<<10, 1<<30)),
+			ImportFileRetention: e.Duration("IMPORT_FILE_RETENTION", app.DefaultImportFileRetention),
 		},
 	}
 	c.Uploads.LinkTTL = c.Storage.URLTTL

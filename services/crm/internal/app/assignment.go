@@ -344,10 +344,16 @@ func visibleLead(ctx context.Context, tx Tx, p auth.Principal, id string, forUpd
 	if err != nil {
 		return row, err
 	}
-	if scope != "" && (row.Lead.AssigneeID == nil || *row.Lead.AssigneeID != scope) {
+	if !seesLead(scope, row.Lead) {
 		return LeadRow{}, domain.ErrNotFound(domain.ReasonLeadNotFound, "lead")
 	}
 	return row, nil
+}
+
+// seesLead reports whether a caller limited to the leads of scope (a user;
+// "" for no limit, see leadScope) sees l.
+func seesLead(scope string, l domain.Lead) bool {
+	return scope == "" || (l.AssigneeID != nil && *l.AssigneeID == scope)
 }
 
 func (s *service) GetSettings(ctx context.Context) (domain.Settings, error) {

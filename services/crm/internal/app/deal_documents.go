@@ -32,16 +32,17 @@ const documentFieldTitle = "title"
 
 // AddDealDocument stores an uploaded file (multipart: optional title, then
 // file) as a document of the deal. The deal is looked up first, so another
-// organisation's deal is a 404 before a byte of the file is read; the
-// file's type is sniffed from its bytes against storage.DocumentTypes (415
-// naming file), its size bounded by Config.Uploads.DocumentMaxBytes (413).
+// organisation's deal, or one whose lead the caller may not see, is a 404
+// before a byte of the file is read; the file's type is sniffed from its
+// bytes against storage.DocumentTypes (415 naming file), its size bounded
+// by Config.Uploads.DocumentMaxBytes (413).
 func (s *service) AddDealDocument(ctx context.Context, dealID string, up FileUpload) (DealDocument, error) {
 	p, err := requireOn(ctx, PermDealsWrite, dealID, domain.ReasonDealNotFound, "deal")
 	if err != nil {
 		return DealDocument{}, err
 	}
 	if err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		_, err := tx.GetDeal(ctx, dealID, false)
+		_, err := visibleDeal(ctx, tx, p, dealID, false)
 		return err
 	}); err != nil {
 		return DealDocument{}, err
@@ -98,7 +99,7 @@ func (s *service) ListDealDocuments(ctx context.Context, dealID string, pr PageR
 	limit := orDefault(pr.Limit)
 	var rows []domain.DealDocument
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if _, err := tx.GetDeal(ctx, dealID, false); err != nil {
+		if _, err := visibleDeal(ctx, tx, p, dealID, false); err != nil {
 			return err
 		}
 		rows, err = tx.ListDealDocuments(ctx, dealID, after, limit+1)

@@ -137,10 +137,32 @@ func (s *service) GetDeal(ctx context.Context, id string) (domain.Deal, error) {
 	}
 	var d domain.Deal
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		d, err = tx.GetDeal(ctx, id, false)
+		d, err = visibleDeal(ctx, tx, p, id, false)
 		return err
 	})
 	return d, err
+}
+
+// visibleDeal loads a deal the caller may see (forUpdate locks it): one
+// assigned to the caller or whose lead the caller sees. Any other deal is
+// not found, exactly like another organisation's.
+func visibleDeal(ctx context.Context, tx Tx, p auth.Principal, id string, forUpdate bool) (domain.Deal, error) {
+	d, err := tx.GetDeal(ctx, id, forUpdate)
+	if err != nil {
+		return d, err
+	}
+	scope, err := leadScope(ctx, tx, p)
+	if err != nil || scope == "" || (d.AssigneeID != nil && *d.AssigneeID == scope) {
+		return d, err
+	}
+	lead, err := tx.GetLead(ctx, d.LeadID, false)
+	if err != nil {
+		return domain.Deal{}, err
+	}
+	if !seesLead(scope, lead.Lead) {
+		return domain.Deal{}, domain.ErrNotFound(domain.ReasonDealNotFound, "deal")
+	}
+	return d, nil
 }
 
 func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error) {
@@ -165,7 +187,7 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 	}
 	var d domain.Deal
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if d, err = tx.GetDeal(ctx, id, true); err != nil {
+		if d, err = visibleDeal(ctx, tx, p, id, true); err != nil {
 			return err
 		}
 		before := d
@@ -197,12 +219,19 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 		if err := vf.Err(); err != nil {
 			return err
 		}
-		if sameDeal(before, d) {
-			return nil // nothing changed: no write, no event
+		changes := domain.DiffDeal(before, d)
+		if len(changes) == 0 {
+			return nil // nothing changed: no write, no timeline entry, no event
 		}
 		d.UpdatedAt = s.now()
 		if err := tx.UpdateDeal(ctx, d); err != nil {
 			return err
+		}
+		for _, c := range changes {
+			if err := tx.InsertDealChange(ctx, p.OrgID, DealFieldChange{ID: newID(), DealID: d.ID, DealChange: c,
+				ActorID: actorID(p), ChangedAt: d.UpdatedAt}); err != nil {
+				return err
+			}
 		}
 		pipeline, err := tx.ListStages(ctx)
 		if err != nil {
@@ -213,11 +242,6 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 	return d, err
 }
 
-func sameDeal(a, b domain.Deal) bool {
-	return a.Title == b.Title && a.ValueCents == b.ValueCents && a.Currency == b.Currency && eqPtr(a.PropertyID, b.PropertyID) &&
-		eqPtr(a.AssigneeID, b.AssigneeID) && eqPtr(a.ExpectedCloseDate, b.ExpectedCloseDate)
-}
-
 func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain.Deal, error) {
 	p, err := requireOn(ctx, PermDealsWrite, id, domain.ReasonDealNotFound, "deal")
 	if err != nil {
@@ -226,7 +250,7 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 	now := s.now()
 	var d domain.Deal
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if d, err = tx.GetDeal(ctx, id, true); err != nil {
+		if d, err = visibleDeal(ctx, tx, p, id, true); err != nil {
 			return err
 		}
 		pipeline, err := tx.ListStages(ctx)
@@ -302,6 +326,9 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		dq := q
 		dq.Limit++
+		if dq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+			return err
+		}
 		rows, err = tx.ListDeals(ctx, dq)
 		return err
 	})
@@ -323,8 +350,8 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 }
 
 func (s *service) DealTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, _ auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
-		if _, err := tx.GetDeal(ctx, id, false); err != nil {
+	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+		if _, err := visibleDeal(ctx, tx, p, id, false); err != nil {
 			return nil, err
 		}
 		return tx.DealTimeline(ctx, id, after, limit)

@@ -43,6 +43,12 @@ type ImportStore interface {
 	// RefreshImportStatistics re-analyses the organisation column of the
 	// contacts and leads, whose statistics a large import outruns.
 	RefreshImportStatistics(ctx context.Context) error
+	// ScheduleImportFileExpiry enqueues the job that deletes the import's
+	// file, to run at at (imports_retention.go).
+	ScheduleImportFileExpiry(ctx context.Context, orgID, importID string, at time.Time) error
+	// MarkImportFileDeleted records that the import's file was deleted at
+	// at, unless that is recorded already.
+	MarkImportFileDeleted(ctx context.Context, id string, at time.Time) error
 }
 
 // ErrImportContention is WriteImportBatch's retryable failure.
@@ -127,6 +133,10 @@ type UploadConfig struct {
 	DocumentMaxBytes int64
 	// LinkTTL is how long a document's download link works (default 15 min).
 	LinkTTL time.Duration
+	// ImportFileRetention is how long an ended import's file is kept
+	// (imports_retention.go); unlike the others, zero is no default but
+	// "forever".
+	ImportFileRetention time.Duration
 }
 
 func (c UploadConfig) withDefaults() UploadConfig {
@@ -145,8 +155,12 @@ func (c UploadConfig) withDefaults() UploadConfig {
 	if c.LinkTTL <= 0 {
 		c.LinkTTL = 15 * time.Minute
 	}
+	c.ImportFileRetention = max(c.ImportFileRetention, 0)
 	return c
 }
+
+// DefaultImportFileRetention is IMPORT_FILE_RETENTION's default: 30 days.
+const DefaultImportFileRetention = 30 * 24 * time.Hour
 
 // importRetries bounds how often a batch is planned again after it lost a
 // race with a concurrent writer.
@@ -291,7 +305,13 @@ func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run
 			done = true
 			return run.Complete(ctx, tx)
 		}
-		imp.Status, imp.Error, imp.UpdatedAt = domain.ImportRunning, nil, s.now()
+		if imp.FileDeletedAt != nil {
+			return nil // runImport fails it for good: no attempt can read the file
+		}
+		// Running again, the import keeps its file: the deletion its end
+		// scheduled finds it resumed (domain.LeadImport.FileDue), and its
+		// next end schedules another.
+		imp.Status, imp.Error, imp.UpdatedAt, imp.FileExpiresAt = domain.ImportRunning, nil, s.now(), nil
 		return tx.SaveImport(ctx, imp)
 	})
 	if err != nil || done {
@@ -312,7 +332,13 @@ func (s *service) failImport(ctx context.Context, orgID, id, msg string) {
 		if err != nil {
 			return err
 		}
-		imp.Status, imp.Error, imp.UpdatedAt = domain.ImportFailed, &msg, s.now()
+		now := s.now()
+		imp.Status, imp.Error, imp.UpdatedAt = domain.ImportFailed, &msg, now
+		// A retry may still resume a dead-lettered import, but only within
+		// the retention, which therefore runs from here too.
+		if err := s.scheduleFileExpiry(ctx, tx, orgID, &imp, now); err != nil {
+			return err
+		}
 		return tx.SaveImport(ctx, imp)
 	})
 	if err != nil {
@@ -357,6 +383,10 @@ type chunk struct {
 // job).
 func (s *service) runImport(ctx context.Context, orgID string, imp domain.LeadImport, run ImportRun) (domain.LeadImport, error) {
 	im := &importer{s: s, org: orgID, imp: imp, run: run, region: imp.PhoneRegion}
+	if imp.FileDeletedAt != nil {
+		return im.imp, im.write(ctx, chunk{report: imp.Report.Report, last: imp.Checkpoint, end: true,
+			failure: domain.FileGoneReason(*imp.FileDeletedAt)})
+	}
 	body, _, err := s.files.Open(ctx, imp.FileKey)
 	if errors.Is(err, storage.ErrNotFound) {
 		return im.imp, im.write(ctx, chunk{report: imp.Report.Report, last: imp.Checkpoint, end: true,
@@ -548,6 +578,9 @@ func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.Lead
 			next.Status, next.Error = domain.ImportFailed, &c.failure
 		}
 		next.CompletedAt = &now
+		if err := s.scheduleFileExpiry(ctx, tx, im.org, &next, now); err != nil {
+			return cur, err
+		}
 		if err := im.completedEvent(ctx, tx, next); err != nil {
 			return cur, err
 		}

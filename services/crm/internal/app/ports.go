@@ -72,6 +72,9 @@ type Tx interface {
 	UpdateDeal(ctx context.Context, d domain.Deal) error
 	ListDeals(ctx context.Context, q DealQuery) ([]domain.Deal, error)
 	InsertStageChange(ctx context.Context, orgID string, h StageChange) error
+	InsertDealChange(ctx context.Context, orgID string, c DealFieldChange) error
+	// DealTimeline merges the deal's stage history, documents and field
+	// changes, newest first.
 	DealTimeline(ctx context.Context, dealID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
 
 	// Enqueue writes an event into the outbox of this transaction.
@@ -124,6 +127,16 @@ type StageChange struct {
 	ChangedAt time.Time
 }
 
+// DealFieldChange is one change of a deal's own field, an "updated" entry
+// of the deal's timeline.
+type DealFieldChange struct {
+	ID     string
+	DealID string
+	domain.DealChange
+	ActorID   *string
+	ChangedAt time.Time
+}
+
 // TimelineItem is one entry of a timeline; Data is its JSON detail.
 type TimelineItem struct {
 	ID         string
@@ -173,9 +186,12 @@ type LeadQuery struct {
 // DealQuery filters, sorts and pages deals.
 type DealQuery struct {
 	StageID, LeadID, AssigneeID string
-	Sort                        Sort
-	After                       *ListCursor
-	Limit                       int
+	// VisibleTo limits the deals to those assigned to this user or whose
+	// lead is (a caller who sees only its own leads); "" for every deal.
+	VisibleTo string
+	Sort      Sort
+	After     *ListCursor
+	Limit     int
 }
 
 // ContactQuery pages contacts (newest first) with an optional email or

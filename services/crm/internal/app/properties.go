@@ -19,6 +19,8 @@ const (
 	PropertyCreated  = "reos.property.property.created"
 	PropertyUpdated  = "reos.property.property.updated"
 	PropertyArchived = "reos.property.property.archived"
+	// PropertySnapshot is a property's whole state (`property republish`).
+	PropertySnapshot = "reos.property.property.snapshot"
 )
 
 // PropertyReadModel is the write side of the known-properties read model,
@@ -35,7 +37,7 @@ type PropertyReadModel interface {
 type propertyEventData struct {
 	PropertyID string `json:"property_id"`
 	OrgID      string `json:"org_id"`
-	// Archived is not sent by property today; honoured when present.
+	// Archived is sent by snapshots; honoured on any of the types.
 	Archived *bool `json:"archived"`
 }
 
@@ -47,13 +49,16 @@ var ErrBadPropertyEvent = errors.New("malformed property event")
 // ApplyPropertyEvent applies one event of reos.property.events to the read
 // model: created and updated make the property known (updated never revives
 // an archived property: property has no unarchive, and PUT on an archived
-// property still emits updated), archived marks it archived. Events arrive
-// at least once and, across retries, possibly out of order, so each is an
-// idempotent upsert and archiving is sticky. Other types are ignored.
+// property still emits updated), archived marks it archived, and a
+// snapshot makes it known and, if it says archived, archives it. Events
+// arrive at least once and, across retries, possibly out of order, so each
+// is an idempotent upsert and archiving is sticky: the read model keeps
+// nothing else, so the order of a snapshot among the live events cannot
+// matter. Other types are ignored.
 func ApplyPropertyEvent(ctx context.Context, m PropertyReadModel, ev events.Event) error {
 	var archived *bool
 	switch ev.Type {
-	case PropertyCreated, PropertyUpdated:
+	case PropertyCreated, PropertyUpdated, PropertySnapshot:
 	case PropertyArchived:
 		yes := true
 		archived = &yes

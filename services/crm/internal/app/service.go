@@ -82,6 +82,9 @@ type Service interface {
 	ListLeadImports(ctx context.Context, p PageRequest) (Page[domain.LeadImport], error)
 	// RunLeadImport is the lead import job of orgID's import.
 	RunLeadImport(ctx context.Context, orgID, importID string, run ImportRun) error
+	// ExpireLeadImportFile deletes an ended import's file once its
+	// retention has run out (imports_retention.go); the job queue runs it.
+	ExpireLeadImportFile(ctx context.Context, orgID, importID string, expiresAt time.Time, job JobRun) error
 	AddDealDocument(ctx context.Context, dealID string, up FileUpload) (DealDocument, error)
 	ListDealDocuments(ctx context.Context, dealID string, p PageRequest) (Page[DealDocument], error)
 }

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -43,4 +45,49 @@ func (d *Deal) Validate(f *FieldErrors) {
 			f.Add("expected_close_date", "must be a date YYYY-MM-DD")
 		}
 	}
+}
+
+// DealChange is one field of a deal changed by an update, recorded in the
+// deal's timeline: old and new values as JSON (null for none).
+type DealChange struct {
+	Field string
+	Old   json.RawMessage
+	New   json.RawMessage
+}
+
+// changeFields lists the deal's own fields an update may change, with their
+// values, in a fixed order (the stage moves apart, through the pipeline).
+func (d Deal) changeFields() []struct {
+	name string
+	v    any
+} {
+	return []struct {
+		name string
+		v    any
+	}{
+		{"title", d.Title}, {"value_cents", d.ValueCents}, {"currency", d.Currency}, {"property_id", d.PropertyID},
+		{"assignee_id", d.AssigneeID}, {"expected_close_date", d.ExpectedCloseDate},
+	}
+}
+
+// DiffDeal returns the deal's own fields whose values differ between a and
+// b, in a fixed order; none means the update changes nothing.
+func DiffDeal(a, b Deal) []DealChange {
+	af, bf := a.changeFields(), b.changeFields()
+	var out []DealChange
+	for i := range af {
+		o, n := jsonValue(af[i].v), jsonValue(bf[i].v)
+		if !bytes.Equal(o, n) {
+			out = append(out, DealChange{Field: af[i].name, Old: o, New: n})
+		}
+	}
+	return out
+}
+
+func jsonValue(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage("null") // unreachable: the fields are strings and integers
+	}
+	return b
 }

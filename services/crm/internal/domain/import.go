@@ -346,4 +346,28 @@ type LeadImport struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	CompletedAt *time.Time
+	// FileExpiresAt is when the file's deletion is scheduled (set when the
+	// import ends, cleared when it is resumed); FileDeletedAt is when the
+	// file was deleted. See FileDue.
+	FileExpiresAt *time.Time
+	FileDeletedAt *time.Time
+}
+
+// Ended reports whether the import has ended (completed or failed); only
+// an ended import's file may expire.
+func (i LeadImport) Ended() bool { return i.Status == ImportCompleted || i.Status == ImportFailed }
+
+// FileDue reports whether a file deletion scheduled for at is still the
+// import's current one: the import has ended and the deletion its end
+// scheduled is this one. A resumed import cleared it, and its next end
+// schedules another, so an older deletion finds nothing to do.
+func (i LeadImport) FileDue(at time.Time) bool {
+	return i.Ended() && i.FileExpiresAt != nil && i.FileExpiresAt.Equal(at)
+}
+
+// FileGoneReason is the error of an import resumed after its file was
+// deleted.
+func FileGoneReason(deletedAt time.Time) string {
+	return "the uploaded file was deleted at " + deletedAt.UTC().Format(time.RFC3339) +
+		", when its retention (IMPORT_FILE_RETENTION) after the import ended ran out; upload it again to import the rest (rows already imported merge)"
 }

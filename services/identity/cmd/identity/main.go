@@ -4,6 +4,9 @@
 //	identity migrate up     apply identity's and the outbox's migrations (as the schema owner)
 //	identity migrate status print the schema versions
 //	identity seed           create the demo organisation and users (MODE=mock only; idempotent)
+//	identity republish [--org <uuid>]... [--batch-size <n>]
+//	                        write snapshot events of the users and teams of the organisations
+//	                        (default: all) to the outbox, for read models that missed events
 //
 // Configuration comes from the environment only; see config.go.
 package main
@@ -18,6 +21,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/events"
 	"reos.dev/pkg/service"
 	"reos.dev/services/identity"
 	"reos.dev/services/identity/internal/adapters/token"
@@ -36,6 +40,11 @@ func spec() service.Spec[Config] {
 		Build:       build,
 		// Covers an argon2id verification under load.
 		WriteTimeout: 30 * time.Second,
+		Commands: map[string]service.Command[Config]{
+			"republish": service.RepublishCommand(func(rt service.Runtime[Config]) (events.Republisher, error) {
+				return server.Republisher(rt.Pool)
+			}),
+		},
 	}
 }
 

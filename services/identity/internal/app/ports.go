@@ -162,7 +162,9 @@ type TeamRepository interface {
 	GetForUpdate(ctx context.Context, id string) (domain.Team, error)
 	List(ctx context.Context, q PageQuery) (teams []domain.Team, next string, err error)
 	Update(ctx context.Context, t domain.Team) error
-	Delete(ctx context.Context, id string) error
+	// Delete removes the team with its memberships and keeps its id as
+	// deleted at `at` (for republishing).
+	Delete(ctx context.Context, id string, at time.Time) error
 	Members(ctx context.Context, teamID string) ([]domain.TeamMember, error)
 	AddMember(ctx context.Context, orgID, teamID, userID string, at time.Time) error
 	// RemoveMember reports whether the user was a member.

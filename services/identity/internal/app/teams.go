@@ -103,12 +103,13 @@ func (s *service) DeleteTeam(ctx context.Context, id string) error {
 	if err := parseID("id", id); err != nil {
 		return err
 	}
+	now := s.now()
 	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		t, err := tx.Teams().GetForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := tx.Teams().Delete(ctx, t.ID); err != nil {
+		if err := tx.Teams().Delete(ctx, t.ID, now); err != nil {
 			return err
 		}
 		return tx.Events().Publish(ctx, EventTeamDeleted, t.ID, p.OrgID, teamEventData{TeamID: t.ID, OrgID: p.OrgID, ActorID: p.UserID})

@@ -41,6 +41,9 @@ import (
 //	                         request (default 1 MiB); larger ones run as a job
 //	IMPORT_BATCH_ROWS        records loaded per statement and checkpoint
 //	                         (default 5000)
+//	IMPORT_FILE_RETENTION    how long an ended import's file is kept (Go
+//	                         duration, default 720h = 30 days; 0 keeps it
+//	                         forever)
 //
 // MODE=production has no market data provider yet (only the mock exists),
 // so serve and seed refuse to start in it rather than value properties
@@ -71,6 +74,7 @@ func loadConfig(e *config.Env, common config.Common) Config {
 			MaxBytes:       int64(e.IntRange("IMPORT_MAX_BYTES", app.DefaultImportMaxBytes, 1, 1<<36)),
 			InlineMaxBytes: int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", app.DefaultImportInlineMaxBytes, 1, 64<<20)),
 			BatchRows:      e.IntRange("IMPORT_BATCH_ROWS", app.DefaultImportBatchRows, 1, 100_000),
+			FileRetention:  e.Duration("IMPORT_FILE_RETENTION", app.DefaultImportFileRetention),
 		},
 	}
 }

@@ -5,6 +5,10 @@
 //	property migrate status print the schema versions
 //	property seed           create the 50 demo properties of SEED_ORG_ID (MODE=mock only;
 //	                        idempotent; a no-op with a message when SEED_ORG_ID is unset)
+//	property republish [--org <uuid>]... [--batch-size <n>]
+//	                        write snapshot events of the properties of the organisations
+//	                        (default: all that have any) to the outbox, for read models that
+//	                        missed events
 //
 // Configuration comes from the environment only; see config.go.
 package main
@@ -19,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/events"
 	"reos.dev/pkg/service"
 	"reos.dev/services/property"
 	"reos.dev/services/property/internal/adapters/market"
@@ -36,6 +41,11 @@ func spec() service.Spec[Config] {
 		LoadConfig:   loadConfig,
 		Build:        build,
 		WriteTimeout: 30 * time.Second,
+		Commands: map[string]service.Command[Config]{
+			"republish": service.RepublishCommand(func(rt service.Runtime[Config]) (events.Republisher, error) {
+				return server.Republisher(rt.Pool)
+			}),
+		},
 	}
 }
 

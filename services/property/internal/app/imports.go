@@ -23,22 +23,26 @@ import (
 )
 
 // Defaults of ImportConfig (IMPORT_MAX_BYTES, IMPORT_INLINE_MAX_BYTES,
-// IMPORT_BATCH_ROWS).
+// IMPORT_BATCH_ROWS) and the binary's IMPORT_FILE_RETENTION.
 const (
 	DefaultImportMaxBytes       = 2 << 30
 	DefaultImportInlineMaxBytes = 1 << 20
 	DefaultImportBatchRows      = 5000
+	DefaultImportFileRetention  = 30 * 24 * time.Hour
 )
 
 // ImportConfig bounds bulk imports. Files up to InlineMaxBytes (about five
 // thousand rows) are imported inside the request, in one transaction, and
 // answered with the finished report; larger ones up to MaxBytes run as a
 // job. BatchRows records are loaded per statement (and, in a job, per
-// committed checkpoint). Zero values take the defaults.
+// committed checkpoint). Zero values take the defaults, except
+// FileRetention's: how long an ended import's file is kept
+// (imports_retention.go), where zero keeps it forever.
 type ImportConfig struct {
 	MaxBytes       int64
 	InlineMaxBytes int64
 	BatchRows      int
+	FileRetention  time.Duration
 }
 
 func (c ImportConfig) withDefaults() ImportConfig {
@@ -51,6 +55,7 @@ func (c ImportConfig) withDefaults() ImportConfig {
 	if c.BatchRows <= 0 {
 		c.BatchRows = DefaultImportBatchRows
 	}
+	c.FileRetention = max(c.FileRetention, 0)
 	return c
 }
 
@@ -133,6 +138,9 @@ type ImportRepository interface {
 	// (field "import"), skipping those whose listing_key the organisation
 	// already has, and returns the lines of the skipped ones.
 	Load(ctx context.Context, b ImportBatch) ([]int, error)
+	// MarkFileDeleted records that the import's file was deleted at at,
+	// unless that is recorded already.
+	MarkFileDeleted(ctx context.Context, id string, at time.Time) error
 }
 
 // ImportBatch is a batch of validated rows of one import. Their listing
@@ -299,8 +307,14 @@ func (s *service) RunImport(ctx context.Context, job ImportJob, run JobRun) erro
 			finished = true // a replay of a finished import has nothing to do
 			return tx.Jobs().Complete(ctx, run)
 		}
+		if imp.FileDeletedAt != nil {
+			return nil // failed for good below: no attempt can read the file
+		}
 		now := s.now()
-		imp.Status, imp.Failure, imp.FinishedAt, imp.UpdatedAt = domain.ImportRunning, nil, nil, now
+		// Running again, the import keeps its file: the deletion its end
+		// scheduled finds it resumed (domain.Import.FileDue), and its next
+		// end schedules another.
+		imp.Status, imp.Failure, imp.FinishedAt, imp.UpdatedAt, imp.FileExpiresAt = domain.ImportRunning, nil, nil, now, nil
 		if imp.StartedAt == nil {
 			imp.StartedAt = &now
 		}
@@ -311,6 +325,9 @@ func (s *service) RunImport(ctx context.Context, job ImportJob, run JobRun) erro
 	})
 	if err != nil || finished {
 		return err
+	}
+	if imp.FileDeletedAt != nil {
+		return s.failImport(ctx, imp, domain.FileGoneReason(*imp.FileDeletedAt), run, true)
 	}
 	err = s.importFile(ctx, &imp, nil, run)
 	if err == nil {
@@ -347,7 +364,14 @@ func (s *service) failImport(ctx context.Context, imp domain.Import, reason stri
 			return err
 		}
 		now := s.now()
-		cur.Status, cur.Failure, cur.FinishedAt, cur.UpdatedAt = domain.ImportFailed, &reason, &now, now
+		jobID := run.JobID() // the run that failed it: one that finds the file deleted fails it before saving its job
+		cur.Status, cur.Failure, cur.FinishedAt, cur.UpdatedAt, cur.JobID = domain.ImportFailed, &reason, &now, now, &jobID
+		// Failed for good or dead-lettered alike: a retry or replay may
+		// still resume a dead-lettered import, but only within the
+		// retention, which therefore runs from here too.
+		if err := s.scheduleFileExpiry(ctx, tx, &cur, now); err != nil {
+			return err
+		}
 		if _, err := tx.Imports().Save(ctx, cur, cur.CheckpointLine); err != nil {
 			return err
 		}
@@ -673,6 +697,9 @@ func (s *service) readImport(ctx context.Context, imp domain.Import, r *counting
 // job, the completion event is a keyed effect and the job completes here.
 func (s *service) completeImport(ctx context.Context, tx Tx, imp *domain.Import, run JobRun, now time.Time) error {
 	imp.Status, imp.FinishedAt = domain.ImportCompleted, &now
+	if err := s.scheduleFileExpiry(ctx, tx, imp, now); err != nil {
+		return err
+	}
 	announce := true
 	if run != nil {
 		fresh, err := tx.Jobs().ClaimEffect(ctx, run, "property.import.completed:"+imp.ID)

@@ -72,6 +72,8 @@ type ListingRepository interface {
 type Jobs interface {
 	// Enqueue queues job and returns its id.
 	Enqueue(ctx context.Context, job Job) (int64, error)
+	// Schedule queues job to run at at (not before) and returns its id.
+	Schedule(ctx context.Context, job Job, at time.Time) (int64, error)
 	// ClaimEffect records that the effect key happens for run. False: it
 	// already happened (an earlier attempt, or the job run replays) and
 	// must not happen again.

@@ -56,6 +56,9 @@ type Service interface {
 	GetImport(ctx context.Context, id string) (domain.Import, error)
 	ListImports(ctx context.Context, limit int, cursor string) (Page[domain.Import], error)
 	RunImport(ctx context.Context, job ImportJob, run JobRun) error
+	// ExpireImportFile deletes an ended import's file once its retention
+	// has run out (imports_retention.go); the job queue runs it.
+	ExpireImportFile(ctx context.Context, job ImportFileExpireJob, run JobRun) error
 
 	// SeedDemo creates the demo properties of orgID (no caller: it runs from
 	// the `seed` subcommand).

@@ -51,6 +51,30 @@ type Import struct {
 	UpdatedAt      time.Time
 	StartedAt      *time.Time
 	FinishedAt     *time.Time
+	// FileExpiresAt is when the file's deletion is scheduled (set when the
+	// import ends, cleared when it is resumed); FileDeletedAt is when the
+	// file was deleted. See ImportFileDue.
+	FileExpiresAt *time.Time
+	FileDeletedAt *time.Time
+}
+
+// Ended reports whether the import has ended (completed or failed); only
+// an ended import's file may expire.
+func (i Import) Ended() bool { return i.Status == ImportCompleted || i.Status == ImportFailed }
+
+// FileDue reports whether a file deletion scheduled for at is still the
+// import's current one: the import has ended and the deletion its end
+// scheduled is this one. A resumed import cleared it, and its next end
+// schedules another, so an older deletion finds nothing to do.
+func (i Import) FileDue(at time.Time) bool {
+	return i.Ended() && i.FileExpiresAt != nil && i.FileExpiresAt.Equal(at)
+}
+
+// FileGoneReason is the failure of an import resumed after its file was
+// deleted.
+func FileGoneReason(deletedAt time.Time) string {
+	return fmt.Sprintf("the import's file was deleted at %s, when its retention (IMPORT_FILE_RETENTION) after the import ended ran out; "+
+		"upload the file again to import the rest (listing keys already loaded are skipped)", deletedAt.UTC().Format(time.RFC3339))
 }
 
 // NewImport is a queued import of the file stored under ImportKey(orgID, id).

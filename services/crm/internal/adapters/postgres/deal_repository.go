@@ -24,13 +24,41 @@ assignee_id = $7, expected_close_date = $8::date, updated_at = $9, closed_at = $
 	sqlListDealsBase      = `SELECT ` + dealColumns + ` FROM crm.deals d WHERE true`
 	sqlInsertStageHistory = `INSERT INTO crm.deal_stage_history (id, org_id, deal_id, from_stage_id, to_stage_id, changed_by, changed_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	sqlDealTimeline = `SELECT h.id, CASE WHEN h.from_stage_id IS NULL THEN 'created' ELSE 'stage_changed' END, h.changed_at, h.changed_by,
-  jsonb_build_object('from_stage_id', h.from_stage_id, 'from_stage', fs.key, 'to_stage_id', h.to_stage_id, 'to_stage', ts.key)
-FROM crm.deal_stage_history h
-LEFT JOIN crm.deal_stages fs ON fs.id = h.from_stage_id
-JOIN crm.deal_stages ts ON ts.id = h.to_stage_id
-WHERE h.deal_id = $1 AND ($2::timestamptz IS NULL OR (h.changed_at, h.id) < ($2, $3::uuid))
-ORDER BY h.changed_at DESC, h.id DESC LIMIT $4`
+	sqlInsertDealChange = `INSERT INTO crm.deal_changes (id, org_id, deal_id, field, old_value, new_value, actor_id, changed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	// sqlVisibleDeals limits a deal list to the deals whose lead is
+	// assigned to one user (agents_see_only_assigned), in the query so
+	// pages stay full and cursors exact.
+	// A deal limited caller sees its own deals and the deals of its leads.
+	sqlVisibleDeals = ` AND (d.assignee_id = %[1]s::uuid OR EXISTS (SELECT 1 FROM crm.leads l WHERE l.id = d.lead_id AND l.assignee_id = %[1]s::uuid))`
+
+	// The deal timeline is, like the lead's, one keyset-paginated UNION ALL
+	// newest first over its sources — stage history (created and
+	// stage_changed), documents and field changes — each branch bounded by
+	// the same keyset predicate and limit. A document entry names the file,
+	// never a link: links expire, the timeline does not.
+	sqlDealTimeline = `SELECT id, kind, occurred_at, actor_id, data FROM (
+  (SELECT h.id, CASE WHEN h.from_stage_id IS NULL THEN 'created' ELSE 'stage_changed' END AS kind, h.changed_at AS occurred_at,
+          h.changed_by AS actor_id,
+          jsonb_build_object('from_stage_id', h.from_stage_id, 'from_stage', fs.key, 'to_stage_id', h.to_stage_id, 'to_stage', ts.key) AS data
+   FROM crm.deal_stage_history h
+   LEFT JOIN crm.deal_stages fs ON fs.id = h.from_stage_id
+   JOIN crm.deal_stages ts ON ts.id = h.to_stage_id
+   WHERE h.deal_id = $1 AND ($2::timestamptz IS NULL OR (h.changed_at, h.id) < ($2, $3::uuid))
+   ORDER BY h.changed_at DESC, h.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT doc.id, 'document_added', doc.created_at, doc.uploaded_by,
+          jsonb_build_object('document_id', doc.id, 'title', doc.title, 'file_name', doc.file_name,
+                             'content_type', doc.content_type, 'size_bytes', doc.size_bytes)
+   FROM crm.deal_documents doc
+   WHERE doc.deal_id = $1 AND ($2::timestamptz IS NULL OR (doc.created_at, doc.id) < ($2, $3::uuid))
+   ORDER BY doc.created_at DESC, doc.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT ch.id, 'updated', ch.changed_at, ch.actor_id, jsonb_build_object('field', ch.field, 'from', ch.old_value, 'to', ch.new_value)
+   FROM crm.deal_changes ch
+   WHERE ch.deal_id = $1 AND ($2::timestamptz IS NULL OR (ch.changed_at, ch.id) < ($2, $3::uuid))
+   ORDER BY ch.changed_at DESC, ch.id DESC LIMIT $4)
+) t ORDER BY occurred_at DESC, id DESC LIMIT $4`
 )
 
 var dealSortExpr = map[string]string{
@@ -85,6 +113,9 @@ func (r *repo) ListDeals(ctx context.Context, dq app.DealQuery) ([]domain.Deal, 
 	if dq.AssigneeID != "" {
 		q.where(" AND d.assignee_id = %s::uuid", dq.AssigneeID)
 	}
+	if dq.VisibleTo != "" {
+		q.where(sqlVisibleDeals, dq.VisibleTo)
+	}
 	expr, ok := dealSortExpr[dq.Sort.Field]
 	if !ok {
 		return nil, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
@@ -101,6 +132,14 @@ func (r *repo) InsertStageChange(ctx context.Context, orgID string, h app.StageC
 	_, err := r.tx.Exec(ctx, sqlInsertStageHistory, h.ID, orgID, h.DealID, h.FromStage, h.ToStage, h.ChangedBy, h.ChangedAt)
 	if err != nil {
 		return fmt.Errorf("insert stage history: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) InsertDealChange(ctx context.Context, orgID string, c app.DealFieldChange) error {
+	_, err := r.tx.Exec(ctx, sqlInsertDealChange, c.ID, orgID, c.DealID, c.Field, []byte(c.Old), []byte(c.New), c.ActorID, c.ChangedAt)
+	if err != nil {
+		return fmt.Errorf("insert deal change: %w", err)
 	}
 	return nil
 }

@@ -31,6 +31,36 @@ SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM crm.known_teams WHERE org_
 ON CONFLICT DO NOTHING`
 	sqlRemoveKnownMember  = `DELETE FROM crm.known_team_members WHERE org_id = $1 AND team_id = $2 AND user_id = $3`
 	sqlRemoveKnownMembers = `DELETE FROM crm.known_team_members WHERE org_id = $1 AND team_id = $2`
+	// A removal is a change of the team like the others: its time counts
+	// against later snapshots.
+	sqlTouchKnownTeam = `UPDATE crm.known_teams SET updated_at = greatest(updated_at, $3) WHERE org_id = $1 AND team_id = $2`
+)
+
+// Snapshots (identity republish): state replaced only when the row has
+// applied no event later than the snapshot; deletions stay final.
+const (
+	// sqlSnapshotKnownUser: the CASE reads the row before the update.
+	sqlSnapshotKnownUser = `INSERT INTO crm.known_users (org_id, user_id, roles, active, updated_at)
+VALUES ($1, $2, $3::text[], true, $4)
+ON CONFLICT (org_id, user_id) DO UPDATE
+SET roles = CASE WHEN EXCLUDED.updated_at >= crm.known_users.updated_at THEN EXCLUDED.roles ELSE crm.known_users.roles END,
+    updated_at = greatest(crm.known_users.updated_at, EXCLUDED.updated_at)`
+	// sqlSnapshotKnownTeam makes the team known and answers whether its
+	// members are to be replaced: not deleted, and new or not newer than
+	// the snapshot. The row is locked before it is judged, so another
+	// writer of the team (a consumer instance that took the partition
+	// over) waits until the members are replaced.
+	sqlSnapshotKnownTeam = `WITH before AS (
+	SELECT deleted, updated_at FROM crm.known_teams WHERE org_id = $1 AND team_id = $2 FOR UPDATE
+), upsert AS (
+	INSERT INTO crm.known_teams (org_id, team_id, deleted, updated_at) VALUES ($1, $2, false, $3)
+	ON CONFLICT (org_id, team_id) DO UPDATE SET updated_at = greatest(crm.known_teams.updated_at, EXCLUDED.updated_at)
+)
+SELECT coalesce((SELECT NOT deleted AND $3 >= updated_at FROM before), true)`
+	sqlDropKnownMembersExcept = `DELETE FROM crm.known_team_members WHERE org_id = $1 AND team_id = $2 AND user_id <> ALL($3::uuid[])`
+	sqlAddKnownMembers        = `INSERT INTO crm.known_team_members (org_id, team_id, user_id, added_at)
+SELECT $1, $2, u, $4 FROM unnest($3::uuid[]) AS u
+ON CONFLICT DO NOTHING`
 )
 
 // identityReadModel is app.IdentityReadModel over the consumer's
@@ -56,9 +86,36 @@ func (m identityReadModel) AddTeamMember(ctx context.Context, orgID, teamID, use
 	return nil
 }
 
-func (m identityReadModel) RemoveTeamMember(ctx context.Context, orgID, teamID, userID string) error {
+func (m identityReadModel) RemoveTeamMember(ctx context.Context, orgID, teamID, userID string, at time.Time) error {
 	if _, err := m.tx.Exec(ctx, sqlRemoveKnownMember, orgID, teamID, userID); err != nil {
 		return fmt.Errorf("remove known team member: %w", err)
+	}
+	if _, err := m.tx.Exec(ctx, sqlTouchKnownTeam, orgID, teamID, at); err != nil {
+		return fmt.Errorf("touch known team: %w", err)
+	}
+	return nil
+}
+
+func (m identityReadModel) SnapshotUser(ctx context.Context, orgID, userID string, roles []string, at time.Time) error {
+	if _, err := m.tx.Exec(ctx, sqlSnapshotKnownUser, orgID, userID, roles, at); err != nil {
+		return fmt.Errorf("snapshot known user: %w", err)
+	}
+	return nil
+}
+
+func (m identityReadModel) SnapshotTeam(ctx context.Context, orgID, teamID string, members []string, at time.Time) error {
+	var replace bool
+	if err := m.tx.QueryRow(ctx, sqlSnapshotKnownTeam, orgID, teamID, at).Scan(&replace); err != nil {
+		return fmt.Errorf("snapshot known team: %w", err)
+	}
+	if !replace {
+		return nil
+	}
+	if _, err := m.tx.Exec(ctx, sqlDropKnownMembersExcept, orgID, teamID, members); err != nil {
+		return fmt.Errorf("snapshot known team members: %w", err)
+	}
+	if _, err := m.tx.Exec(ctx, sqlAddKnownMembers, orgID, teamID, members, at); err != nil {
+		return fmt.Errorf("snapshot known team members: %w", err)
 	}
 	return nil
 }

@@ -35,6 +35,26 @@ func (a ImportArgs) Org() uuid.UUID { return a.OrgID }
 // report, but a large file must not hold up the high-priority jobs.
 func (ImportArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueDefault} }
 
+// ImportFileExpireArgs are the arguments of the job that deletes an ended
+// lead import's file (app.Service.ExpireLeadImportFile). ExpiresAt names
+// the deletion the import's end scheduled (its file_expires_at).
+type ImportFileExpireArgs struct {
+	OrgID     uuid.UUID `json:"org_id"`
+	ImportID  uuid.UUID `json:"import_id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Kind is the job's River kind.
+func (ImportFileExpireArgs) Kind() string { return app.ImportFileExpireJobKind }
+
+// Org is the organisation the job works for.
+func (a ImportFileExpireArgs) Org() uuid.UUID { return a.OrgID }
+
+// InsertOpts put the deletion on the low-priority queue: nobody waits for it.
+func (ImportFileExpireArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueLow}
+}
+
 // NewImportRun returns the app.ImportRun of a lead import job.
 func NewImportRun(queue *jobs.Queue, job *river.Job[ImportArgs]) app.ImportRun {
 	return jobRun[ImportArgs]{queue: queue, job: job}
@@ -47,19 +67,23 @@ func (j jobRun[T]) JobID() int64 { return j.job.ID }
 func (j jobRun[T]) LastAttempt() bool { return j.job.Attempt >= j.job.MaxAttempts }
 
 const importColumns = `id, status, file_key, file_name, file_size, mapping, phone_region, job_id, fallback_assignee_id,
-checkpoint_line, report, error, created_by, created_at, updated_at, completed_at`
+checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at, file_deleted_at`
 
 const (
 	sqlInsertImport = `INSERT INTO crm.lead_imports (id, org_id, status, file_key, file_name, file_size, mapping, phone_region,
-job_id, fallback_assignee_id, checkpoint_line, report, error, created_by, created_at, updated_at, completed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+job_id, fallback_assignee_id, checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 	sqlGetImport       = `SELECT ` + importColumns + ` FROM crm.lead_imports WHERE id = $1`
 	sqlGetImportLocked = sqlGetImport + ` FOR UPDATE`
 	sqlListImports     = `SELECT ` + importColumns + ` FROM crm.lead_imports
 WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid))
 ORDER BY created_at DESC, id DESC LIMIT $3`
+	// file_deleted_at is not among the saved columns: only
+	// sqlImportFileDeleted sets it (once), so no run holding an older copy
+	// of the import can clear it.
 	sqlSaveImport = `UPDATE crm.lead_imports SET status = $2, checkpoint_line = $3, report = $4, error = $5,
-updated_at = $6, completed_at = $7 WHERE id = $1`
+updated_at = $6, completed_at = $7, file_expires_at = $8 WHERE id = $1`
+	sqlImportFileDeleted = `UPDATE crm.lead_imports SET file_deleted_at = $2 WHERE id = $1 AND file_deleted_at IS NULL`
 
 	// The people a batch may merge into, each with whether an active lead
 	// exists for it, locked until the batch commits. Every key is looked up
@@ -117,7 +141,8 @@ func scanImport(row pgx.Row) (domain.LeadImport, error) {
 	var imp domain.LeadImport
 	var mapping, report []byte
 	err := row.Scan(&imp.ID, &imp.Status, &imp.FileKey, &imp.FileName, &imp.FileSize, &mapping, &imp.PhoneRegion, &imp.JobID,
-		&imp.FallbackAssignee, &imp.Checkpoint, &report, &imp.Error, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt, &imp.CompletedAt)
+		&imp.FallbackAssignee, &imp.Checkpoint, &report, &imp.Error, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt, &imp.CompletedAt,
+		&imp.FileExpiresAt, &imp.FileDeletedAt)
 	if err != nil {
 		return imp, err
 	}
@@ -137,7 +162,7 @@ func (r *repo) InsertImport(ctx context.Context, orgID string, imp domain.LeadIm
 	}
 	_, err = r.tx.Exec(ctx, sqlInsertImport, imp.ID, orgID, imp.Status, imp.FileKey, imp.FileName, imp.FileSize, mapping,
 		imp.PhoneRegion, imp.JobID, imp.FallbackAssignee, imp.Checkpoint, report, imp.Error, imp.CreatedBy, imp.CreatedAt,
-		imp.UpdatedAt, imp.CompletedAt)
+		imp.UpdatedAt, imp.CompletedAt, imp.FileExpiresAt)
 	if err != nil {
 		return fmt.Errorf("insert lead import: %w", err)
 	}
@@ -182,11 +207,33 @@ func (r *repo) SaveImport(ctx context.Context, imp domain.LeadImport) error {
 	if err != nil {
 		return err
 	}
-	tag, err := r.tx.Exec(ctx, sqlSaveImport, imp.ID, imp.Status, imp.Checkpoint, report, imp.Error, imp.UpdatedAt, imp.CompletedAt)
+	tag, err := r.tx.Exec(ctx, sqlSaveImport, imp.ID, imp.Status, imp.Checkpoint, report, imp.Error, imp.UpdatedAt, imp.CompletedAt,
+		imp.FileExpiresAt)
 	if err != nil {
 		return fmt.Errorf("save lead import: %w", err)
 	}
 	return expectOne(tag, domain.ReasonImportNotFound, "lead import")
+}
+
+func (r *repo) MarkImportFileDeleted(ctx context.Context, id string, at time.Time) error {
+	if _, err := r.tx.Exec(ctx, sqlImportFileDeleted, id, at); err != nil {
+		return fmt.Errorf("mark lead import file deleted: %w", err)
+	}
+	return nil
+}
+
+func (r *repo) ScheduleImportFileExpiry(ctx context.Context, orgID, importID string, at time.Time) error {
+	org, err := uuid.Parse(orgID)
+	if err != nil {
+		return fmt.Errorf("schedule lead import file expiry: %w", err)
+	}
+	id, err := uuid.Parse(importID)
+	if err != nil {
+		return fmt.Errorf("schedule lead import file expiry: %w", err)
+	}
+	_, err = r.store.queue.Insert(ctx, r.tx, ImportFileExpireArgs{OrgID: org, ImportID: id, ExpiresAt: at},
+		&river.InsertOpts{ScheduledAt: at})
+	return err
 }
 
 func (r *repo) EnqueueImport(ctx context.Context, orgID, importID string) (int64, error) {

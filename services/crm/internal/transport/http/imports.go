@@ -71,7 +71,10 @@ type leadImportJSON struct {
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	CompletedAt *time.Time        `json:"completed_at"`
-	status      int
+	// FileExpiresAt and FileDeletedAt: the file's retention.
+	FileExpiresAt *time.Time `json:"file_expires_at"`
+	FileDeletedAt *time.Time `json:"file_deleted_at"`
+	status        int
 }
 
 // StatusCode is 201 or 202 on create (httpx.StatusCoder); 0 keeps the
@@ -104,6 +107,7 @@ func leadImportOut(imp domain.LeadImport) leadImportJSON {
 		ID: imp.ID, Status: imp.Status, FileName: imp.FileName, FileSize: imp.FileSize, Mapping: imp.Mapping,
 		PhoneRegion: imp.PhoneRegion, JobID: imp.JobID, Error: imp.Error, CreatedBy: imp.CreatedBy,
 		CreatedAt: imp.CreatedAt.UTC(), UpdatedAt: imp.UpdatedAt.UTC(), CompletedAt: utcPtr(imp.CompletedAt),
+		FileExpiresAt: utcPtr(imp.FileExpiresAt), FileDeletedAt: utcPtr(imp.FileDeletedAt),
 		Report: importReportJSON{
 			Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected, ContactsCreated: r.ContactsCreated,
 			ContactsUpdated: r.ContactsUpdated, Errors: r.Errors, ErrorsTruncated: r.ErrorsTruncated, IgnoredColumns: r.IgnoredColumns,

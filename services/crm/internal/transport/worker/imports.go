@@ -28,3 +28,21 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[pgstore.ImportAr
 	}
 	return err
 }
+
+// importFileExpireWorker deletes an ended lead import's file
+// (app.Service.ExpireLeadImportFile).
+type importFileExpireWorker struct {
+	river.WorkerDefaults[pgstore.ImportFileExpireArgs]
+	svc   app.Service
+	queue *jobs.Queue
+}
+
+func (w *importFileExpireWorker) Work(ctx context.Context, job *river.Job[pgstore.ImportFileExpireArgs]) error {
+	a := job.Args
+	err := w.svc.ExpireLeadImportFile(ctx, a.OrgID.String(), a.ImportID.String(), a.ExpiresAt, pgstore.NewJobRun(w.queue, job))
+	if errors.Is(err, apperr.ErrNotFound) {
+		// No such import in the job's organisation: nothing of it to delete.
+		return river.JobCancel(fmt.Errorf("lead import %s: %w", a.ImportID, err))
+	}
+	return err
+}

@@ -24,6 +24,9 @@ func Register(workers *river.Workers, svc app.Service, queue *jobs.Queue) error 
 	if err := river.AddWorkerSafely(workers, &importWorker{svc: svc, queue: queue}); err != nil {
 		return err
 	}
+	if err := river.AddWorkerSafely(workers, &importFileExpireWorker{svc: svc, queue: queue}); err != nil {
+		return err
+	}
 	return river.AddWorkerSafely(workers, &rescoreWorker{svc: svc, queue: queue})
 }
 

@@ -22,11 +22,15 @@ const (
 	sqlTeamList       = `SELECT ` + teamColumns + ` FROM identity.teams t ORDER BY t.name, t.id LIMIT $1`
 	sqlTeamListAfter  = `SELECT ` + teamColumns + ` FROM identity.teams t WHERE (t.name, t.id) > ($2::text, $3::uuid) ORDER BY t.name, t.id LIMIT $1`
 	sqlTeamUpdate     = `UPDATE identity.teams SET name = $2, description = $3, updated_at = $4 WHERE id = $1`
-	sqlTeamDelete     = `DELETE FROM identity.teams WHERE id = $1`
 	sqlTeamMembers    = `SELECT u.id, u.email, u.full_name, m.added_at FROM identity.team_members m JOIN identity.users u ON u.id = m.user_id WHERE m.team_id = $1 AND u.deleted_at IS NULL ORDER BY u.full_name, u.id`
 	sqlTeamAddMember  = `INSERT INTO identity.team_members (org_id, team_id, user_id, added_at) VALUES ($1, $2, $3, $4)`
 	sqlTeamDropMember = `DELETE FROM identity.team_members WHERE team_id = $1 AND user_id = $2`
 )
+
+// sqlTeamDelete leaves the deleted team's trace for republishing
+// (deleted_teams); the count is the deleted rows'.
+const sqlTeamDelete = `WITH gone AS (DELETE FROM identity.teams WHERE id = $1 RETURNING org_id, id)
+INSERT INTO identity.deleted_teams (org_id, team_id, deleted_at) SELECT org_id, id, $2 FROM gone`
 
 type teamRepo struct{ tx pgx.Tx }
 
@@ -96,8 +100,8 @@ func (r teamRepo) Update(ctx context.Context, t domain.Team) error {
 	return expectOne(tag.RowsAffected(), domain.ErrTeamNotFound)
 }
 
-func (r teamRepo) Delete(ctx context.Context, id string) error {
-	tag, err := r.tx.Exec(ctx, sqlTeamDelete, id)
+func (r teamRepo) Delete(ctx context.Context, id string, at time.Time) error {
+	tag, err := r.tx.Exec(ctx, sqlTeamDelete, id, at)
 	if err != nil {
 		return fmt.Errorf("delete team: %w", err)
 	}

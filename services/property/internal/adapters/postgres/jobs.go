@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -31,6 +32,14 @@ type RunningJob interface {
 
 func (q jobQueue) Enqueue(ctx context.Context, job app.Job) (int64, error) {
 	row, err := q.queue.Insert(ctx, q.tx, job, &river.InsertOpts{Queue: job.Queue()})
+	if err != nil {
+		return 0, err
+	}
+	return row.ID, nil
+}
+
+func (q jobQueue) Schedule(ctx context.Context, job app.Job, at time.Time) (int64, error) {
+	row, err := q.queue.Insert(ctx, q.tx, job, &river.InsertOpts{Queue: job.Queue(), ScheduledAt: at})
 	if err != nil {
 		return 0, err
 	}

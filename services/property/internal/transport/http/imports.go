@@ -49,6 +49,8 @@ type importDTO struct {
 	UpdatedAt      time.Time         `json:"updated_at"`
 	StartedAt      *time.Time        `json:"started_at"`
 	FinishedAt     *time.Time        `json:"finished_at"`
+	FileExpiresAt  *time.Time        `json:"file_expires_at"`
+	FileDeletedAt  *time.Time        `json:"file_deleted_at"`
 }
 
 type importReportDTO struct {
@@ -68,7 +70,7 @@ func toImport(imp domain.Import, withErrors bool) importDTO {
 		Report: importReportDTO{Rows: rep.Rows, Accepted: rep.Accepted, Rejected: rep.Rejected, Skipped: rep.Skipped,
 			ErrorsTruncated: rep.ErrorsTruncated, IgnoredColumns: rep.IgnoredColumns},
 		Failure: imp.Failure, CreatedBy: imp.CreatedBy, CreatedAt: imp.CreatedAt, UpdatedAt: imp.UpdatedAt,
-		StartedAt: imp.StartedAt, FinishedAt: imp.FinishedAt}
+		StartedAt: imp.StartedAt, FinishedAt: imp.FinishedAt, FileExpiresAt: imp.FileExpiresAt, FileDeletedAt: imp.FileDeletedAt}
 	if out.Mapping == nil {
 		out.Mapping = map[string]string{}
 	}

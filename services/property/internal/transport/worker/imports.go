@@ -33,3 +33,18 @@ func (w *importWorker) Work(ctx context.Context, job *river.Job[app.ImportJob]) 
 	}
 	return err
 }
+
+// importFileExpireWorker runs app.Service.ExpireImportFile.
+type importFileExpireWorker struct {
+	river.WorkerDefaults[app.ImportFileExpireJob]
+	svc app.Service
+}
+
+func (w *importFileExpireWorker) Work(ctx context.Context, job *river.Job[app.ImportFileExpireJob]) error {
+	err := w.svc.ExpireImportFile(ctx, job.Args, run[app.ImportFileExpireJob]{job: job})
+	if errors.Is(err, apperr.ErrNotFound) {
+		// No such import in the job's organisation: nothing of it to delete.
+		return river.JobCancel(fmt.Errorf("import %s: %w", job.Args.ImportID, err))
+	}
+	return err
+}

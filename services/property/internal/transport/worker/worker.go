@@ -26,6 +26,7 @@ func Register(workers *river.Workers, svc app.Service) error {
 	return errors.Join(
 		river.AddWorkerSafely(workers, &valuationWorker{svc: svc}),
 		river.AddWorkerSafely(workers, &importWorker{svc: svc}), // imports.go
+		river.AddWorkerSafely(workers, &importFileExpireWorker{svc: svc}),
 	)
 }
 
