@@ -10,7 +10,9 @@
 #   (d) through tools/bareproxy: net/http's ReverseProxy and nothing else, the
 #       floor of any proxy built on the standard library's HTTP server and
 #       client, so (c)/(d) is what the gateway's own work costs
-# Reports req/s and the ratios c/a, b/a, c/b (goal: c/b >= 1.0), d/b and c/d, the added
+#   (e) through tools/bareproxy -stack fasthttp: the same nothing-else proxy
+#       on valyala/fasthttp, what another HTTP stack could gain
+# Reports req/s and the ratios c/a, b/a, c/b (goal: c/b >= 1.0), d/b, c/d and e/b, the added
 # p99 of the gateway at half its maximum rate (goal <= 2 ms), measured open
 # loop with tools/loadgen, and the idle RSS of identity and the gateway
 # (goal <= 30 MB each). Results: .state/bench/gateway/results.json.
@@ -29,6 +31,7 @@ IDENTITY_PORT=18101
 GATEWAY_PORT=18080
 HAPROXY_PORT=18081
 BARE_PORT=18082
+FAST_PORT=18083
 BENCH_DB=reos_bench_gateway
 ncpu=$(nproc)
 ((ncpu >= 2)) || die "needs two cores to pin servers and load apart"
@@ -105,14 +108,18 @@ taskset -c 0 haproxy -D -p "$out/haproxy.pid" -f "$out/haproxy.cfg"
 taskset -c 0 "$REOS_BIN/bareproxy" -addr "127.0.0.1:$BARE_PORT" -upstream "http://127.0.0.1:$IDENTITY_PORT" >"$out/bareproxy.log" 2>&1 &
 pids+=($!)
 wait_http bareproxy "http://127.0.0.1:$BARE_PORT/healthz" "$out/bareproxy.log" 30
+taskset -c 0 "$REOS_BIN/bareproxy" -stack fasthttp -addr "127.0.0.1:$FAST_PORT" -upstream "http://127.0.0.1:$IDENTITY_PORT" >"$out/fastproxy.log" 2>&1 &
+pids+=($!)
+wait_http fastproxy "http://127.0.0.1:$FAST_PORT/healthz" "$out/fastproxy.log" 30
 
 declare -A url=(
 	[direct]="http://127.0.0.1:$IDENTITY_PORT/api/v1/auth/me"
 	[haproxy]="http://127.0.0.1:$HAPROXY_PORT/api/v1/auth/me"
 	[gateway]="http://127.0.0.1:$GATEWAY_PORT/api/v1/auth/me"
 	[bare]="http://127.0.0.1:$BARE_PORT/api/v1/auth/me"
+	[fast]="http://127.0.0.1:$FAST_PORT/api/v1/auth/me"
 )
-for name in direct haproxy gateway bare; do
+for name in direct haproxy gateway bare fast; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "${url[$name]}")
 	[[ "$code" == 200 ]] || die "$name answered $code, not 200"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${token}x" "${url[$name]}")
@@ -132,13 +139,13 @@ run_wrk() {
 	log "round $round $name: $r req/s (p99 $(awk '$1 == "99%" {print $2}' "$out/wrk-$name-$round.txt") at saturation)"
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-for name in direct haproxy gateway bare; do # warm-up
+for name in direct haproxy gateway bare fast; do # warm-up
 	taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d3s -H "Authorization: Bearer $token" "${url[$name]}" >/dev/null
 done
 for ((round = 1; round <= ROUNDS; round++)); do
-	for name in direct haproxy gateway bare; do run_wrk "$name" "$round"; done
+	for name in direct haproxy gateway bare fast; do run_wrk "$name" "$round"; done
 done
-for name in direct haproxy gateway bare; do
+for name in direct haproxy gateway bare fast; do
 	rps[$name]=$(echo "${samples[$name]}" | median)
 	log "$name: median ${rps[$name]} req/s of${samples[$name]}"
 done
@@ -163,17 +170,17 @@ done
 direct_p99=$(echo "${p99s[direct]}" | median)
 gateway_p99=$(echo "${p99s[gateway]}" | median)
 
-jq -n --argjson d "${rps[direct]}" --argjson h "${rps[haproxy]}" --argjson g "${rps[gateway]}" --argjson b "${rps[bare]}" \
+jq -n --argjson d "${rps[direct]}" --argjson h "${rps[haproxy]}" --argjson g "${rps[gateway]}" --argjson b "${rps[bare]}" --argjson f "${rps[fast]}" \
 	--argjson half "$half" --argjson dp "$direct_p99" --argjson gp "$gateway_p99" \
 	--argjson irss "$identity_rss" --argjson grss "$gateway_rss" \
 	--arg conns "$CONNECTIONS" --arg dur "$DURATION" --arg rounds "$ROUNDS" \
-	--arg sd "${samples[direct]}" --arg sh "${samples[haproxy]}" --arg sg "${samples[gateway]}" --arg sb "${samples[bare]}" \
+	--arg sd "${samples[direct]}" --arg sh "${samples[haproxy]}" --arg sg "${samples[gateway]}" --arg sb "${samples[bare]}" --arg sf "${samples[fast]}" \
 	--arg pd "${p99s[direct]}" --arg pg "${p99s[gateway]}" '{
 	settings: {connections: ($conns|tonumber), seconds: ($dur|tonumber), rounds: ($rounds|tonumber), pinning: "servers core 0, load core 1"},
-	rps_median: {direct: $d, haproxy: $h, gateway: $g, bare_go_proxy: $b},
-	rps_samples: {direct: $sd, haproxy: $sh, gateway: $sg, bare_go_proxy: $sb},
+	rps_median: {direct: $d, haproxy: $h, gateway: $g, bare_go_proxy: $b, bare_fasthttp_proxy: $f},
+	rps_samples: {direct: $sd, haproxy: $sh, gateway: $sg, bare_go_proxy: $sb, bare_fasthttp_proxy: $sf},
 	ratios: {gateway_vs_direct: ($g/$d), haproxy_vs_direct: ($h/$d), gateway_vs_haproxy: ($g/$h),
-		bare_go_proxy_vs_haproxy: ($b/$h), gateway_vs_bare_go_proxy: ($g/$b)},
+		bare_go_proxy_vs_haproxy: ($b/$h), gateway_vs_bare_go_proxy: ($g/$b), bare_fasthttp_proxy_vs_haproxy: ($f/$h)},
 	half_rate: {rate: $half, direct_p99_ms: $dp, gateway_p99_ms: $gp, added_p99_ms: ($gp - $dp), direct_p99_samples: $pd, gateway_p99_samples: $pg},
 	idle_rss_mb: {identity: ($irss/1024), gateway: ($grss/1024)}
 }' | tee "$out/results.json"
