@@ -17,11 +17,18 @@ import (
 //	                               $TMPDIR/reos-identity/jwt-signing.pem and is created when missing.
 //	JWT_PREVIOUS_PUBLIC_KEYS_PATH  optional PEM file of retired public keys still published in the JWKS.
 //	ACCESS_TOKEN_TTL               default 15m.   REFRESH_TOKEN_TTL  default 720h (30 days).
+//	LOGIN_ATTEMPT_RETENTION        how long login attempts (and idle login throttles) are kept;
+//	                               default 2160h (90 days), at least 24h.
+//	REFRESH_TOKEN_RETENTION        how long a refresh token row is kept after its token can no
+//	                               longer be presented; default 720h, at least 1h.
+//	RETENTION_INTERVAL             how often the retention worker prunes; default 1h, 0 = off,
+//	                               otherwise between 1m and 24h.
 type Config struct {
 	JWTPrivateKeyPath   string
 	JWTPreviousKeysPath string
 	AccessTTL           time.Duration
 	RefreshTTL          time.Duration
+	Retention           app.RetentionConfig
 }
 
 func loadConfig(e *config.Env, common config.Common) Config {
@@ -43,7 +50,26 @@ func loadConfig(e *config.Env, common config.Common) Config {
 	if c.RefreshTTL < c.AccessTTL || c.RefreshTTL > 90*24*time.Hour {
 		e.Check("REFRESH_TOKEN_TTL", errRefreshTTL)
 	}
+	loadRetention(e, &c.Retention)
 	return c
+}
+
+// loadRetention reads the retention settings. The floors are the ones the
+// prune functions enforce (migration 000005), so a setting below them is
+// refused rather than silently raised.
+func loadRetention(e *config.Env, r *app.RetentionConfig) {
+	r.AttemptRetention = e.Duration("LOGIN_ATTEMPT_RETENTION", app.DefaultAttemptRetention)
+	r.RefreshRetention = e.Duration("REFRESH_TOKEN_RETENTION", app.DefaultRefreshRetention)
+	r.Interval = e.Duration("RETENTION_INTERVAL", app.DefaultRetentionInterval)
+	if r.AttemptRetention < 24*time.Hour {
+		e.Check("LOGIN_ATTEMPT_RETENTION", errAttemptRetention)
+	}
+	if r.RefreshRetention < time.Hour {
+		e.Check("REFRESH_TOKEN_RETENTION", errRefreshRetention)
+	}
+	if r.Interval != 0 && (r.Interval < time.Minute || r.Interval > 24*time.Hour) {
+		e.Check("RETENTION_INTERVAL", errRetentionInterval)
+	}
 }
 
 type configError string
@@ -53,4 +79,8 @@ func (e configError) Error() string { return string(e) }
 const (
 	errAccessTTL  configError = "must be between 1m and 1h"
 	errRefreshTTL configError = "must be at least ACCESS_TOKEN_TTL and at most 2160h (90 days)"
+
+	errAttemptRetention  configError = "must be at least 24h (the login lockout memory)"
+	errRefreshRetention  configError = "must be at least 1h"
+	errRetentionInterval configError = "must be 0 (off) or between 1m and 24h"
 )

@@ -8,6 +8,9 @@
 //	                        write snapshot events of the users and teams of the organisations
 //	                        (default: all) to the outbox, for read models that missed events
 //
+// While serving, a retention worker prunes old login attempts, refresh token
+// rows and login throttles (RETENTION_INTERVAL; see config.go).
+//
 // Configuration comes from the environment only; see config.go.
 package main
 
@@ -61,11 +64,19 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	if err != nil {
 		return service.App{}, err
 	}
-	return service.App{
+	app := service.App{
 		Handler:  srv.Handler,
 		Seed:     seed(rt.Common.Mode, srv),
 		LogAttrs: []any{"kid", srv.Tokens.JWKS().Keys[0].Kid},
-	}, nil
+	}
+	if rt.Serving && rt.Config.Retention.Interval > 0 {
+		retention, err := server.Retention(rt.Pool, rt.Config.Retention, rt.Logger)
+		if err != nil {
+			return service.App{}, err
+		}
+		app.Workers = append(app.Workers, service.Worker{Name: "retention", Run: retention.Run})
+	}
+	return app, nil
 }
 
 // keySet loads the signing key (created if missing in mock mode only) and

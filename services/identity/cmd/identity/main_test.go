@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/service"
@@ -58,5 +59,40 @@ func TestRunRejectsUnknownCommands(t *testing.T) {
 	var out bytes.Buffer
 	if err := service.Run(t.Context(), spec(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "migrate up") {
 		t.Errorf("help: %v %q", err, out.String())
+	}
+}
+
+func TestLoadRetentionConfig(t *testing.T) {
+	t.Parallel()
+	load := func(env map[string]string) (Config, error) {
+		env["DATABASE_URL"] = "postgres://u:p@h/db"
+		_, cfg, err := service.LoadConfig(spec(), config.FromMap(env))
+		return cfg, err
+	}
+	cfg, err := load(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := cfg.Retention; r.AttemptRetention != 2160*time.Hour || r.RefreshRetention != 720*time.Hour || r.Interval != time.Hour {
+		t.Errorf("defaults = %+v", r)
+	}
+	cfg, err = load(map[string]string{"RETENTION_INTERVAL": "0", "LOGIN_ATTEMPT_RETENTION": "24h", "REFRESH_TOKEN_RETENTION": "1h"})
+	if err != nil || cfg.Retention.Interval != 0 || cfg.Retention.AttemptRetention != 24*time.Hour || cfg.Retention.RefreshRetention != time.Hour {
+		t.Errorf("interval 0 and the floors: %+v, %v", cfg.Retention, err)
+	}
+	for _, bad := range []map[string]string{
+		{"LOGIN_ATTEMPT_RETENTION": "23h"}, {"LOGIN_ATTEMPT_RETENTION": "soon"},
+		{"REFRESH_TOKEN_RETENTION": "59m"}, {"REFRESH_TOKEN_RETENTION": "-1h"},
+		{"RETENTION_INTERVAL": "30s"}, {"RETENTION_INTERVAL": "25h"}, {"RETENTION_INTERVAL": "hourly"},
+	} {
+		_, err := load(bad)
+		for name := range bad {
+			if name == "DATABASE_URL" {
+				continue
+			}
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%v: error %v does not name %s", bad, err, name)
+			}
+		}
 	}
 }

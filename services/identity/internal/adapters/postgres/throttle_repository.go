@@ -10,10 +10,15 @@ import (
 )
 
 const (
-	sqlThrottleGet    = `SELECT failures, lockouts, last_failure_at, locked_until FROM identity.login_throttles WHERE email_key = $1`
-	sqlThrottleEnsure = `INSERT INTO identity.login_throttles (email_key) VALUES ($1) ON CONFLICT (email_key) DO NOTHING`
-	sqlThrottleGetFU  = sqlThrottleGet + ` FOR UPDATE`
-	sqlThrottleSave   = `UPDATE identity.login_throttles
+	sqlThrottleGet = `SELECT failures, lockouts, last_failure_at, locked_until FROM identity.login_throttles WHERE email_key = $1`
+	// Creates the row or locks the existing one, in one statement: a row
+	// that the retention worker deletes between a separate insert and
+	// SELECT … FOR UPDATE would leave nothing to lock, whereas ON CONFLICT
+	// retries the insert when the conflicting row goes away.
+	sqlThrottleLock = `INSERT INTO identity.login_throttles (email_key) VALUES ($1)
+	ON CONFLICT (email_key) DO UPDATE SET email_key = EXCLUDED.email_key
+	RETURNING failures, lockouts, last_failure_at, locked_until`
+	sqlThrottleSave = `UPDATE identity.login_throttles
 	SET failures = $2, lockouts = $3, last_failure_at = $4, locked_until = $5, updated_at = now()
 	WHERE email_key = $1`
 )
@@ -23,11 +28,8 @@ type throttleRepo struct{ tx pgx.Tx }
 // Update serialises concurrent logins of one email on the throttle row, so
 // parallel guesses cannot slip past the count.
 func (r throttleRepo) Update(ctx context.Context, key string, fn func(*domain.LoginThrottle) error) error {
-	if _, err := r.tx.Exec(ctx, sqlThrottleEnsure, key); err != nil {
-		return fmt.Errorf("create login throttle: %w", err)
-	}
 	t := domain.LoginThrottle{Key: key}
-	if err := r.tx.QueryRow(ctx, sqlThrottleGetFU, key).Scan(&t.Failures, &t.Lockouts, &t.LastFailureAt, &t.LockedUntil); err != nil {
+	if err := r.tx.QueryRow(ctx, sqlThrottleLock, key).Scan(&t.Failures, &t.Lockouts, &t.LastFailureAt, &t.LockedUntil); err != nil {
 		return fmt.Errorf("lock login throttle: %w", err)
 	}
 	if err := fn(&t); err != nil {

@@ -1,0 +1,11 @@
+DROP FUNCTION IF EXISTS prune_login_throttles(interval, integer);
+DROP FUNCTION IF EXISTS prune_refresh_tokens(interval, integer);
+DROP FUNCTION IF EXISTS prune_login_attempts(interval, integer);
+DROP INDEX IF EXISTS login_throttles_updated_idx;
+DROP INDEX IF EXISTS refresh_tokens_revoked_idx;
+DROP INDEX IF EXISTS refresh_tokens_expires_idx;
+DROP INDEX IF EXISTS login_attempts_created_idx;
+DROP POLICY IF EXISTS refresh_tokens_retention_delete ON refresh_tokens;
+DROP POLICY IF EXISTS refresh_tokens_retention_read ON refresh_tokens;
+DROP POLICY IF EXISTS login_attempts_retention_delete ON login_attempts;
+DROP POLICY IF EXISTS login_attempts_retention_read ON login_attempts;
