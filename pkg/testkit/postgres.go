@@ -193,3 +193,54 @@ func (db *Database) MigrateSchema(t testing.TB, schema postgres.Schema) {
 		db.Migrate(t, schema.Name, src.Table, src.FS)
 	}
 }
+
+// MigrateSchemaAsOwner applies schema as production does: as a login role
+// that owns the database but is not a superuser (made for this test, with
+// CREATEROLE for the service roles, and dropped at the end). FORCE ROW LEVEL
+// SECURITY binds such an owner, so SECURITY DEFINER functions that read
+// across tenants work only through the policies the migrations give the
+// owner; MigrateSchema, as the superuser, bypasses them and would hide a
+// missing one.
+func (db *Database) MigrateSchemaAsOwner(t testing.TB, schema postgres.Schema) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), infraTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, db.URL)
+	if err != nil {
+		t.Fatalf("testkit: connect to %s: %v", db.Name, err)
+	}
+	defer conn.Close(context.Background())
+	role := pgx.Identifier{db.Name + "_owner"}.Sanitize()
+	for _, sql := range []string{
+		"CREATE ROLE " + role + " LOGIN CREATEROLE PASSWORD 'owner'",
+		"ALTER DATABASE " + pgx.Identifier{db.Name}.Sanitize() + " OWNER TO " + role,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("testkit: %s: %v", sql, err)
+		}
+	}
+	// Registered after the database's own cleanup, so it runs first: the
+	// role hands what it owns (the database included) back to the
+	// superuser and goes.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), infraTimeout)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, db.URL)
+		if err != nil {
+			t.Errorf("testkit: drop owner of %s: %v", db.Name, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		for _, sql := range []string{"REASSIGN OWNED BY " + role + " TO CURRENT_USER", "DROP OWNED BY " + role, "DROP ROLE " + role} {
+			if _, err := conn.Exec(ctx, sql); err != nil {
+				t.Errorf("testkit: %s: %v", sql, err)
+			}
+		}
+	})
+	u, err := url.Parse(db.URL)
+	if err != nil {
+		t.Fatalf("testkit: database URL: %v", err)
+	}
+	u.User = url.UserPassword(db.Name+"_owner", "owner")
+	db.migrateLocked(t, schema.Name, func(ctx context.Context) error { return schema.Migrate(ctx, u.String()) })
+}

@@ -35,6 +35,12 @@ func newEnv(t testing.TB, opts ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, crm.Database())
+	return newEnvOn(t, db, opts...)
+}
+
+// newEnvOn starts the service on db, already migrated.
+func newEnvOn(t testing.TB, db *testkit.Database, opts ...func(*server.Options)) *env {
+	t.Helper()
 	tokens := testkit.NewTokens(t)
 	clock := testkit.NewClock()
 	files := testFiles(t)

@@ -45,6 +45,12 @@ func newEnv(t testing.TB, with ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, property.Database())
+	return newEnvOn(t, db, with...)
+}
+
+// newEnvOn starts the service on db, already migrated.
+func newEnvOn(t testing.TB, db *testkit.Database, with ...func(*server.Options)) *env {
+	t.Helper()
 	tokens := testkit.NewTokens(t)
 	media := testMedia(t)
 	mkt := market.NewMock(market.DefaultSeed, nil)

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
@@ -597,30 +595,4 @@ func FuzzImportNeverFails5xx(f *testing.F) {
 			t.Fatalf("import answered %d", res.StatusCode)
 		}
 	})
-}
-
-// TestImportWithoutPublicTemporaryPrivilege: a hardened database revokes
-// TEMPORARY from PUBLIC; the import's staging table still works because
-// migration 9 grants it to the service role itself.
-func TestImportWithoutPublicTemporaryPrivilege(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	ctx := t.Context()
-	if _, err := e.admin.Exec(ctx, "REVOKE TEMPORARY ON DATABASE "+pgx.Identifier{e.db.Name}.Sanitize()+" FROM PUBLIC"); err != nil {
-		t.Fatalf("revoke: %v", err)
-	}
-	var public, own bool
-	if err := e.admin.QueryRow(ctx, `SELECT has_database_privilege('public', current_database(), 'TEMPORARY'),
-		has_database_privilege('property_app', current_database(), 'TEMPORARY')`).Scan(&public, &own); err != nil {
-		t.Fatal(err)
-	}
-	if public || !own {
-		t.Fatalf("TEMPORARY: public %v, property_app %v; want false, true", public, own)
-	}
-	admin := e.token(newOrg(), "*")
-	r := e.importCSV(admin, []byte("listing_key,list_price_cents,property_type,unparsed_address,city\nK-1,100,Land,1 A St,Austin\n"), "")
-	expect(t, r, http.StatusCreated, "import on a database without PUBLIC TEMPORARY")
-	if imp := decode[importJSON](t, r); imp.Report.Accepted != 1 {
-		t.Fatalf("import %+v", imp)
-	}
 }
