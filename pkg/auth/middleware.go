@@ -43,6 +43,7 @@ func Middleware(v *Verifier, logger *slog.Logger) func(http.Handler) http.Handle
 			}
 			p := claims.Principal()
 			ctx := WithPrincipal(r.Context(), p)
+			ctx = WithBearer(ctx, token)
 			ctx = logging.WithOrgUser(ctx, p.OrgID, p.UserID)
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})

@@ -310,15 +310,36 @@ go_modules() {
 
 # build_one NAME MODULE_DIR CMD_PATH builds one binary into .state/bin/NAME.
 # Inside the workspace, so local changes to pkg/ are picked up.
+# REOS_BUILD_COVER=1 (make test sets it) builds them instrumented for coverage
+# of every workspace package they link: a binary started with GOCOVERDIR set
+# writes its counters there when it exits, so the end-to-end suite counts too.
 build_one() {
-	local name="$1" mod="$2" cmd="$3"
-	(cd "$REOS_ROOT/$mod" && go build -o "$REOS_BIN/$name" "$cmd")
+	local name="$1" mod="$2" cmd="$3" flags=()
+	if [[ -n "${REOS_BUILD_COVER:-}" ]]; then
+		flags=(-cover -coverpkg=reos.dev/...)
+	fi
+	(cd "$REOS_ROOT/$mod" && go build "${flags[@]}" -o "$REOS_BIN/$name" "$cmd")
 }
 
 # module_empty DIR is true when a go.work module holds no packages yet (a new
 # module with only go.mod); go vet/test would fail on it with "matched no packages".
 module_empty() {
 	(cd "$REOS_ROOT/$1" && go list -e ./... 2>&1) | grep -q 'matched no packages'
+}
+
+# REOS_GOTESTSUM_VERSION is the gotestsum that make test runs the suites with.
+REOS_GOTESTSUM_VERSION=v1.13.0
+
+# ensure_gotestsum installs the pinned gotestsum into GOPATH/bin (on PATH after
+# ensure_go) when it is missing or another version.
+ensure_gotestsum() {
+	if command -v gotestsum >/dev/null 2>&1 &&
+		[[ "$(gotestsum --version 2>/dev/null)" == *"${REOS_GOTESTSUM_VERSION#v}"* ]]; then
+		return 0
+	fi
+	log "installing gotestsum $REOS_GOTESTSUM_VERSION"
+	(cd / && GOWORK=off go install "gotest.tools/gotestsum@$REOS_GOTESTSUM_VERSION") ||
+		die "go install gotest.tools/gotestsum@$REOS_GOTESTSUM_VERSION failed"
 }
 
 # ensure_spectral installs the pinned Spectral CLI (tools/spectral) that the

@@ -231,6 +231,12 @@ func startStack(t *testing.T) *Stack {
 		"JOBS_RETRY_BASE=50ms",
 		"JOBS_POLL_INTERVAL=100ms",
 	)
+	// make test builds the binaries instrumented for coverage and names the
+	// directory their counters go to; go test gives this process a GOCOVERDIR
+	// of its own (a temporary directory), so the binaries are told explicitly.
+	if dir := os.Getenv("REOS_COVER_DIR"); dir != "" {
+		common = append(common, "GOCOVERDIR="+dir)
+	}
 
 	var upstreams []string
 	for _, svc := range stackServices {
