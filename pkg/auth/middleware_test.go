@@ -55,6 +55,11 @@ func TestMiddleware(t *testing.T) {
 					t.Error("no principal in the handler's context")
 				}
 				seen = &p
+				// The raw token travels on for calls made on the caller's
+				// behalf (pkg/svcclient), exactly as it was sent.
+				if tok, ok := BearerFrom(r.Context()); !ok || !strings.Contains(req0(r), tok) {
+					t.Errorf("BearerFrom = %q, %v; want the request's token", tok, ok)
+				}
 				logger.InfoContext(r.Context(), "handled")
 				w.WriteHeader(http.StatusOK)
 			}))
@@ -190,3 +195,6 @@ func TestConstructorsRejectBadWiring(t *testing.T) {
 		})
 	}
 }
+
+// req0 is the request's Authorization header.
+func req0(r *http.Request) string { return r.Header.Get("Authorization") }
