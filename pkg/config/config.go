@@ -216,7 +216,7 @@ func LoadCommon(e *Env, service, defaultAddr string) Common {
 		JWTAudience:     e.String("JWT_AUDIENCE", "reos-api"),
 		OTLPEndpoint:    e.String("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		PprofAddr:       e.String("PPROF_ADDR", ""),
-		DBMaxConns:      int32(e.IntRange("DB_MAX_CONNS", 10, 2, 1000)),
+		DBMaxConns:      int32(e.IntRange("DB_MAX_CONNS", 10, 2, 1000)), // #nosec G115 -- IntRange bounds it to 2..1000
 		ShutdownTimeout: e.Duration("SHUTDOWN_TIMEOUT", 15*time.Second),
 	}
 }

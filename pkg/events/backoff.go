@@ -25,7 +25,7 @@ func (b *backoff) next() time.Duration {
 	case b.cur < b.max:
 		b.cur = min(2*b.cur, b.max)
 	}
-	jitter := time.Duration(rand.Int64N(int64(b.cur)/5 + 1))
+	jitter := time.Duration(rand.Int64N(int64(b.cur)/5 + 1)) // #nosec G404 -- jitter spreads retries; nothing depends on it being unpredictable
 	return b.cur - jitter
 }
 

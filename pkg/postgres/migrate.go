@@ -287,18 +287,19 @@ func newMigrator(ctx context.Context, databaseURL, schema, table string, fsys fs
 		MigrationsTable: table,
 	})
 	if err != nil {
-		db.Close()
+		_ = db.Close() // the driver error is the one worth reporting
 		return nil, fmt.Errorf("postgres: open migration driver for %q: %w", schema, err)
 	}
 	src, err := iofs.New(fsys, ".")
 	if err != nil {
-		driver.Close()
+		_ = driver.Close() // the read error is the one worth reporting
 		return nil, fmt.Errorf("postgres: read migrations: %w", err)
 	}
 	m, err := migrate.NewWithInstance("iofs", src, "pgx5", driver)
 	if err != nil {
-		src.Close()
-		driver.Close()
+		// The set-up error is the one worth reporting.
+		_ = src.Close()
+		_ = driver.Close()
 		return nil, fmt.Errorf("postgres: set up migrations for %q: %w", schema, err)
 	}
 	m.LockTimeout = defaultLockWait

@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultPostgresURL is the superuser URL used when REOS_TEST_PG_URL is unset.
-const DefaultPostgresURL = "postgres://reos:reos@127.0.0.1:5432/postgres?sslmode=disable"
+const DefaultPostgresURL = "postgres://reos:reos@127.0.0.1:5432/postgres?sslmode=disable" // #nosec G101 -- the local dev cluster's documented credentials
 
 // testPoolMaxConns keeps each test's pools small: many test databases share
 // one server whose max_connections is 100.

@@ -46,10 +46,11 @@ func run() error {
 	defer cluster.Close()
 
 	if *pidFile != "" {
+		// #nosec G306 -- a pid file is meant to be read by the scripts that stop us
 		if err := os.WriteFile(*pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			return fmt.Errorf("write pid file: %w", err)
 		}
-		defer os.Remove(*pidFile)
+		defer func() { _ = os.Remove(*pidFile) }() // gone already is fine
 	}
 	logger.Info("broker listening", "addrs", cluster.ListenAddrs())
 
