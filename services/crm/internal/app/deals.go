@@ -143,26 +143,15 @@ func (s *service) GetDeal(ctx context.Context, id string) (domain.Deal, error) {
 	return d, err
 }
 
-// visibleDeal loads a deal the caller may see (forUpdate locks it): one
-// assigned to the caller or whose lead the caller sees. Any other deal is
+// visibleDeal loads a deal the caller may see (forUpdate locks it): for a
+// scoped caller one assigned to it or whose lead it sees. Any other deal is
 // not found, exactly like another organisation's.
 func visibleDeal(ctx context.Context, tx Tx, p auth.Principal, id string, forUpdate bool) (domain.Deal, error) {
-	d, err := tx.GetDeal(ctx, id, forUpdate)
-	if err != nil {
-		return d, err
-	}
 	scope, err := leadScope(ctx, tx, p)
-	if err != nil || scope == "" || (d.AssigneeID != nil && *d.AssigneeID == scope) {
-		return d, err
-	}
-	lead, err := tx.GetLead(ctx, d.LeadID, false)
 	if err != nil {
 		return domain.Deal{}, err
 	}
-	if !seesLead(scope, lead.Lead) {
-		return domain.Deal{}, domain.ErrNotFound(domain.ReasonDealNotFound, "deal")
-	}
-	return d, nil
+	return tx.GetDeal(ctx, id, scope, forUpdate)
 }
 
 func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error) {
