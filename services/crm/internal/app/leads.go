@@ -101,7 +101,7 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		if src != nil {
 			l.SourceID = &src.ID
 		}
-		if err := checkKnownProperties(ctx, tx, l.PropertyIDs); err != nil {
+		if err := checkKnownProperties(ctx, tx, "property_ids", l.PropertyIDs); err != nil {
 			return err
 		}
 		var c domain.Contact
@@ -378,7 +378,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 			// Only ids the lead does not hold yet are checked: a property
 			// archived after it was put on the lead stays on it (and may be
 			// sent back unchanged), but cannot be added again once removed.
-			if err := checkKnownProperties(ctx, tx, addedIDs(before.PropertyIDs, l.PropertyIDs)); err != nil {
+			if err := checkKnownProperties(ctx, tx, "property_ids", addedIDs(before.PropertyIDs, l.PropertyIDs)); err != nil {
 				return err
 			}
 		}
