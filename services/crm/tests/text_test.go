@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -109,4 +110,27 @@ func problemFieldsOf(t testing.TB, r response) []string {
 		out = append(out, f.Field)
 	}
 	return out
+}
+
+// TestSearchQueryIsMeasuredInCharacters: POST /search/leads takes a q of
+// up to 200 characters, however many bytes they take: 200 two-byte (and
+// four-byte) characters are searched, 201 are a 422 naming q.
+func TestSearchQueryIsMeasuredInCharacters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.user(newOrg(), permsAgent)
+	first, last := strings.Repeat("é", 100), strings.Repeat("é", 99)
+	e.createLead(u, map[string]any{"first_name": first, "last_name": last, "email": "long@example.com"})
+	for _, ch := range []string{"é", "🏠"} {
+		q := strings.Repeat(ch, 100) + " " + strings.Repeat(ch, 99)
+		r := e.call(http.MethodPost, "/api/v1/search/leads", u, map[string]any{"q": q})
+		expect(t, r, http.StatusOK, "200 characters of "+ch+" ("+strconv.Itoa(len(q))+" bytes)")
+		if ch == "é" {
+			if items := decode[listJSON[leadJSON]](t, r).Items; len(items) != 1 {
+				t.Fatalf("the search at the limit found %d leads, want 1", len(items))
+			}
+		}
+		expectField(t, e.call(http.MethodPost, "/api/v1/search/leads", u, map[string]any{"q": q + ch}),
+			http.StatusUnprocessableEntity, "q", "201 characters of "+ch)
+	}
 }
