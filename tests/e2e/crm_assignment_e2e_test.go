@@ -14,20 +14,23 @@ import (
 // crmAssignmentScenarios: users and a team made in identity reach crm's
 // read model through the broker; a round-robin rule over the team assigns
 // new leads in turn; an activity is rescored by crm's background job and
-// the new score shows on the lead. Everything through nginx and the
-// gateway.
+// the new score shows on the lead; with agents_see_only_assigned on, an
+// agent reads and edits the contact of its own lead but not another
+// agent's, and lists neither it nor any other hidden contact. Everything
+// through nginx and the gateway.
 func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
 	api := s.API()
-	var agents []string
+	var agents, agentEmails []string
+	const agentPassword = "agent password 123"
 	for i := range 2 {
+		email := strings.ToLower(testkit.UniqueName(t, fmt.Sprintf("agent%d", i))) + "@example.test"
 		r := do(t, http.MethodPost, api+"/admin/users", a.admin, map[string]any{
-			"email":    strings.ToLower(testkit.UniqueName(t, fmt.Sprintf("agent%d", i))) + "@example.test",
-			"password": "agent password 123", "full_name": fmt.Sprintf("E2E Agent %d", i), "roles": []string{"agent"},
+			"email": email, "password": agentPassword, "full_name": fmt.Sprintf("E2E Agent %d", i), "roles": []string{"agent"},
 		})
 		expectStatus(t, r, http.StatusCreated, "admin creates an agent")
 		var u struct{ ID string }
 		r.json(t, &u)
-		agents = append(agents, u.ID)
+		agents, agentEmails = append(agents, u.ID), append(agentEmails, email)
 	}
 	r := do(t, http.MethodPost, api+"/teams", a.admin, map[string]string{"name": testkit.UniqueName(t, "Round robin")})
 	expectStatus(t, r, http.StatusCreated, "create team")
@@ -162,6 +165,94 @@ func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
 		expectStatus(t, r, http.StatusOK, "rescore jobs")
 		if !strings.Contains(string(r.Body), l.ID) {
 			t.Fatalf("no completed rescore job for %s: %s", l.ID, r.Body)
+		}
+	})
+
+	t.Run("an agent sees only the contacts of its own leads", func(t *testing.T) {
+		me := login(t, s, agentEmails[0], agentPassword)
+		type contact struct {
+			ID       string `json:"id"`
+			LastName string `json:"last_name"`
+		}
+		type lead struct {
+			ID      string  `json:"id"`
+			Contact contact `json:"contact"`
+		}
+		leadOf := func(agent, name string) lead {
+			t.Helper()
+			r := do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{
+				"first_name": "Scoped", "last_name": name, "email": strings.ToLower(testkit.UniqueName(t, name)) + "@example.com", "assignee_id": agent,
+			})
+			expectStatus(t, r, http.StatusCreated, "lead of "+name)
+			var l lead
+			r.json(t, &l)
+			return l
+		}
+		mine, theirs := leadOf(agents[0], "mine"), leadOf(agents[1], "theirs")
+		setting := func(on bool) {
+			t.Helper()
+			expectStatus(t, do(t, http.MethodPut, api+"/crm/settings", a.admin, map[string]any{"agents_see_only_assigned": on}),
+				http.StatusOK, fmt.Sprintf("agents_see_only_assigned=%v", on))
+		}
+		listed := func() []string {
+			t.Helper()
+			var ids []string
+			path := api + "/contacts?limit=100"
+			for {
+				r := do(t, http.MethodGet, path, me, nil)
+				expectStatus(t, r, http.StatusOK, "list contacts")
+				var p struct {
+					Items      []contact `json:"items"`
+					NextCursor *string   `json:"next_cursor"`
+				}
+				r.json(t, &p)
+				for _, c := range p.Items {
+					ids = append(ids, c.ID)
+				}
+				if p.NextCursor == nil {
+					return ids
+				}
+				path = api + "/contacts?limit=100&cursor=" + *p.NextCursor
+			}
+		}
+		setting(true)
+		defer setting(false) // the organisation is shared with later scenarios
+
+		theirContact := api + "/contacts/" + theirs.Contact.ID
+		expectStatus(t, do(t, http.MethodGet, api+"/leads/"+theirs.ID, me, nil), http.StatusNotFound, "another agent's lead")
+		expectStatus(t, do(t, http.MethodGet, theirContact, me, nil), http.StatusNotFound, "another agent's lead's contact")
+		expectStatus(t, do(t, http.MethodPut, theirContact, me, map[string]any{"last_name": "Edited"}), http.StatusNotFound,
+			"edit another agent's lead's contact")
+		expectStatus(t, do(t, http.MethodGet, api+"/contacts/"+mine.Contact.ID, me, nil), http.StatusOK, "its own lead's contact")
+		expectStatus(t, do(t, http.MethodPut, api+"/contacts/"+mine.Contact.ID, me, map[string]any{"last_name": "Edited"}), http.StatusOK,
+			"edit its own lead's contact")
+		// Exactly the people of its leads (the round-robin ones included).
+		r := do(t, http.MethodGet, api+"/leads?limit=100&assignee_id="+agents[0], a.admin, nil)
+		expectStatus(t, r, http.StatusOK, "the agent's leads")
+		var its struct{ Items []lead }
+		r.json(t, &its)
+		var want []string
+		for _, l := range its.Items {
+			want = append(want, l.Contact.ID)
+		}
+		got := listed()
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, slices.Compact(want)) || !slices.Contains(got, mine.Contact.ID) {
+			t.Fatalf("the agent lists contacts %v, want its leads' %v", got, want)
+		}
+		r = do(t, http.MethodGet, theirContact, a.admin, nil)
+		expectStatus(t, r, http.StatusOK, "the admin reads it")
+		var c contact
+		r.json(t, &c)
+		if c.LastName != "theirs" {
+			t.Fatalf("the refused edit changed the contact: %+v", c)
+		}
+
+		setting(false)
+		expectStatus(t, do(t, http.MethodGet, theirContact, me, nil), http.StatusOK, "setting off: another agent's lead's contact")
+		if ids := listed(); !slices.Contains(ids, theirs.Contact.ID) {
+			t.Fatalf("setting off, the agent's contacts %v lack %s", ids, theirs.Contact.ID)
 		}
 	})
 }

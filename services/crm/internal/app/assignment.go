@@ -317,43 +317,29 @@ func assignByRules(ctx context.Context, tx Tx, l domain.Lead) (userID, ruleID *s
 	return nil, nil, nil
 }
 
-// leadScope returns the user whose assigned leads are all the caller may
-// see, or "" when the caller sees every lead of the organisation: callers
-// whose only role is agent are limited to their own leads when the
-// organisation's settings say so.
-func leadScope(ctx context.Context, tx Tx, p auth.Principal) (string, error) {
+// leadScope returns the caller's Scope: callers whose only role is agent
+// are limited to their own leads (and what hangs off them) when the
+// organisation's settings say so; every other caller is Unscoped.
+func leadScope(ctx context.Context, tx Tx, p auth.Principal) (Scope, error) {
 	if !domain.AgentOnly(p.Roles) {
-		return "", nil
+		return Unscoped, nil
 	}
 	st, err := tx.GetSettings(ctx)
 	if err != nil || !st.AgentsSeeOnlyAssigned {
-		return "", err
+		return Unscoped, err
 	}
-	return p.UserID, nil
+	return Scope(p.UserID), nil
 }
 
 // visibleLead loads a lead the caller may see (forUpdate locks it). A lead
 // outside the caller's scope is not found, exactly like another
 // organisation's: its existence is not the caller's business.
 func visibleLead(ctx context.Context, tx Tx, p auth.Principal, id string, forUpdate bool) (LeadRow, error) {
-	row, err := tx.GetLead(ctx, id, forUpdate)
-	if err != nil {
-		return row, err
-	}
 	scope, err := leadScope(ctx, tx, p)
 	if err != nil {
-		return row, err
+		return LeadRow{}, err
 	}
-	if !seesLead(scope, row.Lead) {
-		return LeadRow{}, domain.ErrNotFound(domain.ReasonLeadNotFound, "lead")
-	}
-	return row, nil
-}
-
-// seesLead reports whether a caller limited to the leads of scope (a user;
-// "" for no limit, see leadScope) sees l.
-func seesLead(scope string, l domain.Lead) bool {
-	return scope == "" || (l.AssigneeID != nil && *l.AssigneeID == scope)
+	return tx.GetLead(ctx, id, scope, forUpdate)
 }
 
 func (s *service) GetSettings(ctx context.Context) (domain.Settings, error) {

@@ -23,7 +23,7 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		return domain.Contact{}, err
 	}
 	now := s.now()
-	c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedAt: now, UpdatedAt: now}
+	c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedBy: actorID(p), CreatedAt: now, UpdatedAt: now}
 	if nc.FirstName != nil {
 		c.FirstName = *nc.FirstName
 	}
@@ -50,10 +50,21 @@ func (s *service) GetContact(ctx context.Context, id string) (domain.Contact, er
 	}
 	var c domain.Contact
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		c, err = tx.GetContact(ctx, id)
+		c, err = visibleContact(ctx, tx, p, id)
 		return err
 	})
 	return c, err
+}
+
+// visibleContact loads a contact the caller may see: for a scoped caller
+// the contact of one of its leads, or one it created that has no lead yet.
+// Any other contact is not found, exactly like another organisation's.
+func visibleContact(ctx context.Context, tx Tx, p auth.Principal, id string) (domain.Contact, error) {
+	scope, err := leadScope(ctx, tx, p)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	return tx.GetContact(ctx, id, scope)
 }
 
 // UpdateContact changes the fields given (non-nil); an empty email or phone
@@ -70,7 +81,7 @@ func (s *service) UpdateContact(ctx context.Context, id string, in domain.Contac
 	}
 	var c domain.Contact
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if c, err = tx.GetContact(ctx, id); err != nil {
+		if c, err = visibleContact(ctx, tx, p, id); err != nil {
 			return err
 		}
 		if nc.FirstName != nil {
@@ -113,6 +124,9 @@ func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domai
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		cq := q
 		cq.Limit++
+		if cq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+			return err
+		}
 		rows, err = tx.ListContacts(ctx, cq)
 		return err
 	})

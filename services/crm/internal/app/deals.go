@@ -38,8 +38,10 @@ type StageMove struct {
 	StageID, Stage *string
 }
 
-// findStage picks a stage of the pipeline by id or key (field "stage" in
-// errors either way: it is one concept to the client).
+// findStage picks a stage of the pipeline by id or key. Giving both or
+// neither names "stage" (one concept to the client); a stage the pipeline
+// lacks names the field that was given, stage_id (another organisation's
+// or no stage's id) or stage (the key).
 func findStage(pipeline []domain.Stage, id, key *string) (domain.Stage, error) {
 	if (id == nil) == (key == nil) {
 		return domain.Stage{}, apperr.Invalid("stage", "give exactly one of stage_id or stage (the key)")
@@ -48,6 +50,9 @@ func findStage(pipeline []domain.Stage, id, key *string) (domain.Stage, error) {
 		if (id != nil && strings.EqualFold(st.ID, strings.TrimSpace(*id))) || (key != nil && st.Key == *key) {
 			return st, nil
 		}
+	}
+	if id != nil {
+		return domain.Stage{}, apperr.Invalid("stage_id", "no such stage in this organisation's pipeline")
 	}
 	return domain.Stage{}, apperr.Invalid("stage", "no such stage in this organisation's pipeline")
 }
@@ -96,6 +101,11 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 		if err := checkAssignee(ctx, tx, "assignee_id", d.AssigneeID); err != nil {
 			return err
 		}
+		if d.PropertyID != nil {
+			if err := checkKnownProperties(ctx, tx, "property_id", []string{*d.PropertyID}); err != nil {
+				return err
+			}
+		}
 		pipeline, err := tx.ListStages(ctx)
 		if err != nil {
 			return err
@@ -143,26 +153,15 @@ func (s *service) GetDeal(ctx context.Context, id string) (domain.Deal, error) {
 	return d, err
 }
 
-// visibleDeal loads a deal the caller may see (forUpdate locks it): one
-// assigned to the caller or whose lead the caller sees. Any other deal is
+// visibleDeal loads a deal the caller may see (forUpdate locks it): for a
+// scoped caller one assigned to it or whose lead it sees. Any other deal is
 // not found, exactly like another organisation's.
 func visibleDeal(ctx context.Context, tx Tx, p auth.Principal, id string, forUpdate bool) (domain.Deal, error) {
-	d, err := tx.GetDeal(ctx, id, forUpdate)
-	if err != nil {
-		return d, err
-	}
 	scope, err := leadScope(ctx, tx, p)
-	if err != nil || scope == "" || (d.AssigneeID != nil && *d.AssigneeID == scope) {
-		return d, err
-	}
-	lead, err := tx.GetLead(ctx, d.LeadID, false)
 	if err != nil {
 		return domain.Deal{}, err
 	}
-	if !seesLead(scope, lead.Lead) {
-		return domain.Deal{}, domain.ErrNotFound(domain.ReasonDealNotFound, "deal")
-	}
-	return d, nil
+	return tx.GetDeal(ctx, id, scope, forUpdate)
 }
 
 func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error) {
@@ -202,6 +201,13 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 		}
 		if in.PropertyID.Set {
 			d.PropertyID = propertyID
+			// As on a lead, only a new property is checked: one archived
+			// since it was put on the deal stays and may be sent back.
+			if propertyID != nil && !eqPtr(before.PropertyID, propertyID) {
+				if err := checkKnownProperties(ctx, tx, "property_id", []string{*propertyID}); err != nil {
+					return err
+				}
+			}
 		}
 		if in.AssigneeID.Set {
 			d.AssigneeID = assignee

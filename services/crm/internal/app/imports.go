@@ -20,12 +20,12 @@ import (
 // ImportStore keeps lead imports and writes their batches.
 type ImportStore interface {
 	InsertImport(ctx context.Context, orgID string, imp domain.LeadImport) error
-	// GetImport returns an import; forUpdate locks it (a batch holds the
-	// lock while it advances the checkpoint, so two runs of one import
-	// never both write a batch).
-	GetImport(ctx context.Context, id string, forUpdate bool) (domain.LeadImport, error)
-	// ListImports pages the imports newest first.
-	ListImports(ctx context.Context, after *ListCursor, limit int) ([]domain.LeadImport, error)
+	// GetImport returns an import if scope sees it (else not found);
+	// forUpdate locks it (a batch holds the lock while it advances the
+	// checkpoint, so two runs of one import never both write a batch).
+	GetImport(ctx context.Context, id string, scope Scope, forUpdate bool) (domain.LeadImport, error)
+	// ListImports pages the imports scope sees, newest first.
+	ListImports(ctx context.Context, scope Scope, after *ListCursor, limit int) ([]domain.LeadImport, error)
 	// SaveImport stores an import's status, checkpoint, reports, error and
 	// completion time.
 	SaveImport(ctx context.Context, imp domain.LeadImport) error
@@ -266,16 +266,17 @@ func openImportReader(r io.Reader, imp domain.LeadImport, rep *csvimport.Report)
 // assigns them: a caller who sees only its own leads gets them (as with
 // CreateLead), so the import is decided when the caller's roles are known.
 func (s *service) importScope(ctx context.Context, p auth.Principal) (*string, error) {
-	var scope string
+	var scope Scope
 	err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		var err error
 		scope, err = leadScope(ctx, tx, p)
 		return err
 	})
-	if err != nil || scope == "" {
+	if err != nil || scope == Unscoped {
 		return nil, err
 	}
-	return &scope, nil
+	me := string(scope)
+	return &me, nil
 }
 
 // dropFile deletes an upload whose import was refused; a failure only
@@ -298,7 +299,7 @@ func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run
 	done := false
 	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
 		var err error
-		if imp, err = tx.GetImport(ctx, importID, true); err != nil {
+		if imp, err = tx.GetImport(ctx, importID, Unscoped, true); err != nil {
 			return err
 		}
 		if imp.Status == domain.ImportCompleted {
@@ -328,7 +329,7 @@ func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run
 // own failure is what is returned).
 func (s *service) failImport(ctx context.Context, orgID, id, msg string) {
 	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		imp, err := tx.GetImport(ctx, id, true)
+		imp, err := tx.GetImport(ctx, id, Unscoped, true)
 		if err != nil {
 			return err
 		}
@@ -546,7 +547,7 @@ func (im *importer) write(ctx context.Context, c chunk) error {
 // after it (write adopts it once the transaction commits).
 func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.LeadImport, error) {
 	s := im.s
-	cur, err := tx.GetImport(ctx, im.imp.ID, true)
+	cur, err := tx.GetImport(ctx, im.imp.ID, Unscoped, true)
 	if err != nil {
 		return cur, err
 	}
@@ -741,7 +742,11 @@ func (s *service) GetLeadImport(ctx context.Context, id string) (domain.LeadImpo
 	}
 	var imp domain.LeadImport
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		imp, err = tx.GetImport(ctx, id, false)
+		scope, err := leadScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		imp, err = tx.GetImport(ctx, id, scope, false)
 		return err
 	})
 	return imp, err
@@ -760,7 +765,11 @@ func (s *service) ListLeadImports(ctx context.Context, pr PageRequest) (Page[dom
 	limit := orDefault(pr.Limit)
 	var rows []domain.LeadImport
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		rows, err = tx.ListImports(ctx, after, limit+1)
+		scope, err := leadScope(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		rows, err = tx.ListImports(ctx, scope, after, limit+1)
 		return err
 	})
 	if err != nil {

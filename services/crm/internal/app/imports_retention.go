@@ -55,7 +55,7 @@ func (s *service) ExpireLeadImportFile(ctx context.Context, orgID, importID stri
 	}
 	var key string
 	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		imp, err := tx.GetImport(ctx, importID, true)
+		imp, err := tx.GetImport(ctx, importID, Unscoped, true)
 		if err != nil {
 			return err
 		}

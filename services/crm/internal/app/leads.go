@@ -101,15 +101,21 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		if src != nil {
 			l.SourceID = &src.ID
 		}
-		if err := checkKnownProperties(ctx, tx, l.PropertyIDs); err != nil {
+		if err := checkKnownProperties(ctx, tx, "property_ids", l.PropertyIDs); err != nil {
 			return err
 		}
 		var c domain.Contact
 		if contactID != nil {
-			if c, err = tx.GetContact(ctx, *contactID); err != nil {
+			// Only a contact the caller sees: a lead on another agent's
+			// contact would make that contact the caller's.
+			scope, err := leadScope(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			if c, err = tx.GetContact(ctx, *contactID, scope); err != nil {
 				return asFieldNotFound(err, "contact_id", "no such contact")
 			}
-		} else if c, err = upsertContact(ctx, tx, p.OrgID, nc, now); err != nil {
+		} else if c, err = upsertContact(ctx, tx, p.OrgID, nc, actorID(p), now); err != nil {
 			return err
 		}
 		l.ContactID = c.ID
@@ -157,8 +163,9 @@ func (s *service) assignNewLead(ctx context.Context, tx Tx, p auth.Principal, l 
 		return ruleID, err
 	}
 	scope, err := leadScope(ctx, tx, p)
-	if scope != "" {
-		l.AssigneeID = &scope
+	if scope != Unscoped {
+		me := string(scope)
+		l.AssigneeID = &me
 	}
 	return nil, err
 }
@@ -221,14 +228,14 @@ func resolveSource(ctx context.Context, tx Tx, id, key *string) (*domain.LeadSou
 // filled from the input, except an email or phone that another contact
 // already holds (then the two stay separate people; merging contacts is a
 // later, explicit operation).
-func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.NormalizedContact, now time.Time) (domain.Contact, error) {
+func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.NormalizedContact, createdBy *string, now time.Time) (domain.Contact, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		matches, err := tx.FindContacts(ctx, nc.Email, nc.Phone)
 		if err != nil {
 			return domain.Contact{}, err
 		}
 		if len(matches) == 0 {
-			c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedAt: now, UpdatedAt: now}
+			c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
 			if nc.FirstName != nil {
 				c.FirstName = *nc.FirstName
 			}
@@ -371,7 +378,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 			// Only ids the lead does not hold yet are checked: a property
 			// archived after it was put on the lead stays on it (and may be
 			// sent back unchanged), but cannot be added again once removed.
-			if err := checkKnownProperties(ctx, tx, addedIDs(before.PropertyIDs, l.PropertyIDs)); err != nil {
+			if err := checkKnownProperties(ctx, tx, "property_ids", addedIDs(before.PropertyIDs, l.PropertyIDs)); err != nil {
 				return err
 			}
 		}

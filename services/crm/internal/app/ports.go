@@ -39,7 +39,8 @@ type Tx interface {
 	// (then inserted is false and nothing changed).
 	InsertContact(ctx context.Context, orgID string, c domain.Contact) (inserted bool, err error)
 	UpdateContact(ctx context.Context, c domain.Contact) error
-	GetContact(ctx context.Context, id string) (domain.Contact, error)
+	// GetContact returns the contact if scope sees it (else not found).
+	GetContact(ctx context.Context, id string, scope Scope) (domain.Contact, error)
 	ListContacts(ctx context.Context, q ContactQuery) ([]domain.Contact, error)
 
 	ListSources(ctx context.Context) ([]domain.LeadSource, error)
@@ -55,8 +56,9 @@ type Tx interface {
 	KnownProperties(ctx context.Context, ids []string) (map[string]bool, error)
 
 	InsertLead(ctx context.Context, orgID string, l domain.Lead) error
-	// GetLead returns the lead with its contact; forUpdate locks the row.
-	GetLead(ctx context.Context, id string, forUpdate bool) (LeadRow, error)
+	// GetLead returns the lead with its contact if scope sees it (else not
+	// found); forUpdate locks the row.
+	GetLead(ctx context.Context, id string, scope Scope, forUpdate bool) (LeadRow, error)
 	UpdateLead(ctx context.Context, l domain.Lead) error
 	ListLeads(ctx context.Context, q LeadQuery) ([]LeadRow, error)
 	InsertChange(ctx context.Context, orgID string, c Change) error
@@ -68,7 +70,9 @@ type Tx interface {
 	LeadTimeline(ctx context.Context, leadID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
 
 	InsertDeal(ctx context.Context, orgID string, d domain.Deal) error
-	GetDeal(ctx context.Context, id string, forUpdate bool) (domain.Deal, error)
+	// GetDeal returns the deal if scope sees it (else not found); forUpdate
+	// locks the row.
+	GetDeal(ctx context.Context, id string, scope Scope, forUpdate bool) (domain.Deal, error)
 	UpdateDeal(ctx context.Context, d domain.Deal) error
 	ListDeals(ctx context.Context, q DealQuery) ([]domain.Deal, error)
 	InsertStageChange(ctx context.Context, orgID string, h StageChange) error
@@ -91,6 +95,20 @@ type Tx interface {
 	ImportStore
 	DealDocumentStore
 }
+
+// Scope is what a caller sees of the organisation's leads and of what
+// hangs off them (contacts, deals and their documents, lead imports):
+// Unscoped sees everything; otherwise it is the id of a user limited by
+// agents_see_only_assigned (leadScope). The repository applies it inside
+// its queries, so a row out of scope is missing like another
+// organisation's and list pages stay full; the rule itself is written once,
+// in adapters/postgres (visibility.go), and described in
+// docs/architecture.md (crm, "Agent visibility").
+type Scope string
+
+// Unscoped is the scope of a caller who sees every lead of the
+// organisation, and of the service's own jobs.
+const Unscoped Scope = ""
 
 // LeadRow is a lead with its contact.
 type LeadRow struct {
@@ -173,9 +191,8 @@ type LeadQuery struct {
 	ScoreMin, ScoreMax           *int
 	CreatedFrom, CreatedTo       *time.Time
 	IncludeArchived              bool
-	// VisibleTo limits the leads to those assigned to this user (a caller
-	// who sees only its own leads); "" for every lead.
-	VisibleTo string
+	// VisibleTo limits the leads to the scope's.
+	VisibleTo Scope
 	// Text is a full-text query over contact names, emails and notes.
 	Text  string
 	Sort  Sort
@@ -186,9 +203,8 @@ type LeadQuery struct {
 // DealQuery filters, sorts and pages deals.
 type DealQuery struct {
 	StageID, LeadID, AssigneeID string
-	// VisibleTo limits the deals to those assigned to this user or whose
-	// lead is (a caller who sees only its own leads); "" for every deal.
-	VisibleTo string
+	// VisibleTo limits the deals to the scope's.
+	VisibleTo Scope
 	Sort      Sort
 	After     *ListCursor
 	Limit     int
@@ -198,6 +214,8 @@ type DealQuery struct {
 // phone lookup (normalised before the query).
 type ContactQuery struct {
 	Email, Phone *string
-	After        *ListCursor
-	Limit        int
+	// VisibleTo limits the contacts to the scope's.
+	VisibleTo Scope
+	After     *ListCursor
+	Limit     int
 }

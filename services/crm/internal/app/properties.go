@@ -87,9 +87,9 @@ func ApplyPropertyEvent(ctx context.Context, m PropertyReadModel, ev events.Even
 
 // checkKnownProperties refuses property ids the read model does not know in
 // the caller's organisation (another organisation's property is unknown
-// here) or knows as archived: one field error per bad id, all naming
-// property_ids.
-func checkKnownProperties(ctx context.Context, tx Tx, ids []string) error {
+// here) or knows as archived: one field error per bad id, all naming field
+// (a lead's property_ids, a deal's property_id).
+func checkKnownProperties(ctx context.Context, tx Tx, field string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -102,9 +102,9 @@ func checkKnownProperties(ctx context.Context, tx Tx, ids []string) error {
 		archived, ok := known[id]
 		switch {
 		case !ok:
-			f.Add("property_ids", "unknown property "+id)
+			f.Add(field, "unknown property "+id)
 		case archived:
-			f.Add("property_ids", "property "+id+" is archived")
+			f.Add(field, "property "+id+" is archived")
 		}
 	}
 	return f.Err()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -36,6 +37,10 @@ type ContactFilter struct {
 	Email, Phone, PhoneRegion string
 	Page                      PageRequest
 }
+
+// maxSearchText bounds a search's q, in characters (not bytes: a name in
+// another script must not get a tighter limit).
+const maxSearchText = 200
 
 // Sort fields a list may be ordered by, with the kind of their value.
 var (
@@ -177,7 +182,7 @@ func (s *service) leadQuery(f LeadFilter) (LeadQuery, error) {
 	if domain.BadText(q.Text) {
 		fe.Add("q", "must not contain NUL characters")
 	}
-	if len(q.Text) > 200 {
+	if utf8.RuneCountInString(q.Text) > maxSearchText {
 		fe.Add("q", "must be at most 200 characters")
 	}
 	if err := fe.Err(); err != nil {

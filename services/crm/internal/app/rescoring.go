@@ -61,7 +61,7 @@ func (s *service) RescoreLead(ctx context.Context, orgID, leadID string, job Job
 	now := s.now()
 	system := auth.Principal{OrgID: orgID}
 	return s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		row, err := tx.GetLead(ctx, leadID, true)
+		row, err := tx.GetLead(ctx, leadID, Unscoped, true)
 		if errors.Is(err, apperr.ErrNotFound) {
 			return job.Complete(ctx, tx)
 		}

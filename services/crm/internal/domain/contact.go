@@ -64,6 +64,9 @@ type Contact struct {
 	LastName  string
 	Email     *string
 	Phone     *string
+	// CreatedBy is the user who created the contact, nil for the system;
+	// written once and read only by the agent visibility rule (in SQL).
+	CreatedBy *string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

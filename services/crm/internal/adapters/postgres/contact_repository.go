@@ -20,15 +20,16 @@ WHERE ($1::text IS NOT NULL AND c.email = $1) OR ($2::text IS NOT NULL AND c.pho
 ORDER BY c.created_at, c.id`
 	// ON CONFLICT DO NOTHING covers both dedupe indexes: a concurrent insert
 	// of the same person waits for the other transaction, then yields.
-	sqlInsertContact = `INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`
+	sqlInsertContact = `INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_by, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`
 	sqlUpdateContact = `UPDATE crm.contacts SET first_name = $2, last_name = $3, email = $4, phone = $5, updated_at = $6 WHERE id = $1`
-	sqlGetContact    = `SELECT ` + contactColumns + ` FROM crm.contacts c WHERE c.id = $1`
-	sqlListContacts  = `SELECT ` + contactColumns + ` FROM crm.contacts c
-WHERE ($1::text IS NULL OR c.email = $1) AND ($2::text IS NULL OR c.phone = $2)
-  AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4::uuid))
-ORDER BY c.created_at DESC, c.id DESC LIMIT $5`
+	// sqlListContacts is completed by ListContacts with the scope and the
+	// keyset.
+	sqlListContacts = `SELECT ` + contactColumns + ` FROM crm.contacts c WHERE true`
 )
+
+// sqlGetContact looks a contact up by id ($1) in a scope ($2).
+var sqlGetContact = scopedByID(`SELECT `+contactColumns+` FROM crm.contacts c WHERE c.id = $1`, sqlContactVisible, "$2")
 
 func scanContact(row pgx.Row) (domain.Contact, error) {
 	var c domain.Contact
@@ -45,7 +46,7 @@ func (r *repo) FindContacts(ctx context.Context, email, phone *string) ([]domain
 }
 
 func (r *repo) InsertContact(ctx context.Context, orgID string, c domain.Contact) (bool, error) {
-	tag, err := r.tx.Exec(ctx, sqlInsertContact, c.ID, orgID, c.FirstName, c.LastName, c.Email, c.Phone, c.CreatedAt)
+	tag, err := r.tx.Exec(ctx, sqlInsertContact, c.ID, orgID, c.FirstName, c.LastName, c.Email, c.Phone, c.CreatedBy, c.CreatedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert contact: %w", err)
 	}
@@ -63,17 +64,23 @@ func (r *repo) UpdateContact(ctx context.Context, c domain.Contact) error {
 	return expectOne(tag, domain.ReasonContactNotFound, "contact")
 }
 
-func (r *repo) GetContact(ctx context.Context, id string) (domain.Contact, error) {
-	c, err := scanContact(r.tx.QueryRow(ctx, sqlGetContact, id))
+func (r *repo) GetContact(ctx context.Context, id string, scope app.Scope) (domain.Contact, error) {
+	c, err := scanContact(r.tx.QueryRow(ctx, sqlGetContact, id, scopeArg(scope)))
 	return c, notFound(err, domain.ReasonContactNotFound, "contact")
 }
 
-func (r *repo) ListContacts(ctx context.Context, q app.ContactQuery) ([]domain.Contact, error) {
-	var at, id any
-	if q.After != nil {
-		at, id = q.After.Time, q.After.ID
+func (r *repo) ListContacts(ctx context.Context, cq app.ContactQuery) ([]domain.Contact, error) {
+	q := &query{}
+	q.sb.WriteString(sqlListContacts)
+	if cq.Email != nil {
+		q.where(" AND c.email = %s", *cq.Email)
 	}
-	rows, err := r.tx.Query(ctx, sqlListContacts, q.Email, q.Phone, at, id, q.Limit)
+	if cq.Phone != nil {
+		q.where(" AND c.phone = %s", *cq.Phone)
+	}
+	q.whereVisible(sqlContactVisible, cq.VisibleTo)
+	q.keyset("c.created_at", "c.id", app.Sort{Field: "created_at", Desc: true}, cq.After, cq.Limit)
+	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list contacts: %w", err)
 	}

@@ -17,20 +17,13 @@ const (
 	sqlInsertDeal = `INSERT INTO crm.deals (id, org_id, lead_id, title, value_cents, currency, stage_id, property_id,
 assignee_id, expected_close_date, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::date, $11, $12)`
-	sqlGetDeal       = `SELECT ` + dealColumns + ` FROM crm.deals d WHERE d.id = $1`
-	sqlGetDealLocked = sqlGetDeal + ` FOR UPDATE`
-	sqlUpdateDeal    = `UPDATE crm.deals SET title = $2, value_cents = $3, currency = $4, stage_id = $5, property_id = $6,
+	sqlUpdateDeal = `UPDATE crm.deals SET title = $2, value_cents = $3, currency = $4, stage_id = $5, property_id = $6,
 assignee_id = $7, expected_close_date = $8::date, updated_at = $9, closed_at = $10 WHERE id = $1`
 	sqlListDealsBase      = `SELECT ` + dealColumns + ` FROM crm.deals d WHERE true`
 	sqlInsertStageHistory = `INSERT INTO crm.deal_stage_history (id, org_id, deal_id, from_stage_id, to_stage_id, changed_by, changed_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	sqlInsertDealChange = `INSERT INTO crm.deal_changes (id, org_id, deal_id, field, old_value, new_value, actor_id, changed_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
-	// sqlVisibleDeals limits a deal list to the deals whose lead is
-	// assigned to one user (agents_see_only_assigned), in the query so
-	// pages stay full and cursors exact.
-	// A deal limited caller sees its own deals and the deals of its leads.
-	sqlVisibleDeals = ` AND (d.assignee_id = %[1]s::uuid OR EXISTS (SELECT 1 FROM crm.leads l WHERE l.id = d.lead_id AND l.assignee_id = %[1]s::uuid))`
 
 	// The deal timeline is, like the lead's, one keyset-paginated UNION ALL
 	// newest first over its sources — stage history (created and
@@ -61,6 +54,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 ) t ORDER BY occurred_at DESC, id DESC LIMIT $4`
 )
 
+// sqlGetDeal looks a deal up by id ($1) in a scope ($2).
+var (
+	sqlGetDeal       = scopedByID(`SELECT `+dealColumns+` FROM crm.deals d WHERE d.id = $1`, sqlDealVisible, "$2")
+	sqlGetDealLocked = sqlGetDeal + ` FOR UPDATE OF d`
+)
+
 var dealSortExpr = map[string]string{
 	"created_at":  "d.created_at",
 	"updated_at":  "d.updated_at",
@@ -83,12 +82,12 @@ func (r *repo) InsertDeal(ctx context.Context, orgID string, d domain.Deal) erro
 	return nil
 }
 
-func (r *repo) GetDeal(ctx context.Context, id string, forUpdate bool) (domain.Deal, error) {
+func (r *repo) GetDeal(ctx context.Context, id string, scope app.Scope, forUpdate bool) (domain.Deal, error) {
 	q := sqlGetDeal
 	if forUpdate {
 		q = sqlGetDealLocked
 	}
-	d, err := scanDeal(r.tx.QueryRow(ctx, q, id))
+	d, err := scanDeal(r.tx.QueryRow(ctx, q, id, scopeArg(scope)))
 	return d, notFound(err, domain.ReasonDealNotFound, "deal")
 }
 
@@ -113,9 +112,8 @@ func (r *repo) ListDeals(ctx context.Context, dq app.DealQuery) ([]domain.Deal, 
 	if dq.AssigneeID != "" {
 		q.where(" AND d.assignee_id = %s::uuid", dq.AssigneeID)
 	}
-	if dq.VisibleTo != "" {
-		q.where(sqlVisibleDeals, dq.VisibleTo)
-	}
+	// In the keyset query, so pages stay full and cursors exact.
+	q.whereVisible(sqlDealVisible, dq.VisibleTo)
 	expr, ok := dealSortExpr[dq.Sort.Field]
 	if !ok {
 		return nil, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)

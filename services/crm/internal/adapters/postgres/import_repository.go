@@ -73,11 +73,9 @@ const (
 	sqlInsertImport = `INSERT INTO crm.lead_imports (id, org_id, status, file_key, file_name, file_size, mapping, phone_region,
 job_id, fallback_assignee_id, checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
-	sqlGetImport       = `SELECT ` + importColumns + ` FROM crm.lead_imports WHERE id = $1`
-	sqlGetImportLocked = sqlGetImport + ` FOR UPDATE`
-	sqlListImports     = `SELECT ` + importColumns + ` FROM crm.lead_imports
-WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid))
-ORDER BY created_at DESC, id DESC LIMIT $3`
+	// sqlListImports is completed by ListImports with the scope and the
+	// keyset.
+	sqlListImports = `SELECT ` + importColumns + ` FROM crm.lead_imports i WHERE true`
 	// file_deleted_at is not among the saved columns: only
 	// sqlImportFileDeleted sets it (once), so no run holding an older copy
 	// of the import can clear it.
@@ -112,8 +110,8 @@ SELECT m.* FROM unnest($2::text[]) AS k(v), LATERAL (` + sqlImportMatch + `c.pho
   SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::boolean[])
     AS c(id, first_name, last_name, email, phone, created_at, updated_at, is_new)
 ), new_contacts AS (
-  INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_at, updated_at)
-  SELECT id, $1::uuid, first_name, last_name, email, phone, created_at, updated_at FROM contacts_in WHERE is_new
+  INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_by, created_at, updated_at)
+  SELECT id, $1::uuid, first_name, last_name, email, phone, $24::uuid, created_at, updated_at FROM contacts_in WHERE is_new
 ), filled_contacts AS (
   UPDATE crm.contacts c SET first_name = s.first_name, last_name = s.last_name, email = s.email, phone = s.phone,
     updated_at = s.updated_at
@@ -135,6 +133,12 @@ SELECT created_id, $1::uuid, id, 'created', NULL, status, $24::uuid, created_at,
 UNION ALL
 SELECT assigned_id, $1::uuid, id, 'assigned', NULL, assignee_id::text, $24::uuid, created_at, rule_id FROM leads_in
 WHERE assigned_id IS NOT NULL`
+)
+
+// sqlGetImport looks an import up by id ($1) in a scope ($2).
+var (
+	sqlGetImport       = scopedByID(`SELECT `+importColumns+` FROM crm.lead_imports i WHERE i.id = $1`, sqlImportVisible, "$2")
+	sqlGetImportLocked = sqlGetImport + ` FOR UPDATE`
 )
 
 func scanImport(row pgx.Row) (domain.LeadImport, error) {
@@ -181,21 +185,21 @@ func importJSON(imp domain.LeadImport) (mapping, report []byte, err error) {
 	return mapping, report, err
 }
 
-func (r *repo) GetImport(ctx context.Context, id string, forUpdate bool) (domain.LeadImport, error) {
+func (r *repo) GetImport(ctx context.Context, id string, scope app.Scope, forUpdate bool) (domain.LeadImport, error) {
 	q := sqlGetImport
 	if forUpdate {
 		q = sqlGetImportLocked
 	}
-	imp, err := scanImport(r.tx.QueryRow(ctx, q, id))
+	imp, err := scanImport(r.tx.QueryRow(ctx, q, id, scopeArg(scope)))
 	return imp, notFound(err, domain.ReasonImportNotFound, "lead import")
 }
 
-func (r *repo) ListImports(ctx context.Context, after *app.ListCursor, limit int) ([]domain.LeadImport, error) {
-	var at, id any
-	if after != nil {
-		at, id = after.Time, after.ID
-	}
-	rows, err := r.tx.Query(ctx, sqlListImports, at, id, limit)
+func (r *repo) ListImports(ctx context.Context, scope app.Scope, after *app.ListCursor, limit int) ([]domain.LeadImport, error) {
+	q := &query{}
+	q.sb.WriteString(sqlListImports)
+	q.whereVisible(sqlImportVisible, scope)
+	q.keyset("i.created_at", "i.id", app.Sort{Field: "created_at", Desc: true}, after, limit)
+	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list lead imports: %w", err)
 	}

@@ -21,9 +21,7 @@ const (
 	sqlInsertLead = `INSERT INTO crm.leads (id, org_id, contact_id, source_id, status, assignee_id, budget_min_cents,
 budget_max_cents, target_price_cents, property_ids, score, last_activity_at, created_at, updated_at, postal_code)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	sqlGetLead       = `SELECT ` + leadColumns + ` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE l.id = $1`
-	sqlGetLeadLocked = sqlGetLead + ` FOR UPDATE OF l`
-	sqlUpdateLead    = `UPDATE crm.leads SET source_id = $2, status = $3, assignee_id = $4, budget_min_cents = $5,
+	sqlUpdateLead = `UPDATE crm.leads SET source_id = $2, status = $3, assignee_id = $4, budget_min_cents = $5,
 budget_max_cents = $6, target_price_cents = $7, property_ids = $8, score = $9, last_activity_at = $10,
 updated_at = $11, archived_at = $12, postal_code = $13 WHERE id = $1`
 	// sqlListLeadsBase is completed by ListLeads with whitelisted predicates
@@ -71,6 +69,12 @@ FROM crm.lead_activities WHERE lead_id = $1`
 ) t ORDER BY occurred_at DESC, id DESC LIMIT $4`
 )
 
+// sqlGetLead looks a lead up by id ($1) in a scope ($2).
+var (
+	sqlGetLead       = scopedByID(`SELECT `+leadColumns+` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE l.id = $1`, sqlLeadVisible, "$2")
+	sqlGetLeadLocked = sqlGetLead + ` FOR UPDATE OF l`
+)
+
 func scanLead(row pgx.Row) (app.LeadRow, error) {
 	var r app.LeadRow
 	l, c := &r.Lead, &r.Contact
@@ -92,12 +96,12 @@ func (r *repo) InsertLead(ctx context.Context, orgID string, l domain.Lead) erro
 	return nil
 }
 
-func (r *repo) GetLead(ctx context.Context, id string, forUpdate bool) (app.LeadRow, error) {
+func (r *repo) GetLead(ctx context.Context, id string, scope app.Scope, forUpdate bool) (app.LeadRow, error) {
 	q := sqlGetLead
 	if forUpdate {
 		q = sqlGetLeadLocked
 	}
-	row, err := scanLead(r.tx.QueryRow(ctx, q, id))
+	row, err := scanLead(r.tx.QueryRow(ctx, q, id, scopeArg(scope)))
 	return row, notFound(err, domain.ReasonLeadNotFound, "lead")
 }
 
@@ -162,9 +166,7 @@ func (r *repo) ListLeads(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, 
 	if lq.AssigneeID != "" {
 		q.where(" AND l.assignee_id = %s::uuid", lq.AssigneeID)
 	}
-	if lq.VisibleTo != "" {
-		q.where(" AND l.assignee_id = %s::uuid", lq.VisibleTo)
-	}
+	q.whereVisible(sqlLeadVisible, lq.VisibleTo)
 	if lq.ScoreMin != nil {
 		q.where(" AND l.score >= %s", *lq.ScoreMin)
 	}
