@@ -388,23 +388,30 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(x.target)
 	in, out := pr.In, pr.Out.Header
 
-	// X-Forwarded-*: keep what a trusted proxy (nginx) told us and append
-	// the peer; from anyone else, start afresh with the peer.
+	// The client address: the right-most X-Forwarded-For hop that is not a
+	// trusted proxy (the peer itself when the peer is not one). The service
+	// is told that address and nothing the client wrote: X-Real-IP is it,
+	// X-Forwarded-For is it followed by the peer (when they differ), and a
+	// client's own X-Real-IP or Forwarded never passes. Services record
+	// X-Real-IP (identity's login attempts) and believe it because only the
+	// gateway reaches them.
 	host, _, err := net.SplitHostPort(in.RemoteAddr)
 	if err != nil {
 		host = in.RemoteAddr
 	}
-	trusted := p.trusted.Trusted(clientip.PeerAddr(in.RemoteAddr))
-	xff := host
-	if prior := in.Header["X-Forwarded-For"]; trusted && len(prior) > 0 {
-		xff = strings.Join(prior, ", ") + ", " + host
+	peer := clientip.PeerAddr(in.RemoteAddr)
+	trusted := p.trusted.Trusted(peer)
+	client := host
+	if a := p.trusted.ClientIP(in.RemoteAddr, in.Header["X-Forwarded-For"]); a.IsValid() && a != peer {
+		client = a.String()
+	}
+	xff := client
+	if client != host {
+		xff = client + ", " + host
 	}
 	out["X-Forwarded-For"] = []string{xff}
-	if !trusted {
-		// Other client-address headers are only believable from a proxy.
-		delete(out, "X-Real-Ip")
-		delete(out, "Forwarded")
-	}
+	out["X-Real-Ip"] = []string{client}
+	delete(out, "Forwarded")
 	proto := "http"
 	if in.TLS != nil {
 		proto = "https"
