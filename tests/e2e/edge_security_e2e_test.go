@@ -17,11 +17,10 @@ const (
 )
 
 // TestEdgeSecurity drives what nginx and the gateway do at the edge of the
-// system (issue 9: defects 5, 6, 9, 10, 11) through a stack of its own —
-// identity, the gateway and nginx — because its scenarios use up the
-// limits of the one client address every e2e request comes from (loopback)
-// and end by stopping the gateway. They run in order; each one's limit use
-// is accounted for by the next.
+// system (issue 9) through a stack of its own — identity, the gateway and
+// nginx — because its scenarios use up the limits of the one client address
+// every e2e request comes from (loopback). They run in order; each one's
+// limit use is accounted for by the next.
 func TestEdgeSecurity(t *testing.T) {
 	s := startStackWith(t, stackOptions{
 		services: []string{"identity"},
@@ -38,7 +37,33 @@ func TestEdgeSecurity(t *testing.T) {
 	if r.Status != http.StatusCreated {
 		t.Fatalf("register = %d %s", r.Status, r.Body)
 	}
-	// Credential requests so far: 1 of edgeAuthLimitN.
+	// Credential requests so far: 1 of edgeAuthLimitN; per-IP budget: 1.
+	var tokens tokenPair
+
+	t.Run("login", func(t *testing.T) {
+		r := do(t, http.MethodPost, s.API()+"/auth/login", "", map[string]string{"email": email, "password": password})
+		if r.Status != http.StatusOK {
+			t.Fatalf("login = %d %s", r.Status, r.Body)
+		}
+		r.json(t, &tokens)
+	})
+	// Credential requests: 2; per-IP budget: 2.
+
+	t.Run("authenticated reads are not held to the login limit", func(t *testing.T) {
+		if tokens.AccessToken == "" {
+			t.Fatal("the login scenario failed first")
+		}
+		for i := range 30 {
+			r := do(t, http.MethodGet, s.API()+"/auth/me", tokens.AccessToken, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("/auth/me number %d = %d %s (RateLimit %q)", i+1, r.Status, r.Body, r.Header.Get("RateLimit"))
+			}
+			if strings.Contains(r.Header.Get("RateLimit-Policy"), `"auth"`) {
+				t.Fatalf("/auth/me is under the auth limit: %s", r.Header.Get("RateLimit-Policy"))
+			}
+		}
+		// The next scenario shows that the login limit still trips.
+	})
 
 	t.Run("spoofed X-Forwarded-For neither escapes the login limit nor reaches identity's records", func(t *testing.T) {
 		// Every login claims another client address; nginx is the edge and
@@ -76,6 +101,36 @@ func TestEdgeSecurity(t *testing.T) {
 		}
 		if len(ips) != 1 || ips[0] != "127.0.0.1" {
 			t.Fatalf("identity recorded the login attempts from %v, want only the real peer 127.0.0.1", ips)
+		}
+	})
+	// The auth limit is used up; the per-IP budget holds edgeAuthLimitN
+	// requests (a refused login spends nothing).
+
+	t.Run("bad tokens spend the per-IP budget and are then refused before verification", func(t *testing.T) {
+		var last response
+		for i := 0; i <= edgeIPLimitN && last.Status != http.StatusTooManyRequests; i++ {
+			last = do(t, http.MethodGet, s.API()+"/users", "not.a.jwt", nil)
+			if last.Status == http.StatusUnauthorized &&
+				(!strings.HasPrefix(last.Header.Get("RateLimit"), `"ip";r=`) || last.Header.Get("RateLimit-Policy") == "") {
+				t.Fatalf("401 number %d carries no per-IP RateLimit headers: %v", i+1, last.Header)
+			}
+			if last.Status != http.StatusUnauthorized && last.Status != http.StatusTooManyRequests {
+				t.Fatalf("bad token number %d = %d %s", i+1, last.Status, last.Body)
+			}
+		}
+		if last.Status != http.StatusTooManyRequests {
+			t.Fatalf("%d requests with a bad token: no 429", edgeIPLimitN+1)
+		}
+		for _, h := range []string{"Retry-After", "RateLimit-Policy", "RateLimit"} {
+			if last.Header.Get(h) == "" {
+				t.Errorf("429 lacks %s", h)
+			}
+		}
+		assertSecurityHeaders(t, "429", last)
+		// The address is now refused whatever its token: the limit comes
+		// before authentication.
+		if r := do(t, http.MethodGet, s.API()+"/auth/me", tokens.AccessToken, nil); r.Status != http.StatusTooManyRequests {
+			t.Errorf("a valid token from the throttled address = %d, want 429", r.Status)
 		}
 	})
 }

@@ -278,6 +278,10 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 	}
 	s.Identity = s.Services["identity"]
 
+	// Rate-limit keys of its own (deleted at the end): every e2e request
+	// comes from loopback, so stacks sharing the Redis, one after another or
+	// side by side, would otherwise share every per-IP window.
+	_, rlPrefix := testkit.Redis(t)
 	migrate := exec.Command(filepath.Join(bins, "gateway"), "migrate", "up")
 	migrate.Env = common
 	if out, err := migrate.CombinedOutput(); err != nil {
@@ -291,6 +295,7 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 			"RATE_LIMIT_USER=10000/60s",
 			"RATE_LIMIT_IP=10000/60s",
 			"RATE_LIMIT_AUTH="+authLimit,
+			"RATE_LIMIT_PREFIX="+rlPrefix,
 			"BREAKER_OPEN_TIMEOUT=2s",
 			"UPSTREAM_TIMEOUT="+e2eUpstreamTimeout.String(),
 		)}
