@@ -40,14 +40,36 @@ func TestEdgeSecurity(t *testing.T) {
 	// Credential requests so far: 1 of edgeAuthLimitN; per-IP budget: 1.
 	var tokens tokenPair
 
-	t.Run("login", func(t *testing.T) {
-		r := do(t, http.MethodPost, s.API()+"/auth/login", "", map[string]string{"email": email, "password": password})
-		if r.Status != http.StatusOK {
-			t.Fatalf("login = %d %s", r.Status, r.Body)
+	t.Run("a login with an Idempotency-Key is never stored or replayed", func(t *testing.T) {
+		creds := map[string]string{"email": email, "password": password}
+		first := do(t, http.MethodPost, s.API()+"/auth/login", "", creds, "Idempotency-Key", "edge-login-1")
+		second := do(t, http.MethodPost, s.API()+"/auth/login", "", creds, "Idempotency-Key", "edge-login-1")
+		var a, b tokenPair
+		if first.Status != http.StatusOK || second.Status != http.StatusOK {
+			t.Fatalf("logins = %d %s / %d %s", first.Status, first.Body, second.Status, second.Body)
 		}
-		r.json(t, &tokens)
+		first.json(t, &a)
+		second.json(t, &b)
+		tokens = a
+		if a.AccessToken == "" || a.AccessToken == b.AccessToken || a.RefreshToken == b.RefreshToken {
+			t.Fatalf("two logins with one key gave the same tokens (a replay): %s", second.Body)
+		}
+		for _, r := range []response{first, second} {
+			if r.Header.Get("Idempotent-Replayed") != "" || r.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("login answer: Idempotent-Replayed %q, Cache-Control %q; want none and no-store",
+					r.Header.Get("Idempotent-Replayed"), r.Header.Get("Cache-Control"))
+			}
+		}
+		var stored int
+		if err := s.DB.Pool(t, "").QueryRow(t.Context(),
+			`SELECT count(*) FROM gateway.idempotency_keys WHERE request_path LIKE '/api/v1/auth/%'`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != 0 {
+			t.Fatalf("%d idempotency rows kept for auth routes, want none", stored)
+		}
 	})
-	// Credential requests: 2; per-IP budget: 2.
+	// Credential requests: 3; per-IP budget: 3.
 
 	t.Run("authenticated reads are not held to the login limit", func(t *testing.T) {
 		if tokens.AccessToken == "" {

@@ -31,6 +31,10 @@ const APIPrefix = "/api/v1"
 type Route struct {
 	Prefix   string
 	Upstream string
+	// Secret marks paths whose requests or answers carry credentials
+	// (passwords, tokens): the gateway never keeps their answers for an
+	// idempotent replay, and tells every cache not to keep them either.
+	Secret bool
 }
 
 // DefaultRoutes returns the platform's routing table.
@@ -43,7 +47,8 @@ func DefaultRoutes() []Route {
 		return out
 	}
 	return slices.Concat(
-		r(Identity, "/auth", "/users", "/admin/users", "/teams", "/roles", "/permissions", "/.well-known"),
+		[]Route{{Prefix: APIPrefix + "/auth", Upstream: Identity, Secret: true}},
+		r(Identity, "/users", "/admin/users", "/teams", "/roles", "/permissions", "/.well-known"),
 		r(Property, "/properties", "/listings", "/search/properties", "/jobs/property", "/files/property"),
 		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads", "/jobs/crm", "/files/crm", "/assignment-rules", "/crm"),
 		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns"),
@@ -241,8 +246,9 @@ func NewPathSet(patterns ...string) (*PathSet, error) {
 // be guessed or abused: registration and login (a password), refresh (a
 // refresh token), a password change and an admin's password reset (which
 // hands out a temporary password). The strict auth limit applies to them,
-// per client address and per account. Logout and /auth/me are not among
-// them: they follow the ordinary limits.
+// per client address and per account, and their answers are never kept
+// for an idempotent replay. Logout and /auth/me are not among them: they
+// follow the ordinary limits.
 func DefaultCredentials() *PathSet {
 	s, err := NewPathSet(
 		APIPrefix+"/auth/register",

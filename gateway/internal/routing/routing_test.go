@@ -195,3 +195,12 @@ func TestCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestOnlyAuthRoutesAreSecret(t *testing.T) {
+	t.Parallel()
+	for _, rt := range routing.DefaultRoutes() {
+		if want := rt.Prefix == "/api/v1/auth"; rt.Secret != want {
+			t.Errorf("%s: Secret = %t, want %t", rt.Prefix, rt.Secret, want)
+		}
+	}
+}

@@ -18,7 +18,9 @@
 //     and per account on the routes that take credentials;
 //  5. upstream resolution (not configured → 503 upstream_not_configured, no
 //     healthy instance or open breaker → 503 upstream_unavailable);
-//  6. idempotency, for POST/PUT/PATCH/DELETE with an Idempotency-Key;
+//  6. idempotency, for POST/PUT/PATCH/DELETE with an Idempotency-Key, except
+//     on the routes whose answers carry credentials (served as if no key had
+//     been sent);
 //  7. the proxy (timeouts → 504, transport errors → 502).
 //
 // The per-IP budget is spent only by requests that are not authenticated:
@@ -484,17 +486,25 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// An answer that carries credentials is never stored for a replay: the
+	// request is served as if it had no Idempotency-Key (each one reaches
+	// the service, none is marked as a replay), and nothing may cache it.
+	opts := proxy.Options{NoStore: rt.Secret || credential}
 	if idempotency.Applies(r) {
-		scope := "ip:" + ip
-		if authenticated {
-			scope = "user:" + id.UserID
+		if !opts.NoStore {
+			scope := "ip:" + ip
+			if authenticated {
+				scope = "user:" + id.UserID
+			}
+			s.idem.Serve(w, r, scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.proxy.Serve(w, r, up, target, opts)
+			}))
+			return
 		}
-		s.idem.Serve(w, r, scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.proxy.Serve(w, r, up, target)
-		}))
-		return
+		r.Header.Del(idempotency.HeaderKey)
+		s.idemOutcomes.WithLabelValues("skipped_credentials").Inc()
 	}
-	s.proxy.Serve(w, r, up, target)
+	s.proxy.Serve(w, r, up, target, opts)
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
