@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"reos.dev/pkg/testkit"
 )
@@ -19,8 +25,9 @@ const (
 // TestEdgeSecurity drives what nginx and the gateway do at the edge of the
 // system (issue 9) through a stack of its own — identity, the gateway and
 // nginx — because its scenarios use up the limits of the one client address
-// every e2e request comes from (loopback). They run in order; each one's
-// limit use is accounted for by the next.
+// every e2e request comes from (loopback) and the last one stops the
+// gateway. They run in order; each one's limit use is accounted for by the
+// next.
 func TestEdgeSecurity(t *testing.T) {
 	s := startStackWith(t, stackOptions{
 		services: []string{"identity"},
@@ -128,6 +135,35 @@ func TestEdgeSecurity(t *testing.T) {
 	// The auth limit is used up; the per-IP budget holds edgeAuthLimitN
 	// requests (a refused login spends nothing).
 
+	t.Run("nginx's own errors are problem details with the gateway's headers", func(t *testing.T) {
+		gatewayMade := do(t, http.MethodGet, s.API()+"/no-such-route", "", nil)
+		if gatewayMade.Status != http.StatusNotFound {
+			t.Fatalf("unknown route = %d", gatewayMade.Status)
+		}
+		tooLarge := rawRequest(t, s.NginxURL, "POST /api/v1/leads HTTP/1.1\r\nHost: localhost\r\n"+
+			"Content-Type: application/json\r\nContent-Length: "+strconv.Itoa(64<<20+1)+"\r\n\r\n")
+		staticPost := do(t, http.MethodPost, s.NginxURL+"/", "", map[string]string{})
+		for _, c := range []struct {
+			name   string
+			r      response
+			status int
+			reason string
+		}{
+			{"a body over nginx's limit", tooLarge, http.StatusRequestEntityTooLarge, "body_too_large"},
+			{"POST to the static front end", staticPost, http.StatusMethodNotAllowed, "method_not_allowed"},
+		} {
+			assertEdgeProblem(t, c.name, c.r, c.status, c.reason, gatewayMade)
+		}
+		if got := staticPost.Header.Get("Allow"); got != "GET, HEAD" {
+			t.Errorf("nginx's 405: Allow = %q", got)
+		}
+		// The gateway's own endpoints answer a wrong method with Allow too.
+		r := do(t, http.MethodPost, s.NginxURL+"/healthz", "", map[string]string{})
+		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("POST /healthz = %d, Allow %q", r.Status, r.Header.Get("Allow"))
+		}
+	})
+
 	t.Run("bad tokens spend the per-IP budget and are then refused before verification", func(t *testing.T) {
 		var last response
 		for i := 0; i <= edgeIPLimitN && last.Status != http.StatusTooManyRequests; i++ {
@@ -155,4 +191,73 @@ func TestEdgeSecurity(t *testing.T) {
 			t.Errorf("a valid token from the throttled address = %d, want 429", r.Status)
 		}
 	})
+
+	t.Run("gateway down: nginx answers 502 problem details", func(t *testing.T) {
+		gatewayMade := do(t, http.MethodGet, s.API()+"/no-such-route", "", nil)
+		s.Gateway.stop()
+		for _, path := range []string{"/api/v1/users", "/healthz"} {
+			r := do(t, http.MethodGet, s.NginxURL+path, "", nil)
+			assertEdgeProblem(t, "GET "+path+" with the gateway stopped", r, http.StatusBadGateway, "gateway_unavailable", gatewayMade)
+		}
+	})
+}
+
+// assertEdgeProblem checks an answer nginx made itself: status, a problem
+// document of the reason, and exactly the security headers the gateway
+// sends (taken from gatewayMade, an answer of the gateway).
+func assertEdgeProblem(t *testing.T, what string, r response, status int, reason string, gatewayMade response) {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("%s: status %d, want %d (%s)", what, r.Status, status, r.Body)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("%s: Content-Type %q, want application/problem+json (%s)", what, ct, r.Body)
+	}
+	var p struct {
+		Type      string `json:"type"`
+		Status    int    `json:"status"`
+		RequestID string `json:"request_id"`
+	}
+	r.json(t, &p)
+	if p.Type != "https://reos.dev/problems/"+reason || p.Status != status || p.RequestID == "" ||
+		p.RequestID != r.Header.Get("X-Request-ID") {
+		t.Errorf("%s: problem %s, X-Request-ID %q", what, r.Body, r.Header.Get("X-Request-ID"))
+	}
+	for _, h := range []string{
+		"Content-Security-Policy", "Strict-Transport-Security", "X-Frame-Options", "X-Content-Type-Options",
+		"Referrer-Policy", "Permissions-Policy", "Cross-Origin-Opener-Policy", "Cross-Origin-Resource-Policy",
+	} {
+		if got, want := r.Header.Values(h), gatewayMade.Header.Values(h); len(want) != 1 || !slices.Equal(got, want) {
+			t.Errorf("%s: %s = %q, the gateway sends %q", what, h, got, want)
+		}
+	}
+}
+
+// rawRequest writes head (a request line and headers, no body) to the
+// server at base and reads its answer: nginx refuses an oversized body
+// from its Content-Length alone, so nothing needs to be sent.
+func rawRequest(t *testing.T, base, head string) response {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(base, "http://"), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
