@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"reos.dev/gateway"
@@ -105,6 +106,8 @@ type harness struct {
 	jwksHits  atomic.Int64
 	client    *http.Client
 	verifyCnt *countingVerifier
+	// pool connects as the gateway's role, to look into its tables.
+	pool *pgxpool.Pool
 }
 
 type options struct {
@@ -174,6 +177,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	// Run as the gateway's group role, as in production: this also proves
 	// the migration's grants are sufficient.
 	pool := db.Pool(t, "gateway_app")
+	h.pool = pool
 
 	rdb, prefix := testkit.Redis(t)
 	h.redis, h.rlPrefix = rdb, prefix

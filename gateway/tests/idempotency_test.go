@@ -171,17 +171,73 @@ func TestIdempotencyServerErrorReleasesKey(t *testing.T) {
 
 func TestIdempotencyAnonymousScopeIsTheClientIP(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, options{})
+	h := newHarness(t, options{upstreams: []string{"outreach"}})
 	var n atomic.Int64
-	h.ups["identity"].set(creating(&n))
-	key := header("Idempotency-Key", "register-1")
-	a := h.do("POST", "/api/v1/auth/register", `{"email":"a@x.test"}`, key, header("X-Forwarded-For", "192.0.2.10"))
-	b := h.do("POST", "/api/v1/auth/register", `{"email":"a@x.test"}`, key, header("X-Forwarded-For", "192.0.2.10"))
-	c := h.do("POST", "/api/v1/auth/register", `{"email":"a@x.test"}`, key, header("X-Forwarded-For", "192.0.2.11"))
+	h.ups["outreach"].set(creating(&n))
+	key := header("Idempotency-Key", "unsubscribe-1")
+	const path = "/api/v1/compliance/unsubscribe"
+	a := h.do("POST", path, `{"token":"t"}`, key, header("X-Forwarded-For", "192.0.2.10"))
+	b := h.do("POST", path, `{"token":"t"}`, key, header("X-Forwarded-For", "192.0.2.10"))
+	c := h.do("POST", path, `{"token":"t"}`, key, header("X-Forwarded-For", "192.0.2.11"))
 	if b.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(a.body, b.body) {
 		t.Error("same client IP was not replayed")
 	}
 	if c.Header.Get("Idempotent-Replayed") != "" || n.Load() != 2 {
 		t.Error("another client IP shared the first one's key")
+	}
+}
+
+// TestIdempotencyNeverStoresCredentials: the answers of the routes that
+// take or hand out credentials (tokens, passwords) are never kept; a
+// request to one with an Idempotency-Key is served as if it had none.
+func TestIdempotencyNeverStoresCredentials(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{})
+	var n atomic.Int64
+	h.ups["identity"].set(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"a%d","refresh_token":"r%d","key":%q}`, i, i, r.Header.Get("Idempotency-Key"))
+	})
+	tok := h.token("0190a0f0-0000-7000-8000-0000000000c9")
+	tests := []struct {
+		method, path string
+		opts         []reqOpt
+	}{
+		{"POST", "/api/v1/auth/login", nil},
+		{"POST", "/api/v1/auth/register", nil},
+		{"POST", "/api/v1/auth/refresh", nil},
+		{"POST", "/api/v1/auth/logout", nil},
+		{"POST", "/api/v1/auth/password", []reqOpt{bearer(tok)}},
+		{"POST", "/api/v1/admin/users/0190a0f0-0000-7000-8000-0000000000ca/reset-password", []reqOpt{bearer(tok)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			opts := append([]reqOpt{header("Idempotency-Key", "same-key")}, tc.opts...)
+			before := n.Load()
+			a := h.do(tc.method, tc.path, `{"email":"a@x.test","password":"p"}`, opts...)
+			b := h.do(tc.method, tc.path, `{"email":"a@x.test","password":"p"}`, opts...)
+			expectStatus(t, a, http.StatusOK)
+			expectStatus(t, b, http.StatusOK)
+			if n.Load()-before != 2 || bytes.Equal(a.body, b.body) {
+				t.Fatalf("identity answered %d of 2; bodies %s and %s", n.Load()-before, a.body, b.body)
+			}
+			if a.Header.Get("Idempotent-Replayed") != "" || b.Header.Get("Idempotent-Replayed") != "" {
+				t.Error("a credential answer was marked as a replay")
+			}
+			if strings.Contains(string(b.body), "same-key") {
+				t.Error("the Idempotency-Key reached identity: the request was not served as if it had none")
+			}
+			if cc := b.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store on an answer carrying credentials", cc)
+			}
+		})
+	}
+	var stored int
+	if err := h.pool.QueryRow(t.Context(), `SELECT count(*) FROM gateway.idempotency_keys`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 0 {
+		t.Errorf("%d idempotency rows stored for credential routes, want none", stored)
 	}
 }

@@ -211,7 +211,15 @@ func TestDocsServedOffline(t *testing.T) {
 		}
 	}
 	expectProblem(t, h.do("GET", "/api/v1/docs/nope.js", ""), http.StatusNotFound, "route_not_found")
-	expectStatus(t, h.do("POST", "/api/v1/docs/", "{}"), http.StatusMethodNotAllowed)
+	// The gateway's own endpoints are its only 405s (a wrong method on a
+	// proxied route is the service's answer); each says what is allowed.
+	for _, p := range []string{"/api/v1/docs/", "/api/v1/openapi.json", "/healthz", "/readyz", "/metrics"} {
+		r := h.do("POST", p, "{}")
+		expectProblem(t, r, http.StatusMethodNotAllowed, "")
+		if got := r.Header.Get("Allow"); got != "GET, HEAD" {
+			t.Errorf("POST %s: Allow = %q, want GET, HEAD", p, got)
+		}
+	}
 }
 
 func TestHealthReadinessAndMetrics(t *testing.T) {

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,4 +136,124 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestRateLimitPerIPBeforeAuthentication: requests whose token does not
+// verify count against their address's per-IP budget, their 401s say so,
+// and once it is used up the address is refused before any token of its is
+// verified. Valid tokens do not spend it (they have the per-user limit).
+func TestRateLimitPerIPBeforeAuthentication(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{env: map[string]string{"RATE_LIMIT_IP": "5/60s"}})
+	from := func(ip string) reqOpt { return header("X-Forwarded-For", ip) }
+	valid := bearer(h.token("0190a0f0-0000-7000-8000-0000000000b4"))
+	garbage := header("Authorization", "Bearer not.a.jwt")
+
+	// Authenticated requests are limited per user, not per address.
+	for range 8 {
+		r := h.do("GET", "/api/v1/leads", "", valid, from("198.51.100.20"))
+		expectStatus(t, r, http.StatusOK)
+		if got := r.Header.Get("RateLimit-Policy"); got != `"user";q=1000;w=60` {
+			t.Fatalf("authenticated request: RateLimit-Policy = %q", got)
+		}
+	}
+	for i := range 5 {
+		r := h.do("GET", "/api/v1/leads", "", garbage, from("198.51.100.20"))
+		expectProblem(t, r, http.StatusUnauthorized, "invalid_token")
+		if got, want := r.Header.Get("RateLimit"), `"ip";r=`+strconv.Itoa(4-i)+";t="; !strings.HasPrefix(got, want) {
+			t.Errorf("401 number %d: RateLimit = %q, want prefix %q", i+1, got, want)
+		}
+		if got := r.Header.Get("RateLimit-Policy"); got != `"ip";q=5;w=60` {
+			t.Errorf("401 number %d: RateLimit-Policy = %q", i+1, got)
+		}
+	}
+	verified := h.verifyCnt.n.Load()
+	for _, opt := range []reqOpt{garbage, valid, header("Authorization", "")} {
+		r := h.do("GET", "/api/v1/leads", "", opt, from("198.51.100.20"))
+		expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+		if !strings.HasPrefix(r.Header.Get("RateLimit"), `"ip";r=0;`) || r.Header.Get("Retry-After") == "" {
+			t.Errorf("429: RateLimit = %q, Retry-After = %q", r.Header.Get("RateLimit"), r.Header.Get("Retry-After"))
+		}
+	}
+	if n := h.verifyCnt.n.Load() - verified; n != 0 {
+		t.Errorf("%d tokens of a throttled address were verified, want none", n)
+	}
+	if h.ups["crm"].hits.Load() != 8 {
+		t.Errorf("crm was reached %d times, want only the 8 authenticated requests", h.ups["crm"].hits.Load())
+	}
+	// Another address is not affected.
+	expectProblem(t, h.do("GET", "/api/v1/leads", "", garbage, from("198.51.100.21")), http.StatusUnauthorized, "invalid_token")
+	expectStatus(t, h.do("GET", "/api/v1/leads", "", valid, from("198.51.100.21")), http.StatusOK)
+}
+
+// TestRateLimitStrictOnlyOnCredentialRoutes: the strict auth limit covers
+// the routes that take a credential, per address and (for the
+// authenticated ones) per account; authenticated reads such as /auth/me and
+// logout follow the ordinary limits.
+func TestRateLimitStrictOnlyOnCredentialRoutes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{env: map[string]string{"RATE_LIMIT_AUTH": "3/60s"}})
+	from := func(ip string) reqOpt { return header("X-Forwarded-For", ip) }
+	alice := bearer(h.token("0190a0f0-0000-7000-8000-0000000000b5"))
+
+	for i := range 30 {
+		r := h.do("GET", "/api/v1/auth/me", "", alice, from("198.51.100.30"))
+		expectStatus(t, r, http.StatusOK)
+		if got := r.Header.Get("RateLimit-Policy"); got != `"user";q=1000;w=60` {
+			t.Fatalf("/auth/me number %d: RateLimit-Policy = %q, want the per-user limit only", i+1, got)
+		}
+	}
+	for range 5 {
+		expectStatus(t, h.do("POST", "/api/v1/auth/logout", `{}`, from("198.51.100.30")), http.StatusOK)
+	}
+	codes := []int{}
+	for range 4 {
+		codes = append(codes, h.do("POST", "/api/v1/auth/login", `{}`, from("198.51.100.30")).StatusCode)
+	}
+	if !slices.Equal(codes, []int{200, 200, 200, 429}) {
+		t.Fatalf("logins after 30 /auth/me and 5 logouts: %v, want 3 × 200 then 429", codes)
+	}
+
+	tests := []struct {
+		name, method, path string
+		authenticated      bool
+	}{
+		{"register", "POST", "/api/v1/auth/register", false},
+		{"refresh", "POST", "/api/v1/auth/refresh", false},
+		{"password change", "POST", "/api/v1/auth/password", true},
+		{"admin password reset", "POST", "/api/v1/admin/users/0190a0f0-0000-7000-8000-0000000000b7/reset-password", true},
+		{"trailing slash", "POST", "/api/v1/auth/password/", true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ip := "198.51.100." + strconv.Itoa(40+i)
+			user := bearer(h.token("0190a0f0-0000-7000-8000-0000000001" + strconv.Itoa(10+i)))
+			other := bearer(h.token("0190a0f0-0000-7000-8000-0000000002" + strconv.Itoa(10+i)))
+			opts := func(ip string) []reqOpt {
+				if tc.authenticated {
+					return []reqOpt{user, from(ip)}
+				}
+				return []reqOpt{from(ip)}
+			}
+			for range 3 {
+				expectStatus(t, h.do(tc.method, tc.path, `{}`, opts(ip)...), http.StatusOK)
+			}
+			r := h.do(tc.method, tc.path, `{}`, opts(ip)...)
+			expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+			if !strings.Contains(r.Header.Get("RateLimit-Policy"), `"auth";q=3;w=60`) {
+				t.Errorf("RateLimit-Policy = %q", r.Header.Get("RateLimit-Policy"))
+			}
+			if !tc.authenticated {
+				return
+			}
+			// The account's own limit follows it to another address…
+			r = h.do(tc.method, tc.path, `{}`, user, from(ip+"0"))
+			expectProblem(t, r, http.StatusTooManyRequests, "rate_limited")
+			if !strings.Contains(r.Header.Get("RateLimit"), `"account";r=0;`) {
+				t.Errorf("per-account refusal: RateLimit = %q", r.Header.Get("RateLimit"))
+			}
+			// …where another account still has room.
+			expectStatus(t, h.do(tc.method, tc.path, `{}`, other, from(ip+"0")), http.StatusOK)
+		})
+	}
 }

@@ -271,3 +271,55 @@ func hsWithPublicKey(t *testing.T, h *harness, user string) string {
 	}
 	return s
 }
+
+// TestForwardedClientAddress: the services learn the client address the
+// gateway resolved (the right-most hop that is not a trusted proxy), in
+// X-Real-IP and as the first X-Forwarded-For entry; whatever the client
+// wrote to the left of it, or in its own X-Real-IP or Forwarded, is dropped.
+func TestForwardedClientAddress(t *testing.T) {
+	t.Parallel()
+	trusting := newHarness(t, options{})
+	distrusting := newHarness(t, options{env: map[string]string{"TRUSTED_PROXIES": "10.255.255.255/32"}})
+	tests := []struct {
+		name     string
+		h        *harness
+		sent     map[string]string
+		wantReal string
+		wantXFF  string
+	}{
+		{
+			name: "through a trusted proxy, spoofed entries to the left", h: trusting,
+			sent:     map[string]string{"X-Forwarded-For": "6.6.6.6, 203.0.113.7", "X-Real-IP": "6.6.6.6", "Forwarded": "for=6.6.6.6"},
+			wantReal: "203.0.113.7", wantXFF: "203.0.113.7, 127.0.0.1",
+		},
+		{
+			name: "trusted peer, no header", h: trusting,
+			sent:     map[string]string{},
+			wantReal: "127.0.0.1", wantXFF: "127.0.0.1",
+		},
+		{
+			name: "untrusted peer writing its own headers", h: distrusting,
+			sent:     map[string]string{"X-Forwarded-For": "6.6.6.6", "X-Real-IP": "6.6.6.6", "Forwarded": "for=6.6.6.6"},
+			wantReal: "127.0.0.1", wantXFF: "127.0.0.1",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []reqOpt{bearer(tc.h.token("0190a0f0-0000-7000-8000-0000000000af"))}
+			for k, v := range tc.sent {
+				opts = append(opts, header(k, v))
+			}
+			expectStatus(t, tc.h.do("GET", "/api/v1/leads", "", opts...), http.StatusOK)
+			got, _ := tc.h.ups["crm"].lastRequest()
+			if v := got.Header.Values("X-Real-Ip"); len(v) != 1 || v[0] != tc.wantReal {
+				t.Errorf("X-Real-IP = %q, want %q", v, tc.wantReal)
+			}
+			if v := got.Header.Values("X-Forwarded-For"); len(v) != 1 || v[0] != tc.wantXFF {
+				t.Errorf("X-Forwarded-For = %q, want %q", v, tc.wantXFF)
+			}
+			if v := got.Header.Get("Forwarded"); v != "" {
+				t.Errorf("Forwarded = %q reached the service", v)
+			}
+		})
+	}
+}

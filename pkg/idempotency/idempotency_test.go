@@ -468,3 +468,46 @@ func FuzzValidateKey(f *testing.F) {
 		}
 	})
 }
+
+// TestHandlerNeverStoresNoStoreAnswers: a success the service marks
+// Cache-Control: no-store (a token answer, RFC 6749 §5.1) is not kept; a
+// retry with the key runs again and is not marked as a replay. A problem
+// document also says no-store (so HTTP caches skip errors) but carries
+// no secret: it is still stored and replayed.
+func TestHandlerNeverStoresNoStoreAnswers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		status       int
+		cacheControl string
+		wantReplay   bool
+	}{
+		{name: "token answer", status: 200, cacheControl: "no-store", wantReplay: false},
+		{name: "no-store among directives", status: 201, cacheControl: "private, No-Store", wantReplay: false},
+		{name: "no-cache is storable", status: 200, cacheControl: "no-cache", wantReplay: true},
+		{name: "problem document", status: 409, cacheControl: "no-store", wantReplay: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var n atomic.Int32
+			f := newFixture(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", tc.cacheControl)
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(`{"token":"t` + string(rune('0'+n.Add(1))) + `"}`))
+			})
+			first := f.do("POST", "a", "k", "b")
+			second := f.do("POST", "a", "k", "b")
+			if first.Code != tc.status || second.Code != tc.status {
+				t.Fatalf("statuses %d, %d", first.Code, second.Code)
+			}
+			replayed := second.Header().Get("Idempotent-Replayed") == "true"
+			if replayed != tc.wantReplay {
+				t.Fatalf("replayed = %t, want %t (bodies %s, %s)", replayed, tc.wantReplay, first.Body, second.Body)
+			}
+			if want := map[bool]int32{true: 1, false: 2}[tc.wantReplay]; f.calls.Load() != want {
+				t.Errorf("handler ran %d times, want %d", f.calls.Load(), want)
+			}
+		})
+	}
+}

@@ -126,7 +126,9 @@ func (h *Handler) Middleware(scope func(*http.Request) string) func(http.Handler
 //   - a malformed key or several keys → 400 naming the header;
 //   - a body over MaxBody → 413;
 //   - key free (or expired, or abandoned) → next runs; a response below 500
-//     is stored, a 5xx, a panic or no response releases the key;
+//     is stored, a 5xx, a panic or no response releases the key, and so
+//     does a success marked Cache-Control: no-store (one carrying a
+//     credential: see noStore), which a retry therefore runs again;
 //   - key used for another request (fingerprint differs) → 422
 //     idempotency_key_reused;
 //   - same request still running → 409 idempotency_request_in_flight with
@@ -227,8 +229,9 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, req Request, token
 			// The handler wrote nothing at all: net/http sends an empty 200.
 			status = http.StatusOK
 			cw.snapshotHeader()
+			cw.secret = noStore(status, cw.ResponseWriter.Header())
 		}
-		storable := finished && status > 0 && status < 500 && !cw.overflow && !cw.streamed
+		storable := finished && status > 0 && status < 500 && !cw.overflow && !cw.streamed && !cw.secret
 		if storable {
 			err := h.store.Complete(ctx, req, token, Response{Status: status, Header: cw.header, Body: cw.buf.Bytes()})
 			if err == nil {
@@ -242,6 +245,8 @@ func (h *Handler) run(w http.ResponseWriter, r *http.Request, req Request, token
 			h.logger.WarnContext(ctx, "response not stored for replay; a retry will run again",
 				"overflow", cw.overflow, "streamed", cw.streamed, "limit", h.maxBody)
 		}
+		// A no-store success is released without a word: not keeping it is
+		// what its service asked for.
 		h.observe("released")
 		if err := h.store.Release(ctx, req, token); err != nil && !errors.Is(err, ErrLostClaim) {
 			h.logger.WarnContext(ctx, "release idempotency key; it frees itself after the lock timeout", "error", err)
@@ -273,6 +278,28 @@ type captureWriter struct {
 	buf      bytes.Buffer
 	overflow bool
 	streamed bool
+	// secret: a success marked Cache-Control: no-store (see noStore).
+	secret bool
+}
+
+// noStore reports whether a response must never be stored for a replay: a
+// success (below 400) whose Cache-Control says no-store. That is how a
+// service marks an answer carrying a credential (RFC 6749 §5.1 asks it of
+// token answers): nothing may keep it, this store included. A problem
+// document says no-store too, so that HTTP caches keep no error, but holds
+// no secret, and replaying it is what the client's key asked for.
+func noStore(status int, h http.Header) bool {
+	if status >= 400 {
+		return false
+	}
+	for _, v := range h.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-store") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *captureWriter) WriteHeader(code int) {
@@ -286,6 +313,7 @@ func (c *captureWriter) WriteHeader(code int) {
 	if ct := c.ResponseWriter.Header().Get("Content-Type"); strings.HasPrefix(ct, "text/event-stream") {
 		c.streamed = true
 	}
+	c.secret = noStore(code, c.ResponseWriter.Header())
 	c.ResponseWriter.WriteHeader(code)
 }
 

@@ -13,6 +13,12 @@
 // lock timeout (its request is presumed dead), is treated as absent and taken
 // over by the next claim. Purge deletes expired rows in batches.
 //
+// Credentials are never stored: a success marked Cache-Control: no-store
+// (how a service marks an answer carrying tokens or a password) releases
+// its key like a 5xx, so a retry runs again. The gateway goes further and
+// does not apply the handler at all to the routes that take or hand out
+// credentials.
+//
 // The table is created by the owning binary's migrations; its shape is:
 //
 //	CREATE TABLE idempotency_keys (

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -193,8 +194,29 @@ type Stack struct {
 // API returns the public API base through nginx.
 func (s *Stack) API() string { return s.NginxURL + "/api/v1" }
 
-func startStack(t *testing.T) *Stack {
+// stackOptions varies the stack for scenarios that need one of their own.
+type stackOptions struct {
+	// services names the stackServices to start, in their order (every one
+	// when nil); identity must be among them.
+	services []string
+	// gatewayEnv is appended to the gateway's environment (a variable given
+	// here overrides the stack's default for it).
+	gatewayEnv []string
+}
+
+func startStack(t *testing.T) *Stack { return startStackWith(t, stackOptions{}) }
+
+func startStackWith(t *testing.T, opts stackOptions) *Stack {
 	t.Helper()
+	services := stackServices
+	if opts.services != nil {
+		services = nil
+		for _, svc := range stackServices {
+			if slices.Contains(opts.services, svc.name) {
+				services = append(services, svc)
+			}
+		}
+	}
 	root := repoRoot(t)
 	bins := binaries(t, root)
 	db := testkit.NewDatabase(t)
@@ -215,7 +237,7 @@ func startStack(t *testing.T) *Stack {
 		DB:         db,
 		stateDir:   state,
 	}
-	for _, svc := range stackServices {
+	for _, svc := range services {
 		s.URLs[svc.name] = fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	}
 	s.IdentityURL = s.URLs["identity"]
@@ -239,7 +261,7 @@ func startStack(t *testing.T) *Stack {
 	}
 
 	var upstreams []string
-	for _, svc := range stackServices {
+	for _, svc := range services {
 		migrate := exec.Command(filepath.Join(bins, svc.name), "migrate", "up")
 		migrate.Env = common
 		if out, err := migrate.CombinedOutput(); err != nil {
@@ -262,6 +284,10 @@ func startStack(t *testing.T) *Stack {
 	}
 	s.Identity = s.Services["identity"]
 
+	// Rate-limit keys of its own (deleted at the end): every e2e request
+	// comes from loopback, so stacks sharing the Redis, one after another or
+	// side by side, would otherwise share every per-IP window.
+	_, rlPrefix := testkit.Redis(t)
 	migrate := exec.Command(filepath.Join(bins, "gateway"), "migrate", "up")
 	migrate.Env = common
 	if out, err := migrate.CombinedOutput(); err != nil {
@@ -275,9 +301,11 @@ func startStack(t *testing.T) *Stack {
 			"RATE_LIMIT_USER=10000/60s",
 			"RATE_LIMIT_IP=10000/60s",
 			"RATE_LIMIT_AUTH="+authLimit,
+			"RATE_LIMIT_PREFIX="+rlPrefix,
 			"BREAKER_OPEN_TIMEOUT=2s",
 			"UPSTREAM_TIMEOUT="+e2eUpstreamTimeout.String(),
 		)}
+	s.Gateway.env = append(s.Gateway.env, opts.gatewayEnv...)
 	s.Gateway.start(t)
 	t.Cleanup(s.Gateway.stop)
 	waitReady(t, s.Gateway, s.GatewayURL+"/readyz")

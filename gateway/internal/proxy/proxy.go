@@ -242,10 +242,11 @@ const (
 // request body is read on the transport's goroutine, everything else on
 // the handler's; mu guards what both touch.
 type exchange struct {
-	name   string
-	target *url.URL
-	done   func(error)
-	status int
+	name    string
+	target  *url.URL
+	done    func(error)
+	status  int
+	noStore bool
 
 	timeout, idleTimeout time.Duration
 	// wait runs Timeout from the body's end to the headers; idle runs
@@ -279,8 +280,17 @@ func (x *exchange) clientBodyErr() error {
 	return x.bodyErr
 }
 
+// Options vary how one request is forwarded.
+type Options struct {
+	// NoStore marks an answer that carries credentials (tokens, a temporary
+	// password): it goes out with Cache-Control: no-store whatever the
+	// service said, so that no cache keeps it (RFC 6749 §5.1 asks this of
+	// token answers).
+	NoStore bool
+}
+
 // Serve forwards r to target (a base URL of upstream u).
-func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, u *Upstream, target *url.URL) {
+func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, u *Upstream, target *url.URL, opts Options) {
 	done, err := u.breaker.Allow()
 	if err != nil {
 		u.rejected.Inc()
@@ -288,7 +298,7 @@ func (p *Proxy) Serve(w http.ResponseWriter, r *http.Request, u *Upstream, targe
 		return
 	}
 	ctx, cancel := context.WithCancelCause(r.Context())
-	x := &exchange{name: u.name, target: target, done: done, timeout: p.timeout, idleTimeout: p.idleTimeout}
+	x := &exchange{name: u.name, target: target, done: done, timeout: p.timeout, idleTimeout: p.idleTimeout, noStore: opts.NoStore}
 	x.wait = time.AfterFunc(p.timeout, func() { cancel(errTimeout) })
 	x.idle = time.AfterFunc(p.idleTimeout, func() { cancel(errStalled) })
 	out := r.WithContext(context.WithValue(ctx, exchangeKey{}, x))
@@ -388,23 +398,30 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetURL(x.target)
 	in, out := pr.In, pr.Out.Header
 
-	// X-Forwarded-*: keep what a trusted proxy (nginx) told us and append
-	// the peer; from anyone else, start afresh with the peer.
+	// The client address: the right-most X-Forwarded-For hop that is not a
+	// trusted proxy (the peer itself when the peer is not one). The service
+	// is told that address and nothing the client wrote: X-Real-IP is it,
+	// X-Forwarded-For is it followed by the peer (when they differ), and a
+	// client's own X-Real-IP or Forwarded never passes. Services record
+	// X-Real-IP (identity's login attempts) and believe it because only the
+	// gateway reaches them.
 	host, _, err := net.SplitHostPort(in.RemoteAddr)
 	if err != nil {
 		host = in.RemoteAddr
 	}
-	trusted := p.trusted.Trusted(clientip.PeerAddr(in.RemoteAddr))
-	xff := host
-	if prior := in.Header["X-Forwarded-For"]; trusted && len(prior) > 0 {
-		xff = strings.Join(prior, ", ") + ", " + host
+	peer := clientip.PeerAddr(in.RemoteAddr)
+	trusted := p.trusted.Trusted(peer)
+	client := host
+	if a := p.trusted.ClientIP(in.RemoteAddr, in.Header["X-Forwarded-For"]); a.IsValid() && a != peer {
+		client = a.String()
+	}
+	xff := client
+	if client != host {
+		xff = client + ", " + host
 	}
 	out["X-Forwarded-For"] = []string{xff}
-	if !trusted {
-		// Other client-address headers are only believable from a proxy.
-		delete(out, "X-Real-Ip")
-		delete(out, "Forwarded")
-	}
+	out["X-Real-Ip"] = []string{client}
+	delete(out, "Forwarded")
 	proto := "http"
 	if in.TLS != nil {
 		proto = "https"
@@ -445,7 +462,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	delete(resp.Header, "X-Request-Id")
 	delete(resp.Header, "Ratelimit")
 	delete(resp.Header, "Ratelimit-Policy")
-	if resp.StatusCode >= 400 {
+	if resp.StatusCode >= 400 || x.noStore {
 		resp.Header["Cache-Control"] = []string{"no-store"}
 	}
 	return nil

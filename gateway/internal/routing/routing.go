@@ -31,6 +31,10 @@ const APIPrefix = "/api/v1"
 type Route struct {
 	Prefix   string
 	Upstream string
+	// Secret marks paths whose requests or answers carry credentials
+	// (passwords, tokens): the gateway never keeps their answers for an
+	// idempotent replay, and tells every cache not to keep them either.
+	Secret bool
 }
 
 // DefaultRoutes returns the platform's routing table.
@@ -43,7 +47,8 @@ func DefaultRoutes() []Route {
 		return out
 	}
 	return slices.Concat(
-		r(Identity, "/auth", "/users", "/admin/users", "/teams", "/roles", "/permissions", "/.well-known"),
+		[]Route{{Prefix: APIPrefix + "/auth", Upstream: Identity, Secret: true}},
+		r(Identity, "/users", "/admin/users", "/teams", "/roles", "/permissions", "/.well-known"),
 		r(Property, "/properties", "/listings", "/search/properties", "/jobs/property", "/files/property"),
 		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads", "/jobs/crm", "/files/crm", "/assignment-rules", "/crm"),
 		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns"),
@@ -215,4 +220,80 @@ func (p *Public) Allows(method, path string) bool {
 		}
 	}
 	return false
+}
+
+// PathSet is a set of paths, whatever the method. A pattern is an exact
+// path in which a segment written {name} stands for any one segment; a
+// single trailing slash on the path is ignored, as the services' routers
+// would not tell /a from /a/ for the purpose of what a request does.
+type PathSet struct {
+	patterns [][]string
+}
+
+// NewPathSet validates the patterns as NewTable validates prefixes.
+func NewPathSet(patterns ...string) (*PathSet, error) {
+	s := &PathSet{}
+	for _, p := range patterns {
+		if err := validPrefix(p); err != nil {
+			return nil, fmt.Errorf("routing: path pattern: %w", err)
+		}
+		s.patterns = append(s.patterns, strings.Split(p[1:], "/"))
+	}
+	return s, nil
+}
+
+// DefaultCredentials returns the routes that take a credential that could
+// be guessed or abused: registration and login (a password), refresh (a
+// refresh token), a password change and an admin's password reset (which
+// hands out a temporary password). The strict auth limit applies to them,
+// per client address and per account, and their answers are never kept
+// for an idempotent replay. Logout and /auth/me are not among them: they
+// follow the ordinary limits.
+func DefaultCredentials() *PathSet {
+	s, err := NewPathSet(
+		APIPrefix+"/auth/register",
+		APIPrefix+"/auth/login",
+		APIPrefix+"/auth/refresh",
+		APIPrefix+"/auth/password",
+		APIPrefix+"/admin/users/{id}/reset-password",
+	)
+	if err != nil {
+		panic(err) // the literals above are valid
+	}
+	return s
+}
+
+// Contains reports whether path matches one of the patterns. It does not
+// allocate.
+func (s *PathSet) Contains(path string) bool {
+	if len(path) < 2 || path[0] != '/' {
+		return false
+	}
+	path = strings.TrimSuffix(path[1:], "/")
+	for _, segs := range s.patterns {
+		if matchSegments(segs, path) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchSegments(segs []string, path string) bool {
+	for i, seg := range segs {
+		j := strings.IndexByte(path, '/')
+		cur := path
+		if j >= 0 {
+			cur, path = path[:j], path[j+1:]
+		} else {
+			path = ""
+		}
+		last := i == len(segs)-1
+		if cur == "" || (last && j >= 0) || (!last && j < 0) {
+			return false
+		}
+		if seg != cur && !(len(seg) > 2 && seg[0] == '{' && seg[len(seg)-1] == '}') {
+			return false
+		}
+	}
+	return true
 }

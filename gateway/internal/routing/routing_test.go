@@ -143,12 +143,64 @@ func TestPublic(t *testing.T) {
 }
 
 // Not parallel: AllocsPerRun refuses to run in parallel tests.
-func TestLookupDoesNotAllocate(t *testing.T) {
+func TestMatchingDoesNotAllocate(t *testing.T) {
 	table, err := routing.NewTable(routing.DefaultRoutes())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := testing.AllocsPerRun(100, func() { table.Lookup("/api/v1/admin/users/123/reset-password") }); n != 0 {
 		t.Errorf("Lookup allocates %v times", n)
+	}
+	creds := routing.DefaultCredentials()
+	if n := testing.AllocsPerRun(100, func() { creds.Contains("/api/v1/admin/users/123/reset-password") }); n != 0 {
+		t.Errorf("PathSet.Contains allocates %v times", n)
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	creds := routing.DefaultCredentials()
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/api/v1/auth/login", true},
+		{"/api/v1/auth/login/", true},
+		{"/api/v1/auth/register", true},
+		{"/api/v1/auth/refresh", true},
+		{"/api/v1/auth/password", true},
+		{"/api/v1/admin/users/0190a0f0-0000-7000-8000-000000000001/reset-password", true},
+		{"/api/v1/admin/users/x/reset-password/", true},
+		{"/api/v1/auth/me", false},
+		{"/api/v1/auth/logout", false},
+		{"/api/v1/auth", false},
+		{"/api/v1/auth/login/extra", false},
+		{"/api/v1/auth/loginx", false},
+		{"/api/v1/admin/users//reset-password", false},
+		{"/api/v1/admin/users/x/y/reset-password", false},
+		{"/api/v1/admin/users/x/roles", false},
+		{"/api/v1/admin/users/reset-password", false},
+		{"api/v1/auth/login", false},
+		{"/", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := creds.Contains(tc.path); got != tc.want {
+			t.Errorf("Contains(%q) = %t, want %t", tc.path, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "x", "/a/", "/a//b", "/a/../b"} {
+		if _, err := routing.NewPathSet(bad); err == nil {
+			t.Errorf("pattern %q accepted", bad)
+		}
+	}
+}
+
+func TestOnlyAuthRoutesAreSecret(t *testing.T) {
+	t.Parallel()
+	for _, rt := range routing.DefaultRoutes() {
+		if want := rt.Prefix == "/api/v1/auth"; rt.Secret != want {
+			t.Errorf("%s: Secret = %t, want %t", rt.Prefix, rt.Secret, want)
+		}
 	}
 }

@@ -39,10 +39,14 @@ type Config struct {
 	BreakerFailures    int
 	BreakerOpenTimeout time.Duration
 
-	RateLimitUser   ratelimit.Limit
-	RateLimitIP     ratelimit.Limit
-	RateLimitAuth   ratelimit.Limit
-	RateLimitPrefix string
+	RateLimitUser ratelimit.Limit
+	RateLimitIP   ratelimit.Limit
+	// RateLimitAuth is the strict limit of the routes that take
+	// credentials, per client address; RateLimitAccount has its numbers
+	// and applies per account (the caller) on the authenticated ones.
+	RateLimitAuth    ratelimit.Limit
+	RateLimitAccount ratelimit.Limit
+	RateLimitPrefix  string
 	// RateLimitLease is how long a lease of admissions lasts (0: every
 	// request decided in Redis); RateLimitMaxLease bounds one lease.
 	RateLimitLease    time.Duration
@@ -95,6 +99,9 @@ func LoadConfig(e *config.Env) Config {
 	c.RateLimitUser = limit("RATE_LIMIT_USER", "user", "600/60s")
 	c.RateLimitIP = limit("RATE_LIMIT_IP", "ip", "300/60s")
 	c.RateLimitAuth = limit("RATE_LIMIT_AUTH", "auth", "20/60s")
+	if l, err := ratelimit.NewLimit("account", c.RateLimitAuth.Requests, c.RateLimitAuth.Window); err == nil {
+		c.RateLimitAccount = l
+	} // else RATE_LIMIT_AUTH itself is reported
 
 	if c.Common.DatabaseURL == "" {
 		e.Check("DATABASE_URL", fmt.Errorf("is required (the gateway keeps idempotency keys in PostgreSQL)"))

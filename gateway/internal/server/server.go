@@ -7,17 +7,28 @@
 // A request under /api/v1 that is proxied then goes through:
 //
 //  1. path check (non-canonical → 400) and route lookup (unknown → 404);
-//  2. authentication, unless the route is public (→ 401, or 503 when the
-//     signing keys cannot be fetched);
-//  3. rate limits, one Redis round trip (→ 429);
-//  4. upstream resolution (not configured → 503 upstream_not_configured, no
+//  2. the per-IP limit, before authentication: an address that has used up
+//     its budget of anonymous requests and failed authentications is
+//     refused (429) without its token being verified;
+//  3. authentication, unless the route is public (→ 401, which counts
+//     against the address's per-IP budget and carries its RateLimit
+//     headers; or 503 when the signing keys cannot be fetched);
+//  4. rate limits, one Redis round trip (→ 429): per user when
+//     authenticated, per IP when not, plus the strict auth limit per IP
+//     and per account on the routes that take credentials;
+//  5. upstream resolution (not configured → 503 upstream_not_configured, no
 //     healthy instance or open breaker → 503 upstream_unavailable);
-//  5. idempotency, for POST/PUT/PATCH/DELETE with an Idempotency-Key;
-//  6. the proxy (timeouts → 504, transport errors → 502).
+//  6. idempotency, for POST/PUT/PATCH/DELETE with an Idempotency-Key, except
+//     on the routes whose answers carry credentials (served as if no key had
+//     been sent);
+//  7. the proxy (timeouts → 504, transport errors → 502).
 //
-// Authentication comes before rate limiting so that authenticated callers
-// are limited per user rather than per IP; unauthenticated requests cost one
-// failed verification each, and anonymous routes are limited per IP.
+// The per-IP budget is spent only by requests that are not authenticated:
+// an authenticated caller is limited per user, so colleagues behind one
+// office address do not share a budget. Step 2 costs no Redis round trip:
+// it asks which address windows this process has seen fill up
+// (ratelimit.Refusals); a replica that has not seen one fill learns it at
+// step 3, at the cost of one verification and one Redis call.
 package server
 
 import (
@@ -73,9 +84,11 @@ type Deps struct {
 	OpenAPI []byte
 	// Transport reaches the upstreams; nil means proxy.NewTransport().
 	Transport http.RoundTripper
-	// Routes and Public default to routing.DefaultRoutes and DefaultPublic.
-	Routes []routing.Route
-	Public *routing.Public
+	// Routes, Public and Credentials default to routing.DefaultRoutes,
+	// DefaultPublic and DefaultCredentials.
+	Routes      []routing.Route
+	Public      *routing.Public
+	Credentials *routing.PathSet
 }
 
 // limiter decides rate limits: ratelimit.Limiter (every request in Redis)
@@ -90,8 +103,10 @@ type Server struct {
 	logger   *slog.Logger
 	table    *routing.Table
 	public   *routing.Public
+	creds    *routing.PathSet
 	authn    *authn.Authenticator
 	limiter  limiter
+	refusals *ratelimit.Refusals
 	ips      *clientip.Resolver
 	resolver discovery.Resolver
 	proxy    *proxy.Proxy
@@ -141,12 +156,17 @@ func New(d Deps) (*Server, error) {
 		logger:   d.Logger.With("component", "gateway"),
 		table:    table,
 		public:   d.Public,
+		creds:    d.Credentials,
+		refusals: ratelimit.NewRefusals(),
 		resolver: d.Resolver,
 		metrics:  d.Metrics,
 		docs:     docs.Handler(),
 	}
 	if s.public == nil {
 		s.public = routing.DefaultPublic()
+	}
+	if s.creds == nil {
+		s.creds = routing.DefaultCredentials()
 	}
 	if s.authn, err = authn.New(authn.Config{Verifier: d.Verifier, CacheSize: d.Config.AuthCacheSize, CacheTTL: d.Config.AuthCacheTTL}); err != nil {
 		return nil, err
@@ -367,7 +387,7 @@ func (s *Server) local(w http.ResponseWriter, r *http.Request, h http.Handler) {
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, routing.APIPrefix+"/") {
-		if !s.rateLimit(w, r, false, "", s.clientIP(r), false) {
+		if !s.rateLimit(w, r, false, s.ipCheck(s.clientIP(r))) {
 			return
 		}
 	}
@@ -380,6 +400,10 @@ func (s *Server) clientIP(r *http.Request) string {
 		return "unknown"
 	}
 	return a.String()
+}
+
+func (s *Server) ipCheck(ip string) ratelimit.Check {
+	return ratelimit.Check{Limit: s.cfg.RateLimitIP, Subject: ip}
 }
 
 func (s *Server) api(w http.ResponseWriter, r *http.Request) {
@@ -396,25 +420,53 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	info := infoFrom(r.Context())
 	info.upstream = rt.Upstream
 
+	ip := s.clientIP(r)
+	byIP := s.ipCheck(ip)
+	if d, refused := s.refusals.Refused(byIP); refused {
+		s.refuse(w, r, d)
+		return
+	}
+
 	var id authn.Identity
 	authenticated := false
 	if !s.public.Allows(r.Method, path) {
 		var err error
 		id, err = s.authn.Authenticate(r.Context(), r.Header["Authorization"])
 		if err != nil {
-			s.unauthorized(w, r, err)
+			// A failed authentication spends the address's budget like
+			// an anonymous request, and its 401 says how much is left.
+			if s.rateLimit(w, r, false, byIP) {
+				s.unauthorized(w, r, err)
+			}
 			return
 		}
 		authenticated = true
 		info.userID, info.orgID = id.UserID, id.OrgID
 	}
 
-	ip := ""
-	authRoute := rt.Prefix == routing.APIPrefix+"/auth"
-	if !authenticated || authRoute || idempotency.Applies(r) {
-		ip = s.clientIP(r)
+	// Routes that take a credential have the strict limit on top, per
+	// address and, once the caller is known, per account: a stolen token
+	// guessing the current password is throttled from any address. The
+	// account of a login or registration (the email in the body) is not
+	// read here, so the body streams untouched; identity's lockout is the
+	// per-account limit there (5 failures in a row lock the email).
+	credential := s.creds.Contains(path)
+	var checks [3]ratelimit.Check
+	n := 1
+	if authenticated {
+		checks[0] = ratelimit.Check{Limit: s.cfg.RateLimitUser, Subject: id.UserID}
+	} else {
+		checks[0] = byIP
 	}
-	if !s.rateLimit(w, r, authenticated, id.UserID, ip, authRoute) {
+	if credential {
+		checks[n] = ratelimit.Check{Limit: s.cfg.RateLimitAuth, Subject: ip}
+		n++
+		if authenticated {
+			checks[n] = ratelimit.Check{Limit: s.cfg.RateLimitAccount, Subject: id.UserID}
+			n++
+		}
+	}
+	if !s.rateLimit(w, r, credential, checks[:n]...) {
 		return
 	}
 
@@ -434,17 +486,25 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// An answer that carries credentials is never stored for a replay: the
+	// request is served as if it had no Idempotency-Key (each one reaches
+	// the service, none is marked as a replay), and nothing may cache it.
+	opts := proxy.Options{NoStore: rt.Secret || credential}
 	if idempotency.Applies(r) {
-		scope := "ip:" + ip
-		if authenticated {
-			scope = "user:" + id.UserID
+		if !opts.NoStore {
+			scope := "ip:" + ip
+			if authenticated {
+				scope = "user:" + id.UserID
+			}
+			s.idem.Serve(w, r, scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.proxy.Serve(w, r, up, target, opts)
+			}))
+			return
 		}
-		s.idem.Serve(w, r, scope, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s.proxy.Serve(w, r, up, target)
-		}))
-		return
+		r.Header.Del(idempotency.HeaderKey)
+		s.idemOutcomes.WithLabelValues("skipped_credentials").Inc()
 	}
-	s.proxy.Serve(w, r, up, target)
+	s.proxy.Serve(w, r, up, target, opts)
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
@@ -458,29 +518,21 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error)
 	httpx.WriteError(w, r, s.logger, err)
 }
 
-// rateLimit applies the limits and writes the RateLimit headers; it answers
-// the request itself (429, or 503) and returns false when it must stop.
+// rateLimit applies the checks and writes the RateLimit headers; it answers
+// the request itself (429, or 503) and returns false when it must stop. A
+// per-IP window found full is remembered (see ratelimit.Refusals), so the
+// address's next requests are refused before authentication.
 //
-// Redis outage policy: the auth endpoints fail closed (503), because their
-// limit is what stops password guessing; every other route fails open, with
-// a warning at most every 10 s and gateway_ratelimit_errors_total{mode="open"},
-// because refusing all traffic would turn a cache outage into a full outage
-// while authentication and per-service checks still hold.
-func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, authenticated bool, userID, ip string, authRoute bool) bool {
-	var checks [2]ratelimit.Check
-	n := 1
-	if authenticated {
-		checks[0] = ratelimit.Check{Limit: s.cfg.RateLimitUser, Subject: userID}
-	} else {
-		checks[0] = ratelimit.Check{Limit: s.cfg.RateLimitIP, Subject: ip}
-	}
-	if authRoute {
-		checks[1] = ratelimit.Check{Limit: s.cfg.RateLimitAuth, Subject: ip}
-		n = 2
-	}
-	d, err := s.limiter.Allow(r.Context(), checks[:n]...)
+// Redis outage policy: the routes that take credentials fail closed (503,
+// failClosed), because their limit is what stops password guessing; every
+// other request fails open, with a warning at most every 10 s and
+// gateway_ratelimit_errors_total{mode="open"}, because refusing all traffic
+// would turn a cache outage into a full outage while authentication and
+// per-service checks still hold.
+func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, failClosed bool, checks ...ratelimit.Check) bool {
+	d, err := s.limiter.Allow(r.Context(), checks...)
 	if err != nil {
-		if authRoute {
+		if failClosed {
 			s.rlErrors.WithLabelValues("closed").Inc()
 			s.logger.ErrorContext(r.Context(), "rate limiter unavailable; refusing an auth request", "error", err)
 			httpx.WriteError(w, r, nil, apperr.New(apperr.KindUnavailable, ReasonRateLimitUnavailable,
@@ -494,10 +546,22 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, authenticated
 		}
 		return true
 	}
-	d.SetHeaders(w.Header())
+	for _, c := range checks {
+		if c.Limit.Name == s.cfg.RateLimitIP.Name {
+			s.refusals.Note(d, c)
+		}
+	}
 	if d.Allowed {
+		d.SetHeaders(w.Header())
 		return true
 	}
+	s.refuse(w, r, d)
+	return false
+}
+
+// refuse answers 429 for a refused decision.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, d ratelimit.Decision) {
+	d.SetHeaders(w.Header())
 	for i := range d.Len() {
 		if res := d.Result(i); res.Remaining == 0 {
 			s.rlRejected.WithLabelValues(res.Limit.Name).Inc()
@@ -505,5 +569,4 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, authenticated
 		}
 	}
 	httpx.WriteError(w, r, nil, d.Err())
-	return false
 }

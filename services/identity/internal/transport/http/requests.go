@@ -2,8 +2,8 @@ package http
 
 import (
 	"context"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -106,21 +106,21 @@ func decodeLogin(_ context.Context, r *http.Request) (login, error) {
 	return login{app.LoginInput{Email: body.Email, Password: body.Password, IP: clientIP(r), UserAgent: r.UserAgent()}}, nil
 }
 
-// clientIP is recorded with login attempts for audit only, never for a
-// security decision, so the first X-Forwarded-For entry (set by nginx and
-// the gateway) is good enough.
+// clientIP is the address recorded with a login attempt: X-Real-IP, which
+// the gateway sets on every request it forwards to the client address it
+// resolved (the right-most X-Forwarded-For hop that is not a trusted proxy),
+// overwriting whatever the client sent. identity is reachable only through
+// the gateway, so that header is the gateway's word; X-Forwarded-For is not
+// read, because its first entry is whatever the client wrote there. Without
+// the header (a direct call in a test) the peer address is recorded.
 func clientIP(r *http.Request) string {
-	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-		first, _, _ := strings.Cut(xff, ",")
-		if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-			return ip.String()
-		}
+	if a, err := netip.ParseAddr(strings.TrimSpace(r.Header.Get("X-Real-IP"))); err == nil {
+		return a.Unmap().WithZone("").String()
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return ""
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap().WithZone("").String()
 	}
-	return host
+	return ""
 }
 
 func decodeUpdateUser(_ context.Context, r *http.Request) (updateUser, error) {
