@@ -18,6 +18,7 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/httpx"
+	svc "reos.dev/pkg/service"
 )
 
 // Permissions of the jobs API: reading jobs, and cancelling, retrying and
@@ -40,18 +41,28 @@ const (
 	reasonNotFinished = "job_not_finished"
 )
 
-// Mount adds the jobs API of service to r behind authn: list, get, cancel,
-// retry and replay of the caller's org's jobs. Another org's job is a 404.
-func (q *Queue) Mount(r *mux.Router, service string, authn func(http.Handler) http.Handler, logger *slog.Logger) {
+// Routes returns the jobs API of service as rows of its route table
+// (service.MountRoutes): list, get, cancel, retry and replay of the
+// caller's org's jobs. Another org's job is a 404.
+func (q *Queue) Routes(service string, logger *slog.Logger) []svc.Route {
 	a := &api{q: q, service: service}
 	log := logger.With("component", "jobs-api")
 	base := APIPath(service)
-	handle := func(path, method string, h http.Handler) { r.Handle(base+path, authn(h)).Methods(method) }
-	handle("", http.MethodGet, httpx.Endpoint(log, decodeListRequest, a.list, http.StatusOK))
-	handle("/{job_id}", http.MethodGet, httpx.Endpoint(log, decodeJobID, a.get, http.StatusOK))
-	handle("/{job_id}/cancel", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.cancel, http.StatusOK))
-	handle("/{job_id}/retry", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.retry, http.StatusOK))
-	handle("/{job_id}/replay", http.MethodPost, httpx.Endpoint(log, decodeJobID, a.replay, http.StatusCreated))
+	job := map[string]string{"job_id": "job"}
+	return []svc.Route{
+		{Method: http.MethodGet, Path: base, Perm: PermRead, Handler: httpx.Endpoint(log, decodeListRequest, a.list, http.StatusOK)},
+		{Method: http.MethodGet, Path: base + "/{job_id}", Perm: PermRead, Owned: job, Handler: httpx.Endpoint(log, decodeJobID, a.get, http.StatusOK)},
+		{Method: http.MethodPost, Path: base + "/{job_id}/cancel", Perm: PermWrite, Owned: job, Handler: httpx.Endpoint(log, decodeJobID, a.cancel, http.StatusOK)},
+		{Method: http.MethodPost, Path: base + "/{job_id}/retry", Perm: PermWrite, Owned: job, Handler: httpx.Endpoint(log, decodeJobID, a.retry, http.StatusOK)},
+		{Method: http.MethodPost, Path: base + "/{job_id}/replay", Perm: PermWrite, Owned: job, Handler: httpx.Endpoint(log, decodeJobID, a.replay, http.StatusCreated)},
+	}
+}
+
+// Mount adds the jobs API of service to r behind authn (Routes, mounted).
+func (q *Queue) Mount(r *mux.Router, service string, authn func(http.Handler) http.Handler, logger *slog.Logger) {
+	if err := svc.MountRoutes(r, authn, q.Routes(service, logger)); err != nil {
+		panic(err) // unreachable: the table above is valid (TestRoutes)
+	}
 }
 
 type api struct {
