@@ -21,8 +21,7 @@ type deps struct {
 	Name    string
 	Timeout time.Duration
 	// Optional ones say so.
-	Hook    func() `service:"optional"`
-	private *http.Client
+	Hook func() `service:"optional"`
 }
 
 func TestRequireFields(t *testing.T) {
