@@ -130,7 +130,7 @@ type UserRepository interface {
 	SoftDelete(ctx context.Context, id string, at time.Time) error
 	List(ctx context.Context, q UserQuery) (rows []UserRow, next string, err error)
 	SetRoles(ctx context.Context, userID string, roleIDs []string, at time.Time) error
-	// CountAdmins counts active users holding the admin role.
+	// CountAdmins counts active users holding "*" through any role.
 	CountAdmins(ctx context.Context) (int, error)
 }
 

@@ -71,7 +71,18 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 	now := s.now()
 	var r domain.Role
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		// Narrowing a role demotes its holders: serialised with the other
+		// changes that must keep an admin.
+		if err := tx.Orgs().Lock(ctx, p.OrgID); err != nil {
+			return err
+		}
 		if r, err = tx.Roles().GetForUpdate(ctx, id); err != nil {
+			return err
+		}
+		// Editing a role acts on everyone holding it: the caller must hold
+		// what the role grants now as well as what it will grant.
+		held := r.Permissions
+		if err := domain.CheckCanActOn(p.Perms, held); err != nil {
 			return err
 		}
 		if err := r.Update(in, now); err != nil {
@@ -80,7 +91,13 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 		if err := domain.CheckCanGrant(p.Perms, r.Permissions); err != nil {
 			return err
 		}
-		return tx.Roles().Update(ctx, r)
+		if err := tx.Roles().Update(ctx, r); err != nil {
+			return err
+		}
+		if domain.HoldsEverything(r.Permissions) {
+			return nil
+		}
+		return s.checkAdminRemains(ctx, tx, held)
 	})
 	return r, err
 }

@@ -113,8 +113,15 @@ func (s *service) UpdateUser(ctx context.Context, id string, upd domain.ProfileU
 		if u, err = tx.Users().GetForUpdate(ctx, id); err != nil {
 			return err
 		}
-		if u.ID != p.UserID && !p.Can(domain.PermUsersWrite) {
-			return domain.ErrForbidden(domain.PermUsersWrite)
+		// Your own profile is yours to edit; another user's needs
+		// users:write and at least the target's permissions.
+		if u.ID != p.UserID {
+			if !p.Can(domain.PermUsersWrite) {
+				return domain.ErrForbidden(domain.PermUsersWrite)
+			}
+			if _, err := s.checkCanActOn(ctx, tx, p, u); err != nil {
+				return err
+			}
 		}
 		changed := changedFields(upd)
 		if len(changed) == 0 {
@@ -164,10 +171,14 @@ func (s *service) DeleteUser(ctx context.Context, id string) error {
 		if err := u.CheckDeletableBy(p.UserID); err != nil {
 			return err
 		}
-		if err := s.checkKeepsAdmin(ctx, tx, u, false); err != nil {
+		held, err := s.checkCanActOn(ctx, tx, p, u)
+		if err != nil {
 			return err
 		}
 		if err := tx.Users().SoftDelete(ctx, u.ID, now); err != nil {
+			return err
+		}
+		if err := s.checkAdminRemains(ctx, tx, held); err != nil {
 			return err
 		}
 		if _, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeUserDeleted); err != nil {
@@ -179,17 +190,38 @@ func (s *service) DeleteUser(ctx context.Context, id string) error {
 	})
 }
 
-// checkKeepsAdmin refuses a change that takes the last admin away from the
-// organisation; the caller holds the organisation lock.
-func (s *service) checkKeepsAdmin(ctx context.Context, tx Tx, u domain.User, staysAdmin bool) error {
-	if !u.IsAdmin() || staysAdmin {
+// checkCanActOn lets the caller act on another user only when it holds
+// every permission the user holds now (domain.CheckCanActOn), and returns
+// those permissions. The target's are read from the database, never from a
+// token, so a stale token cannot understate them.
+func (s *service) checkCanActOn(ctx context.Context, tx Tx, p auth.Principal, u domain.User) ([]string, error) {
+	roles, err := tx.Roles().ForUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	held := domain.UnionPermissions(roles)
+	if u.ID == p.UserID {
+		return held, nil
+	}
+	return held, domain.CheckCanActOn(p.Perms, held)
+}
+
+// checkAdminRemains runs after a change inside its transaction (roles set,
+// user deleted, role narrowed) and refuses it, rolling it back, when the
+// change took "*" away from someone (hadAll) and nobody in the
+// organisation holds it any more. Counting after the change, rather than
+// predicting it, makes the rule hold for every path and every role that
+// grants "*". The caller holds the organisation lock, so two concurrent
+// changes cannot each leave the other to keep the last admin.
+func (s *service) checkAdminRemains(ctx context.Context, tx Tx, hadAll []string) error {
+	if !domain.HoldsEverything(hadAll) {
 		return nil
 	}
 	n, err := tx.Users().CountAdmins(ctx)
 	if err != nil {
 		return err
 	}
-	if n <= 1 {
+	if n == 0 {
 		return domain.ErrLastAdmin()
 	}
 	return nil
@@ -328,6 +360,10 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 		if u, err = tx.Users().GetForUpdate(ctx, id); err != nil {
 			return err
 		}
+		held, err := s.checkCanActOn(ctx, tx, p, u)
+		if err != nil {
+			return err
+		}
 		roles, err := s.rolesByNames(ctx, tx, names)
 		if err != nil {
 			return err
@@ -335,10 +371,10 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 		if err := domain.CheckCanGrant(p.Perms, domain.UnionPermissions(roles)); err != nil {
 			return err
 		}
-		if err := s.checkKeepsAdmin(ctx, tx, u, slices.Contains(names, domain.RoleAdmin)); err != nil {
+		if err := tx.Users().SetRoles(ctx, u.ID, roleIDs(roles), now); err != nil {
 			return err
 		}
-		if err := tx.Users().SetRoles(ctx, u.ID, roleIDs(roles), now); err != nil {
+		if err := s.checkAdminRemains(ctx, tx, held); err != nil {
 			return err
 		}
 		previous := u.Roles
@@ -358,6 +394,9 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 	if err := parseID("id", id); err != nil {
 		return PasswordReset{}, err
 	}
+	if id == p.UserID {
+		return PasswordReset{}, domain.ErrCannotResetOwnPassword()
+	}
 	// 26 base32 characters: 130 bits, well inside the password policy.
 	temp := rand.Text()
 	hash, err := s.hasher.Hash(temp)
@@ -368,6 +407,9 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		u, err := tx.Users().GetForUpdate(ctx, id)
 		if err != nil {
+			return err
+		}
+		if _, err := s.checkCanActOn(ctx, tx, p, u); err != nil {
 			return err
 		}
 		u.SetPassword(hash, now)
