@@ -169,25 +169,33 @@ func (r *Revocations) Len() int { return len(*r.set.Load()) }
 // this process refuses the sessions anyway; the caller must write them
 // again later (entries are idempotent: repeating one announces nothing).
 func (r *Revocations) Revoke(ctx context.Context, until time.Time, sids ...string) error {
-	now := r.now()
-	if !until.After(now) || len(sids) == 0 {
-		return nil
-	}
 	entries := make(map[string]time.Time, len(sids))
-	args := []any{r.channel, now.UnixMilli()}
 	for _, sid := range sids {
+		entries[sid] = until
+	}
+	return r.RevokeUntil(ctx, entries)
+}
+
+// RevokeUntil is Revoke with an until per session, in one atomic write.
+func (r *Revocations) RevokeUntil(ctx context.Context, entries map[string]time.Time) error {
+	now := r.now()
+	args := []any{r.channel, now.UnixMilli()}
+	live := make(map[string]time.Time, len(entries))
+	for sid, until := range entries {
 		if err := checkSessionID(sid); err != nil {
 			return err
 		}
-		if _, dup := entries[sid]; dup {
-			continue
+		if until.After(now) {
+			live[sid] = until
+			args = append(args, sid, until.UnixMilli())
 		}
-		entries[sid] = until
-		args = append(args, sid, until.UnixMilli())
 	}
-	r.merge(entries)
+	if len(live) == 0 {
+		return nil
+	}
+	r.merge(live)
 	if err := r.script.Run(ctx, r.rdb, []string{r.key}, args...).Err(); err != nil {
-		return fmt.Errorf("auth: record %d session revocations in Redis: %w", len(entries), err)
+		return fmt.Errorf("auth: record %d session revocations in Redis: %w", len(live), err)
 	}
 	return nil
 }
