@@ -70,6 +70,7 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 	}
 	now := s.now()
 	var r domain.Role
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		// Narrowing a role demotes its holders: serialised with the other
 		// changes that must keep an admin.
@@ -94,12 +95,32 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 		if err := tx.Roles().Update(ctx, r); err != nil {
 			return err
 		}
-		if domain.HoldsEverything(r.Permissions) {
+		if !domain.HoldsEverything(r.Permissions) {
+			if err := s.checkAdminRemains(ctx, tx, held); err != nil {
+				return err
+			}
+		}
+		// A role that lost a permission ends its holders' sessions, whose
+		// tokens still carry it; a role that only gained some needs not.
+		if domain.CheckCanGrant(r.Permissions, held) == nil {
 			return nil
 		}
-		return s.checkAdminRemains(ctx, tx, held)
+		holders, err := tx.Tokens().RevokeRoleHolders(ctx, r.ID, now, domain.RevokeRoleNarrowed)
+		if err != nil {
+			return err
+		}
+		for _, h := range holders {
+			if err := s.end(ctx, tx, &ended, r.OrgID, h.UserID, p.UserID, domain.RevokeRoleNarrowed, h.Sessions); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return r, err
+	if err != nil {
+		return r, err
+	}
+	s.announce(ctx, ended)
+	return r, nil
 }
 
 func (s *service) DeleteRole(ctx context.Context, id string) error {

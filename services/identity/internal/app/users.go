@@ -160,7 +160,8 @@ func (s *service) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	now := s.now()
-	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+	ended := endedSessions{at: now}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if err := tx.Orgs().Lock(ctx, p.OrgID); err != nil {
 			return err
 		}
@@ -181,13 +182,22 @@ func (s *service) DeleteUser(ctx context.Context, id string) error {
 		if err := s.checkAdminRemains(ctx, tx, held); err != nil {
 			return err
 		}
-		if _, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeUserDeleted); err != nil {
+		sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeUserDeleted)
+		if err != nil {
+			return err
+		}
+		if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokeUserDeleted, sids); err != nil {
 			return err
 		}
 		return tx.Events().Publish(ctx, EventUserDeleted, u.ID, u.OrgID, userEventData{
 			UserID: u.ID, OrgID: u.OrgID, Email: u.Email, ActorID: p.UserID,
 		})
 	})
+	if err != nil {
+		return err
+	}
+	s.announce(ctx, ended)
+	return nil
 }
 
 // checkCanActOn lets the caller act on another user only when it holds
@@ -353,6 +363,7 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 	}
 	now := s.now()
 	var u domain.User
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if err := tx.Orgs().Lock(ctx, p.OrgID); err != nil {
 			return err
@@ -379,11 +390,28 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 		}
 		previous := u.Roles
 		u.Roles = names
+		// Any change ends the user's sessions, not only a narrowing:
+		// simpler, and a token never outlives the roles it names. The user
+		// signs in again and gets the new permissions. The same roles again
+		// change nothing, and the sessions stand.
+		if !slices.Equal(previous, names) {
+			sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeRolesChanged)
+			if err != nil {
+				return err
+			}
+			if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokeRolesChanged, sids); err != nil {
+				return err
+			}
+		}
 		return tx.Events().Publish(ctx, EventUserRolesChanged, u.ID, u.OrgID, rolesChangedData{
 			UserID: u.ID, OrgID: u.OrgID, Roles: names, PreviousRoles: previous, ActorID: p.UserID,
 		})
 	})
-	return u, err
+	if err != nil {
+		return u, err
+	}
+	s.announce(ctx, ended)
+	return u, nil
 }
 
 func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, error) {
@@ -404,6 +432,7 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 		return PasswordReset{}, err
 	}
 	now := s.now()
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		u, err := tx.Users().GetForUpdate(ctx, id)
 		if err != nil {
@@ -416,7 +445,11 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
-		if _, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokePasswordReset); err != nil {
+		sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokePasswordReset)
+		if err != nil {
+			return err
+		}
+		if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokePasswordReset, sids); err != nil {
 			return err
 		}
 		return tx.Events().Publish(ctx, EventPasswordChanged, u.ID, u.OrgID, passwordChangedData{
@@ -426,6 +459,7 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 	if err != nil {
 		return PasswordReset{}, err
 	}
+	s.announce(ctx, ended)
 	if s.cfg.Mode != ModeMock {
 		return PasswordReset{}, nil
 	}
