@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"reos.dev/pkg/apperr"
@@ -135,6 +136,8 @@ func TestActingOnYourself(t *testing.T) {
 		http.StatusUnprocessableEntity, domain.ReasonCannotResetOwnPassword, "reset your own password")
 	expectReason(t, e.call(http.MethodPost, "/api/v1/admin/users/"+o.boss.ID+"/reset-password", o.bossTok, nil),
 		http.StatusUnprocessableEntity, domain.ReasonCannotResetOwnPassword, "an admin resets its own password")
+	expectReason(t, e.call(http.MethodPost, "/api/v1/admin/users/"+strings.ToUpper(o.manager.ID)+"/reset-password", o.managerTok, nil),
+		http.StatusUnprocessableEntity, domain.ReasonCannotResetOwnPassword, "your own id in upper case")
 	expectReason(t, e.call(http.MethodDelete, "/api/v1/users/"+o.editor.ID, o.editorTok, nil),
 		http.StatusUnprocessableEntity, domain.ReasonCannotDeleteSelf, "delete yourself")
 	e.login("manager@auth.test", goodPassword)

@@ -422,9 +422,6 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 	if err := parseID("id", id); err != nil {
 		return PasswordReset{}, err
 	}
-	if id == p.UserID {
-		return PasswordReset{}, domain.ErrCannotResetOwnPassword()
-	}
 	// 26 base32 characters: 130 bits, well inside the password policy.
 	temp := rand.Text()
 	hash, err := s.hasher.Hash(temp)
@@ -437,6 +434,11 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 		u, err := tx.Users().GetForUpdate(ctx, id)
 		if err != nil {
 			return err
+		}
+		// Compared as stored: the path's id may spell the same UUID
+		// differently (upper case).
+		if u.ID == p.UserID {
+			return domain.ErrCannotResetOwnPassword()
 		}
 		if _, err := s.checkCanActOn(ctx, tx, p, u); err != nil {
 			return err
