@@ -299,3 +299,99 @@ func TestRevokeRejectsBadInput(t *testing.T) {
 		t.Error("NewRevocations accepted a nil logger")
 	}
 }
+
+// freezingProxy forwards TCP to Redis until freeze, after which the
+// connections it holds stay open but carry nothing (a half-open link, no
+// error on either side); connections made afterwards work.
+type freezingProxy struct {
+	ln     net.Listener
+	mu     sync.Mutex
+	frozen []chan struct{}
+}
+
+func newFreezingProxy(t *testing.T, target string) *freezingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezingProxy{ln: ln}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			freeze := make(chan struct{})
+			p.mu.Lock()
+			p.frozen = append(p.frozen, freeze)
+			p.mu.Unlock()
+			pipe := func(dst, src net.Conn) {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					select {
+					case <-freeze:
+						<-t.Context().Done() // hold the connection, say nothing
+						return
+					default:
+					}
+					if err != nil {
+						_ = dst.Close()
+						return
+					}
+					if _, err := dst.Write(buf[:n]); err != nil {
+						return
+					}
+				}
+			}
+			go pipe(up, c)
+			go pipe(c, up)
+		}
+	}()
+	return p
+}
+
+func (p *freezingProxy) freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.frozen {
+		close(f)
+	}
+	p.frozen = nil
+}
+
+// TestRevocationsNoticeASilentLink: a subscription whose connection goes
+// silent without an error (pings unanswered) is taken for lost and
+// renewed, and what was written meanwhile is loaded.
+func TestRevocationsNoticeASilentLink(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testkit.Redis(t)
+	proxy := newFreezingProxy(t, rdb.Options().Addr)
+	opts := *rdb.Options()
+	opts.Addr = proxy.ln.Addr().String()
+	opts.MaxRetries = -1
+	opts.ReadTimeout = 300 * time.Millisecond
+	opts.WriteTimeout = 300 * time.Millisecond
+	viaProxy := redis.NewClient(&opts)
+	t.Cleanup(func() { _ = viaProxy.Close() })
+	reader := startFeed(t, viaProxy, prefix)
+	reader.waitLoaded(t)
+
+	proxy.freeze()
+	// Written straight into the set, announced to nobody: only a reload
+	// can bring it to the reader.
+	until := time.Now().Add(time.Minute)
+	if err := rdb.ZAdd(t.Context(), prefix+"revoked", redis.Z{Score: float64(until.UnixMilli()), Member: "unannounced"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the reader renews the silent subscription and reloads", func() bool {
+		return revoked(t, reader, "unannounced")
+	})
+}
