@@ -23,16 +23,21 @@ type Claims struct {
 	Perms    []string `json:"perms"`
 	TokenUse string   `json:"token_use"`
 	Email    string   `json:"email,omitempty"`
+	// SessionID (sid) names the login the token belongs to: identity's
+	// refresh-token family, shared by every token pair of one login.
+	// Ending the session (Revocations) ends its access tokens.
+	SessionID string `json:"sid,omitempty"`
 }
 
 // Principal returns the caller the claims describe.
 func (c *Claims) Principal() Principal {
 	return Principal{
-		UserID: c.Subject,
-		OrgID:  c.OrgID,
-		Email:  c.Email,
-		Roles:  slices.Clone(c.Roles),
-		Perms:  slices.Clone(c.Perms),
+		UserID:    c.Subject,
+		OrgID:     c.OrgID,
+		Email:     c.Email,
+		Roles:     slices.Clone(c.Roles),
+		Perms:     slices.Clone(c.Perms),
+		SessionID: c.SessionID,
 	}
 }
 
@@ -43,6 +48,8 @@ type Principal struct {
 	Email  string
 	Roles  []string
 	Perms  []string
+	// SessionID is the token's sid (see Claims.SessionID).
+	SessionID string
 }
 
 // Can reports whether the principal holds perm. A granted permission matches

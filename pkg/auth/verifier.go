@@ -20,6 +20,9 @@ const (
 	ReasonInvalidToken    = "invalid_token"
 	ReasonTokenExpired    = "token_expired"
 	ReasonAuthUnavailable = "auth_unavailable"
+	// ReasonSessionRevoked: the token's session was ended (logout, password
+	// change or reset, role change, user deletion) before the token expired.
+	ReasonSessionRevoked = "session_revoked"
 )
 
 const (
@@ -63,9 +66,31 @@ type Verifier struct {
 	keys   keySource
 	// now is the clock for claim checks and cache expiry; tests replace it.
 	now func() time.Time
+	// revocations, when set, refuses access tokens of ended sessions and
+	// those that name no session.
+	revocations RevocationChecker
 	// err is a configuration problem. The verifier then fails closed: every
 	// token is refused and Ready reports err.
 	err error
+}
+
+// VerifierOption adjusts a Verifier at construction.
+type VerifierOption func(*Verifier)
+
+// WithRevocations makes the verifier refuse an access token whose sid the
+// checker lists as ended (401 session_revoked) or that carries no sid (401
+// invalid_token), and answer 503 while the checker cannot tell. Every
+// binary's verifier has one (pkg/service, the gateway, identity); a nil
+// checker is a wiring bug and makes the verifier fail closed. Refresh
+// tokens are not checked here: identity checks them against its database.
+func WithRevocations(c RevocationChecker) VerifierOption {
+	return func(v *Verifier) {
+		if c == nil {
+			v.err = errors.Join(v.err, errors.New("auth: WithRevocations: nil checker"))
+			return
+		}
+		v.revocations = c
+	}
 }
 
 // NewVerifier returns a verifier that fetches its keys from cfg.JWKSURL on
@@ -73,8 +98,8 @@ type Verifier struct {
 // bad configuration (missing or non-http URL, empty issuer or audience) does
 // not panic: the verifier refuses every token with a 503 and Ready returns the
 // problem, which a readiness check should surface.
-func NewVerifier(cfg VerifierConfig) *Verifier {
-	v := newVerifier(cfg.Issuer, cfg.Audience)
+func NewVerifier(cfg VerifierConfig, opts ...VerifierOption) *Verifier {
+	v := newVerifier(cfg.Issuer, cfg.Audience, opts)
 	u, err := url.Parse(cfg.JWKSURL)
 	switch {
 	case cfg.JWKSURL == "":
@@ -99,8 +124,8 @@ func NewVerifier(cfg VerifierConfig) *Verifier {
 // NewStaticVerifier returns a verifier over a fixed set of keys by kid, for
 // identity itself (KeySet.PublicKeys) and for tests. An empty map or a key
 // smaller than MinRSAKeyBits makes it fail closed, like NewVerifier.
-func NewStaticVerifier(keys map[string]*rsa.PublicKey, issuer, audience string) *Verifier {
-	v := newVerifier(issuer, audience)
+func NewStaticVerifier(keys map[string]*rsa.PublicKey, issuer, audience string, opts ...VerifierOption) *Verifier {
+	v := newVerifier(issuer, audience, opts)
 	if len(keys) == 0 {
 		v.err = errors.Join(v.err, errors.New("auth: no verification keys"))
 	}
@@ -113,8 +138,11 @@ func NewStaticVerifier(keys map[string]*rsa.PublicKey, issuer, audience string) 
 	return v
 }
 
-func newVerifier(issuer, audience string) *Verifier {
+func newVerifier(issuer, audience string, opts []VerifierOption) *Verifier {
 	v := &Verifier{now: time.Now}
+	for _, o := range opts {
+		o(v)
+	}
 	// An empty issuer or audience would make jwt skip that check entirely.
 	if issuer == "" {
 		v.err = errors.Join(v.err, errors.New("auth: issuer is empty"))
@@ -192,7 +220,33 @@ func (v *Verifier) verify(ctx context.Context, raw, use string) (*Claims, error)
 	if claims.Subject == "" {
 		return nil, invalidToken(errors.New("token has no sub"))
 	}
+	if use == TokenUseAccess {
+		if err := v.CheckSession(claims.SessionID); err != nil {
+			return nil, err
+		}
+	}
 	return claims, nil
+}
+
+// CheckSession applies the revocation check of VerifyAccess to a session
+// id alone (nil for a verifier without revocations). A cache of verified
+// tokens (the gateway's) calls it on every hit, so a session ended after
+// its token was cached is refused at once.
+func (v *Verifier) CheckSession(sid string) error {
+	if v.revocations == nil {
+		return nil
+	}
+	if sid == "" {
+		return invalidToken(errors.New("token has no sid"))
+	}
+	revoked, err := v.revocations.Revoked(sid)
+	switch {
+	case err != nil:
+		return apperr.Wrap(err, apperr.KindUnavailable, ReasonAuthUnavailable, "session revocations are temporarily unavailable")
+	case revoked:
+		return apperr.Wrap(errors.New("session "+sid+" was revoked"), apperr.KindUnauthorized, ReasonSessionRevoked, "the session has ended; sign in again")
+	}
+	return nil
 }
 
 func invalidToken(cause error) error {

@@ -33,6 +33,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"sigs.k8s.io/yaml"
 
+	"reos.dev/pkg/auth"
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/health"
@@ -70,12 +71,17 @@ type Spec[C any] struct {
 
 // Runtime is what the runner hands to Build.
 type Runtime[C any] struct {
-	Config  C
-	Common  config.Common
-	Logger  *slog.Logger
-	Pool    *pgxpool.Pool
-	Redis   *redis.Client
-	Metrics *telemetry.Metrics
+	Config C
+	Common config.Common
+	Logger *slog.Logger
+	Pool   *pgxpool.Pool
+	Redis  *redis.Client
+	// Revocations is the session revocation feed: Verifier checks access
+	// tokens with it, identity writes to it. While serving it follows
+	// Redis (a readiness check "revocations" reports the feed); for seed it
+	// is not started.
+	Revocations *auth.Revocations
+	Metrics     *telemetry.Metrics
 	// Health already checks Postgres, Redis and the broker; Build may add more.
 	Health *health.Checker
 	// Serving is false when Build runs for `seed`.
@@ -225,6 +231,14 @@ func printStatus(ctx context.Context, db postgres.Schema, url string, out io.Wri
 	return nil
 }
 
+func newRedis(common config.Common) (*redis.Client, error) {
+	opts, err := redis.ParseURL(common.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opts), nil
+}
+
 func openPool(ctx context.Context, db postgres.Schema, common config.Common) (*pgxpool.Pool, error) {
 	if err := db.RequireCurrent(ctx, common.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
@@ -238,8 +252,19 @@ func seed[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C,
 		return err
 	}
 	defer pool.Close()
-	app, err := spec.Build(ctx, Runtime[C]{Config: cfg, Common: common, Logger: logger, Pool: pool,
-		Metrics: telemetry.NewMetrics(spec.Name), Health: health.New(logger)})
+	// Seeding revokes no session, but identity's wiring needs the feed; a
+	// client connects only when used.
+	rdb, err := newRedis(common)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	revocations, err := newRevocations(rdb, logger)
+	if err != nil {
+		return err
+	}
+	app, err := spec.Build(ctx, Runtime[C]{Config: cfg, Common: common, Logger: logger, Pool: pool, Redis: rdb,
+		Revocations: revocations, Metrics: telemetry.NewMetrics(spec.Name), Health: health.New(logger)})
 	if err != nil {
 		return err
 	}
@@ -268,20 +293,24 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 		return err
 	}
 	defer pool.Close()
-	redisOpts, err := redis.ParseURL(common.RedisURL)
+	rdb, err := newRedis(common)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return err
 	}
-	rdb := redis.NewClient(redisOpts)
 	defer rdb.Close()
+	revocations, err := newRevocations(rdb, logger)
+	if err != nil {
+		return err
+	}
 
 	checks := health.New(logger)
 	checks.Add("postgres", health.PingPostgres(pool))
 	checks.Add("redis", health.PingRedis(rdb))
 	checks.Add("kafka", health.DialKafka(common.KafkaBrokers))
+	checks.Add("revocations", revocations.Ready)
 
 	app, err := spec.Build(ctx, Runtime[C]{Config: cfg, Common: common, Logger: logger, Pool: pool, Redis: rdb,
-		Metrics: telemetry.NewMetrics(spec.Name), Health: checks, Serving: true})
+		Revocations: revocations, Metrics: telemetry.NewMetrics(spec.Name), Health: checks, Serving: true})
 	if err != nil {
 		return err
 	}
@@ -294,6 +323,8 @@ func serve[C any](ctx context.Context, spec Spec[C], common config.Common, cfg C
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	telemetry.ServePprof(bg, common.PprofAddr, logger)
+	revocationsDone := startRevocations(bg, revocations, logger)
+	defer func() { stopBG(); <-revocationsDone }()
 
 	// The relay lives as long as the server: it stops after the last request
 	// has been answered, so their events are still published.

@@ -1,11 +1,14 @@
 package service
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/redis/go-redis/v9"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/events"
@@ -50,7 +53,46 @@ func Handler(name string, logger *slog.Logger, router http.Handler) http.Handler
 }
 
 // Verifier checks access tokens with identity's published keys (JWKS_URL,
-// JWT_ISSUER, JWT_AUDIENCE).
+// JWT_ISSUER, JWT_AUDIENCE) and refuses those of ended sessions
+// (rt.Revocations, an in-memory lookup: no round trip per request).
 func (rt Runtime[C]) Verifier() *auth.Verifier {
-	return auth.NewVerifier(auth.VerifierConfig{JWKSURL: rt.Common.JWKSURL, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience})
+	return auth.NewVerifier(auth.VerifierConfig{JWKSURL: rt.Common.JWKSURL, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience},
+		auth.WithRevocations(revocationChecker(rt.Revocations)))
+}
+
+// revocationChecker keeps a nil *auth.Revocations a nil interface, so that
+// WithRevocations fails closed instead of calling through a nil pointer.
+func revocationChecker(r *auth.Revocations) auth.RevocationChecker {
+	if r == nil {
+		return nil
+	}
+	return r
+}
+
+// revocationsLoadWait bounds how long serve waits, before it listens, for
+// the revocations' first load: until then every access token is a 503.
+const revocationsLoadWait = 5 * time.Second
+
+// newRevocations returns the session revocation feed every service follows
+// (auth.Revocations on the default key and channel) over rdb.
+func newRevocations(rdb *redis.Client, logger *slog.Logger) (*auth.Revocations, error) {
+	return auth.NewRevocations(auth.RevocationsConfig{Redis: rdb, Logger: logger})
+}
+
+// startRevocations runs the feed in the background until ctx ends and
+// waits (at most revocationsLoadWait) for its first load, so a service that
+// starts with Redis up never answers 503 for want of it. A Redis that is
+// down at start is logged and retried; the readiness check reports it.
+func startRevocations(ctx context.Context, r *auth.Revocations, logger *slog.Logger) (done <-chan struct{}) {
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		_ = r.Run(ctx)
+	}()
+	wctx, cancel := context.WithTimeout(ctx, revocationsLoadWait)
+	defer cancel()
+	if err := r.WaitLoaded(wctx); err != nil {
+		logger.WarnContext(ctx, "session revocations not loaded yet: access tokens are refused (503) until Redis answers", "error", err)
+	}
+	return ch
 }

@@ -49,8 +49,16 @@ func (k *Tokens) Verifier() *auth.Verifier {
 	return auth.NewStaticVerifier(map[string]*rsa.PublicKey{k.Signer.KeyID(): &k.Key.PublicKey}, Issuer, Audience)
 }
 
-// Access mints a 15-minute access token for user in org with perms.
+// Access mints a 15-minute access token for user in org with perms, in a
+// session of its own (a fresh sid), as identity's login does.
 func (k *Tokens) Access(t testing.TB, userID, orgID string, perms ...string) string {
+	t.Helper()
+	return k.AccessInSession(t, uuid.NewString(), userID, orgID, perms...)
+}
+
+// AccessInSession is Access with the session id (sid) given, for tests
+// that end the session.
+func (k *Tokens) AccessInSession(t testing.TB, sid, userID, orgID string, perms ...string) string {
 	t.Helper()
 	now := time.Now()
 	tok, err := k.Signer.Sign(auth.Claims{
@@ -58,7 +66,7 @@ func (k *Tokens) Access(t testing.TB, userID, orgID string, perms ...string) str
 			Issuer: Issuer, Audience: jwt.ClaimStrings{Audience}, Subject: userID, ID: uuid.NewString(),
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
 		},
-		OrgID: orgID, Perms: perms, TokenUse: auth.TokenUseAccess,
+		OrgID: orgID, Perms: perms, TokenUse: auth.TokenUseAccess, SessionID: sid,
 	})
 	if err != nil {
 		t.Fatalf("testkit: sign token: %v", err)

@@ -138,9 +138,15 @@ func serve(ctx context.Context, stdout io.Writer) error {
 		logger.WarnContext(ctx, "Redis unreachable at start; rate limits fail open (auth routes closed) until it is back", "error", err)
 	}
 
+	// Ended sessions are followed from Redis into memory (auth.Revocations):
+	// the verifier and the token cache check them with a map lookup.
+	revocations, err := auth.NewRevocations(auth.RevocationsConfig{Redis: rdb, Logger: logger})
+	if err != nil {
+		return err
+	}
 	verifier := auth.NewVerifier(auth.VerifierConfig{
 		JWKSURL: cfg.Common.JWKSURL, Issuer: cfg.Common.JWTIssuer, Audience: cfg.Common.JWTAudience,
-	})
+	}, auth.WithRevocations(revocations))
 
 	resolver, consul, err := newResolver(cfg, logger)
 	if err != nil {
@@ -168,6 +174,16 @@ func serve(ctx context.Context, stdout io.Writer) error {
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
+	revocationsDone := make(chan struct{})
+	go func() { defer close(revocationsDone); _ = revocations.Run(bg) }()
+	defer func() { stopBG(); <-revocationsDone }()
+	// Until the first load every access token is a 503 (an empty set cannot
+	// vouch for a session); give Redis a moment, as for Consul below.
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := revocations.WaitLoaded(wctx); err != nil {
+		logger.WarnContext(ctx, "session revocations not loaded yet: access tokens are refused (503) until Redis answers", "error", err)
+	}
+	cancel()
 	go srv.Run(bg)
 	telemetry.ServePprof(bg, cfg.Common.PprofAddr, logger)
 	if consul != nil {

@@ -1,17 +1,23 @@
 // Package authn verifies the bearer token of a request at the gateway.
 //
 // Verification is pkg/auth's Verifier (RS256 pinned, iss/aud/exp/token_use
-// checked, JWKS fetched from identity and cached). An RSA signature check
-// costs tens of microseconds, more than the rest of the gateway's work per
-// request, so verified tokens are remembered in a small bounded cache:
+// checked, JWKS fetched from identity and cached, ended sessions refused).
+// An RSA signature check costs tens of microseconds, more than the rest of
+// the gateway's work per request, so verified tokens are remembered in a
+// small bounded cache:
 //
 //   - key: SHA-256 of the raw token (the token itself is never kept);
-//   - value: the caller's user and org id;
+//   - value: the caller's user and org id and the token's session (sid);
 //   - lifetime: until the token's exp or 60 s after verification, whichever
 //     comes first, so an expired token is never served from the cache and a
 //     signing key withdrawn from the JWKS stops being honoured within 60 s;
 //   - size: bounded (default 10 000 entries, about 1.5 MB); when full,
 //     expired entries go first, then arbitrary ones.
+//
+// The cache saves the signature check, never the revocation check: on every
+// hit the session is checked again (SessionChecker, an in-memory lookup in
+// auth.Revocations), so a token cached while its session was live is
+// refused (401 session_revoked) as soon as the session ends.
 //
 // Only successes are cached: a bad token costs a full verification every
 // time, which the per-IP rate limit bounds. The Authorization header is
@@ -46,6 +52,12 @@ type TokenVerifier interface {
 	VerifyAccess(ctx context.Context, token string) (*auth.Claims, error)
 }
 
+// SessionChecker re-checks the session of a verified token; *auth.Verifier
+// implements it (auth.Verifier.CheckSession).
+type SessionChecker interface {
+	CheckSession(sid string) error
+}
+
 // Identity is the verified caller.
 type Identity struct {
 	UserID string
@@ -55,6 +67,7 @@ type Identity struct {
 // Authenticator verifies bearer tokens with a cache in front.
 type Authenticator struct {
 	verifier TokenVerifier
+	sessions SessionChecker // nil: the verifier checks no sessions
 	ttl      time.Duration
 	perShard int
 	now      func() time.Time
@@ -68,11 +81,15 @@ type cacheShard struct {
 
 type entry struct {
 	id      Identity
+	sid     string
 	expires time.Time
 }
 
 // Config configures an Authenticator.
 type Config struct {
+	// Verifier checks tokens on a cache miss. When it also implements
+	// SessionChecker (auth.Verifier does), cache hits are checked with it
+	// too; a verifier that checks no sessions has none to re-check.
 	Verifier TokenVerifier
 	// CacheSize bounds the verified-token cache (DefaultCacheSize when 0;
 	// negative disables caching).
@@ -89,6 +106,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, errors.New("authn: nil verifier")
 	}
 	a := &Authenticator{verifier: cfg.Verifier, ttl: cfg.CacheTTL, now: cfg.Now}
+	a.sessions, _ = cfg.Verifier.(SessionChecker)
 	if a.ttl <= 0 {
 		a.ttl = DefaultCacheTTL
 	}
@@ -135,8 +153,9 @@ func IsMissingToken(err error) bool {
 }
 
 // Authenticate verifies the bearer token in the Authorization header values.
-// Errors are apperr values: Unauthorized (missing, invalid or expired token)
-// or Unavailable (signing keys cannot be fetched).
+// Errors are apperr values: Unauthorized (missing, invalid or expired token,
+// ended session) or Unavailable (signing keys or session revocations cannot
+// be had).
 func (a *Authenticator) Authenticate(ctx context.Context, authorization []string) (Identity, error) {
 	token, err := BearerToken(authorization)
 	if err != nil {
@@ -159,6 +178,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization []string
 	e, ok := sh.entries[sum]
 	sh.mu.RUnlock()
 	if ok && now.Before(e.expires) {
+		if a.sessions != nil {
+			if err := a.sessions.CheckSession(e.sid); err != nil {
+				return Identity{}, err
+			}
+		}
 		return e.id, nil
 	}
 	c, err := a.verifier.VerifyAccess(ctx, token)
@@ -170,7 +194,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization []string
 	if c.ExpiresAt != nil && c.ExpiresAt.Before(expires) {
 		expires = c.ExpiresAt.Time
 	}
-	sh.put(sum, entry{id: id, expires: expires}, a.perShard, now)
+	sh.put(sum, entry{id: id, sid: c.SessionID, expires: expires}, a.perShard, now)
 	return id, nil
 }
 

@@ -2,8 +2,10 @@ package authn_test
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"reos.dev/gateway/internal/authn"
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
+	"reos.dev/pkg/testkit"
 )
 
 // fakeVerifier accepts "good-<n>" tokens expiring at exp and counts calls.
@@ -142,5 +145,64 @@ func TestBearerToken(t *testing.T) {
 	}
 	if _, err := authn.New(authn.Config{}); err == nil {
 		t.Error("nil verifier accepted")
+	}
+}
+
+// endedSessions is a revocation list the test edits.
+type endedSessions struct{ m sync.Map }
+
+func (e *endedSessions) Revoked(sid string) (bool, error) {
+	_, ok := e.m.Load(sid)
+	return ok, nil
+}
+
+// countingVerifier counts full verifications of a real verifier and, like
+// it, re-checks sessions.
+type countingVerifier struct {
+	*auth.Verifier
+	calls atomic.Int64
+}
+
+func (c *countingVerifier) VerifyAccess(ctx context.Context, token string) (*auth.Claims, error) {
+	c.calls.Add(1)
+	return c.Verifier.VerifyAccess(ctx, token)
+}
+
+// TestCachedTokenOfAnEndedSessionIsRefused: the cache saves the signature
+// check, never the revocation check: a token cached while its session was
+// live is refused as soon as the session ends.
+func TestCachedTokenOfAnEndedSessionIsRefused(t *testing.T) {
+	t.Parallel()
+	tokens := testkit.NewTokens(t)
+	ended := &endedSessions{}
+	v := &countingVerifier{Verifier: auth.NewStaticVerifier(map[string]*rsa.PublicKey{tokens.Signer.KeyID(): tokens.Signer.PublicKey()},
+		testkit.Issuer, testkit.Audience, auth.WithRevocations(ended))}
+	a, err := authn.New(authn.Config{Verifier: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tokens.AccessInSession(t, "session-1", "0190f5a8-0000-7000-8000-000000000001", "0190f5a8-0000-7000-8000-0000000000aa")
+	other := tokens.AccessInSession(t, "session-2", "0190f5a8-0000-7000-8000-000000000001", "0190f5a8-0000-7000-8000-0000000000aa")
+	for range 3 {
+		for _, tk := range []string{tok, other} {
+			if _, err := a.Authenticate(t.Context(), []string{"Bearer " + tk}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if v.calls.Load() != 2 {
+		t.Fatalf("verified %d times, want 2 (cached)", v.calls.Load())
+	}
+
+	ended.m.Store("session-1", true)
+	_, err = a.Authenticate(t.Context(), []string{"Bearer " + tok})
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindUnauthorized || e.Reason != auth.ReasonSessionRevoked {
+		t.Fatalf("cached token of an ended session: %v, want 401 %s", err, auth.ReasonSessionRevoked)
+	}
+	if _, err := a.Authenticate(t.Context(), []string{"Bearer " + other}); err != nil {
+		t.Fatalf("another session's cached token: %v", err)
+	}
+	if v.calls.Load() != 2 {
+		t.Errorf("verified %d times, want still 2: the re-check is a lookup", v.calls.Load())
 	}
 }

@@ -244,6 +244,8 @@ func TestTokensRejected(t *testing.T) {
 	e := newEnv(t)
 	u := e.register("tok@example.test", "Tok Co")
 	pair := e.login("tok@example.test", goodPassword)
+	ended := e.login("tok@example.test", goodPassword)
+	expect(t, e.call(http.MethodPost, "/api/v1/auth/logout", "", map[string]string{"refresh_token": ended.RefreshToken}), http.StatusNoContent, "logout")
 	now := time.Now()
 	claims := func(mod func(*auth.Claims)) auth.Claims {
 		c := auth.Claims{
@@ -252,6 +254,7 @@ func TestTokensRejected(t *testing.T) {
 				IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute)),
 			},
 			OrgID: u.OrgID, Roles: []string{"admin"}, Perms: []string{"*"}, TokenUse: auth.TokenUseAccess, Email: u.Email,
+			SessionID: "01900000-0000-7000-8000-00000000c0de",
 		}
 		if mod != nil {
 			mod(&c)
@@ -281,6 +284,8 @@ func TestTokensRejected(t *testing.T) {
 			c.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Hour))
 		})), 401},
 		{"refresh token as access token", pair.RefreshToken, 401},
+		{"no session id", e.sign(claims(func(c *auth.Claims) { c.SessionID = "" })), 401},
+		{"a session that ended", e.sign(claims(func(c *auth.Claims) { c.SessionID = sidOf(t, ended.AccessToken) })), 401},
 		{"garbage", "not.a.token", 401},
 		{"tampered payload", tamper(pair.AccessToken), 401},
 	}

@@ -4,12 +4,17 @@
 package tests
 
 import (
+	"context"
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/logging"
@@ -36,9 +41,29 @@ type env struct {
 	clock  *testkit.Clock
 	key    *rsa.PrivateKey
 	signer *auth.Signer
+	// revocations is identity's own feed; peer is another process's (a
+	// service or the gateway) following the same Redis key and channel.
+	revocations, peer *auth.Revocations
+	redis             *redis.Client
+	redisPrefix       string
 }
 
-func newEnv(t testing.TB) *env {
+// envOption adjusts an env before the server is built.
+type envOption func(*envConfig)
+
+type envConfig struct {
+	// identityRedis is the client identity's revocations use (default the
+	// test's own).
+	identityRedis redis.UniversalClient
+}
+
+// withIdentityRedis gives identity's revocation feed its own client (one
+// the test can cut off).
+func withIdentityRedis(c redis.UniversalClient) envOption {
+	return func(cfg *envConfig) { cfg.identityRedis = c }
+}
+
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, identity.Database())
@@ -48,15 +73,66 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rdb, prefix := testkit.Redis(t)
+	cfg := envConfig{identityRedis: rdb}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	revocations := startRevocations(t, cfg.identityRedis, prefix)
+	peer := startRevocations(t, rdb, prefix)
 	clock := testkit.NewClock()
 	srv, err := server.New(server.Options{
 		Pool: db.Pool(t, "identity_app"), Keys: keys, Issuer: testIssuer, Audience: testAudience,
-		Mode: "mock", Logger: logging.Discard(), Clock: clock,
+		Mode: "mock", Logger: logging.Discard(), Clock: clock, Revocations: revocations,
 	})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
-	return &env{t: t, db: db, admin: db.Pool(t, ""), srv: srv, client: testkit.NewClient(t, srv.Handler), clock: clock, key: key, signer: signer}
+	return &env{t: t, db: db, admin: db.Pool(t, ""), srv: srv, client: testkit.NewClient(t, srv.Handler), clock: clock, key: key, signer: signer,
+		revocations: revocations, peer: peer, redis: rdb, redisPrefix: prefix}
+}
+
+// startRevocations runs a revocation feed on the test's key and channel
+// until the test ends, and waits for its first load.
+func startRevocations(t testing.TB, rdb redis.UniversalClient, prefix string) *auth.Revocations {
+	t.Helper()
+	r, err := auth.NewRevocations(auth.RevocationsConfig{
+		Redis: rdb, Logger: logging.Discard(), Key: prefix + "revoked", Channel: prefix + "revoked",
+		PingInterval: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := r.WaitLoaded(wctx); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// sidOf returns the sid claim of a token (unverified: the test made it).
+func sidOf(t testing.TB, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", token)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		SID string `json:"sid"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.SID
 }
 
 // response, decode and expect are testkit's, under the names the tests use.

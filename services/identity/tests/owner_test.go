@@ -38,8 +38,10 @@ func TestMigratedByANonSuperuserOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := db.Pool(t, "identity_app")
+	rdb, prefix := testkit.Redis(t)
+	revocations := startRevocations(t, rdb, prefix)
 	srv, err := server.New(server.Options{Pool: pool, Keys: keys, Issuer: testIssuer, Audience: testAudience,
-		Mode: "mock", Logger: logging.Discard(), Clock: testkit.NewClock()})
+		Mode: "mock", Logger: logging.Discard(), Clock: testkit.NewClock(), Revocations: revocations})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +49,7 @@ func TestMigratedByANonSuperuserOwner(t *testing.T) {
 
 	// login_lookup finds the user across tenants.
 	e.register("owner@example.com", "Owned")
-	e.login("owner@example.com", goodPassword)
+	pair := e.login("owner@example.com", goodPassword)
 	r := e.call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"email": "owner@example.com", "password": "wrong password here"})
 	expect(t, r, http.StatusUnauthorized, "wrong password")
 
@@ -59,6 +61,16 @@ func TestMigratedByANonSuperuserOwner(t *testing.T) {
 	orgs, err := rep.Orgs(ctx, "", 10)
 	if err != nil || len(orgs) != 1 {
 		t.Fatalf("republish lists organisations %v, %v; want one", orgs, err)
+	}
+
+	// ended_sessions lists the sessions that ended, for the session sync.
+	expect(t, e.call(http.MethodPost, "/api/v1/auth/logout", "", map[string]string{"refresh_token": pair.RefreshToken}), http.StatusNoContent, "logout")
+	sync, err := server.SessionSync(pool, revocations, 0, 0, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sync.Sync(ctx); err != nil || n != 1 {
+		t.Fatalf("session sync as the service role: %d, %v; want the 1 ended session", n, err)
 	}
 
 	// The prune functions see and delete every organisation's old attempts.

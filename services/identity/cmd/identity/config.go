@@ -23,12 +23,16 @@ import (
 //	                               longer be presented; default 720h, at least 1h.
 //	RETENTION_INTERVAL             how often the retention worker prunes; default 1h, 0 = off,
 //	                               otherwise between 1m and 24h.
+//	SESSION_SYNC_INTERVAL          how often the sessions ended within the last access-token
+//	                               lifetime are announced to the verifiers again, closing the gap
+//	                               a failed announcement leaves; default 5s, between 1s and 1m.
 type Config struct {
 	JWTPrivateKeyPath   string
 	JWTPreviousKeysPath string
 	AccessTTL           time.Duration
 	RefreshTTL          time.Duration
 	Retention           app.RetentionConfig
+	SessionSyncInterval time.Duration
 }
 
 func loadConfig(e *config.Env, common config.Common) Config {
@@ -51,6 +55,10 @@ func loadConfig(e *config.Env, common config.Common) Config {
 		e.Check("REFRESH_TOKEN_TTL", errRefreshTTL)
 	}
 	loadRetention(e, &c.Retention)
+	c.SessionSyncInterval = e.Duration("SESSION_SYNC_INTERVAL", app.DefaultSessionSyncInterval)
+	if c.SessionSyncInterval < time.Second || c.SessionSyncInterval > time.Minute {
+		e.Check("SESSION_SYNC_INTERVAL", errSessionSyncInterval)
+	}
 	return c
 }
 
@@ -83,4 +91,6 @@ const (
 	errAttemptRetention  configError = "must be at least 24h (the login lockout memory)"
 	errRefreshRetention  configError = "must be at least 1h"
 	errRetentionInterval configError = "must be 0 (off) or between 1m and 24h"
+
+	errSessionSyncInterval configError = "must be between 1s and 1m"
 )

@@ -9,7 +9,9 @@
 //	                        (default: all) to the outbox, for read models that missed events
 //
 // While serving, a retention worker prunes old login attempts, refresh token
-// rows and login throttles (RETENTION_INTERVAL; see config.go).
+// rows and login throttles (RETENTION_INTERVAL; see config.go), and a
+// session-sync worker announces recently ended sessions to the verifiers
+// again (SESSION_SYNC_INTERVAL).
 //
 // Configuration comes from the environment only; see config.go.
 package main
@@ -59,7 +61,7 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Keys: keys, Issuer: rt.Common.JWTIssuer, Audience: rt.Common.JWTAudience,
 		Mode: rt.Common.Mode, Logger: rt.Logger, Metrics: rt.Metrics, Health: rt.Health,
-		AccessTTL: rt.Config.AccessTTL, RefreshTTL: rt.Config.RefreshTTL,
+		AccessTTL: rt.Config.AccessTTL, RefreshTTL: rt.Config.RefreshTTL, Revocations: rt.Revocations,
 	})
 	if err != nil {
 		return service.App{}, err
@@ -75,6 +77,13 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 			return service.App{}, err
 		}
 		app.Workers = append(app.Workers, service.Worker{Name: "retention", Run: retention.Run})
+	}
+	if rt.Serving {
+		sync, err := server.SessionSync(rt.Pool, rt.Revocations, rt.Config.AccessTTL, rt.Config.SessionSyncInterval, rt.Logger)
+		if err != nil {
+			return service.App{}, err
+		}
+		app.Workers = append(app.Workers, service.Worker{Name: "session-sync", Run: sync.Run})
 	}
 	return app, nil
 }

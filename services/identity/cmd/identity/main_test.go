@@ -19,8 +19,8 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{"mock defaults", map[string]string{"DATABASE_URL": "postgres://u:p@h/db"}, nil},
 		{"production needs the key path", map[string]string{"MODE": "production", "DATABASE_URL": "postgres://u:p@h/db"}, []string{"JWT_PRIVATE_KEY_PATH"}},
-		{"everything wrong", map[string]string{"MODE": "staging", "ACCESS_TOKEN_TTL": "forever", "DB_MAX_CONNS": "1", "REFRESH_TOKEN_TTL": "1s"},
-			[]string{"MODE", "DATABASE_URL", "ACCESS_TOKEN_TTL", "DB_MAX_CONNS", "REFRESH_TOKEN_TTL"}},
+		{"everything wrong", map[string]string{"MODE": "staging", "ACCESS_TOKEN_TTL": "forever", "DB_MAX_CONNS": "1", "REFRESH_TOKEN_TTL": "1s", "SESSION_SYNC_INTERVAL": "1h"},
+			[]string{"MODE", "DATABASE_URL", "ACCESS_TOKEN_TTL", "DB_MAX_CONNS", "REFRESH_TOKEN_TTL", "SESSION_SYNC_INTERVAL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,7 +30,7 @@ func TestLoadConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if cfg.JWTPrivateKeyPath == "" || cfg.AccessTTL.Minutes() != 15 || common.HTTPAddr != "127.0.0.1:8101" {
+				if cfg.JWTPrivateKeyPath == "" || cfg.AccessTTL.Minutes() != 15 || common.HTTPAddr != "127.0.0.1:8101" || cfg.SessionSyncInterval != 5*time.Second {
 					t.Errorf("defaults = %+v", cfg)
 				}
 				return

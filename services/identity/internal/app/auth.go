@@ -273,9 +273,8 @@ func (s *service) loginSucceeded(ctx context.Context, rec LoginRecord, a LoginAt
 	return pair, nil
 }
 
-// issue stores the refresh token record and signs the pair. Roles and
-// permissions are read now, so a role change reaches the tokens at the next
-// refresh at the latest.
+// issue stores the refresh token record and signs the pair, both carrying
+// the family as sid (the session). Roles and permissions are read now.
 func (s *service) issue(ctx context.Context, tx Tx, user domain.User, refresh domain.RefreshToken) (TokenPair, error) {
 	roles, err := tx.Roles().ForUser(ctx, user.ID)
 	if err != nil {
@@ -288,7 +287,7 @@ func (s *service) issue(ctx context.Context, tx Tx, user domain.User, refresh do
 	perms := domain.UnionPermissions(roles)
 	now := refresh.IssuedAt
 	access, err := s.tokens.Sign(TokenClaims{
-		ID: newID(), Use: auth.TokenUseAccess, UserID: user.ID, OrgID: user.OrgID, Email: user.Email,
+		ID: newID(), Use: auth.TokenUseAccess, SessionID: refresh.FamilyID, UserID: user.ID, OrgID: user.OrgID, Email: user.Email,
 		Roles: names, Perms: perms, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
 	})
 	if err != nil {
@@ -297,7 +296,7 @@ func (s *service) issue(ctx context.Context, tx Tx, user domain.User, refresh do
 	// The refresh token carries no permissions: it is only ever presented
 	// to identity, which reloads them.
 	rt, err := s.tokens.Sign(TokenClaims{
-		ID: refresh.ID, Use: auth.TokenUseRefresh, UserID: user.ID, OrgID: user.OrgID,
+		ID: refresh.ID, Use: auth.TokenUseRefresh, SessionID: refresh.FamilyID, UserID: user.ID, OrgID: user.OrgID,
 		Roles: []string{}, Perms: []string{}, IssuedAt: now, ExpiresAt: refresh.ExpiresAt,
 	})
 	if err != nil {
@@ -345,6 +344,7 @@ func (s *service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	now := s.now()
 	var pair TokenPair
 	var refused error
+	ended := endedSessions{at: now}
 	// The organisation comes from the verified token, so no cross-tenant
 	// lookup is needed. A refusal that revokes must still commit: it is
 	// carried out of the transaction in refused.
@@ -372,18 +372,22 @@ func (s *service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 			s.log.WarnContext(ctx, "refresh token reuse: family revoked", "user_id", old.UserID, "org_id", old.OrgID,
 				"family_id", old.FamilyID, "revoked", n)
 			refused = domain.ErrInvalidRefresh()
-			return nil
+			if n == 0 {
+				return nil // ended before, and announced then
+			}
+			return s.end(ctx, tx, &ended, old.OrgID, old.UserID, "", domain.RevokeReuse, []string{old.FamilyID})
 		case domain.RefreshExpired:
 			refused = domain.ErrInvalidRefresh()
 			return nil
 		}
 		user, err := tx.Users().Get(ctx, old.UserID)
 		if errors.Is(err, apperr.ErrNotFound) {
-			if _, err := tx.Tokens().RevokeFamily(ctx, old.FamilyID, now, domain.RevokeUserDeleted); err != nil {
+			n, err := tx.Tokens().RevokeFamily(ctx, old.FamilyID, now, domain.RevokeUserDeleted)
+			if err != nil || n == 0 {
 				return err
 			}
 			refused = domain.ErrInvalidRefresh()
-			return nil
+			return s.end(ctx, tx, &ended, old.OrgID, old.UserID, "", domain.RevokeUserDeleted, []string{old.FamilyID})
 		}
 		if err != nil {
 			return err
@@ -400,6 +404,7 @@ func (s *service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
 	if err != nil {
 		return TokenPair{}, err
 	}
+	s.announce(ctx, ended)
 	if refused != nil {
 		return TokenPair{}, refused
 	}
@@ -411,9 +416,9 @@ func (s *service) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
+	ended := endedSessions{at: s.now()}
 	// Logging out twice is fine: the family is already revoked.
-	return s.store.InOrg(ctx, claims.OrgID, func(tx Tx) error {
+	err = s.store.InOrg(ctx, claims.OrgID, func(tx Tx) error {
 		t, err := tx.Tokens().GetForUpdate(ctx, claims.ID)
 		if errors.Is(err, apperr.ErrNotFound) {
 			return nil
@@ -421,9 +426,17 @@ func (s *service) Logout(ctx context.Context, raw string) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Tokens().RevokeFamily(ctx, t.FamilyID, now, domain.RevokeLogout)
-		return err
+		n, err := tx.Tokens().RevokeFamily(ctx, t.FamilyID, ended.at, domain.RevokeLogout)
+		if err != nil || n == 0 {
+			return err
+		}
+		return s.end(ctx, tx, &ended, t.OrgID, t.UserID, t.UserID, domain.RevokeLogout, []string{t.FamilyID})
 	})
+	if err != nil {
+		return err
+	}
+	s.announce(ctx, ended)
+	return nil
 }
 
 func (s *service) Me(ctx context.Context) (Me, error) {
@@ -472,6 +485,7 @@ func (s *service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	}
 	now := s.now()
 	var refused error
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		u, err := tx.Users().GetForUpdate(ctx, p.UserID)
 		if err != nil {
@@ -500,7 +514,13 @@ func (s *service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
-		if _, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokePasswordChange); err != nil {
+		// Every session ends, the caller's own included: whoever else knew
+		// the old password may hold one.
+		sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokePasswordChange)
+		if err != nil {
+			return err
+		}
+		if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokePasswordChange, sids); err != nil {
 			return err
 		}
 		return tx.Events().Publish(ctx, EventPasswordChanged, u.ID, u.OrgID, passwordChangedData{
@@ -510,5 +530,6 @@ func (s *service) ChangePassword(ctx context.Context, in ChangePasswordInput) er
 	if err != nil {
 		return err
 	}
+	s.announce(ctx, ended)
 	return refused
 }

@@ -18,6 +18,10 @@ const (
 	EventUserDeleted      = "reos.identity.user.deleted"
 	EventUserRolesChanged = "reos.identity.user.roles_changed"
 	EventPasswordChanged  = "reos.identity.password.changed"
+	// EventSessionRevoked records sessions ended before their time (logout,
+	// password change or reset, role change, deletion, refresh reuse), for
+	// audit; verifiers learn of them through the revocation feed.
+	EventSessionRevoked = "reos.identity.session.revoked"
 	// Team events let other services keep a read model of who is in which
 	// team (crm assigns leads round-robin among a team's members). Deleting
 	// a team removes its memberships: team.deleted stands for all of them.

@@ -32,6 +32,7 @@ type PasswordHasher interface {
 type TokenClaims struct {
 	ID        string // jti
 	Use       string // "access" or "refresh" (auth.TokenUse*)
+	SessionID string // sid: the refresh-token family of the login
 	UserID    string
 	OrgID     string
 	Email     string
@@ -47,6 +48,15 @@ type TokenIssuer interface {
 	// VerifyRefresh checks signature, issuer, audience, expiry and token_use
 	// of a refresh token and returns its claims.
 	VerifyRefresh(ctx context.Context, token string) (TokenClaims, error)
+}
+
+// SessionRevoker tells every verifier that sessions (sids) have ended, so
+// their access tokens are refused until the time given for each instead of
+// until they expire (auth.Revocations). It is called after the transaction
+// that ended them has committed; an error means the news may not have
+// spread (SessionSync writes it again). Writing an entry again is harmless.
+type SessionRevoker interface {
+	RevokeUntil(ctx context.Context, sessions map[string]time.Time) error
 }
 
 // LoginRecord is the minimum a login needs before its organisation is
@@ -130,7 +140,7 @@ type UserRepository interface {
 	SoftDelete(ctx context.Context, id string, at time.Time) error
 	List(ctx context.Context, q UserQuery) (rows []UserRow, next string, err error)
 	SetRoles(ctx context.Context, userID string, roleIDs []string, at time.Time) error
-	// CountAdmins counts active users holding the admin role.
+	// CountAdmins counts active users holding "*" through any role.
 	CountAdmins(ctx context.Context) (int, error)
 }
 
@@ -171,13 +181,26 @@ type TeamRepository interface {
 	RemoveMember(ctx context.Context, teamID, userID string) (bool, error)
 }
 
-// TokenRepository stores refresh token records.
+// TokenRepository stores refresh token records. A family is a session:
+// its id is the sid of every token pair of one login.
 type TokenRepository interface {
 	Create(ctx context.Context, t domain.RefreshToken) error
 	GetForUpdate(ctx context.Context, id string) (domain.RefreshToken, error)
 	MarkUsed(ctx context.Context, id, replacedBy string, at time.Time) error
+	// RevokeFamily revokes the family's live tokens and counts them (0: the
+	// family had already ended).
 	RevokeFamily(ctx context.Context, familyID string, at time.Time, reason string) (int, error)
-	RevokeUser(ctx context.Context, userID string, at time.Time, reason string) (int, error)
+	// RevokeUser revokes every live token of the user and returns the
+	// families (sessions) that had one.
+	RevokeUser(ctx context.Context, userID string, at time.Time, reason string) ([]string, error)
+	// RevokeRoleHolders does RevokeUser for every user holding the role.
+	RevokeRoleHolders(ctx context.Context, roleID string, at time.Time, reason string) ([]UserSessions, error)
+}
+
+// UserSessions are the sessions of one user that a change ended.
+type UserSessions struct {
+	UserID   string
+	Sessions []string
 }
 
 // ThrottleRepository changes login throttles under a row lock.

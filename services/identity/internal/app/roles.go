@@ -70,8 +70,20 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 	}
 	now := s.now()
 	var r domain.Role
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		// Narrowing a role demotes its holders: serialised with the other
+		// changes that must keep an admin.
+		if err := tx.Orgs().Lock(ctx, p.OrgID); err != nil {
+			return err
+		}
 		if r, err = tx.Roles().GetForUpdate(ctx, id); err != nil {
+			return err
+		}
+		// Editing a role acts on everyone holding it: the caller must hold
+		// what the role grants now as well as what it will grant.
+		held := r.Permissions
+		if err := domain.CheckCanActOn(p.Perms, held); err != nil {
 			return err
 		}
 		if err := r.Update(in, now); err != nil {
@@ -80,9 +92,35 @@ func (s *service) UpdateRole(ctx context.Context, id string, in domain.RoleInput
 		if err := domain.CheckCanGrant(p.Perms, r.Permissions); err != nil {
 			return err
 		}
-		return tx.Roles().Update(ctx, r)
+		if err := tx.Roles().Update(ctx, r); err != nil {
+			return err
+		}
+		if !domain.HoldsEverything(r.Permissions) {
+			if err := s.checkAdminRemains(ctx, tx, held); err != nil {
+				return err
+			}
+		}
+		// A role that lost a permission ends its holders' sessions, whose
+		// tokens still carry it; a role that only gained some needs not.
+		if domain.CheckCanGrant(r.Permissions, held) == nil {
+			return nil
+		}
+		holders, err := tx.Tokens().RevokeRoleHolders(ctx, r.ID, now, domain.RevokeRoleNarrowed)
+		if err != nil {
+			return err
+		}
+		for _, h := range holders {
+			if err := s.end(ctx, tx, &ended, r.OrgID, h.UserID, p.UserID, domain.RevokeRoleNarrowed, h.Sessions); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return r, err
+	if err != nil {
+		return r, err
+	}
+	s.announce(ctx, ended)
+	return r, nil
 }
 
 func (s *service) DeleteRole(ctx context.Context, id string) error {

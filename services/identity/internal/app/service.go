@@ -132,11 +132,12 @@ type Config struct {
 
 // Deps are the ports the service needs; all are required.
 type Deps struct {
-	Store  Store
-	Hasher PasswordHasher
-	Tokens TokenIssuer
-	Clock  Clock
-	Logger *slog.Logger
+	Store    Store
+	Hasher   PasswordHasher
+	Tokens   TokenIssuer
+	Sessions SessionRevoker
+	Clock    Clock
+	Logger   *slog.Logger
 }
 
 // Default token lifetimes.
@@ -156,8 +157,10 @@ type service struct {
 	store  Store
 	hasher PasswordHasher
 	tokens TokenIssuer
-	clock  Clock
-	log    *slog.Logger
+	// sessions spreads the news of ended sessions (see sessions.go).
+	sessions SessionRevoker
+	clock    Clock
+	log      *slog.Logger
 	// dummyHash is the hash of a random password that logins with an unknown
 	// email are checked against, so they take as long as a wrong password.
 	// It is made on first use: an argon2id hash holds 19 MiB while it runs,
@@ -176,6 +179,9 @@ func NewService(cfg Config, deps Deps) (Service, error) {
 	}
 	if deps.Tokens == nil {
 		errs = append(errs, errors.New("nil Tokens"))
+	}
+	if deps.Sessions == nil {
+		errs = append(errs, errors.New("nil Sessions"))
 	}
 	if deps.Clock == nil {
 		errs = append(errs, errors.New("nil Clock"))
@@ -197,7 +203,7 @@ func NewService(cfg Config, deps Deps) (Service, error) {
 	}
 	hasher := deps.Hasher
 	return &service{
-		cfg: cfg, store: deps.Store, hasher: deps.Hasher, tokens: deps.Tokens, clock: deps.Clock,
+		cfg: cfg, store: deps.Store, hasher: deps.Hasher, tokens: deps.Tokens, sessions: deps.Sessions, clock: deps.Clock,
 		log:       deps.Logger.With("component", "identity-app"),
 		dummyHash: sync.OnceValues(func() (string, error) { return hasher.Hash(rand.Text()) }),
 	}, nil

@@ -113,8 +113,15 @@ func (s *service) UpdateUser(ctx context.Context, id string, upd domain.ProfileU
 		if u, err = tx.Users().GetForUpdate(ctx, id); err != nil {
 			return err
 		}
-		if u.ID != p.UserID && !p.Can(domain.PermUsersWrite) {
-			return domain.ErrForbidden(domain.PermUsersWrite)
+		// Your own profile is yours to edit; another user's needs
+		// users:write and at least the target's permissions.
+		if u.ID != p.UserID {
+			if !p.Can(domain.PermUsersWrite) {
+				return domain.ErrForbidden(domain.PermUsersWrite)
+			}
+			if _, err := s.checkCanActOn(ctx, tx, p, u); err != nil {
+				return err
+			}
 		}
 		changed := changedFields(upd)
 		if len(changed) == 0 {
@@ -153,7 +160,8 @@ func (s *service) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	now := s.now()
-	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+	ended := endedSessions{at: now}
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if err := tx.Orgs().Lock(ctx, p.OrgID); err != nil {
 			return err
 		}
@@ -164,32 +172,66 @@ func (s *service) DeleteUser(ctx context.Context, id string) error {
 		if err := u.CheckDeletableBy(p.UserID); err != nil {
 			return err
 		}
-		if err := s.checkKeepsAdmin(ctx, tx, u, false); err != nil {
+		held, err := s.checkCanActOn(ctx, tx, p, u)
+		if err != nil {
 			return err
 		}
 		if err := tx.Users().SoftDelete(ctx, u.ID, now); err != nil {
 			return err
 		}
-		if _, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeUserDeleted); err != nil {
+		if err := s.checkAdminRemains(ctx, tx, held); err != nil {
+			return err
+		}
+		sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeUserDeleted)
+		if err != nil {
+			return err
+		}
+		if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokeUserDeleted, sids); err != nil {
 			return err
 		}
 		return tx.Events().Publish(ctx, EventUserDeleted, u.ID, u.OrgID, userEventData{
 			UserID: u.ID, OrgID: u.OrgID, Email: u.Email, ActorID: p.UserID,
 		})
 	})
+	if err != nil {
+		return err
+	}
+	s.announce(ctx, ended)
+	return nil
 }
 
-// checkKeepsAdmin refuses a change that takes the last admin away from the
-// organisation; the caller holds the organisation lock.
-func (s *service) checkKeepsAdmin(ctx context.Context, tx Tx, u domain.User, staysAdmin bool) error {
-	if !u.IsAdmin() || staysAdmin {
+// checkCanActOn lets the caller act on another user only when it holds
+// every permission the user holds now (domain.CheckCanActOn), and returns
+// those permissions. The target's are read from the database, never from a
+// token, so a stale token cannot understate them.
+func (s *service) checkCanActOn(ctx context.Context, tx Tx, p auth.Principal, u domain.User) ([]string, error) {
+	roles, err := tx.Roles().ForUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	held := domain.UnionPermissions(roles)
+	if u.ID == p.UserID {
+		return held, nil
+	}
+	return held, domain.CheckCanActOn(p.Perms, held)
+}
+
+// checkAdminRemains runs after a change inside its transaction (roles set,
+// user deleted, role narrowed) and refuses it, rolling it back, when the
+// change took "*" away from someone (hadAll) and nobody in the
+// organisation holds it any more. Counting after the change, rather than
+// predicting it, makes the rule hold for every path and every role that
+// grants "*". The caller holds the organisation lock, so two concurrent
+// changes cannot each leave the other to keep the last admin.
+func (s *service) checkAdminRemains(ctx context.Context, tx Tx, hadAll []string) error {
+	if !domain.HoldsEverything(hadAll) {
 		return nil
 	}
 	n, err := tx.Users().CountAdmins(ctx)
 	if err != nil {
 		return err
 	}
-	if n <= 1 {
+	if n == 0 {
 		return domain.ErrLastAdmin()
 	}
 	return nil
@@ -321,11 +363,16 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 	}
 	now := s.now()
 	var u domain.User
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if err := tx.Orgs().Lock(ctx, p.OrgID); err != nil {
 			return err
 		}
 		if u, err = tx.Users().GetForUpdate(ctx, id); err != nil {
+			return err
+		}
+		held, err := s.checkCanActOn(ctx, tx, p, u)
+		if err != nil {
 			return err
 		}
 		roles, err := s.rolesByNames(ctx, tx, names)
@@ -335,19 +382,36 @@ func (s *service) SetUserRoles(ctx context.Context, id string, in []string) (dom
 		if err := domain.CheckCanGrant(p.Perms, domain.UnionPermissions(roles)); err != nil {
 			return err
 		}
-		if err := s.checkKeepsAdmin(ctx, tx, u, slices.Contains(names, domain.RoleAdmin)); err != nil {
+		if err := tx.Users().SetRoles(ctx, u.ID, roleIDs(roles), now); err != nil {
 			return err
 		}
-		if err := tx.Users().SetRoles(ctx, u.ID, roleIDs(roles), now); err != nil {
+		if err := s.checkAdminRemains(ctx, tx, held); err != nil {
 			return err
 		}
 		previous := u.Roles
 		u.Roles = names
+		// Any change ends the user's sessions, not only a narrowing:
+		// simpler, and a token never outlives the roles it names. The user
+		// signs in again and gets the new permissions. The same roles again
+		// change nothing, and the sessions stand.
+		if !slices.Equal(previous, names) {
+			sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokeRolesChanged)
+			if err != nil {
+				return err
+			}
+			if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokeRolesChanged, sids); err != nil {
+				return err
+			}
+		}
 		return tx.Events().Publish(ctx, EventUserRolesChanged, u.ID, u.OrgID, rolesChangedData{
 			UserID: u.ID, OrgID: u.OrgID, Roles: names, PreviousRoles: previous, ActorID: p.UserID,
 		})
 	})
-	return u, err
+	if err != nil {
+		return u, err
+	}
+	s.announce(ctx, ended)
+	return u, nil
 }
 
 func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, error) {
@@ -365,16 +429,29 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 		return PasswordReset{}, err
 	}
 	now := s.now()
+	ended := endedSessions{at: now}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		u, err := tx.Users().GetForUpdate(ctx, id)
 		if err != nil {
+			return err
+		}
+		// Compared as stored: the path's id may spell the same UUID
+		// differently (upper case).
+		if u.ID == p.UserID {
+			return domain.ErrCannotResetOwnPassword()
+		}
+		if _, err := s.checkCanActOn(ctx, tx, p, u); err != nil {
 			return err
 		}
 		u.SetPassword(hash, now)
 		if err := tx.Users().Update(ctx, u); err != nil {
 			return err
 		}
-		if _, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokePasswordReset); err != nil {
+		sids, err := tx.Tokens().RevokeUser(ctx, u.ID, now, domain.RevokePasswordReset)
+		if err != nil {
+			return err
+		}
+		if err := s.end(ctx, tx, &ended, u.OrgID, u.ID, p.UserID, domain.RevokePasswordReset, sids); err != nil {
 			return err
 		}
 		return tx.Events().Publish(ctx, EventPasswordChanged, u.ID, u.OrgID, passwordChangedData{
@@ -384,6 +461,7 @@ func (s *service) ResetPassword(ctx context.Context, id string) (PasswordReset, 
 	if err != nil {
 		return PasswordReset{}, err
 	}
+	s.announce(ctx, ended)
 	if s.cfg.Mode != ModeMock {
 		return PasswordReset{}, nil
 	}

@@ -17,13 +17,19 @@ const (
 	ReasonNotMember          = "not_member"
 	ReasonLastAdmin          = "last_admin"
 	ReasonCannotDeleteSelf   = "cannot_delete_self"
-	ReasonSystemRole         = "system_role"
-	ReasonRoleInUse          = "role_in_use"
-	ReasonMissingPermission  = "missing_permission"
-	ReasonTokenReused        = "refresh_token_reused"
-	ReasonTokenRevoked       = "refresh_token_revoked"
-	ReasonWrongPassword      = "wrong_password"
-	ReasonModeForbidden      = "not_allowed_in_mode"
+	// ReasonCannotResetOwnPassword: the admin reset is for other users; your
+	// own password changes through POST /auth/password, which asks for it.
+	ReasonCannotResetOwnPassword = "cannot_reset_own_password"
+	// ReasonTargetOutranksCaller: an admin action on a user who holds a
+	// permission the caller does not.
+	ReasonTargetOutranksCaller = "target_outranks_caller"
+	ReasonSystemRole           = "system_role"
+	ReasonRoleInUse            = "role_in_use"
+	ReasonMissingPermission    = "missing_permission"
+	ReasonTokenReused          = "refresh_token_reused"
+	ReasonTokenRevoked         = "refresh_token_revoked"
+	ReasonWrongPassword        = "wrong_password"
+	ReasonModeForbidden        = "not_allowed_in_mode"
 )
 
 // ErrInvalidCredentials answers every failed login the same way, whether the

@@ -13,6 +13,8 @@ const (
 	RevokePasswordChange = "password_changed"
 	RevokePasswordReset  = "password_reset"
 	RevokeUserDeleted    = "user_deleted"
+	RevokeRolesChanged   = "roles_changed"
+	RevokeRoleNarrowed   = "role_narrowed"
 )
 
 // RefreshToken is the server-side record of one refresh token (its jti).

@@ -136,16 +136,6 @@ func (u *User) UpdateProfile(p ProfileUpdate, now time.Time) error {
 	return nil
 }
 
-// IsAdmin reports whether the user holds the admin role.
-func (u User) IsAdmin() bool {
-	for _, r := range u.Roles {
-		if r == RoleAdmin {
-			return true
-		}
-	}
-	return false
-}
-
 // SetPassword replaces the password hash.
 func (u *User) SetPassword(hash string, now time.Time) {
 	u.PasswordHash, u.PasswordChangedAt, u.UpdatedAt = hash, now, now

@@ -27,8 +27,8 @@ import (
 // ServiceName names the service in logs, metrics and traces.
 const ServiceName = "identity"
 
-// Options configure New. Pool, Keys, Issuer, Audience, Mode and Logger are
-// required; the rest have defaults.
+// Options configure New. Pool, Keys, Issuer, Audience, Mode, Logger and
+// Revocations are required; the rest have defaults.
 type Options struct {
 	// Pool runs as the service role (never the schema owner).
 	Pool     *pgxpool.Pool
@@ -37,6 +37,9 @@ type Options struct {
 	Audience string
 	Mode     string
 	Logger   *slog.Logger
+	// Revocations is the session revocation feed (pkg/service runs it):
+	// identity writes ended sessions to it and checks access tokens with it.
+	Revocations *auth.Revocations
 
 	// Clock defaults to the wall clock; tests move a fake one.
 	Clock app.Clock
@@ -74,6 +77,9 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		errs = append(errs, errors.New("nil Logger"))
 	}
+	if o.Revocations == nil {
+		errs = append(errs, errors.New("nil Revocations"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -89,17 +95,18 @@ func New(o Options) (*Server, error) {
 	if o.Health == nil {
 		o.Health = health.New(o.Logger)
 		o.Health.Add("postgres", health.PingPostgres(o.Pool))
+		o.Health.Add("revocations", o.Revocations.Ready)
 	}
 	store, err := pgstore.NewStore(o.Pool, identity.Schema)
 	if err != nil {
 		return nil, err
 	}
-	issuer, err := token.NewIssuer(o.Keys, o.Issuer, o.Audience)
+	issuer, err := token.NewIssuer(o.Keys, o.Issuer, o.Audience, o.Revocations)
 	if err != nil {
 		return nil, err
 	}
 	svc, err := app.NewService(app.Config{Mode: o.Mode, AccessTTL: o.AccessTTL, RefreshTTL: o.RefreshTTL}, app.Deps{
-		Store: store, Hasher: o.Hasher, Tokens: issuer, Clock: o.Clock, Logger: o.Logger,
+		Store: store, Hasher: o.Hasher, Tokens: issuer, Sessions: o.Revocations, Clock: o.Clock, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err

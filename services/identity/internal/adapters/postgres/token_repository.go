@@ -3,11 +3,14 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
 )
 
@@ -20,7 +23,12 @@ const (
 	sqlTokenRevokeFamily = `UPDATE identity.refresh_tokens SET revoked_at = $2, revoke_reason = $3
 	WHERE family_id = $1 AND revoked_at IS NULL`
 	sqlTokenRevokeUser = `UPDATE identity.refresh_tokens SET revoked_at = $2, revoke_reason = $3
-	WHERE user_id = $1 AND revoked_at IS NULL`
+	WHERE user_id = $1 AND revoked_at IS NULL
+	RETURNING family_id`
+	sqlTokenRevokeRoleHolders = `UPDATE identity.refresh_tokens t SET revoked_at = $2, revoke_reason = $3
+	FROM identity.user_roles ur
+	WHERE ur.role_id = $1 AND t.user_id = ur.user_id AND t.revoked_at IS NULL
+	RETURNING t.user_id, t.family_id`
 )
 
 type tokenRepo struct{ tx pgx.Tx }
@@ -62,10 +70,41 @@ func (r tokenRepo) RevokeFamily(ctx context.Context, familyID string, at time.Ti
 	return int(tag.RowsAffected()), nil
 }
 
-func (r tokenRepo) RevokeUser(ctx context.Context, userID string, at time.Time, reason string) (int, error) {
-	tag, err := r.tx.Exec(ctx, sqlTokenRevokeUser, userID, at, reason)
+func (r tokenRepo) RevokeUser(ctx context.Context, userID string, at time.Time, reason string) ([]string, error) {
+	rows, err := r.tx.Query(ctx, sqlTokenRevokeUser, userID, at, reason)
 	if err != nil {
-		return 0, fmt.Errorf("revoke user refresh tokens: %w", err)
+		return nil, fmt.Errorf("revoke user refresh tokens: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	families, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("revoke user refresh tokens: %w", err)
+	}
+	slices.Sort(families)
+	return slices.Compact(families), nil
+}
+
+func (r tokenRepo) RevokeRoleHolders(ctx context.Context, roleID string, at time.Time, reason string) ([]app.UserSessions, error) {
+	rows, err := r.tx.Query(ctx, sqlTokenRevokeRoleHolders, roleID, at, reason)
+	if err != nil {
+		return nil, fmt.Errorf("revoke role holders' refresh tokens: %w", err)
+	}
+	type pair struct{ user, family string }
+	pairs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (pair, error) {
+		var p pair
+		return p, row.Scan(&p.user, &p.family)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revoke role holders' refresh tokens: %w", err)
+	}
+	byUser := map[string][]string{}
+	for _, p := range pairs {
+		if !slices.Contains(byUser[p.user], p.family) {
+			byUser[p.user] = append(byUser[p.user], p.family)
+		}
+	}
+	out := make([]app.UserSessions, 0, len(byUser))
+	for _, user := range slices.Sorted(maps.Keys(byUser)) {
+		out = append(out, app.UserSessions{UserID: user, Sessions: byUser[user]})
+	}
+	return out, nil
 }

@@ -34,10 +34,12 @@ const (
 	sqlUserRolesClear  = `DELETE FROM identity.user_roles WHERE user_id = $1`
 	sqlUserRolesInsert = `INSERT INTO identity.user_roles (org_id, user_id, role_id, assigned_at)
 	SELECT u.org_id, u.id, r, $3 FROM identity.users u, unnest($2::uuid[]) AS r WHERE u.id = $1`
+	// An admin is anyone holding "*", through the system admin role or a
+	// custom one.
 	sqlCountAdmins = `SELECT count(DISTINCT u.id) FROM identity.users u
 	JOIN identity.user_roles ur ON ur.user_id = u.id
 	JOIN identity.roles r ON r.id = ur.role_id
-	WHERE r.name = 'admin' AND r.is_system AND u.deleted_at IS NULL`
+	WHERE '*' = ANY(r.permissions) AND u.deleted_at IS NULL`
 )
 
 // User list: a base query, optional filters and one of the whitelisted

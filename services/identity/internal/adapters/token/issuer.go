@@ -24,15 +24,20 @@ type Issuer struct {
 
 var _ app.TokenIssuer = (*Issuer)(nil)
 
-// NewIssuer returns an issuer that writes iss and aud into every token.
-func NewIssuer(keys *auth.KeySet, issuer, audience string) (*Issuer, error) {
+// NewIssuer returns an issuer that writes iss and aud into every token. Its
+// verifier refuses access tokens of the sessions revocations lists as ended,
+// like every other service's.
+func NewIssuer(keys *auth.KeySet, issuer, audience string, revocations auth.RevocationChecker) (*Issuer, error) {
 	if keys == nil {
 		return nil, errors.New("token: NewIssuer: nil key set")
 	}
 	if issuer == "" || audience == "" {
 		return nil, errors.New("token: NewIssuer: issuer and audience are required")
 	}
-	v := auth.NewStaticVerifier(keys.PublicKeys(), issuer, audience)
+	if revocations == nil {
+		return nil, errors.New("token: NewIssuer: nil revocation checker")
+	}
+	v := auth.NewStaticVerifier(keys.PublicKeys(), issuer, audience, auth.WithRevocations(revocations))
 	if err := v.Ready(context.Background()); err != nil {
 		return nil, err
 	}
@@ -58,11 +63,12 @@ func (i *Issuer) Sign(c app.TokenClaims) (string, error) {
 			IssuedAt:  jwt.NewNumericDate(c.IssuedAt),
 			ID:        c.ID,
 		},
-		OrgID:    c.OrgID,
-		Roles:    c.Roles,
-		Perms:    c.Perms,
-		TokenUse: c.Use,
-		Email:    c.Email,
+		OrgID:     c.OrgID,
+		Roles:     c.Roles,
+		Perms:     c.Perms,
+		TokenUse:  c.Use,
+		Email:     c.Email,
+		SessionID: c.SessionID,
 	})
 }
 
@@ -73,7 +79,7 @@ func (i *Issuer) VerifyRefresh(ctx context.Context, raw string) (app.TokenClaims
 		return app.TokenClaims{}, err
 	}
 	out := app.TokenClaims{
-		ID: c.ID, Use: c.TokenUse, UserID: c.Subject, OrgID: c.OrgID, Email: c.Email,
+		ID: c.ID, Use: c.TokenUse, SessionID: c.SessionID, UserID: c.Subject, OrgID: c.OrgID, Email: c.Email,
 		Roles: c.Roles, Perms: c.Perms,
 	}
 	if c.IssuedAt != nil {

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS ended_sessions(interval);
