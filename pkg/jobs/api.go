@@ -18,7 +18,7 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/httpx"
-	svc "reos.dev/pkg/service"
+	"reos.dev/pkg/routes"
 )
 
 // Permissions of the jobs API: reading jobs, and cancelling, retrying and
@@ -42,14 +42,14 @@ const (
 )
 
 // Routes returns the jobs API of service as rows of its route table
-// (service.MountRoutes): list, get, cancel, retry and replay of the
+// (routes.Mount): list, get, cancel, retry and replay of the
 // caller's org's jobs. Another org's job is a 404.
-func (q *Queue) Routes(service string, logger *slog.Logger) []svc.Route {
+func (q *Queue) Routes(service string, logger *slog.Logger) []routes.Route {
 	a := &api{q: q, service: service}
 	log := logger.With("component", "jobs-api")
 	base := APIPath(service)
 	job := map[string]string{"job_id": "job"}
-	return []svc.Route{
+	return []routes.Route{
 		{Method: http.MethodGet, Path: base, Perm: PermRead, Handler: httpx.Endpoint(log, decodeListRequest, a.list, http.StatusOK)},
 		{Method: http.MethodGet, Path: base + "/{job_id}", Perm: PermRead, Owned: job, Handler: httpx.Endpoint(log, decodeJobID, a.get, http.StatusOK)},
 		{Method: http.MethodPost, Path: base + "/{job_id}/cancel", Perm: PermWrite, Owned: job, Handler: httpx.Endpoint(log, decodeJobID, a.cancel, http.StatusOK)},
@@ -60,7 +60,7 @@ func (q *Queue) Routes(service string, logger *slog.Logger) []svc.Route {
 
 // Mount adds the jobs API of service to r behind authn (Routes, mounted).
 func (q *Queue) Mount(r *mux.Router, service string, authn func(http.Handler) http.Handler, logger *slog.Logger) {
-	if err := svc.MountRoutes(r, authn, q.Routes(service, logger)); err != nil {
+	if err := routes.Mount(r, authn, q.Routes(service, logger)); err != nil {
 		panic(err) // unreachable: the table above is valid (TestRoutes)
 	}
 }

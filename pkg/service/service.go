@@ -40,6 +40,7 @@ import (
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/telemetry"
 )
 
@@ -450,7 +451,7 @@ func MountOperational(r *mux.Router, checks *health.Checker, metrics *telemetry.
 
 // OperationalPaths returns the paths MountOperational serves; route/OpenAPI
 // conformance checks leave them out (the gateway documents its own).
-func OperationalPaths() []string { return []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} }
+func OperationalPaths() []string { return routes.OperationalPaths() }
 
 // OpenAPIJSON converts a service's embedded openapi.yaml to the JSON it
 // serves at /openapi.json, merging in the fragments of shared APIs the

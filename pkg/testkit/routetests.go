@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/auth"
-	"reos.dev/pkg/service"
+	"reos.dev/pkg/routes"
 )
 
 // RouteFixture is what the generated route tests need of a service: its
@@ -24,7 +24,7 @@ type RouteFixture struct {
 	// the table); Client serves it.
 	Router http.Handler
 	Client *Client
-	Routes []service.Route
+	Routes []routes.Route
 	// OwnerToken is a full admin of the org that owns the rows of IDs;
 	// IntruderToken a full admin of another org.
 	OwnerToken, IntruderToken string
@@ -52,7 +52,7 @@ type RouteFixture struct {
 //   - unauthenticated: a route that is not public answers 401 without a
 //     token;
 //   - viewer: every write is 403 for the read-only caller (permission is
-//     checked before the row is looked up: service.Route), and its
+//     checked before the row is looked up: routes.Route), and its
 //     permission is not one the viewer holds;
 //   - cross-org: a full admin of another org naming the owner's rows in
 //     the owned path variables gets 404 on every method;
@@ -75,7 +75,7 @@ func RouteTests(t *testing.T, f RouteFixture) {
 }
 
 // checkRoute runs the generated tests of one row and returns what failed.
-func checkRoute(f RouteFixture, rt service.Route) []string {
+func checkRoute(f RouteFixture, rt routes.Route) []string {
 	var failures []string
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
 	expect := func(r Response, status int, what string) {
@@ -121,7 +121,7 @@ func checkTableIsTheRouter(t testing.TB, f RouteFixture) {
 	for _, rt := range f.Routes {
 		table[rt.Method+" "+muxPattern.ReplaceAllString(rt.Path, "{$1}")] = true
 	}
-	skip := append(service.OperationalPaths(), f.Unmounted...)
+	skip := append(routes.OperationalPaths(), f.Unmounted...)
 	routed := map[string]bool{}
 	for _, r := range Routes(t, f.Router) {
 		if slices.Contains(skip, r.Path) {
@@ -145,7 +145,7 @@ var routeVar = regexp.MustCompile(`\{([^{}:]+)(?::[^{}]*)?\}`)
 // fill makes a concrete path of rt: owned variables get their kind's id
 // from ids (a fresh UUID when ids is nil or for the variable unknown),
 // other variables a fresh UUID too.
-func fill(rt service.Route, ids map[string]string, unknown string) string {
+func fill(rt routes.Route, ids map[string]string, unknown string) string {
 	return routeVar.ReplaceAllStringFunc(rt.Path, func(m string) string {
 		v := routeVar.FindStringSubmatch(m)[1]
 		if kind, ok := rt.Owned[v]; ok && v != unknown && ids[kind] != "" {
@@ -155,7 +155,7 @@ func fill(rt service.Route, ids map[string]string, unknown string) string {
 	})
 }
 
-func bodyFor(f RouteFixture, rt service.Route) any {
+func bodyFor(f RouteFixture, rt routes.Route) any {
 	if !rt.Write() {
 		return nil
 	}

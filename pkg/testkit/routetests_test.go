@@ -14,7 +14,7 @@ import (
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/logging"
-	"reos.dev/pkg/service"
+	"reos.dev/pkg/routes"
 )
 
 // notes is a tiny service for the generated tests: notes belong to an org,
@@ -40,13 +40,13 @@ func (n *notes) get(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]string{"org": org})
 }
 
-func (n *notes) routes() []service.Route {
+func (n *notes) routes() []routes.Route {
 	writePerm := "notes:write"
 	if n.loose {
 		writePerm = "notes:read"
 	}
 	id := map[string]string{"id": "note"}
-	return []service.Route{
+	return []routes.Route{
 		{Method: "GET", Path: "/api/v1/notes/{id}", Perm: "notes:read", Owned: id, Handler: http.HandlerFunc(n.get)},
 		{Method: "PUT", Path: "/api/v1/notes/{id}", Perm: writePerm, Owned: id, Handler: http.HandlerFunc(n.get)},
 		{Method: "GET", Path: "/api/v1/ping", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})},
@@ -59,7 +59,7 @@ func notesFixture(t *testing.T, n *notes, extra func(*mux.Router)) RouteFixture 
 	noteID := uuid.NewString()
 	n.rows = map[string]string{noteID: owner}
 	r := mux.NewRouter()
-	if err := service.MountRoutes(r, auth.Middleware(tokens.Verifier(), logging.Discard()), n.routes()); err != nil {
+	if err := routes.Mount(r, auth.Middleware(tokens.Verifier(), logging.Discard()), n.routes()); err != nil {
 		t.Fatal(err)
 	}
 	if extra != nil {

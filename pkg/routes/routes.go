@@ -1,4 +1,9 @@
-package service
+// Package routes is a service's route table: routes are data. A service
+// declares its routes once, as a []Route; the router (Mount), the
+// permission check and the generated isolation and permission tests
+// (testkit.RouteTests) all come from that table, so a route cannot exist
+// without its checks and its tests.
+package routes
 
 import (
 	"errors"
@@ -13,11 +18,7 @@ import (
 	"reos.dev/pkg/auth"
 )
 
-// Route is one row of a service's route table. A service declares its
-// routes once, as a []Route; the router (MountRoutes), the permission
-// check and the generated isolation and permission tests
-// (testkit.RouteTests) all come from that table, so a route cannot exist
-// without its checks and its tests.
+// Route is one row of a service's route table.
 //
 // The order of checks is the same in every service: authentication, then
 // the route's permission, then the lookup of the row. A caller without the
@@ -46,7 +47,7 @@ type Route struct {
 	// another org's row and an unknown id in each of them and expect 404.
 	Owned map[string]string
 	// Handler serves the route (authentication and permission are added
-	// by MountRoutes).
+	// by Mount).
 	Handler http.Handler
 }
 
@@ -108,15 +109,15 @@ func (rt Route) validate() error {
 	return nil
 }
 
-// MountRoutes puts every row of routes on r, each behind authn (unless
+// Mount puts every row of routes on r, each behind authn (unless
 // public) and auth.Require of its permission, in the table's order (so a
 // literal path listed before a variable one, /leads/imports before
 // /leads/{id}, wins). Every route sits on the root router with its full
 // path: gorilla/mux subrouters turn a wrong method into a 404 instead of a
 // 405. It returns an error naming every bad row, and a duplicate.
-func MountRoutes(r *mux.Router, authn func(http.Handler) http.Handler, routes []Route) error {
+func Mount(r *mux.Router, authn func(http.Handler) http.Handler, routes []Route) error {
 	if r == nil || authn == nil {
-		return errors.New("service: MountRoutes needs a router and an authentication middleware")
+		return errors.New("routes: Mount needs a router and an authentication middleware")
 	}
 	var errs []error
 	seen := map[string]bool{}
@@ -146,3 +147,8 @@ func MountRoutes(r *mux.Router, authn func(http.Handler) http.Handler, routes []
 	}
 	return nil
 }
+
+// OperationalPaths are the paths every service serves beside its table
+// (service.MountOperational): health, readiness, metrics and its OpenAPI
+// document. Route and OpenAPI conformance checks leave them out.
+func OperationalPaths() []string { return []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} }

@@ -1,4 +1,4 @@
-package service_test
+package routes_test
 
 import (
 	"net/http"
@@ -10,7 +10,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/logging"
-	"reos.dev/pkg/service"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/testkit"
 )
 
@@ -21,21 +21,21 @@ func TestMountRoutesRefusesBadRows(t *testing.T) {
 	authn := func(h http.Handler) http.Handler { return h }
 	tests := []struct {
 		name string
-		rt   service.Route
+		rt   routes.Route
 		want string
 	}{
-		{"no permission and no reason", service.Route{Method: "GET", Path: "/a", Handler: ok200}, "no permission"},
-		{"public with a permission", service.Route{Method: "GET", Path: "/a", Public: true, Perm: "a:read", Handler: ok200}, "public route takes no permission"},
-		{"permission and self-service", service.Route{Method: "GET", Path: "/a", Perm: "a:read", SelfService: "x", Handler: ok200}, "not self-service"},
-		{"owned variable not in the path", service.Route{Method: "GET", Path: "/a/{id}", Perm: "a:read", Owned: map[string]string{"key": "a"}, Handler: ok200}, `"key" is not in the path`},
-		{"owned variable of no kind", service.Route{Method: "GET", Path: "/a/{id}", Perm: "a:read", Owned: map[string]string{"id": ""}, Handler: ok200}, "names no kind"},
-		{"no handler", service.Route{Method: "GET", Path: "/a", Perm: "a:read"}, "nil handler"},
-		{"relative path", service.Route{Method: "GET", Path: "a", Perm: "a:read", Handler: ok200}, "absolute path"},
+		{"no permission and no reason", routes.Route{Method: "GET", Path: "/a", Handler: ok200}, "no permission"},
+		{"public with a permission", routes.Route{Method: "GET", Path: "/a", Public: true, Perm: "a:read", Handler: ok200}, "public route takes no permission"},
+		{"permission and self-service", routes.Route{Method: "GET", Path: "/a", Perm: "a:read", SelfService: "x", Handler: ok200}, "not self-service"},
+		{"owned variable not in the path", routes.Route{Method: "GET", Path: "/a/{id}", Perm: "a:read", Owned: map[string]string{"key": "a"}, Handler: ok200}, `"key" is not in the path`},
+		{"owned variable of no kind", routes.Route{Method: "GET", Path: "/a/{id}", Perm: "a:read", Owned: map[string]string{"id": ""}, Handler: ok200}, "names no kind"},
+		{"no handler", routes.Route{Method: "GET", Path: "/a", Perm: "a:read"}, "nil handler"},
+		{"relative path", routes.Route{Method: "GET", Path: "a", Perm: "a:read", Handler: ok200}, "absolute path"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := service.MountRoutes(mux.NewRouter(), authn, []service.Route{tc.rt})
+			err := routes.Mount(mux.NewRouter(), authn, []routes.Route{tc.rt})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
@@ -43,8 +43,8 @@ func TestMountRoutesRefusesBadRows(t *testing.T) {
 	}
 	t.Run("a route listed twice", func(t *testing.T) {
 		t.Parallel()
-		rt := service.Route{Method: "GET", Path: "/a", Perm: "a:read", Handler: ok200}
-		if err := service.MountRoutes(mux.NewRouter(), authn, []service.Route{rt, rt}); err == nil || !strings.Contains(err.Error(), "twice") {
+		rt := routes.Route{Method: "GET", Path: "/a", Perm: "a:read", Handler: ok200}
+		if err := routes.Mount(mux.NewRouter(), authn, []routes.Route{rt, rt}); err == nil || !strings.Contains(err.Error(), "twice") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -64,7 +64,7 @@ func TestMountRoutesChecksInOrder(t *testing.T) {
 		})
 	}
 	r := mux.NewRouter()
-	err := service.MountRoutes(r, auth.Middleware(tokens.Verifier(), logging.Discard()), []service.Route{
+	err := routes.Mount(r, auth.Middleware(tokens.Verifier(), logging.Discard()), []routes.Route{
 		{Method: "GET", Path: "/open", Public: true, Handler: handler("open")},
 		{Method: "PUT", Path: "/me", SelfService: "your own profile", Handler: handler("me")},
 		{Method: "POST", Path: "/things", Perm: "things:write", Handler: handler("things")},
@@ -104,12 +104,12 @@ func TestMountRoutesChecksInOrder(t *testing.T) {
 
 func TestRouteVarsAndWrite(t *testing.T) {
 	t.Parallel()
-	rt := service.Route{Method: "DELETE", Path: "/api/v1/x/{id}/files/{key:.+}"}
+	rt := routes.Route{Method: "DELETE", Path: "/api/v1/x/{id}/files/{key:.+}"}
 	if got := strings.Join(rt.Vars(), ","); got != "id,key" {
 		t.Fatalf("Vars = %s", got)
 	}
 	for m, write := range map[string]bool{"GET": false, "HEAD": false, "OPTIONS": false, "POST": true, "PUT": true, "PATCH": true, "DELETE": true} {
-		if (service.Route{Method: m}).Write() != write {
+		if (routes.Route{Method: m}).Write() != write {
 			t.Errorf("%s: Write() != %v", m, write)
 		}
 	}
