@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"reos.dev/pkg/apperr"
@@ -71,6 +72,9 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "body"
 		}
+		if d, ok := describerOf(typeErr.Type); ok {
+			return apperr.Invalid(field, "must be "+d.Describe())
+		}
 		return apperr.Invalid(field, "must be "+jsonTypeName(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
@@ -82,6 +86,20 @@ func jsonError(err error) error {
 		}
 		return apperr.BadRequest("body", "the JSON could not be read")
 	}
+}
+
+// Describer is a JSON type that says what it accepts (datetime.Date: "a
+// date YYYY-MM-DD from …"). When its UnmarshalJSON refuses a value with a
+// *json.UnmarshalTypeError, encoding/json names the field and DecodeJSON
+// answers 422 "must be " + Describe() on it.
+type Describer interface{ Describe() string }
+
+func describerOf(t reflect.Type) (Describer, bool) {
+	if t == nil {
+		return nil, false
+	}
+	d, ok := reflect.Zero(t).Interface().(Describer)
+	return d, ok
 }
 
 func jsonTypeName(kind string) string {
