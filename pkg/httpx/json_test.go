@@ -12,6 +12,60 @@ import (
 	"reos.dev/pkg/httpx"
 )
 
+// TestDecodeJSONContentType: a JSON body is only read as JSON when it says
+// it is JSON: application/json or a +json type, with no charset or
+// charset=utf-8 (JSON is UTF-8, RFC 8259). No Content-Type at all, another
+// type or another charset is a 415 naming Content-Type, so a form or a
+// text/plain body a browser may send cross-site without a preflight is
+// never taken for a JSON request.
+func TestDecodeJSONContentType(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ctype string
+		ok    bool
+	}{
+		{"application/json", true},
+		{"application/json; charset=utf-8", true},
+		{"application/json;charset=UTF-8", true},
+		{"Application/JSON", true},
+		{"application/merge-patch+json", true},
+		{"application/vnd.reos+json; charset=utf-8", true},
+		{"", false},
+		{"text/plain", false},
+		{"text/plain; charset=utf-8", false},
+		{"application/x-www-form-urlencoded", false},
+		{"multipart/form-data; boundary=x", false},
+		{"application/json; charset=iso-8859-1", false},
+		{"application/json; charset=utf-16", false},
+		{"application/jsonp", false},
+		{"application/+json", false},
+		{"json", false},
+		{"application/json; charset", false},
+		{";;;", false},
+	} {
+		t.Run(tt.ctype, func(t *testing.T) {
+			t.Parallel()
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"email":"a@x.test"}`))
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
+			var v createReq
+			err := httpx.DecodeJSON(req, &v)
+			if tt.ok {
+				if err != nil || v.Email != "a@x.test" {
+					t.Fatalf("DecodeJSON = %v, %+v", err, v)
+				}
+				return
+			}
+			p := httpx.ProblemFor(err)
+			if p.Status != http.StatusUnsupportedMediaType || p.Type != httpx.ProblemTypeBase+"unsupported_media_type" ||
+				len(p.Errors) != 1 || p.Errors[0].Field != "Content-Type" {
+				t.Fatalf("DecodeJSON = %v, problem %+v; want a 415 naming Content-Type", err, p)
+			}
+		})
+	}
+}
+
 // TestDecodeJSONDescribedTypes: a field of a type that describes itself
 // (datetime.Date, datetime.Time) is refused with a 422 naming the field,
 // however deep, and saying what it accepts.
