@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -74,6 +75,25 @@ func TestJSONRoutesRefuseOtherContentTypes(t *testing.T) {
 	}
 	if n != len(bodies) {
 		t.Fatalf("%d JSON routes found, the test has bodies for %d", n, len(bodies))
+	}
+	// And the document says so on each of them.
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(e.call(http.MethodGet, "/openapi.json", "", nil).Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for key := range bodies {
+		method, path, _ := strings.Cut(key, " ")
+		var op struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		}
+		if err := json.Unmarshal(doc.Paths[path][strings.ToLower(method)], &op); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if _, ok := op.Responses["415"]; !ok {
+			t.Errorf("openapi.yaml: %s does not list its 415", key)
+		}
 	}
 }
 
