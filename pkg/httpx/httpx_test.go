@@ -73,13 +73,16 @@ func TestEndpointMapsResultsAndErrors(t *testing.T) {
 		{"malformed", `{"email":`, "application/json", 400, "body", ""},
 		{"empty", ``, "application/json", 400, "body", ""},
 		{"two values", `{} {}`, "application/json", 400, "body", ""},
-		{"wrong content type", `{}`, "text/plain", 415, "Content-Type", ""},
+		{"wrong content type", `{}`, "text/plain", 415, "Content-Type", httpx.ProblemTypeBase + "unsupported_media_type"},
+		{"no content type", `{}`, "", 415, "Content-Type", httpx.ProblemTypeBase + "unsupported_media_type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			req := httptest.NewRequest(http.MethodPost, "/api/v1/things", strings.NewReader(tt.body))
-			req.Header.Set("Content-Type", tt.ctype)
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.wantStatus {
@@ -105,6 +108,7 @@ func TestEndpointMapsResultsAndErrors(t *testing.T) {
 	}
 	t.Run("retry-after header", func(t *testing.T) {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/things", strings.NewReader(`{"email":"locked@x.test"}`))
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if got := rec.Header().Get("Retry-After"); got != "90" {
@@ -117,6 +121,7 @@ func TestBodyTooLarge(t *testing.T) {
 	t.Parallel()
 	big := `{"email":"` + strings.Repeat("a", httpx.MaxJSONBody) + `"}`
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(big))
+	req.Header.Set("Content-Type", "application/json")
 	var v createReq
 	err := httpx.DecodeJSON(req, &v)
 	if !errors.Is(err, apperr.ErrTooLarge) {
@@ -211,6 +216,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		var v createReq
 		err := httpx.DecodeJSON(req, &v)
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"reos.dev/pkg/apperr"
@@ -15,20 +16,38 @@ import (
 // MaxJSONBody bounds request bodies read by DecodeJSON.
 const MaxJSONBody = 1 << 20
 
-// DecodeJSON reads one JSON object from r's body into dst. It refuses unknown
-// fields (so a client cannot mass-assign org_id or roles), a body over
-// MaxJSONBody, a non-JSON content type and trailing data; every error is an
-// apperr naming the field at fault.
+// DecodeJSON reads one JSON object from r's body into dst. It refuses a
+// body that does not say it is JSON (CheckJSONContentType), unknown fields
+// (so a client cannot mass-assign org_id or roles), a body over MaxJSONBody
+// and trailing data; every error is an apperr naming the field at fault.
 func DecodeJSON(r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			e := apperr.New(apperr.KindUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
-			e.Fields = []apperr.FieldError{{Field: "Content-Type", Message: "must be application/json"}}
-			return e
-		}
+	if err := CheckJSONContentType(r); err != nil {
+		return err
 	}
 	return DecodeJSONReader(io.LimitReader(r.Body, MaxJSONBody+1), dst)
+}
+
+// CheckJSONContentType accepts a request whose Content-Type is
+// application/json or a structured +json type (application/merge-patch+json),
+// with no charset or charset=utf-8 (RFC 8259: JSON is UTF-8). Anything else,
+// no Content-Type included, is a 415 (reason unsupported_media_type) naming
+// Content-Type: a body of another type is never read as JSON, which also
+// keeps browsers from posting JSON cross-site as a "simple" text/plain or
+// form request without a CORS preflight. Routes that take files check
+// their own types (pkg/storage).
+func CheckJSONContentType(r *http.Request) error {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err == nil {
+		cs, hasCharset := params["charset"]
+		_, sub, _ := strings.Cut(mt, "/")
+		isJSON := mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(sub, "+json") && sub != "+json")
+		if isJSON && (!hasCharset || strings.EqualFold(cs, "utf-8")) {
+			return nil
+		}
+	}
+	e := apperr.New(apperr.KindUnsupportedMediaType, "unsupported_media_type", "the body must be JSON: Content-Type application/json (charset utf-8, if any)")
+	e.Fields = []apperr.FieldError{{Field: "Content-Type", Message: "must be application/json or a +json type, charset utf-8 if any"}}
+	return e
 }
 
 // DecodeJSONReader is DecodeJSON over a plain reader (already size-limited by
@@ -71,6 +90,9 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "body"
 		}
+		if d, ok := describerOf(typeErr.Type); ok {
+			return apperr.Invalid(field, "must be "+d.Describe())
+		}
 		return apperr.Invalid(field, "must be "+jsonTypeName(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
@@ -82,6 +104,20 @@ func jsonError(err error) error {
 		}
 		return apperr.BadRequest("body", "the JSON could not be read")
 	}
+}
+
+// Describer is a JSON type that says what it accepts (datetime.Date: "a
+// date YYYY-MM-DD from …"). When its UnmarshalJSON refuses a value with a
+// *json.UnmarshalTypeError, encoding/json names the field and DecodeJSON
+// answers 422 "must be " + Describe() on it.
+type Describer interface{ Describe() string }
+
+func describerOf(t reflect.Type) (Describer, bool) {
+	if t == nil {
+		return nil, false
+	}
+	d, ok := reflect.Zero(t).Interface().(Describer)
+	return d, ok
 }
 
 func jsonTypeName(kind string) string {

@@ -144,7 +144,8 @@ func NotFoundHandler() http.Handler {
 	})
 }
 
-// MethodNotAllowedHandler answers a known path with the wrong method.
+// MethodNotAllowedHandler answers a known path with the wrong method. The
+// caller sets Allow (a router uses MethodNotAllowedFor, which does).
 func MethodNotAllowedHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, Problem{Type: ProblemTypeBase + "method_not_allowed", Title: "Method Not Allowed",

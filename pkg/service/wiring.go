@@ -35,12 +35,13 @@ func Schema(name string, migrations fs.FS, shared ...postgres.Source) postgres.S
 }
 
 // NewRouter returns the router every service's routes go on: problem+json
-// answers for unknown paths and wrong methods, request metrics, and the
-// operational endpoints of MountOperational.
+// answers for unknown paths and wrong methods (with Allow listing the
+// path's methods), request metrics, and the operational endpoints of
+// MountOperational.
 func NewRouter(checks *health.Checker, metrics *telemetry.Metrics, openAPIJSON []byte) *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = httpx.NotFoundHandler()
-	r.MethodNotAllowedHandler = httpx.MethodNotAllowedHandler()
+	r.MethodNotAllowedHandler = httpx.MethodNotAllowedFor(r)
 	r.Use(metrics.Middleware)
 	MountOperational(r, checks, metrics, openAPIJSON)
 	return r

@@ -197,6 +197,12 @@ func TestStack(t *testing.T) {
 		}
 		republishScenarios(t, s, people)
 	})
+	t.Run("listing agents from identity's users", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		listingAgentScenarios(t, s, people)
+	})
 	t.Run("property media", func(t *testing.T) { mediaScenarios(t, s) })
 	t.Run("property import", func(t *testing.T) { importScenarios(t, s) })
 	t.Run("slow upload", func(t *testing.T) { transferScenarios(t, s) })

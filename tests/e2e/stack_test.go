@@ -63,7 +63,9 @@ var stackServices = []stackService{
 		return []string{"STORAGE_DIR=" + t.TempDir(), "MARKET_DATA_OUTAGES=" + valuationOutageRegion + ":3",
 			// Files over 4 KiB are imported by a job, 50 records a batch
 			// (import_e2e_test.go).
-			"IMPORT_INLINE_MAX_BYTES=4096", "IMPORT_BATCH_ROWS=50"}
+			"IMPORT_INLINE_MAX_BYTES=4096", "IMPORT_BATCH_ROWS=50",
+			// Its own users read model group, as crm's below.
+			"IDENTITY_EVENTS_GROUP=" + testkit.UniqueName(t, "property-e2e-identity")}
 	}},
 	{name: "crm", cmd: "./services/crm/cmd/crm", env: func(t testing.TB) []string {
 		// Its own consumer groups: a `make up` crm on the same broker must not

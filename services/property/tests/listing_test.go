@@ -92,7 +92,7 @@ func TestListingsAndSnapshots(t *testing.T) {
 		{"agent not a uuid", http.MethodPut, "/api/v1/listings/" + l.ID, map[string]any{"agent_user_id": "bob"}, 422, "agent_user_id"},
 		{"missing price", http.MethodPost, "/api/v1/listings", map[string]any{"property_id": p.ID}, 422, "list_price_cents"},
 		{"bad property id", http.MethodPost, "/api/v1/listings", map[string]any{"property_id": "x", "list_price_cents": 1}, 422, "property_id"},
-		{"unknown property", http.MethodPost, "/api/v1/listings", map[string]any{"property_id": newOrg(), "list_price_cents": 1}, 404, "property_id"},
+		{"unknown property", http.MethodPost, "/api/v1/listings", map[string]any{"property_id": newOrg(), "list_price_cents": 1}, 422, "property_id"},
 		{"unknown field", http.MethodPost, "/api/v1/listings", map[string]any{"property_id": p.ID, "list_price_cents": 1, "version": 7}, 422, "version"},
 		{"bad filter", http.MethodGet, "/api/v1/listings?status=Sold", nil, 422, "status"},
 		{"bad property filter", http.MethodGet, "/api/v1/listings?property_id=x", nil, 422, "property_id"},

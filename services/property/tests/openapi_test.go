@@ -31,5 +31,17 @@ func TestOperationalEndpoints(t *testing.T) {
 	if r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("unknown route Content-Type = %q", r.Header.Get("Content-Type"))
 	}
-	expect(t, e.call(http.MethodPatch, "/api/v1/properties", "", nil), http.StatusMethodNotAllowed, "wrong method")
+	// A wrong method is a 405 that says which methods the path has.
+	for path, allow := range map[string]string{
+		"/api/v1/properties":                          "GET, POST",
+		"/api/v1/properties/" + newOrg():              "DELETE, GET, PUT",
+		"/api/v1/listings/" + newOrg() + "/snapshots": "GET",
+		"/api/v1/files/property/a/b.png":              "GET, HEAD",
+	} {
+		r = e.call(http.MethodPatch, path, "", nil)
+		expect(t, r, http.StatusMethodNotAllowed, "PATCH "+path)
+		if got := r.Header.Get("Allow"); got != allow {
+			t.Errorf("PATCH %s: Allow %q, want %q", path, got, allow)
+		}
+	}
 }

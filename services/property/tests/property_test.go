@@ -253,9 +253,11 @@ func TestOtherOrgIsNotFound(t *testing.T) {
 		}
 	}
 
+	// An id in a body is not a path: another org's property there is a 422
+	// naming the field, like an id that names nothing.
 	writer := e.token(newOrg(), "*")
 	expectField(t, e.call(http.MethodPost, "/api/v1/listings", writer.Token, map[string]any{"property_id": p.ID, "list_price_cents": 5}),
-		http.StatusNotFound, "property_id", "listing of another org's property")
+		http.StatusUnprocessableEntity, "property_id", "listing of another org's property")
 	if city := scalar[string](e, `SELECT city FROM property.properties WHERE id = $1`, p.ID); city != "Denver" {
 		t.Fatalf("another org changed the property: %s", city)
 	}

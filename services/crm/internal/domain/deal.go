@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"reos.dev/pkg/datetime"
 )
 
 // Deal is a lead's transaction in progress, moving through the pipeline.
@@ -41,8 +43,11 @@ func (d *Deal) Validate(f *FieldErrors) {
 		f.Add("currency", "must be an ISO 4217 code such as USD")
 	}
 	if d.ExpectedCloseDate != nil {
-		if _, err := time.Parse(time.DateOnly, *d.ExpectedCloseDate); err != nil {
-			f.Add("expected_close_date", "must be a date YYYY-MM-DD")
+		// pkg/datetime's range: PostgreSQL refuses year 0, Go does not.
+		if day, err := datetime.CanonicalDate(*d.ExpectedCloseDate); err != nil {
+			f.Add("expected_close_date", err.Error())
+		} else {
+			d.ExpectedCloseDate = &day
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"reos.dev/pkg/storage"
 	"reos.dev/services/property/internal/adapters/market"
 	"reos.dev/services/property/internal/app"
+	"reos.dev/services/property/internal/server"
 )
 
 // Config is property's own configuration; the variables every service
@@ -18,6 +19,10 @@ import (
 //	             properties. When unset, seed does nothing and says so: the
 //	             service cannot read identity's tables to find the demo org
 //	             itself, so `make up` passes the id it got from identity.
+//
+//	IDENTITY_EVENTS_GROUP  Kafka consumer group of the users read model (the
+//	             agents a listing may name), default
+//	             property-identity-read-model
 //
 //	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT  the job queue (pkg/jobs)
 //
@@ -50,9 +55,11 @@ import (
 // with made-up data (migrate still works).
 type Config struct {
 	SeedOrgID string
-	Jobs      jobs.Settings
-	Market    MarketConfig
-	Storage   storage.Config
+	// IdentityEventsGroup is the consumer group of the users read model.
+	IdentityEventsGroup string
+	Jobs                jobs.Settings
+	Market              MarketConfig
+	Storage             storage.Config
 	// ImageMaxBytes and DocumentMaxBytes bound uploads.
 	ImageMaxBytes, DocumentMaxBytes int64
 	// Imports bounds bulk imports.
@@ -67,9 +74,10 @@ type MarketConfig struct {
 
 func loadConfig(e *config.Env, common config.Common) Config {
 	return Config{SeedOrgID: e.String("SEED_ORG_ID", ""), Jobs: jobs.LoadSettings(e), Market: loadMarket(e),
-		Storage:          storage.LoadConfig(e, common),
-		ImageMaxBytes:    int64(e.IntRange("IMAGE_MAX_BYTES", app.DefaultImageMaxBytes, 1, 1<<30)),
-		DocumentMaxBytes: int64(e.IntRange("DOCUMENT_MAX_BYTES", app.DefaultDocumentMaxBytes, 1, 1<<30)),
+		IdentityEventsGroup: e.String("IDENTITY_EVENTS_GROUP", server.IdentityReadModelGroup),
+		Storage:             storage.LoadConfig(e, common),
+		ImageMaxBytes:       int64(e.IntRange("IMAGE_MAX_BYTES", app.DefaultImageMaxBytes, 1, 1<<30)),
+		DocumentMaxBytes:    int64(e.IntRange("DOCUMENT_MAX_BYTES", app.DefaultDocumentMaxBytes, 1, 1<<30)),
 		Imports: app.ImportConfig{
 			MaxBytes:       int64(e.IntRange("IMPORT_MAX_BYTES", app.DefaultImportMaxBytes, 1, 1<<36)),
 			InlineMaxBytes: int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", app.DefaultImportInlineMaxBytes, 1, 64<<20)),

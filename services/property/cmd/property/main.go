@@ -1,6 +1,9 @@
 // Command property runs the property service.
 //
-//	property [serve]        serve HTTP (refuses to start while migrations are pending)
+//	property [serve]        serve HTTP (refuses to start while migrations are pending), with
+//	                        the outbox relay, the consumer of reos.identity.events that feeds
+//	                        the users read model (group IDENTITY_EVENTS_GROUP, default
+//	                        property-identity-read-model) and the job queue
 //	property migrate up     apply property's and the outbox's migrations (as the schema owner)
 //	property migrate status print the schema versions
 //	property seed           create the 50 demo properties of SEED_ORG_ID (MODE=mock only;
@@ -71,9 +74,18 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	}
 	app := service.App{Handler: srv.Handler, Seed: seed(rt.Common.Mode, rt.Config.SeedOrgID, srv)}
 	if rt.Serving {
-		// The job queue (valuations) works beside the server; seed only
-		// enqueues, so it never runs it.
-		app.Workers = append(app.Workers, service.Worker{Name: "jobs", Run: srv.Queue.Run})
+		// The users read model that listing agents are checked against,
+		// fed from reos.identity.events; and the job queue (valuations),
+		// which seed only enqueues to, so it never runs it.
+		users, err := server.NewIdentityConsumer(server.ConsumerOptions{
+			Pool: rt.Pool, Brokers: rt.Common.KafkaBrokers, Logger: rt.Logger, GroupID: rt.Config.IdentityEventsGroup,
+		})
+		if err != nil {
+			return service.App{}, err
+		}
+		app.Workers = append(app.Workers,
+			service.Worker{Name: "identity-read-model", Run: users.Run},
+			service.Worker{Name: "jobs", Run: srv.Queue.Run})
 	}
 	return app, nil
 }

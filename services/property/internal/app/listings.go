@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"reos.dev/pkg/apperr"
@@ -38,12 +39,11 @@ func listingEvent(l domain.Listing, fields []string, actor string) listingEventD
 		StandardStatus: l.StandardStatus, Version: l.Version, Fields: fields, ActorID: actor}
 }
 
-// errPropertyOfListing: a listing for a missing or foreign property is a 404
-// naming property_id, like every other route that meets another org's id.
+// errPropertyOfListing: a listing for a missing or another organisation's
+// property is a 422 naming property_id, like every id in a request body
+// that the organisation does not own (an id in the path is a 404).
 func errPropertyOfListing() error {
-	e := apperr.NotFound(domain.ReasonPropertyNotFound, "no such property")
-	e.Fields = []apperr.FieldError{{Field: "property_id", Message: "no such property"}}
-	return e
+	return apperr.Invalid("property_id", "no property of the organisation has this id")
 }
 
 func (s *service) CreateListing(ctx context.Context, propertyID string, f domain.ListingFields) (domain.Listing, error) {
@@ -61,6 +61,9 @@ func (s *service) CreateListing(ctx context.Context, propertyID string, f domain
 			if apperr.KindOf(err) == apperr.KindNotFound {
 				return errPropertyOfListing()
 			}
+			return err
+		}
+		if err := checkAgent(ctx, tx, actor, l.AgentUserID); err != nil {
 			return err
 		}
 		if err := tx.Listings().Create(ctx, l); err != nil {
@@ -110,6 +113,13 @@ func (s *service) UpdateListing(ctx context.Context, id string, f domain.Listing
 		ch, err := l.Update(f, s.now())
 		if err != nil || len(ch.Fields) == 0 {
 			return err
+		}
+		// Only a new agent is checked: a listing keeps an agent identity
+		// deleted later, and PUTting it back unchanged is no new reference.
+		if slices.Contains(ch.Fields, "agent_user_id") {
+			if err := checkAgent(ctx, tx, actor, l.AgentUserID); err != nil {
+				return err
+			}
 		}
 		if err := tx.Listings().Update(ctx, l); err != nil {
 			return err

@@ -34,6 +34,8 @@ type Tx interface {
 	Documents() DocumentRepository
 	// Imports: bulk imports (imports.go).
 	Imports() ImportRepository
+	// Users: the read model of identity's users (users.go).
+	Users() UserRepository
 }
 
 // PropertyRepository stores properties. Get* return

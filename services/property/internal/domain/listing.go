@@ -4,10 +4,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"reos.dev/pkg/datetime"
 )
 
-// dateLayout is the wire and storage form of listing dates (RFC 3339 full-date).
-const dateLayout = "2006-01-02"
+// The years a listing's dates may fall in.
+const (
+	minListingYear = 1900
+	maxListingYear = 2200
+)
 
 // Listing is one marketing period of a property: its asking price, RESO
 // status, dates and agent. Every create and change bumps Version and is
@@ -132,8 +137,10 @@ func (l *Listing) validate(errs *fieldErrors) {
 		if d.v == nil {
 			continue
 		}
-		t, err := time.Parse(dateLayout, *d.v)
-		if err != nil || t.Year() < 1900 || t.Year() > 2200 {
+		// pkg/datetime checks the form and what PostgreSQL stores; a
+		// listing's dates are narrower still.
+		t, err := datetime.ParseDate(*d.v)
+		if err != nil || t.Year() < minListingYear || t.Year() > maxListingYear {
 			errs.add(d.name, "must be a date YYYY-MM-DD between 1900 and 2200")
 			continue
 		}

@@ -84,7 +84,7 @@ func (h *handlers) assignLead() http.Handler {
 func (h *handlers) logActivity() http.Handler {
 	return httpx.Endpoint(h.log, decodeIDBody[activityRequest](), func(ctx context.Context, req withID[activityRequest]) (activityJSON, error) {
 		b := req.Body
-		a, err := h.svc.LogActivity(ctx, req.ID, app.ActivityInput{Type: b.Type, Direction: b.Direction, Outcome: b.Outcome, Body: b.Body, OccurredAt: b.OccurredAt})
+		a, err := h.svc.LogActivity(ctx, req.ID, app.ActivityInput{Type: b.Type, Direction: b.Direction, Outcome: b.Outcome, Body: b.Body, OccurredAt: b.OccurredAt.Ptr()})
 		return activityOut(a), err
 	}, http.StatusCreated)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/httpx"
 	"reos.dev/services/crm/internal/app"
 	"reos.dev/services/crm/internal/domain"
@@ -59,11 +60,11 @@ type assignRequest struct {
 }
 
 type activityRequest struct {
-	Type       string     `json:"type"`
-	Direction  *string    `json:"direction"`
-	Outcome    string     `json:"outcome"`
-	Body       string     `json:"body"`
-	OccurredAt *time.Time `json:"occurred_at"`
+	Type       string         `json:"type"`
+	Direction  *string        `json:"direction"`
+	Outcome    string         `json:"outcome"`
+	Body       string         `json:"body"`
+	OccurredAt *datetime.Time `json:"occurred_at"`
 }
 
 type noteRequest struct {
@@ -123,18 +124,18 @@ type stageMoveRequest struct {
 }
 
 type searchRequest struct {
-	Q               string     `json:"q"`
-	Status          string     `json:"status"`
-	SourceID        string     `json:"source_id"`
-	AssigneeID      string     `json:"assignee_id"`
-	ScoreMin        *int       `json:"score_min"`
-	ScoreMax        *int       `json:"score_max"`
-	CreatedFrom     *time.Time `json:"created_from"`
-	CreatedTo       *time.Time `json:"created_to"`
-	IncludeArchived bool       `json:"include_archived"`
-	Sort            string     `json:"sort"`
-	Limit           int        `json:"limit"`
-	Cursor          string     `json:"cursor"`
+	Q               string         `json:"q"`
+	Status          string         `json:"status"`
+	SourceID        string         `json:"source_id"`
+	AssigneeID      string         `json:"assignee_id"`
+	ScoreMin        *int           `json:"score_min"`
+	ScoreMax        *int           `json:"score_max"`
+	CreatedFrom     *datetime.Time `json:"created_from"`
+	CreatedTo       *datetime.Time `json:"created_to"`
+	IncludeArchived bool           `json:"include_archived"`
+	Sort            string         `json:"sort"`
+	Limit           int            `json:"limit"`
+	Cursor          string         `json:"cursor"`
 }
 
 // withID is a request for one resource named by the path.
@@ -175,15 +176,16 @@ func queryInt(r *http.Request, name string) (*int, error) {
 	return &n, nil
 }
 
-// queryTime reads an optional RFC 3339 query parameter (400 naming it).
+// queryTime reads an optional RFC 3339 query parameter in pkg/datetime's
+// range (400 naming it).
 func queryTime(r *http.Request, name string) (*time.Time, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
 		return nil, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	t, err := datetime.ParseTime(s)
 	if err != nil {
-		return nil, apperr.BadRequest(name, "must be an RFC 3339 time")
+		return nil, apperr.BadRequest(name, err.Error())
 	}
 	return &t, nil
 }
@@ -233,7 +235,7 @@ func decodeSearch(_ context.Context, r *http.Request) (app.LeadFilter, error) {
 	}
 	return app.LeadFilter{
 		Text: s.Q, Status: s.Status, SourceID: s.SourceID, AssigneeID: s.AssigneeID, ScoreMin: s.ScoreMin, ScoreMax: s.ScoreMax,
-		CreatedFrom: s.CreatedFrom, CreatedTo: s.CreatedTo, IncludeArchived: s.IncludeArchived, Sort: s.Sort,
+		CreatedFrom: s.CreatedFrom.Ptr(), CreatedTo: s.CreatedTo.Ptr(), IncludeArchived: s.IncludeArchived, Sort: s.Sort,
 		Page: app.PageRequest{Limit: s.Limit, Cursor: s.Cursor},
 	}, nil
 }

@@ -1,11 +1,10 @@
 package postgres
 
 import (
-	"time"
-
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/httpx"
 )
 
@@ -31,8 +30,10 @@ func decodeCursor(s string, timeValue bool) (*cursor, error) {
 	if _, err := uuid.Parse(c.ID); err != nil {
 		return nil, badCursor()
 	}
+	// The time goes to PostgreSQL as text: pkg/datetime's range and form
+	// keep out what it refuses (year 0, offsets past ±15:59).
 	if timeValue {
-		if _, err := time.Parse(time.RFC3339Nano, c.V); err != nil {
+		if _, err := datetime.ParseTime(c.V); err != nil {
 			return nil, badCursor()
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/datetime"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
 )
@@ -45,7 +46,7 @@ func (r historyRepo) List(ctx context.Context, propertyID string, limit int, cur
 	var at *time.Time
 	var id *string
 	if cur != nil {
-		t, err := time.Parse(time.RFC3339Nano, cur.V)
+		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
 		if err != nil {
 			return app.Page[app.HistoryEntry]{}, badCursor()
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"reos.dev/pkg/csvimport"
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
@@ -219,7 +220,7 @@ func (r importRepo) List(ctx context.Context, limit int, cursorText string) (app
 	var at *time.Time
 	var id *string
 	if cur != nil {
-		t, err := time.Parse(time.RFC3339Nano, cur.V)
+		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
 		if err != nil {
 			return app.Page[domain.Import]{}, badCursor()
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
@@ -152,7 +153,7 @@ func (r documentRepo) List(ctx context.Context, propertyID string, limit int, cu
 	var before *time.Time
 	var beforeID *string
 	if cur != nil {
-		t, err := time.Parse(time.RFC3339Nano, cur.V)
+		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
 		if err != nil {
 			return app.Page[domain.PropertyDocument]{}, badCursor()
 		}

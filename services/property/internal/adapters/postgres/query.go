@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/httpx"
 )
 
@@ -104,7 +105,7 @@ func (b *builder) keyset(col string, desc bool, cur *cursor, limit int) (string,
 	if cur != nil {
 		var v any
 		if col == "created_at" {
-			t, err := time.Parse(time.RFC3339Nano, cur.V)
+			t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
 			if err != nil {
 				return "", badCursor()
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
@@ -221,7 +222,7 @@ func (r valuationRepo) List(ctx context.Context, propertyID string, limit int, c
 	var at *time.Time
 	var id *string
 	if cur != nil {
-		t, err := time.Parse(time.RFC3339Nano, cur.V)
+		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
 		if err != nil {
 			return app.Page[domain.Valuation]{}, badCursor()
 		}

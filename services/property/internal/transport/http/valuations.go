@@ -8,16 +8,17 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/httpx"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
 )
 
 // valuationRequestBody is POST /properties/{id}/valuations; the body is
-// optional (no body: as of today).
+// optional (no body: as of today). as_of is a pkg/datetime date, then
+// domain.CheckAsOf's.
 type valuationRequestBody struct {
-	AsOf *string `json:"as_of"`
+	AsOf *datetime.Date `json:"as_of"`
 }
 
 type requestValuationRequest struct {
@@ -39,10 +40,7 @@ func decodeRequestValuation(_ context.Context, r *http.Request) (requestValuatio
 		return req, err
 	}
 	if b.AsOf != nil {
-		t, err := time.Parse(time.DateOnly, *b.AsOf)
-		if err != nil {
-			return req, apperr.Invalid("as_of", "must be a date YYYY-MM-DD")
-		}
+		t := b.AsOf.Time()
 		req.In.AsOf = &t
 	}
 	return req, nil
