@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/httpx"
@@ -220,6 +221,10 @@ func FuzzDecodeJSON(f *testing.F) {
 		var v createReq
 		err := httpx.DecodeJSON(req, &v)
 		if err == nil {
+			// Accepted text is what the client sent: never a replaced byte.
+			if !utf8.Valid(body) || !utf8.ValidString(v.Email) {
+				t.Fatalf("accepted a body that is not UTF-8: %q", body)
+			}
 			return
 		}
 		p := httpx.ProblemFor(err)

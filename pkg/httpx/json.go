@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"reos.dev/pkg/apperr"
 )
@@ -52,8 +54,16 @@ func CheckJSONContentType(r *http.Request) error {
 
 // DecodeJSONReader is DecodeJSON over a plain reader (already size-limited by
 // the caller to at most MaxJSONBody+1 bytes).
+//
+// Text that is not UTF-8 is refused (422 naming the field that holds it):
+// encoding/json would turn each such byte into U+FFFD, so the service
+// would store text the client never sent. What is refused first keeps its
+// answer — a body too large (413), malformed JSON (400) — while a type or
+// unknown-field error gives way to it, as it may be about the mangled text
+// itself (a key).
 func DecodeJSONReader(body io.Reader, dst any) error {
-	lr := &countingReader{r: body}
+	var raw bytes.Buffer
+	lr := &countingReader{r: io.TeeReader(body, &raw)}
 	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
@@ -61,7 +71,14 @@ func DecodeJSONReader(body io.Reader, dst any) error {
 		return apperr.New(apperr.KindTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", MaxJSONBody))
 	}
 	if err != nil {
-		return jsonError(err)
+		err = jsonError(err)
+		if apperr.KindOf(err) != apperr.KindBadRequest && !utf8.Valid(raw.Bytes()) {
+			return apperr.Invalid(invalidUTF8Field(raw.Bytes()), "must be valid UTF-8")
+		}
+		return err
+	}
+	if !utf8.Valid(raw.Bytes()) {
+		return apperr.Invalid(invalidUTF8Field(raw.Bytes()), "must be valid UTF-8")
 	}
 	if dec.More() {
 		return apperr.BadRequest("body", "must contain a single JSON value")

@@ -106,7 +106,7 @@ func (h *handlers) listRules() http.Handler {
 }
 
 func (h *handlers) createRule() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[ruleRequest](), func(ctx context.Context, req ruleRequest) (ruleJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[ruleRequest](), func(ctx context.Context, req ruleRequest) (ruleJSON, error) {
 		r, err := h.svc.CreateAssignmentRule(ctx, req.input())
 		return ruleOut(r), err
 	}, http.StatusCreated)
@@ -133,7 +133,7 @@ func (h *handlers) getSettings() http.Handler {
 }
 
 func (h *handlers) updateSettings() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[settingsRequest](), func(ctx context.Context, req settingsRequest) (settingsJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[settingsRequest](), func(ctx context.Context, req settingsRequest) (settingsJSON, error) {
 		if req.AgentsSeeOnlyAssigned.Set && req.AgentsSeeOnlyAssigned.Value == nil {
 			return settingsJSON{}, apperr.Invalid("agents_see_only_assigned", "must be true or false")
 		}

@@ -31,7 +31,7 @@ func (h *handlers) searchLeads() http.Handler {
 }
 
 func (h *handlers) createLead() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[CreateLeadRequest](), func(ctx context.Context, req CreateLeadRequest) (leadJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[CreateLeadRequest](), func(ctx context.Context, req CreateLeadRequest) (leadJSON, error) {
 		row, err := h.svc.CreateLead(ctx, req.input())
 		return leadOut(row), err
 	}, http.StatusCreated)
@@ -111,7 +111,7 @@ func (h *handlers) listContacts() http.Handler {
 }
 
 func (h *handlers) createContact() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[contactRequest](), func(ctx context.Context, req contactRequest) (contactJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[contactRequest](), func(ctx context.Context, req contactRequest) (contactJSON, error) {
 		c, err := h.svc.CreateContact(ctx, req.input())
 		return contactOut(c), err
 	}, http.StatusCreated)
@@ -139,7 +139,7 @@ func (h *handlers) listSources() http.Handler {
 }
 
 func (h *handlers) createSource() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[sourceRequest](), func(ctx context.Context, req sourceRequest) (sourceJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[sourceRequest](), func(ctx context.Context, req sourceRequest) (sourceJSON, error) {
 		w := 50
 		if req.Weight != nil {
 			w = *req.Weight
@@ -157,7 +157,7 @@ func (h *handlers) listStages() http.Handler {
 }
 
 func (h *handlers) createStage() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[stageRequest](), func(ctx context.Context, req stageRequest) (stageJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[stageRequest](), func(ctx context.Context, req stageRequest) (stageJSON, error) {
 		s, err := h.svc.CreateStage(ctx, domain.Stage{Key: req.Key, Name: req.Name, Probability: req.Probability, Position: req.Position, Kind: req.Kind})
 		return stageOut(s), err
 	}, http.StatusCreated)
@@ -171,7 +171,7 @@ func (h *handlers) listDeals() http.Handler {
 }
 
 func (h *handlers) createDeal() http.Handler {
-	return httpx.Endpoint(h.log, decodeBody[dealRequest](), func(ctx context.Context, req dealRequest) (dealJSON, error) {
+	return httpx.Endpoint(h.log, httpx.DecodeBody[dealRequest](), func(ctx context.Context, req dealRequest) (dealJSON, error) {
 		d, err := h.svc.CreateDeal(ctx, app.DealInput{
 			LeadID: req.LeadID, Title: req.Title, ValueCents: req.ValueCents, Currency: req.Currency, StageID: req.StageID,
 			Stage: req.Stage, PropertyID: req.PropertyID, AssigneeID: req.AssigneeID, ExpectedCloseDate: req.ExpectedCloseDate,

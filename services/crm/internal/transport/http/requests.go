@@ -153,7 +153,7 @@ func decodeIDBody[T any]() func(context.Context, *http.Request) (withID[T], erro
 	return func(_ context.Context, r *http.Request) (withID[T], error) {
 		var v withID[T]
 		v.ID = pathID(r)
-		err := decodeJSON(r, &v.Body)
+		err := httpx.DecodeJSON(r, &v.Body)
 		return v, err
 	}
 }
@@ -224,7 +224,7 @@ func decodeLeadFilter(_ context.Context, r *http.Request) (app.LeadFilter, error
 
 func decodeSearch(_ context.Context, r *http.Request) (app.LeadFilter, error) {
 	var s searchRequest
-	if err := decodeJSON(r, &s); err != nil {
+	if err := httpx.DecodeJSON(r, &s); err != nil {
 		return app.LeadFilter{}, err
 	}
 	if s.Limit == 0 {

@@ -1,57 +1,11 @@
-package http
+package httpx
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"unicode/utf8"
-
-	"reos.dev/pkg/apperr"
-	"reos.dev/pkg/httpx"
 )
-
-// decodeBody is httpx.DecodeBody through decodeJSON.
-func decodeBody[T any]() func(context.Context, *http.Request) (T, error) {
-	return func(_ context.Context, r *http.Request) (T, error) {
-		var v T
-		err := decodeJSON(r, &v)
-		return v, err
-	}
-}
-
-// decodeJSON is httpx.DecodeJSON refusing text that is not UTF-8:
-// encoding/json turns every such byte into U+FFFD, so crm would store text
-// the client never sent. Such a body is a 422 naming the field that holds
-// the bytes (property's text fields answer the same). What httpx refuses
-// first keeps its answer — an unsupported media type (415), a body too
-// large (413), malformed JSON (400) — while a type or unknown-field error
-// gives way, as it may be about the replaced text itself (a key).
-// (httpx.DecodeJSON itself accepts such bodies; pkg/httpx is shared, so
-// crm checks in its own transport.)
-func decodeJSON(r *http.Request, dst any) error {
-	raw, readErr := io.ReadAll(io.LimitReader(r.Body, httpx.MaxJSONBody+1))
-	var rest io.Reader = bytes.NewReader(raw)
-	if readErr != nil {
-		rest = io.MultiReader(rest, errReader{readErr}) // httpx answers a failed read as before
-	}
-	r.Body = io.NopCloser(rest)
-	err := httpx.DecodeJSON(r, dst)
-	switch apperr.KindOf(err) {
-	case apperr.KindUnsupportedMediaType, apperr.KindTooLarge, apperr.KindBadRequest:
-		return err
-	}
-	if !utf8.Valid(raw) {
-		return apperr.Invalid(invalidUTF8Field(raw), "must be valid UTF-8")
-	}
-	return err
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // invalidUTF8Field names the field of a JSON document holding the first
 // string that is not UTF-8: the dotted path of object keys down to it
