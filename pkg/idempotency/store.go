@@ -44,6 +44,7 @@ package idempotency
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,10 +110,7 @@ func NewFingerprint(method, path, rawQuery string, body []byte) Fingerprint {
 	h := sha256.New()
 	var n [8]byte
 	for _, part := range [][]byte{[]byte(method), []byte(path), []byte(rawQuery), body} {
-		l := uint64(len(part))
-		for i := range n {
-			n[i] = byte(l >> (8 * (7 - i)))
-		}
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 		h.Write(n[:])
 		h.Write(part)
 	}
