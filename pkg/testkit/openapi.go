@@ -96,6 +96,15 @@ func CheckOpenAPI(t testing.TB, doc []byte, router http.Handler, skip ...string)
 			}
 		}
 	}
+	sameRoutes(t, router, documented, skip, "route %s is not documented", "the document has %s, which is not routed")
+	return len(documented)
+}
+
+// sameRoutes fails the test for each endpoint router serves (leaving out
+// the paths in skip) that want lacks (notListed, with the "METHOD path"
+// key) and for each key of want the router does not serve (notServed).
+func sameRoutes(t testing.TB, router http.Handler, want map[string]bool, skip []string, notListed, notServed string) {
+	t.Helper()
 	routed := map[string]bool{}
 	for _, rt := range Routes(t, router) {
 		if slices.Contains(skip, rt.Path) {
@@ -103,14 +112,13 @@ func CheckOpenAPI(t testing.TB, doc []byte, router http.Handler, skip ...string)
 		}
 		key := rt.Method + " " + rt.Path
 		routed[key] = true
-		if !documented[key] {
-			t.Errorf("route %s is not documented", key)
+		if !want[key] {
+			t.Errorf(notListed, key)
 		}
 	}
-	for key := range documented {
+	for key := range want {
 		if !routed[key] {
-			t.Errorf("the document has %s, which is not routed", key)
+			t.Errorf(notServed, key)
 		}
 	}
-	return len(documented)
 }

@@ -122,22 +122,9 @@ func checkTableIsTheRouter(t testing.TB, f RouteFixture) {
 		table[rt.Method+" "+muxPattern.ReplaceAllString(rt.Path, "{$1}")] = true
 	}
 	skip := append(routes.OperationalPaths(), f.Unmounted...)
-	routed := map[string]bool{}
-	for _, r := range Routes(t, f.Router) {
-		if slices.Contains(skip, r.Path) {
-			continue
-		}
-		key := r.Method + " " + r.Path
-		routed[key] = true
-		if !table[key] {
-			t.Errorf("%s is served but not in the route table, so no generated test covers it", key)
-		}
-	}
-	for key := range table {
-		if !routed[key] {
-			t.Errorf("%s is in the route table but not served", key)
-		}
-	}
+	sameRoutes(t, f.Router, table, skip,
+		"%s is served but not in the route table, so no generated test covers it",
+		"%s is in the route table but not served")
 }
 
 var routeVar = regexp.MustCompile(`\{([^{}:]+)(?::[^{}]*)?\}`)
