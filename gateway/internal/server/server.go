@@ -228,6 +228,7 @@ func New(d Deps) (*Server, error) {
 	if s.openapi, err = openapi.NewHandler(openapi.HandlerConfig{
 		Base: d.OpenAPI, Services: table.Upstreams(), Resolve: d.Resolver.Resolve,
 		Client: &http.Client{Transport: transport}, CacheTTL: d.Config.OpenAPICacheTTL, Logger: d.Logger,
+		Shared: openapi.GatewayResponses(), Public: s.public.Allows,
 	}); err != nil {
 		return nil, err
 	}
