@@ -3,10 +3,13 @@ package tests
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"reos.dev/gateway/internal/routing"
 )
 
 const identityDoc = `
@@ -258,6 +261,44 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(string(m.body), want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// TestServiceDocumentsAgreeWithTheGateway reads every service's
+// openapi.yaml in the repository: each path is one the gateway routes, and
+// each operation needs a token in the document exactly when it does at the
+// gateway (routing.DefaultPublic), so the merge's shared 401 is right.
+func TestServiceDocumentsAgreeWithTheGateway(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("..", "..", "services", "*", "openapi.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no service documents found (%v)", err)
+	}
+	table, err := routing.NewTable(routing.DefaultRoutes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := routing.DefaultPublic()
+	for _, f := range files {
+		doc, err := openapi3.NewLoader().LoadFromFile(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for path, item := range doc.Paths.Map() {
+			if _, ok := table.Lookup(path); !ok {
+				t.Errorf("%s: %s is not routed by the gateway", f, path)
+			}
+			for method, op := range item.Operations() {
+				security := doc.Security
+				if op.Security != nil {
+					security = *op.Security
+				}
+				documented := len(security) == 0
+				if gw := public.Allows(method, path); gw != documented {
+					t.Errorf("%s: %s %s: public in the document %v, at the gateway %v", f, method, path, documented, gw)
+				}
+			}
 		}
 	}
 }

@@ -140,7 +140,8 @@ func TestEdgeSecurity(t *testing.T) {
 		if gatewayMade.Status != http.StatusNotFound {
 			t.Fatalf("unknown route = %d", gatewayMade.Status)
 		}
-		tooLarge := rawRequest(t, s.NginxURL, "POST /api/v1/leads HTTP/1.1\r\nHost: localhost\r\n"+
+		// An operation this stack (identity only) documents.
+		tooLarge := rawRequest(t, s.NginxURL, "POST /api/v1/teams HTTP/1.1\r\nHost: localhost\r\n"+
 			"Content-Type: application/json\r\nContent-Length: "+strconv.Itoa(64<<20+1)+"\r\n\r\n")
 		staticPost := do(t, http.MethodPost, s.NginxURL+"/", "", map[string]string{})
 		for _, c := range []struct {
@@ -250,11 +251,20 @@ func rawRequest(t *testing.T, base, head string) response {
 	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(head)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(base, "http://")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	// Not through the client: checked against the contract here.
+	if err := checkContract(req, resp); err != nil {
+		t.Error(err)
+	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -161,6 +161,12 @@ func TestStack(t *testing.T) {
 		}
 		people = newActors(t, s, tokens.AccessToken, userID)
 	})
+	t.Run("meta routes under /api/v1", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		metaScenarios(t, s, people)
+	})
 	t.Run("property", func(t *testing.T) {
 		if people.outsider == "" {
 			t.Fatal("the actors scenario failed first")

@@ -152,7 +152,7 @@ func postFile(t *testing.T, url, token, fileName, contentType string, data []byt
 	}
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := send(t, req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}

@@ -1,6 +1,8 @@
-// Package e2e runs the built binaries the way `make up` does — identity and the
-// gateway as separate processes on their own ports against a fresh database,
-// the real Redis and broker, and nginx in front — and drives them over HTTP.
+// Package e2e runs the built binaries the way `make up` does — the services
+// and the gateway as separate processes on their own ports against a fresh
+// database, the real Redis and broker, and nginx in front — and drives them
+// over HTTP, holding every answer under /api/v1 to the merged OpenAPI
+// document (contract_test.go).
 package e2e
 
 import (
@@ -333,6 +335,11 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		}
 	})
 	waitReady(t, nil, s.NginxURL+"/readyz")
+	var started []string
+	for _, svc := range services {
+		started = append(started, svc.name)
+	}
+	registerContract(t, s, started)
 	return s
 }
 
@@ -400,7 +407,7 @@ func do(t testing.TB, method, url, token string, body any, headers ...string) re
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := send(t, req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -68,7 +68,7 @@ func transferScenarios(t *testing.T, s *Stack) {
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		req.Header.Set("Authorization", "Bearer "+token)
 		start := time.Now()
-		res, err := http.DefaultClient.Do(req)
+		res, err := send(t, req)
 		if err != nil {
 			t.Fatalf("slow upload: %v", err)
 		}

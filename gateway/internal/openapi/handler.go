@@ -41,6 +41,9 @@ type HandlerConfig struct {
 	CacheTTL     time.Duration
 	FetchTimeout time.Duration
 	Logger       *slog.Logger
+	// Shared and Public are passed to Merge (see Options).
+	Shared []Shared
+	Public func(method, path string) bool
 }
 
 // Handler serves the merged document, rebuilt at most once per CacheTTL.
@@ -116,7 +119,7 @@ func (h *Handler) build(ctx context.Context) ([]byte, error) {
 			docs = append(docs, r.doc)
 		}
 	}
-	res, err := Merge(ctx, h.cfg.Base, docs, missing)
+	res, err := Merge(ctx, h.cfg.Base, docs, missing, Options{Shared: h.cfg.Shared, Public: h.cfg.Public})
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,13 @@
 //     renames are listed in x-reos-renamed-components;
 //   - tags: union by name; security schemes: the gateway's bearerAuth wins;
 //   - a service that cannot be fetched or parsed is skipped and named in
-//     x-reos-missing-services with the reason.
+//     x-reos-missing-services with the reason;
+//   - shared responses (Options.Shared, GatewayResponses): the statuses the
+//     gateway and nginx answer on any proxied operation are defined once, in
+//     the gateway's components/responses, and every service operation that
+//     does not document that status itself gets a $ref to the definition
+//     (the service's own answer for a status, more specific, is kept). The
+//     services' documents say only what the services answer.
 //
 // Documents are parsed and the result is checked with kin-openapi; the
 // output is OpenAPI 3.1 JSON.
@@ -84,14 +90,78 @@ func componentNameChar(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
+// When says which proxied operations a shared response applies to.
+type When int
+
+// The operations a shared response applies to.
+const (
+	// Always: every proxied operation.
+	Always When = iota
+	// Authenticated: the operations the gateway serves only with a token
+	// (Options.Public says which it serves without).
+	Authenticated
+	// WithBody: the operations that take a request body.
+	WithBody
+)
+
+// Shared is a response the gateway adds to the proxied operations: Status
+// answered with the base document's components/responses/Response.
+type Shared struct {
+	Status   string
+	Response string
+	When     When
+}
+
+// GatewayResponses returns what the gateway, and nginx in front of it,
+// answer on any proxied operation, whatever the service behind it does:
+//
+//   - 400 non_canonical_path (and upload_interrupted, nginx's bad_request);
+//   - 401 on the routes that need a token (the gateway verifies it first);
+//   - 408 request_body_timeout, 413 (nginx's body limit, the idempotency
+//     layer's, the services' JSON limit) and 415 (pkg/httpx's JSON decoding
+//     and pkg/storage's upload checks, in every service) where a body is
+//     taken;
+//   - 429 from the rate limits, with Retry-After and the RateLimit headers;
+//   - 502 upstream_error (nginx: gateway_unavailable), 503 (upstream not
+//     configured or unavailable, breaker open, keys or the rate limiter out)
+//     and 504 upstream_timeout (nginx: gateway_timeout).
+func GatewayResponses() []Shared {
+	return []Shared{
+		{Status: "400", Response: "NonCanonicalPath", When: Always},
+		{Status: "401", Response: "AuthenticationRequired", When: Authenticated},
+		{Status: "408", Response: "RequestBodyTimeout", When: WithBody},
+		{Status: "413", Response: "PayloadTooLarge", When: WithBody},
+		{Status: "415", Response: "UnsupportedContentType", When: WithBody},
+		{Status: "429", Response: "TooManyRequests", When: Always},
+		{Status: "502", Response: "BadGateway", When: Always},
+		{Status: "503", Response: "ServiceUnavailable", When: Always},
+		{Status: "504", Response: "GatewayTimeout", When: Always},
+	}
+}
+
+// Options are what a merge needs to know of the gateway.
+type Options struct {
+	// Shared are added to every proxied operation (see GatewayResponses);
+	// each must be defined in the base document's components/responses.
+	Shared []Shared
+	// Public reports whether the gateway serves method on path (a path
+	// template of the document) without a token; nil means never.
+	Public func(method, path string) bool
+}
+
 // Merge combines base (the gateway's own document) with docs. missing
 // lists services already known to be unavailable. It fails only when base
-// itself is unusable.
-func Merge(ctx context.Context, base []byte, docs []ServiceDoc, missing []Missing) (*Result, error) {
+// itself is unusable, a shared response it should define included.
+func Merge(ctx context.Context, base []byte, docs []ServiceDoc, missing []Missing, opts Options) (*Result, error) {
 	res := &Result{Missing: slices.Clone(missing)}
 	baseDoc, err := load(base)
 	if err != nil {
 		return nil, fmt.Errorf("openapi: gateway document: %w", err)
+	}
+	for _, sh := range opts.Shared {
+		if baseDoc.Components == nil || baseDoc.Components.Responses[sh.Response] == nil {
+			return nil, fmt.Errorf("openapi: gateway document: components/responses/%s (shared %s) is not defined", sh.Response, sh.Status)
+		}
 	}
 	baseGen, err := generic(baseDoc)
 	if err != nil {
@@ -202,7 +272,9 @@ func Merge(ctx context.Context, base []byte, docs []ServiceDoc, missing []Missin
 					continue
 				}
 				pathOwner[path] = p.service
-				merged.Paths.Set(path, doc.Paths.Value(path))
+				item := doc.Paths.Value(path)
+				addShared(item, path, baseDoc.Components.Responses, opts)
+				merged.Paths.Set(path, item)
 			}
 		}
 		if doc.Components != nil {
@@ -233,6 +305,29 @@ func Merge(ctx context.Context, base []byte, docs []ServiceDoc, missing []Missin
 	res.Doc = merged
 	res.Invalid = merged.Validate(ctx, openapi3.DisableExamplesValidation())
 	return res, nil
+}
+
+// addShared adds the shared responses to the operations of one proxied
+// path, by reference to the gateway's definitions (defs), where the
+// operation does not document the status itself.
+func addShared(item *openapi3.PathItem, path string, defs openapi3.ResponseBodies, opts Options) {
+	for method, op := range item.Operations() {
+		if op.Responses == nil {
+			op.Responses = openapi3.NewResponses()
+		}
+		public := opts.Public != nil && opts.Public(method, path)
+		for _, sh := range opts.Shared {
+			switch {
+			case sh.When == Authenticated && public,
+				sh.When == WithBody && op.RequestBody == nil,
+				op.Responses.Value(sh.Status) != nil:
+				continue
+			}
+			op.Responses.Set(sh.Status, &openapi3.ResponseRef{
+				Ref: "#/components/responses/" + sh.Response, Value: defs[sh.Response].Value,
+			})
+		}
+	}
 }
 
 func load(raw []byte) (*openapi3.T, error) {

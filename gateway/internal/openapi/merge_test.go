@@ -2,6 +2,9 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"reos.dev/gateway"
@@ -26,7 +29,7 @@ func TestMergeCollisions(t *testing.T) {
 	res, err := openapi.Merge(t.Context(), []byte(base), []openapi.ServiceDoc{
 		{Service: "b", Raw: doc(`"/api/v1/b":`+op("#/components/schemas/Problem")+`,"/api/v1/shared":`+op("#/components/schemas/Problem"), otherProblem)},
 		{Service: "a", Raw: doc(`"/api/v1/a":`+op("#/components/schemas/Problem")+`,"/api/v1/shared":`+op("#/components/schemas/Problem"), problem)},
-	}, []openapi.Missing{{Service: "c", Reason: "down"}})
+	}, []openapi.Missing{{Service: "c", Reason: "down"}}, openapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +85,7 @@ paths:
 	res, err := openapi.Merge(t.Context(), gateway.OpenAPI, []openapi.ServiceDoc{
 		{Service: "crm", Raw: rel},
 		{Service: "broken", Raw: []byte(`{"openapi": 3}`)},
-	}, nil)
+	}, nil, openapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,14 +98,16 @@ paths:
 	if len(res.Missing) != 1 || res.Missing[0].Service != "broken" {
 		t.Errorf("missing: %+v", res.Missing)
 	}
-	if _, err := openapi.Merge(t.Context(), []byte("not a document"), nil, nil); err == nil {
+	if _, err := openapi.Merge(t.Context(), []byte("not a document"), nil, nil, openapi.Options{}); err == nil {
 		t.Error("an unusable base document was accepted")
 	}
 }
 
 func TestGatewayDocumentIsValid(t *testing.T) {
 	t.Parallel()
-	res, err := openapi.Merge(t.Context(), gateway.OpenAPI, nil, nil)
+	// With the gateway's shared responses: Merge refuses a base document
+	// that lacks one of them.
+	res, err := openapi.Merge(t.Context(), gateway.OpenAPI, nil, nil, openapi.Options{Shared: openapi.GatewayResponses()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +120,144 @@ func keys[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
+	}
+	return out
+}
+
+// sharedDoc is a service document with an authenticated read, an
+// authenticated write that documents its own 400 and 401, and a public
+// login that takes a body.
+const sharedDoc = `
+openapi: 3.1.0
+info: {title: s, version: "1"}
+paths:
+  /api/v1/things:
+    get:
+      responses:
+        "200": {description: ok}
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        "201": {description: created}
+        "400": {description: the service's own 400}
+        "401": {description: the service's own 401}
+  /api/v1/auth/login:
+    post:
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        "200": {description: ok}
+        "401": {description: wrong credentials}
+`
+
+// TestMergeAddsTheGatewayResponses: every proxied operation gets, by
+// reference to the gateway's components/responses, each status the gateway
+// (or nginx) can answer on it that the service does not document itself:
+// 400, 429, 502, 503 and 504 everywhere, 401 where a token is needed, 408,
+// 413 and 415 where a body is taken. The gateway's own paths are left as
+// written.
+func TestMergeAddsTheGatewayResponses(t *testing.T) {
+	t.Parallel()
+	public := func(method, path string) bool { return method == "POST" && path == "/api/v1/auth/login" }
+	res, err := openapi.Merge(t.Context(), gateway.OpenAPI, []openapi.ServiceDoc{{Service: "s", Raw: []byte(sharedDoc)}}, nil,
+		openapi.Options{Shared: openapi.GatewayResponses(), Public: public})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Invalid != nil {
+		t.Errorf("merged document invalid: %v", res.Invalid)
+	}
+	const (
+		badRequest  = "#/components/responses/NonCanonicalPath"
+		unauth      = "#/components/responses/AuthenticationRequired"
+		bodyTimeout = "#/components/responses/RequestBodyTimeout"
+		tooLarge    = "#/components/responses/PayloadTooLarge"
+		mediaType   = "#/components/responses/UnsupportedContentType"
+		limited     = "#/components/responses/TooManyRequests"
+		badGateway  = "#/components/responses/BadGateway"
+		unavailable = "#/components/responses/ServiceUnavailable"
+		timeout     = "#/components/responses/GatewayTimeout"
+		own         = "" // the service's own, inline
+	)
+	tests := []struct {
+		method, path string
+		want         map[string]string // status → $ref
+	}{
+		{"GET", "/api/v1/things", map[string]string{
+			"200": own, "400": badRequest, "401": unauth, "429": limited, "502": badGateway, "503": unavailable, "504": timeout,
+		}},
+		{"POST", "/api/v1/things", map[string]string{
+			"201": own, "400": own, "401": own, "408": bodyTimeout, "413": tooLarge, "415": mediaType,
+			"429": limited, "502": badGateway, "503": unavailable, "504": timeout,
+		}},
+		{"POST", "/api/v1/auth/login", map[string]string{
+			"200": own, "400": badRequest, "401": own, "408": bodyTimeout, "413": tooLarge, "415": mediaType,
+			"429": limited, "502": badGateway, "503": unavailable, "504": timeout,
+		}},
+		{"GET", "/healthz", map[string]string{"200": own}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			op := res.Doc.Paths.Value(tc.path).GetOperation(tc.method)
+			got := map[string]string{}
+			for status, ref := range op.Responses.Map() {
+				got[status] = ref.Ref
+				if ref.Value == nil {
+					t.Errorf("%s: unresolved", status)
+				}
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("responses:\n got %v\nwant %v", sorted(got), sorted(tc.want))
+			}
+		})
+	}
+	// The service's own answers keep their words.
+	if d := res.Doc.Paths.Value("/api/v1/things").Post.Responses.Value("401").Value.Description; *d != "the service's own 401" {
+		t.Errorf("the service's 401 was replaced: %q", *d)
+	}
+	// A 429 says how long to wait and what is left.
+	h := res.Doc.Paths.Value("/api/v1/auth/login").Post.Responses.Value("429").Value.Headers
+	for _, name := range []string{"Retry-After", "RateLimit", "RateLimit-Policy"} {
+		if h[name] == nil || h[name].Value == nil || !h[name].Value.Required {
+			t.Errorf("the shared 429 does not require %s", name)
+		}
+	}
+	// Written once: each operation points at the gateway's definition.
+	out, err := json.Marshal(res.Doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(out, &g); err != nil {
+		t.Fatal(err)
+	}
+	if r := g.Paths["/api/v1/things"]["get"].Responses["429"]; len(r) != 1 || r["$ref"] != limited {
+		t.Errorf("the 429 of GET /api/v1/things is written out as %v, want only a $ref", r)
+	}
+}
+
+func TestMergeRefusesABaseWithoutTheSharedResponses(t *testing.T) {
+	t.Parallel()
+	_, err := openapi.Merge(t.Context(), []byte(base), nil, nil, openapi.Options{Shared: openapi.GatewayResponses()})
+	if err == nil || !strings.Contains(err.Error(), "NonCanonicalPath") {
+		t.Errorf("Merge = %v, want an error naming the missing shared response", err)
+	}
+}
+
+func sorted(m map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+strings.TrimPrefix(m[k], "#/components/responses/"))
 	}
 	return out
 }

@@ -54,6 +54,7 @@ import (
 	"reos.dev/gateway/internal/proxy"
 	"reos.dev/gateway/internal/routing"
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/idempotency"
@@ -67,6 +68,11 @@ const (
 	ReasonRateLimitUnavailable = "rate_limit_unavailable"
 	ReasonNonCanonicalPath     = "non_canonical_path"
 )
+
+// PermMetrics is the permission that reads the gateway's metrics at
+// /api/v1/metrics. It is named in the admin resource, so it is held through
+// "admin:*" or "*" (the admin role); the catalogue grants no finer one.
+const PermMetrics = "admin:metrics"
 
 // IdempotencyTable is where the gateway keeps its idempotency keys.
 const IdempotencyTable = "gateway.idempotency_keys"
@@ -105,6 +111,7 @@ type Server struct {
 	public   *routing.Public
 	creds    *routing.PathSet
 	authn    *authn.Authenticator
+	verifier authn.TokenVerifier
 	limiter  limiter
 	refusals *ratelimit.Refusals
 	ips      *clientip.Resolver
@@ -117,7 +124,9 @@ type Server struct {
 	openapi  *openapi.Handler
 	docs     http.Handler
 	metrics  *telemetry.Metrics
-	handler  http.Handler
+	// apiMetrics is /api/v1/metrics: the metrics, for PermMetrics holders.
+	apiMetrics http.Handler
+	handler    http.Handler
 
 	requests     map[string]*[6]prometheus.Counter
 	rlRejected   *prometheus.CounterVec
@@ -159,9 +168,11 @@ func New(d Deps) (*Server, error) {
 		creds:    d.Credentials,
 		refusals: ratelimit.NewRefusals(),
 		resolver: d.Resolver,
+		verifier: d.Verifier,
 		metrics:  d.Metrics,
 		docs:     docs.Handler(),
 	}
+	s.apiMetrics = s.require(PermMetrics, d.Metrics.Handler())
 	if s.public == nil {
 		s.public = routing.DefaultPublic()
 	}
@@ -228,6 +239,7 @@ func New(d Deps) (*Server, error) {
 	if s.openapi, err = openapi.NewHandler(openapi.HandlerConfig{
 		Base: d.OpenAPI, Services: table.Upstreams(), Resolve: d.Resolver.Resolve,
 		Client: &http.Client{Transport: transport}, CacheTTL: d.Config.OpenAPICacheTTL, Logger: d.Logger,
+		Shared: openapi.GatewayResponses(), Public: s.public.Allows,
 	}); err != nil {
 		return nil, err
 	}
@@ -361,6 +373,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case path == routing.APIPrefix+"/openapi.json":
 			s.local(w, r, s.openapi)
+		case path == routing.APIPrefix+"/healthz":
+			s.local(w, r, s.checker.Healthz())
+		case path == routing.APIPrefix+"/readyz":
+			s.local(w, r, http.HandlerFunc(s.readyz))
+		case path == routing.APIPrefix+"/metrics":
+			s.local(w, r, s.apiMetrics)
 		case path == docs.Prefix || strings.HasPrefix(path, docs.Prefix+"/"):
 			s.local(w, r, s.docs)
 		default:
@@ -377,9 +395,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// local serves one of the gateway's own read-only endpoints. The public
-// documents under /api/v1 are rate limited per IP like any anonymous API
-// call; probes and metrics are not, so a flood cannot blind monitoring.
+// local serves one of the gateway's own read-only endpoints. Those under
+// /api/v1 (the document, the docs, and the seed's meta routes healthz,
+// readyz and metrics) are rate limited per IP like any anonymous API call;
+// the probes and metrics on the root, which load balancers and Prometheus
+// reach on the gateway's own port (nginx serves no /metrics), are not, so a
+// flood cannot blind monitoring.
 func (s *Server) local(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -392,6 +413,34 @@ func (s *Server) local(w http.ResponseWriter, r *http.Request, h http.Handler) {
 		}
 	}
 	h.ServeHTTP(w, r)
+}
+
+// require lets through a caller whose access token holds perm (see
+// auth.Principal.Can): 401 without a usable token, 403 missing_permission
+// without the permission. The token is verified here rather than through
+// the token cache, which keeps no permissions; the caller already spent
+// its per-IP budget in local, so a failed token is counted like one on a
+// proxied route. The answer is not for caches.
+func (s *Server) require(perm string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, err := authn.BearerToken(r.Header["Authorization"])
+		var claims *auth.Claims
+		if err == nil {
+			claims, err = s.verifier.VerifyAccess(r.Context(), token)
+		}
+		if err != nil {
+			s.unauthorized(w, r, err)
+			return
+		}
+		info := infoFrom(r.Context())
+		info.userID, info.orgID = claims.Subject, claims.OrgID
+		if !claims.Principal().Can(perm) {
+			httpx.WriteError(w, r, nil, apperr.Forbidden(auth.ReasonMissingPermission, "requires permission "+perm))
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) clientIP(r *http.Request) string {
