@@ -14,6 +14,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/identity"
@@ -60,7 +61,10 @@ type Server struct {
 	// access log and tracing.
 	Handler http.Handler
 	// Router is the bare router (for route listing in tests).
-	Router  http.Handler
+	Router http.Handler
+	// Routes is the route table Router is built from (for the generated
+	// route tests).
+	Routes  []routes.Route
 	Service app.Service
 	Tokens  *token.Issuer
 }
@@ -115,14 +119,14 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := transport.NewHandler(transport.Config{
+	router, table, err := transport.NewHandler(transport.Config{
 		Service: svc, Verifier: issuer.Verifier(), JWKS: issuer.JWKS, OpenAPIJSON: doc,
 		Health: o.Health, Metrics: o.Metrics, Logger: o.Logger, Now: o.Clock.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc, Tokens: issuer}, nil
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc, Tokens: issuer}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
