@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"reos.dev/pkg/routes"
 	"reos.dev/pkg/testkit"
 	transport "reos.dev/services/identity/internal/transport/http"
@@ -81,6 +83,46 @@ func TestRoutes(t *testing.T) {
 		}
 		if r := e.call(rt.Method, path, owner, f.Bodies[rt.Key()]); r.Status >= 300 {
 			t.Errorf("%s as the owner: %s; the fixture's body must succeed", rt.Key(), r)
+		}
+	}
+}
+
+// TestEditingAnotherProfileIsForbiddenWhateverTheID: PUT /users/{id} is
+// self-service, so the table cannot gate it; the app applies the order of
+// checks itself. A caller without users:write naming anyone but itself
+// gets 403 whether the id is a colleague's, another organisation's user's
+// or nobody's — the answer tells nothing about existence — and its own id
+// in any spelling is its own profile.
+func TestEditingAnotherProfileIsForbiddenWhateverTheID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("own@profile.test", "Profile Co")
+	stranger := e.register("stranger@elsewhere.test", "Elsewhere Co")
+	owner := e.login("own@profile.test", goodPassword).AccessToken
+	colleague := e.createUser(owner, "colleague@profile.test", "agent")
+	viewer := e.createUser(owner, "viewer@profile.test", "viewer")
+	viewerTok := e.login("viewer@profile.test", goodPassword).AccessToken
+
+	body := map[string]string{"full_name": "Not Yours"}
+	for name, id := range map[string]string{
+		"a colleague":                 colleague.ID,
+		"another organisation's user": stranger.ID,
+		"nobody":                      uuid.NewString(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			expectReason(t, e.call(http.MethodPut, "/api/v1/users/"+id, viewerTok, body), http.StatusForbidden, "missing_permission", name)
+		})
+	}
+	r := e.call(http.MethodPut, "/api/v1/users/"+strings.ToUpper(viewer.ID), viewerTok, map[string]string{"full_name": "Vera"})
+	expect(t, r, http.StatusOK, "own profile, id in upper case")
+	if u := decode[userJSON](t, r); u.ID != viewer.ID || u.FullName != "Vera" {
+		t.Errorf("own update = %+v", u)
+	}
+	expect(t, e.call(http.MethodPut, "/api/v1/users/not-a-uuid", viewerTok, body), http.StatusBadRequest, "malformed id")
+	// Nothing changed where the viewer was refused.
+	for _, u := range []userJSON{colleague, stranger} {
+		if name := scalar[string](e, `SELECT full_name FROM identity.users WHERE id = $1`, u.ID); name != u.FullName {
+			t.Errorf("%s renamed to %q", u.Email, name)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func (h *handlers) routeTable(jwks http.Handler) []routes.Route {
 		{Method: http.MethodGet, Path: APIPrefix + "/users", Perm: domain.PermUsersRead, Handler: h.listUsers()},
 		{Method: http.MethodGet, Path: APIPrefix + "/users/{id}", Perm: domain.PermUsersRead, Owned: user, Handler: h.getUser()},
 		{Method: http.MethodPut, Path: APIPrefix + "/users/{id}", Owned: user, Handler: h.updateUser(),
-			SelfService: "your own profile is yours to edit; another user's needs users:write and every permission the user holds, which the app checks"},
+			SelfService: "your own profile is yours to edit; another user's needs users:write and every permission the user holds, which the app checks (before the lookup for users:write)"},
 		{Method: http.MethodDelete, Path: APIPrefix + "/users/{id}", Perm: domain.PermUsersWrite, Owned: user, Handler: h.deleteUser()},
 
 		{Method: http.MethodGet, Path: APIPrefix + "/admin/users", Perm: domain.PermUsersAdmin, Handler: h.adminListUsers()},
