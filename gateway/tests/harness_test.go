@@ -122,6 +122,9 @@ type options struct {
 	transport http.RoundTripper
 	// logs, when set, receives the gateway's log records (else discarded).
 	logs io.Writer
+	// feedStopped leaves the session revocation feed unstarted (never
+	// loaded, so not ready), for the readiness test.
+	feedStopped bool
 }
 
 func defaultEnv() map[string]string {
@@ -211,7 +214,7 @@ func newHarness(t testing.TB, opts options) *harness {
 	srv, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Pool: pool, Redis: rdb, Verifier: h.verifyCnt,
 		Resolver: resolver, Metrics: telemetry.NewMetrics("gateway"), OpenAPI: gateway.OpenAPI,
-		Transport: opts.transport,
+		Transport: opts.transport, Revocations: startFeed(t, rdb, prefix, opts),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +223,34 @@ func newHarness(t testing.TB, opts options) *harness {
 	h.gw = httptest.NewServer(srv.Handler())
 	t.Cleanup(h.gw.Close)
 	return h
+}
+
+// startFeed runs a session revocation feed on the test's own key and
+// channel until the test ends, and waits for its first load unless Redis
+// is a dead one (or the options want it stopped).
+func startFeed(t testing.TB, rdb redis.UniversalClient, prefix string, opts options) *auth.Revocations {
+	t.Helper()
+	feed, err := auth.NewRevocations(auth.RevocationsConfig{
+		Redis: rdb, Logger: logging.Discard(), Key: prefix + "revoked", Channel: prefix + "revoked",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.feedStopped {
+		return feed
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = feed.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if opts.redis == nil {
+		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer wcancel()
+		if err := feed.WaitLoaded(wctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return feed
 }
 
 // countingVerifier counts full verifications, to observe the token cache.

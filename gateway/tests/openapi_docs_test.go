@@ -225,6 +225,29 @@ func TestDocsServedOffline(t *testing.T) {
 	}
 }
 
+// TestReadinessReportsTheRevocationFeed: a gateway whose session
+// revocation feed is not live is not ready — before its first load it
+// refuses every access token (503), and after a loss it serves only what it
+// held — while Postgres and Redis answer.
+func TestReadinessReportsTheRevocationFeed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, options{feedStopped: true})
+	r := h.do("GET", "/readyz", "")
+	expectStatus(t, r, http.StatusServiceUnavailable)
+	var rep struct {
+		Status string
+		Checks map[string]struct{ Status, Error string }
+	}
+	if err := json.Unmarshal(r.body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	feed := rep.Checks["revocations"]
+	if rep.Checks["postgres"].Status != "ok" || rep.Checks["redis"].Status != "ok" ||
+		feed.Status != "unavailable" || !strings.Contains(feed.Error, "session revocation feed down") {
+		t.Errorf("readiness = %+v", rep)
+	}
+}
+
 func TestHealthReadinessAndMetrics(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, options{})
@@ -241,7 +264,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	if err := json.Unmarshal(r.body, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Status != "ok" || rep.Checks["postgres"].Status != "ok" || rep.Checks["redis"].Status != "ok" {
+	if rep.Status != "ok" || rep.Checks["postgres"].Status != "ok" || rep.Checks["redis"].Status != "ok" || rep.Checks["revocations"].Status != "ok" {
 		t.Errorf("readiness = %+v", rep)
 	}
 	if rep.Upstreams["identity"].Status != "ok" || rep.Upstreams["crm"].Status != "unavailable" ||

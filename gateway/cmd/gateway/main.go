@@ -160,7 +160,7 @@ func serve(ctx context.Context, stdout io.Writer) error {
 	srv, err := server.New(server.Deps{
 		Config: cfg, Logger: logger, Pool: pool, Redis: rdb, Verifier: verifier,
 		Resolver: resolver, Metrics: telemetry.NewMetrics("gateway"), OpenAPI: gateway.OpenAPI,
-		Transport: transport,
+		Transport: transport, Revocations: revocations,
 	})
 	if err != nil {
 		return err

@@ -70,7 +70,7 @@ func TestNewNamesMissingDependencies(t *testing.T) {
 	if err == nil {
 		t.Fatal("New with no dependencies succeeded")
 	}
-	for _, name := range []string{"Logger", "Metrics", "OpenAPI", "Pool", "Redis", "Resolver", "Verifier"} {
+	for _, name := range []string{"Logger", "Metrics", "OpenAPI", "Pool", "Redis", "Resolver", "Revocations", "Verifier"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

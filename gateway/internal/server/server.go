@@ -95,6 +95,11 @@ type Deps struct {
 	Routes      []routing.Route
 	Public      *routing.Public
 	Credentials *routing.PathSet
+	// Revocations is the session revocation feed the Verifier follows;
+	// /readyz reports it ("revocations"): a gateway whose feed is not live
+	// refuses every token until its first load, and after a loss serves
+	// only the endings it held.
+	Revocations *auth.Revocations
 }
 
 // limiter decides rate limits: ratelimit.Limiter (every request in Redis)
@@ -142,7 +147,7 @@ func New(d Deps) (*Server, error) {
 	for name, nilDep := range map[string]bool{
 		"Logger": d.Logger == nil, "Pool": d.Pool == nil, "Redis": d.Redis == nil,
 		"Verifier": d.Verifier == nil, "Resolver": d.Resolver == nil, "Metrics": d.Metrics == nil,
-		"OpenAPI": len(d.OpenAPI) == 0,
+		"OpenAPI": len(d.OpenAPI) == 0, "Revocations": d.Revocations == nil,
 	} {
 		if nilDep {
 			missing = append(missing, name)
@@ -235,6 +240,7 @@ func New(d Deps) (*Server, error) {
 	s.checker = health.New(d.Logger)
 	s.checker.Add("postgres", health.PingPostgres(d.Pool))
 	s.checker.Add("redis", health.PingRedis(d.Redis))
+	s.checker.Add("revocations", d.Revocations.Ready)
 	s.probe = &http.Client{Transport: transport, Timeout: health.CheckTimeout}
 	if s.openapi, err = openapi.NewHandler(openapi.HandlerConfig{
 		Base: d.OpenAPI, Services: table.Upstreams(), Resolve: d.Resolver.Resolve,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/app"
@@ -168,6 +170,7 @@ func TestAppLayerChecksPermissions(t *testing.T) {
 			return err
 		}},
 		{"update other user", func() error { _, err := svc.UpdateUser(viewer, owner.ID, domain.ProfileUpdate{}); return err }},
+		{"update nobody", func() error { _, err := svc.UpdateUser(viewer, uuid.NewString(), domain.ProfileUpdate{}); return err }},
 	}
 	for _, c := range checks {
 		if err := c.call(); !errors.Is(err, apperr.ErrForbidden) {

@@ -135,6 +135,12 @@ func sidOf(t testing.TB, token string) string {
 	return c.SID
 }
 
+// lazy formats when printed: a testkit.Eventually message that reports
+// what the condition last saw, not what was there when the wait began.
+type lazy func() string
+
+func (l lazy) String() string { return l() }
+
 // response, decode and expect are testkit's, under the names the tests use.
 type response = testkit.Response
 

@@ -4,22 +4,21 @@ import (
 	"net/http"
 	"testing"
 
-	"reos.dev/pkg/service"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/testkit"
 )
 
 // TestOpenAPIMatchesRoutes: every routed API operation is documented, every
-// documented one is routed, and the gateway's loader accepts the document.
-// The JWKS at the root is an alias of the documented /api/v1 one.
+// documented one is routed (and TestRoutes holds the router to the route
+// table), and the gateway's loader accepts the document. The JWKS at the
+// root, for the services' verifiers, is an alias of the documented /api/v1
+// one.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r := e.call(http.MethodGet, "/openapi.json", "", nil)
 	expect(t, r, http.StatusOK, "openapi.json")
-	skip := append(service.OperationalPaths(), "/.well-known/jwks.json")
-	if n := testkit.CheckOpenAPI(t, r.Body, e.srv.Router, skip...); n < 28 {
-		t.Errorf("only %d operations documented", n)
-	}
+	testkit.CheckOpenAPI(t, r.Body, e.srv.Router, append(routes.OperationalPaths(), "/.well-known/jwks.json")...)
 }
 
 func TestOperationalEndpoints(t *testing.T) {

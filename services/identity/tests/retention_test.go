@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/postgres"
+	"reos.dev/pkg/testkit"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/server"
 )
@@ -282,9 +284,8 @@ func TestRetentionFunctionsAndRLS(t *testing.T) {
 func TestRetentionLockAndWorker(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	old := func() int {
-		return scalar[int](e, `SELECT count(*) FROM identity.login_attempts WHERE reason = 'old'`)
-	}
+	const countOld = `SELECT count(*) FROM identity.login_attempts WHERE reason = 'old'`
+	old := func() int { return scalar[int](e, countOld) }
 	e.addAttempts(nil, nil, "old", 100*24*time.Hour, 3)
 
 	// Another replica holds the lock: this one skips and deletes nothing.
@@ -309,13 +310,12 @@ func TestRetentionLockAndWorker(t *testing.T) {
 	go func() { done <- e.retention(app.RetentionConfig{Interval: 50 * time.Millisecond}).Run(ctx) }()
 	waitFor := func(what string) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for old() != 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: old attempts still there", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		var n int
+		var err error
+		testkit.Eventually(t, 10*time.Second, func() bool {
+			err = e.admin.QueryRow(t.Context(), countOld).Scan(&n)
+			return err == nil && n == 0
+		}, "%s: %v", what, lazy(func() string { return fmt.Sprintf("%d old attempts still there (%v)", n, err) }))
 	}
 	waitFor("first run")
 	e.addAttempts(nil, nil, "old", 100*24*time.Hour, 2)

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -24,20 +25,18 @@ import (
 func (e *env) ended(t *testing.T, token, what string) {
 	t.Helper()
 	sid := sidOf(t, token)
-	deadline := time.Now().Add(time.Second)
-	for {
-		r := e.call(http.MethodGet, "/api/v1/auth/me", token, nil)
-		peer, err := e.peer.Revoked(sid)
-		if r.Status == http.StatusUnauthorized && err == nil && peer {
-			if got := decode[problemJSON](t, r).reason(); got != auth.ReasonSessionRevoked {
-				t.Errorf("%s: reason = %q, want %s", what, got, auth.ReasonSessionRevoked)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: one second later identity answers %d and another process lists the session: %v (%v)", what, r.Status, peer, err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	var last response
+	var listed bool
+	var listErr error
+	testkit.Eventually(t, time.Second, func() bool {
+		last = e.call(http.MethodGet, "/api/v1/auth/me", token, nil)
+		listed, listErr = e.peer.Revoked(sid)
+		return last.Status == http.StatusUnauthorized && listErr == nil && listed
+	}, "%s: %v", what, lazy(func() string {
+		return fmt.Sprintf("identity answers %d and another process lists the session: %v (%v)", last.Status, listed, listErr)
+	}))
+	if got := decode[problemJSON](t, last).reason(); got != auth.ReasonSessionRevoked {
+		t.Errorf("%s: reason = %q, want %s", what, got, auth.ReasonSessionRevoked)
 	}
 }
 

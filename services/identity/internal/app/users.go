@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/domain"
@@ -105,16 +107,23 @@ func (s *service) UpdateUser(ctx context.Context, id string, upd domain.ProfileU
 	if err := parseID("id", id); err != nil {
 		return domain.User{}, err
 	}
+	// Your own profile is yours to edit; another user's needs users:write,
+	// checked before the lookup as the route table checks every other
+	// route's permission: without it the answer is 403 whatever the id
+	// names, so it tells nothing about who exists (docs/architecture.md,
+	// "Routes are data"). The id is compared in canonical form, so an
+	// upper-case spelling of your own is still yours.
+	if uuid.MustParse(id).String() != p.UserID && !p.Can(domain.PermUsersWrite) {
+		return domain.User{}, domain.ErrForbidden(domain.PermUsersWrite)
+	}
 	now := s.now()
 	var u domain.User
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		// Look the user up before checking the permission: another
-		// organisation's user must be a 404 for everyone.
 		if u, err = tx.Users().GetForUpdate(ctx, id); err != nil {
 			return err
 		}
-		// Your own profile is yours to edit; another user's needs
-		// users:write and at least the target's permissions.
+		// Another user's profile also needs every permission the user
+		// holds; the stored id decides who "another" is.
 		if u.ID != p.UserID {
 			if !p.Can(domain.PermUsersWrite) {
 				return domain.ErrForbidden(domain.PermUsersWrite)

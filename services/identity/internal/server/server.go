@@ -4,8 +4,6 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/identity"
@@ -27,8 +26,9 @@ import (
 // ServiceName names the service in logs, metrics and traces.
 const ServiceName = "identity"
 
-// Options configure New. Pool, Keys, Issuer, Audience, Mode, Logger and
-// Revocations are required; the rest have defaults.
+// Options configure New. Pool, Keys, Logger and Revocations are required
+// (service.RequireFields); the fields tagged optional have defaults, and
+// Issuer, Audience and Mode are settings the binary's config validates.
 type Options struct {
 	// Pool runs as the service role (never the schema owner).
 	Pool     *pgxpool.Pool
@@ -42,14 +42,14 @@ type Options struct {
 	Revocations *auth.Revocations
 
 	// Clock defaults to the wall clock; tests move a fake one.
-	Clock app.Clock
+	Clock app.Clock `service:"optional"`
 	// Hasher defaults to argon2id with the OWASP parameters.
-	Hasher app.PasswordHasher
+	Hasher app.PasswordHasher `service:"optional"`
 	// Metrics defaults to a fresh registry.
-	Metrics *telemetry.Metrics
+	Metrics *telemetry.Metrics `service:"optional"`
 	// Health defaults to a checker with the PostgreSQL ping only; the binary
 	// adds Redis and the broker.
-	Health *health.Checker
+	Health *health.Checker `service:"optional"`
 	// AccessTTL and RefreshTTL default to 15 minutes and 30 days.
 	AccessTTL, RefreshTTL time.Duration
 }
@@ -60,28 +60,18 @@ type Server struct {
 	// access log and tracing.
 	Handler http.Handler
 	// Router is the bare router (for route listing in tests).
-	Router  http.Handler
+	Router http.Handler
+	// Routes is the route table Router is built from (for the generated
+	// route tests).
+	Routes  []routes.Route
 	Service app.Service
 	Tokens  *token.Issuer
 }
 
 // New wires the service.
 func New(o Options) (*Server, error) {
-	var errs []error
-	if o.Pool == nil {
-		errs = append(errs, errors.New("nil Pool"))
-	}
-	if o.Keys == nil {
-		errs = append(errs, errors.New("nil Keys"))
-	}
-	if o.Logger == nil {
-		errs = append(errs, errors.New("nil Logger"))
-	}
-	if o.Revocations == nil {
-		errs = append(errs, errors.New("nil Revocations"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	if err := service.RequireFields("server.New", o); err != nil {
+		return nil, err
 	}
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
@@ -115,14 +105,14 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := transport.NewHandler(transport.Config{
+	router, table, err := transport.NewHandler(transport.Config{
 		Service: svc, Verifier: issuer.Verifier(), JWKS: issuer.JWKS, OpenAPIJSON: doc,
 		Health: o.Health, Metrics: o.Metrics, Logger: o.Logger, Now: o.Clock.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc, Tokens: issuer}, nil
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc, Tokens: issuer}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
