@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"reos.dev/pkg/testkit"
 )
 
 func TestTeams(t *testing.T) {
@@ -35,6 +37,13 @@ func TestTeams(t *testing.T) {
 	}
 	expect(t, e.call(http.MethodPost, "/api/v1/teams/"+north.ID+"/members", tok, map[string]string{"user_id": member.ID}), http.StatusConflict, "add twice")
 	expect(t, e.call(http.MethodPost, "/api/v1/teams/"+north.ID+"/members", tok, map[string]string{"user_id": "bad"}), http.StatusBadRequest, "bad user id")
+	// An id in a body names a row of the caller's org or it is refused,
+	// naming the field: another org's user and an id of nobody alike.
+	stranger := e.register("stranger@elsewhere.test", "Elsewhere Co")
+	for what, id := range map[string]string{"another org's user": stranger.ID, "nobody": "01900000-0000-7000-8000-00000000dead"} {
+		testkit.ExpectField(t, e.call(http.MethodPost, "/api/v1/teams/"+north.ID+"/members", tok, map[string]string{"user_id": id}),
+			http.StatusUnprocessableEntity, "user_id", "add "+what)
+	}
 
 	r = e.call(http.MethodPut, "/api/v1/teams/"+north.ID, tok, map[string]string{"name": "North", "description": ""})
 	expect(t, r, http.StatusOK, "rename")

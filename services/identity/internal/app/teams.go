@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
+	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -134,8 +136,13 @@ func (s *service) AddTeamMember(ctx context.Context, teamID, userID string) (Tea
 		if err != nil {
 			return err
 		}
-		// The user must be visible (same organisation) and not deleted.
+		// The user must be visible (same organisation) and not deleted. An
+		// id in the body that names none is the body's fault (422 naming
+		// the field), unlike the team in the path (404).
 		u, err := tx.Users().Get(ctx, userID)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return apperr.Invalid("user_id", "is not a user of your organisation")
+		}
 		if err != nil {
 			return err
 		}
