@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -23,9 +22,6 @@ type DealDocument struct {
 	URL          string
 	URLExpiresAt time.Time
 }
-
-// EventDealDocumentAdded announces a document attached to a deal.
-const EventDealDocumentAdded = "reos.crm.deal.document_added"
 
 // documentFieldTitle is the upload's optional text field.
 const documentFieldTitle = "title"
@@ -72,11 +68,7 @@ func (s *service) AddDealDocument(ctx context.Context, dealID string, up FileUpl
 			if err := tx.InsertDealDocument(ctx, p.OrgID, doc); err != nil {
 				return err
 			}
-			ev, err := events.New(EventSource, EventDealDocumentAdded, subjectDl+dealID, p.OrgID, documentEvent(doc))
-			if err != nil {
-				return err
-			}
-			return tx.Enqueue(ctx, dealID, ev)
+			return s.emit(ctx, tx, p, EventDealDocumentAdded, dealID, documentEvent(doc))
 		})
 	}
 	if err != nil {

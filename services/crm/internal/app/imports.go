@@ -12,7 +12,6 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/csvimport"
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -36,7 +35,7 @@ type ImportStore interface {
 	ImportMatches(ctx context.Context, emails, phones []string) ([]domain.ImportMatch, error)
 	// WriteImportBatch writes a planned batch set-based: the new and the
 	// filled contacts, the leads with their first score and timeline
-	// entries, and the events. ErrImportContention reports a clash with a
+	// entries (not the events: those are published). ErrImportContention reports a clash with a
 	// concurrent writer (the same person inserted meanwhile, a deadlock):
 	// the transaction is lost and the batch may be planned again.
 	WriteImportBatch(ctx context.Context, orgID string, b ImportBatch) error
@@ -61,7 +60,9 @@ type ImportBatch struct {
 	Leads           []ImportedLead
 	// ActorID is the user who imported the file.
 	ActorID *string
-	Events  []events.Message
+	// Events announce the new leads (created, assigned); they are
+	// published with the batch.
+	Events []Event
 }
 
 // ImportedLead is a new lead (with its score set) and what its creation
@@ -103,10 +104,6 @@ type ImportRun interface {
 
 // ImportJobKind is the River kind of the lead import job.
 const ImportJobKind = "crm.lead_import"
-
-// EventImportCompleted summarises an ended import (completed or failed);
-// each new lead also has its own lead.created.
-const EventImportCompleted = "reos.crm.lead_import.completed"
 
 // Form fields of an import upload besides the file.
 const (
@@ -566,6 +563,9 @@ func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.Lead
 		if err := tx.WriteImportBatch(ctx, im.org, b); err != nil {
 			return cur, err
 		}
+		if err := tx.Events().Publish(ctx, im.org, b.Events...); err != nil {
+			return cur, err
+		}
 		next.Report.Accepted += len(b.Leads)
 		next.Report.Merged += len(c.rows) - len(b.Leads)
 		next.Report.ContactsCreated += len(b.NewContacts)
@@ -616,7 +616,7 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 	}
 	plan := domain.PlanImport(rows, known, im.lookup, newID, now)
 	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: im.imp.CreatedBy,
-		Leads: make([]ImportedLead, len(plan.Leads)), Events: make([]events.Message, 0, len(plan.Leads))}
+		Leads: make([]ImportedLead, len(plan.Leads)), Events: make([]Event, 0, len(plan.Leads))}
 	assign, err := im.assigner(ctx, tx)
 	if err != nil {
 		return b, err
@@ -631,14 +631,11 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 		score := domain.ComputeScore(scoreInput(now, l, ActivityStats{}, src))
 		l.Score = &score.Value
 		il := ImportedLead{Lead: l, CreatedID: newID(), RuleID: ruleID}
-		if err := im.leadEvent(&b, EventLeadCreated, l.ID, leadEvent(LeadRow{Lead: l})); err != nil {
-			return b, err
-		}
+		b.Events = append(b.Events, newEvent(EventLeadCreated, l.ID, leadEvent(LeadRow{Lead: l})))
 		if l.AssigneeID != nil {
 			il.AssignedID = newID()
-			if err := im.leadEvent(&b, EventLeadAssigned, l.ID, assignedEvent{LeadID: l.ID, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}); err != nil {
-				return b, err
-			}
+			b.Events = append(b.Events, newEvent(EventLeadAssigned, l.ID,
+				assignedEvent{LeadID: l.ID, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}))
 		}
 		b.Leads[i] = il
 	}
@@ -681,26 +678,13 @@ func (im *importer) source(id *string) *domain.LeadSource {
 	return nil
 }
 
-func (im *importer) leadEvent(b *ImportBatch, typ, leadID string, data any) error {
-	ev, err := events.New(EventSource, typ, subjectLead+leadID, im.org, data)
-	if err != nil {
-		return err
-	}
-	b.Events = append(b.Events, events.Message{Key: leadID, Event: ev})
-	return nil
-}
-
 // completedEvent announces the end of an import with its counts.
 func (im *importer) completedEvent(ctx context.Context, tx Tx, imp domain.LeadImport) error {
 	r := imp.Report
-	ev, err := events.New(EventSource, EventImportCompleted, "lead_import/"+imp.ID, im.org, importEventData{
+	return tx.Events().Publish(ctx, im.org, newEvent(EventImportCompleted, imp.ID, importEventData{
 		ImportID: imp.ID, Status: imp.Status, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
 		ContactsCreated: r.ContactsCreated, ContactsUpdated: r.ContactsUpdated, ActorID: imp.CreatedBy,
-	})
-	if err != nil {
-		return err
-	}
-	return tx.Enqueue(ctx, imp.ID, ev)
+	}))
 }
 
 type importEventData struct {

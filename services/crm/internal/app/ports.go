@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"reos.dev/pkg/events"
 	"reos.dev/services/crm/internal/domain"
 )
 
@@ -81,8 +80,8 @@ type Tx interface {
 	// changes, newest first.
 	DealTimeline(ctx context.Context, dealID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
 
-	// Enqueue writes an event into the outbox of this transaction.
-	Enqueue(ctx context.Context, key string, ev events.Event) error
+	// Events writes domain events to the outbox of this transaction.
+	Events() Publisher
 
 	// Lead assignment, the users read model and background rescoring
 	// (assignment.go, users.go, rescoring.go).
@@ -94,6 +93,24 @@ type Tx interface {
 	// Lead imports and deal documents (imports.go, deal_documents.go).
 	ImportStore
 	DealDocumentStore
+}
+
+// Publisher writes domain events to the transaction's outbox, in order:
+// an event exists exactly when the change it announces commits.
+type Publisher interface {
+	Publish(ctx context.Context, orgID string, evs ...Event) error
+}
+
+// Event is a domain event as the app announces it: what happened (Type,
+// events.go), to which aggregate (Aggregate, its kind: "lead", "deal" …;
+// ID) and the facts (Data, JSON-encoded). The CloudEvents envelope (source,
+// subject, id, time, trace context) is the publisher's, not the app's.
+// ID keys the message, so one aggregate's events keep their order.
+type Event struct {
+	Type      string
+	Aggregate string
+	ID        string
+	Data      any
 }
 
 // Scope is what a caller sees of the organisation's leads and of what

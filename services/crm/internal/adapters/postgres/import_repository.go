@@ -305,7 +305,7 @@ func (r *repo) WriteImportBatch(ctx context.Context, orgID string, b app.ImportB
 		}
 		return fmt.Errorf("import batch: %w", err)
 	}
-	return r.store.outbox.EnqueueAll(ctx, r.tx, r.store.topic, b.Events)
+	return nil
 }
 
 // importContacts and importLeads are a batch's rows as column arrays, the

@@ -7,6 +7,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -51,9 +52,34 @@ type repo struct {
 
 var _ app.Tx = (*repo)(nil)
 
-// Enqueue writes ev to the outbox in this transaction.
-func (r *repo) Enqueue(ctx context.Context, key string, ev events.Event) error {
-	return r.store.outbox.Enqueue(ctx, r.tx, r.store.topic, key, ev)
+// Events is the outbox of this transaction.
+func (r *repo) Events() app.Publisher { return publisher{tx: r.tx, store: r.store} }
+
+// publisher wraps the app's events in their CloudEvents envelopes (source
+// app.EventSource, subject "<aggregate>/<id>") and writes them to the outbox
+// keyed by the aggregate id: one INSERT for one event, one COPY for a batch
+// (an import's).
+type publisher struct {
+	tx    pgx.Tx
+	store *Store
+}
+
+func (p publisher) Publish(ctx context.Context, orgID string, evs ...app.Event) error {
+	msgs := make([]events.Message, len(evs))
+	for i, e := range evs {
+		if e.Aggregate == "" || e.ID == "" {
+			return fmt.Errorf("publish %s: no aggregate (%q) or id (%q)", e.Type, e.Aggregate, e.ID)
+		}
+		ev, err := events.New(app.EventSource, e.Type, e.Aggregate+"/"+e.ID, orgID, e.Data)
+		if err != nil {
+			return fmt.Errorf("build %s event: %w", e.Type, err)
+		}
+		msgs[i] = events.Message{Key: e.ID, Event: ev}
+	}
+	if len(msgs) == 1 {
+		return p.store.outbox.Enqueue(ctx, p.tx, p.store.topic, msgs[0].Key, msgs[0].Event)
+	}
+	return p.store.outbox.EnqueueAll(ctx, p.tx, p.store.topic, msgs)
 }
 
 // notFound maps "no rows" to the not-found error of what.
