@@ -31,7 +31,7 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		c.LastName = *nc.LastName
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		inserted, err := tx.InsertContact(ctx, p.OrgID, c)
+		inserted, err := tx.Contacts().Create(ctx, p.OrgID, c)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func visibleContact(ctx context.Context, tx Tx, p auth.Principal, id string) (do
 	if err != nil {
 		return domain.Contact{}, err
 	}
-	return tx.GetContact(ctx, id, scope)
+	return tx.Contacts().Get(ctx, id, scope)
 }
 
 // UpdateContact changes the fields given (non-nil); an empty email or phone
@@ -97,7 +97,7 @@ func (s *service) UpdateContact(ctx context.Context, id string, in domain.Contac
 			c.Phone = nc.Phone
 		}
 		c.UpdatedAt = s.now()
-		return tx.UpdateContact(ctx, c) // a taken email or phone is a conflict
+		return tx.Contacts().Update(ctx, c) // a taken email or phone is a conflict
 	})
 	return c, err
 }
@@ -127,7 +127,7 @@ func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domai
 		if cq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.ListContacts(ctx, cq)
+		rows, err = tx.Contacts().List(ctx, cq)
 		return err
 	})
 	if err != nil {

@@ -8,13 +8,6 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-// DealDocumentStore keeps the documents of deals.
-type DealDocumentStore interface {
-	InsertDealDocument(ctx context.Context, orgID string, d domain.DealDocument) error
-	// ListDealDocuments pages a deal's documents newest first.
-	ListDealDocuments(ctx context.Context, dealID string, after *ListCursor, limit int) ([]domain.DealDocument, error)
-}
-
 // DealDocument is a deal's document with a download link that works
 // without a token until URLExpiresAt.
 type DealDocument struct {
@@ -65,7 +58,7 @@ func (s *service) AddDealDocument(ctx context.Context, dealID string, up FileUpl
 	err = f.Err()
 	if err == nil {
 		err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-			if err := tx.InsertDealDocument(ctx, p.OrgID, doc); err != nil {
+			if err := tx.Documents().Create(ctx, p.OrgID, doc); err != nil {
 				return err
 			}
 			return s.emit(ctx, tx, p, EventDealDocumentAdded, dealID, documentEvent(doc))
@@ -94,7 +87,7 @@ func (s *service) ListDealDocuments(ctx context.Context, dealID string, pr PageR
 		if _, err := visibleDeal(ctx, tx, p, dealID, false); err != nil {
 			return err
 		}
-		rows, err = tx.ListDealDocuments(ctx, dealID, after, limit+1)
+		rows, err = tx.Documents().List(ctx, dealID, after, limit+1)
 		return err
 	})
 	if err != nil {

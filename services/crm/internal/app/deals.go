@@ -92,7 +92,7 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 		return domain.Deal{}, err
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
 		if _, err := visibleLead(ctx, tx, p, d.LeadID, false); err != nil {
@@ -106,7 +106,7 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 				return err
 			}
 		}
-		pipeline, err := tx.ListStages(ctx)
+		pipeline, err := tx.Catalog().Stages(ctx)
 		if err != nil {
 			return err
 		}
@@ -129,10 +129,10 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 			return apperr.Invalid("stage", "a deal starts in an open stage")
 		}
 		d.StageID = stage.ID
-		if err := tx.InsertDeal(ctx, p.OrgID, d); err != nil {
+		if err := tx.Deals().Create(ctx, p.OrgID, d); err != nil {
 			return err
 		}
-		if err := tx.InsertStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, ToStage: stage.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
+		if err := tx.Deals().RecordStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, ToStage: stage.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventDealCreated, d.ID, dealEvent(d, stage))
@@ -161,7 +161,10 @@ func visibleDeal(ctx context.Context, tx Tx, p auth.Principal, id string, forUpd
 	if err != nil {
 		return domain.Deal{}, err
 	}
-	return tx.GetDeal(ctx, id, scope, forUpdate)
+	if forUpdate {
+		return tx.Deals().GetForUpdate(ctx, id, scope)
+	}
+	return tx.Deals().Get(ctx, id, scope)
 }
 
 func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error) {
@@ -230,16 +233,16 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 			return nil // nothing changed: no write, no timeline entry, no event
 		}
 		d.UpdatedAt = s.now()
-		if err := tx.UpdateDeal(ctx, d); err != nil {
+		if err := tx.Deals().Update(ctx, d); err != nil {
 			return err
 		}
 		for _, c := range changes {
-			if err := tx.InsertDealChange(ctx, p.OrgID, DealFieldChange{ID: newID(), DealID: d.ID, DealChange: c,
+			if err := tx.Deals().RecordChange(ctx, p.OrgID, DealFieldChange{ID: newID(), DealID: d.ID, DealChange: c,
 				ActorID: actorID(p), ChangedAt: d.UpdatedAt}); err != nil {
 				return err
 			}
 		}
-		pipeline, err := tx.ListStages(ctx)
+		pipeline, err := tx.Catalog().Stages(ctx)
 		if err != nil {
 			return err
 		}
@@ -259,7 +262,7 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 		if d, err = visibleDeal(ctx, tx, p, id, true); err != nil {
 			return err
 		}
-		pipeline, err := tx.ListStages(ctx)
+		pipeline, err := tx.Catalog().Stages(ctx)
 		if err != nil {
 			return err
 		}
@@ -278,10 +281,10 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 		if to.Closed() {
 			d.ClosedAt = &now
 		}
-		if err := tx.UpdateDeal(ctx, d); err != nil {
+		if err := tx.Deals().Update(ctx, d); err != nil {
 			return err
 		}
-		if err := tx.InsertStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, FromStage: &from.ID, ToStage: to.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
+		if err := tx.Deals().RecordStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, FromStage: &from.ID, ToStage: to.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
 			return err
 		}
 		data := stageChangedEvent{DealID: d.ID, LeadID: d.LeadID, FromStage: from.Key, ToStage: to.Key, ChangedBy: actorID(p), ValueCents: d.ValueCents, Currency: d.Currency}
@@ -335,7 +338,7 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 		if dq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.ListDeals(ctx, dq)
+		rows, err = tx.Deals().List(ctx, dq)
 		return err
 	})
 	if err != nil {
@@ -360,6 +363,6 @@ func (s *service) DealTimeline(ctx context.Context, id string, pr PageRequest) (
 		if _, err := visibleDeal(ctx, tx, p, id, false); err != nil {
 			return nil, err
 		}
-		return tx.DealTimeline(ctx, id, after, limit)
+		return tx.Deals().Timeline(ctx, id, after, limit)
 	})
 }

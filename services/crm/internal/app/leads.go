@@ -91,7 +91,7 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 	}
 	var row LeadRow
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
 		src, err := resolveSource(ctx, tx, l.SourceID, in.Source)
@@ -112,7 +112,7 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 			if err != nil {
 				return err
 			}
-			if c, err = tx.GetContact(ctx, *contactID, scope); err != nil {
+			if c, err = tx.Contacts().Get(ctx, *contactID, scope); err != nil {
 				return asFieldNotFound(err, "contact_id", "no such contact")
 			}
 		} else if c, err = upsertContact(ctx, tx, p.OrgID, nc, actorID(p), now); err != nil {
@@ -126,14 +126,14 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		stats := ActivityStats{}
 		score := domain.ComputeScore(scoreInput(now, l, stats, src))
 		l.Score = &score.Value
-		if err := tx.InsertLead(ctx, p.OrgID, l); err != nil {
+		if err := tx.Leads().Create(ctx, p.OrgID, l); err != nil {
 			return err
 		}
-		if err := tx.InsertScore(ctx, p.OrgID, l.ID, newID(), score, now); err != nil {
+		if err := tx.Scores().Record(ctx, p.OrgID, l.ID, newID(), score, now); err != nil {
 			return err
 		}
 		actor := actorID(p)
-		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "created", To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
+		if err := tx.Leads().RecordChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "created", To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
 			return err
 		}
 		row = LeadRow{Lead: l, Contact: c}
@@ -203,13 +203,13 @@ func asFieldNotFound(err error, field, msg string) error {
 func resolveSource(ctx context.Context, tx Tx, id, key *string) (*domain.LeadSource, error) {
 	switch {
 	case id != nil:
-		src, err := tx.GetSource(ctx, *id)
+		src, err := tx.Catalog().Source(ctx, *id)
 		if err != nil {
 			return nil, asFieldNotFound(err, "source_id", "no such lead source")
 		}
 		return &src, nil
 	case key != nil:
-		all, err := tx.ListSources(ctx)
+		all, err := tx.Catalog().Sources(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +230,7 @@ func resolveSource(ctx context.Context, tx Tx, id, key *string) (*domain.LeadSou
 // later, explicit operation).
 func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.NormalizedContact, createdBy *string, now time.Time) (domain.Contact, error) {
 	for attempt := 0; attempt < 2; attempt++ {
-		matches, err := tx.FindContacts(ctx, nc.Email, nc.Phone)
+		matches, err := tx.Contacts().Find(ctx, nc.Email, nc.Phone)
 		if err != nil {
 			return domain.Contact{}, err
 		}
@@ -242,7 +242,7 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 			if nc.LastName != nil {
 				c.LastName = *nc.LastName
 			}
-			inserted, err := tx.InsertContact(ctx, orgID, c)
+			inserted, err := tx.Contacts().Create(ctx, orgID, c)
 			if err != nil {
 				return domain.Contact{}, err
 			}
@@ -266,7 +266,7 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 		}
 		if c.Merge(fill) {
 			c.UpdatedAt = now
-			if err := tx.UpdateContact(ctx, c); err != nil {
+			if err := tx.Contacts().Update(ctx, c); err != nil {
 				return domain.Contact{}, err
 			}
 		}
@@ -392,7 +392,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 		}
 		actor := actorID(p)
 		if l.Status != before.Status {
-			if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "status_changed", From: &before.Status, To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
+			if err := tx.Leads().RecordChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "status_changed", From: &before.Status, To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
 				return err
 			}
 		}
@@ -401,7 +401,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 		if err := s.rescore(ctx, tx, p, &row, now); err != nil {
 			return err
 		}
-		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 			return err
 		}
 		if !eqPtr(before.AssigneeID, l.AssigneeID) {
@@ -442,7 +442,7 @@ func eqPtr[T comparable](a, b *T) bool {
 // an assignment, by ruleID or (nil) explicit: every "assigned" entry of a
 // timeline has exactly one event.
 func (s *service) recordAssignment(ctx context.Context, tx Tx, p auth.Principal, row LeadRow, from, ruleID *string, now time.Time) error {
-	if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID,
+	if err := tx.Leads().RecordChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID,
 		RuleID: ruleID, ActorID: actorID(p), OccurredAt: now}); err != nil {
 		return err
 	}
@@ -465,10 +465,10 @@ func (s *service) ArchiveLead(ctx context.Context, id string) error {
 			return nil // archiving twice changes nothing and emits nothing
 		}
 		row.Lead.ArchivedAt, row.Lead.UpdatedAt = &now, now
-		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 			return err
 		}
-		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: id, Kind: "archived", ActorID: actorID(p), OccurredAt: now}); err != nil {
+		if err := tx.Leads().RecordChange(ctx, p.OrgID, Change{ID: newID(), LeadID: id, Kind: "archived", ActorID: actorID(p), OccurredAt: now}); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventLeadArchived, id, leadEvent(row))
@@ -499,7 +499,7 @@ func (s *service) AssignLead(ctx context.Context, id string, userID *string) (Le
 			return err
 		}
 		row.Lead.AssigneeID, row.Lead.UpdatedAt = assignee, now
-		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 			return err
 		}
 		return s.recordAssignment(ctx, tx, p, row, from, nil, now)
@@ -528,7 +528,7 @@ func (s *service) ScoreLead(ctx context.Context, id string) (domain.Score, error
 }
 
 func (s *service) computeScore(ctx context.Context, tx Tx, l domain.Lead, now time.Time) (domain.Score, error) {
-	stats, err := tx.ActivityStats(ctx, l.ID, now.Add(-scoreWindow))
+	stats, err := tx.Activities().Stats(ctx, l.ID, now.Add(-scoreWindow))
 	if err != nil {
 		return domain.Score{}, err
 	}
@@ -539,7 +539,7 @@ func (s *service) computeScore(ctx context.Context, tx Tx, l domain.Lead, now ti
 func (s *service) scoreFrom(ctx context.Context, tx Tx, l domain.Lead, stats ActivityStats, now time.Time) (domain.Score, error) {
 	var src *domain.LeadSource
 	if l.SourceID != nil {
-		got, err := tx.GetSource(ctx, *l.SourceID)
+		got, err := tx.Catalog().Source(ctx, *l.SourceID)
 		if err != nil {
 			return domain.Score{}, err
 		}
@@ -552,10 +552,10 @@ func (s *service) scoreFrom(ctx context.Context, tx Tx, l domain.Lead, stats Act
 // emits lead.scored.
 func (s *service) recordScore(ctx context.Context, tx Tx, p auth.Principal, row *LeadRow, score domain.Score, now time.Time) error {
 	row.Lead.Score = &score.Value
-	if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+	if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 		return err
 	}
-	if err := tx.InsertScore(ctx, p.OrgID, row.Lead.ID, newID(), score, now); err != nil {
+	if err := tx.Scores().Record(ctx, p.OrgID, row.Lead.ID, newID(), score, now); err != nil {
 		return err
 	}
 	return s.emit(ctx, tx, p, EventLeadScored, row.Lead.ID, scoredEvent{LeadID: row.Lead.ID, Score: score.Value, Factors: score.Factors, ComputedAt: now})
@@ -612,7 +612,7 @@ func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) 
 			return err
 		}
 		a.LeadID = row.Lead.ID
-		if err := tx.InsertActivity(ctx, p.OrgID, a); err != nil {
+		if err := tx.Activities().Add(ctx, p.OrgID, a); err != nil {
 			return err
 		}
 		if row.Lead.LastActivityAt == nil || a.OccurredAt.After(*row.Lead.LastActivityAt) {
@@ -623,10 +623,10 @@ func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) 
 			return err
 		}
 		// Scoring follows in the background (RescoreLead), once per burst.
-		if err := tx.EnqueueRescore(ctx, p.OrgID, row.Lead.ID); err != nil {
+		if err := tx.Jobs().EnqueueRescore(ctx, p.OrgID, row.Lead.ID); err != nil {
 			return err
 		}
-		return tx.UpdateLead(ctx, row.Lead)
+		return tx.Leads().Update(ctx, row.Lead)
 	})
 	return a, err
 }
@@ -646,7 +646,7 @@ func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, er
 		if _, err := writableLead(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if err := tx.InsertNote(ctx, p.OrgID, n); err != nil {
+		if err := tx.Activities().AddNote(ctx, p.OrgID, n); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventNoteAdded, id, noteEvent(n))
@@ -659,6 +659,6 @@ func (s *service) LeadTimeline(ctx context.Context, id string, pr PageRequest) (
 		if _, err := visibleLead(ctx, tx, p, id, false); err != nil {
 			return nil, err
 		}
-		return tx.LeadTimeline(ctx, id, after, limit)
+		return tx.Leads().Timeline(ctx, id, after, limit)
 	})
 }

@@ -244,7 +244,7 @@ func (s *service) findLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], e
 		if lq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.ListLeads(ctx, lq)
+		rows, err = tx.Leads().List(ctx, lq)
 		return err
 	})
 	if err != nil {

@@ -19,7 +19,7 @@ WHERE deal_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::u
 ORDER BY created_at DESC, id DESC LIMIT $4`
 )
 
-func (r *repo) InsertDealDocument(ctx context.Context, orgID string, d domain.DealDocument) error {
+func (r documentRepo) Create(ctx context.Context, orgID string, d domain.DealDocument) error {
 	_, err := r.tx.Exec(ctx, sqlInsertDealDocument, d.ID, orgID, d.DealID, d.Title, d.FileKey, d.FileName, d.ContentType,
 		d.SizeBytes, d.SHA256, d.UploadedBy, d.CreatedAt)
 	if err != nil {
@@ -28,7 +28,7 @@ func (r *repo) InsertDealDocument(ctx context.Context, orgID string, d domain.De
 	return nil
 }
 
-func (r *repo) ListDealDocuments(ctx context.Context, dealID string, after *app.ListCursor, limit int) ([]domain.DealDocument, error) {
+func (r documentRepo) List(ctx context.Context, dealID string, after *app.ListCursor, limit int) ([]domain.DealDocument, error) {
 	var at, id any
 	if after != nil {
 		at, id = after.Time, after.ID

@@ -41,19 +41,51 @@ func NewStore(pool *pgxpool.Pool, schema string, queue *jobs.Queue) (*Store, err
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
 func (s *Store) InOrg(ctx context.Context, orgID string, fn func(app.Tx) error) error {
-	return postgres.InOrgTx(ctx, s.pool, orgID, func(tx pgx.Tx) error { return fn(&repo{tx: tx, store: s}) })
+	return postgres.InOrgTx(ctx, s.pool, orgID, func(tx pgx.Tx) error { return fn(&repos{tx: tx, store: s}) })
 }
 
-// repo is app.Tx over one transaction.
-type repo struct {
+// repos is app.Tx: one transaction's view of every repository.
+type repos struct {
 	tx    pgx.Tx
 	store *Store
 }
 
-var _ app.Tx = (*repo)(nil)
+var _ app.Tx = (*repos)(nil)
 
-// Events is the outbox of this transaction.
-func (r *repo) Events() app.Publisher { return publisher{tx: r.tx, store: r.store} }
+func (r *repos) Leads() app.LeadRepository          { return leadRepo{tx: r.tx} }
+func (r *repos) Activities() app.ActivityRepository { return activityRepo{tx: r.tx} }
+func (r *repos) Scores() app.ScoreRepository        { return scoreRepo{tx: r.tx} }
+func (r *repos) Contacts() app.ContactRepository    { return contactRepo{tx: r.tx} }
+func (r *repos) Deals() app.DealRepository          { return dealRepo{tx: r.tx} }
+func (r *repos) Documents() app.DocumentRepository  { return documentRepo{tx: r.tx} }
+func (r *repos) Catalog() app.CatalogRepository     { return catalogRepo{tx: r.tx} }
+func (r *repos) Rules() app.RuleRepository          { return ruleRepo{tx: r.tx} }
+func (r *repos) Imports() app.ImportRepository      { return importRepo{tx: r.tx} }
+func (r *repos) Users() app.UserDirectory           { return userDirectory{tx: r.tx} }
+func (r *repos) Properties() app.PropertyDirectory  { return propertyDirectory{tx: r.tx} }
+func (r *repos) Jobs() app.JobQueue                 { return jobQueue{tx: r.tx, queue: r.store.queue} }
+func (r *repos) Events() app.Publisher              { return publisher{tx: r.tx, store: r.store} }
+
+// The repositories, each over the transaction (in the files named after
+// them).
+type (
+	leadRepo          struct{ tx pgx.Tx }
+	activityRepo      struct{ tx pgx.Tx }
+	scoreRepo         struct{ tx pgx.Tx }
+	contactRepo       struct{ tx pgx.Tx }
+	dealRepo          struct{ tx pgx.Tx }
+	documentRepo      struct{ tx pgx.Tx }
+	catalogRepo       struct{ tx pgx.Tx }
+	ruleRepo          struct{ tx pgx.Tx }
+	importRepo        struct{ tx pgx.Tx }
+	userDirectory     struct{ tx pgx.Tx }
+	propertyDirectory struct{ tx pgx.Tx }
+	// jobQueue inserts jobs into the queue in the transaction.
+	jobQueue struct {
+		tx    pgx.Tx
+		queue *jobs.Queue
+	}
+)
 
 // publisher wraps the app's events in their CloudEvents envelopes (source
 // app.EventSource, subject "<aggregate>/<id>") and writes them to the outbox
