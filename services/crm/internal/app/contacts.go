@@ -108,7 +108,7 @@ func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domai
 		return Page[domain.Contact]{}, err
 	}
 	var fe domain.FieldErrors
-	q := ContactQuery{Limit: orDefault(f.Page.Limit)}
+	q := ContactQuery{Page: f.Page}
 	if strings.TrimSpace(f.Email) != "" || strings.TrimSpace(f.Phone) != "" {
 		nc := domain.ContactInput{Email: &f.Email, Phone: &f.Phone, PhoneRegion: f.PhoneRegion}.Normalize(s.cfg.DefaultPhoneRegion, &fe)
 		q.Email, q.Phone = nc.Email, nc.Phone
@@ -116,24 +116,13 @@ func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domai
 	if err := fe.Err(); err != nil {
 		return Page[domain.Contact]{}, err
 	}
-	sort := Sort{Field: "created_at", Desc: true}
-	if q.After, err = listCursor(f.Page.Cursor, sort); err != nil {
-		return Page[domain.Contact]{}, err
-	}
-	var rows []domain.Contact
+	var page Page[domain.Contact]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		cq := q
-		cq.Limit++
-		if cq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+		if q.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.Contacts().List(ctx, cq)
+		page, err = tx.Contacts().List(ctx, q)
 		return err
 	})
-	if err != nil {
-		return Page[domain.Contact]{}, err
-	}
-	return listPage(rows, q.Limit, func(c domain.Contact) ListCursor {
-		return ListCursor{Sort: sortKey(sort), Time: &c.CreatedAt, ID: c.ID}
-	}), nil
+	return page, err
 }

@@ -76,26 +76,17 @@ func (s *service) ListDealDocuments(ctx context.Context, dealID string, pr PageR
 	if err != nil {
 		return Page[DealDocument]{}, err
 	}
-	sort := Sort{Field: "created_at", Desc: true}
-	after, err := listCursor(pr.Cursor, sort)
-	if err != nil {
-		return Page[DealDocument]{}, err
-	}
-	limit := orDefault(pr.Limit)
-	var rows []domain.DealDocument
+	var page Page[domain.DealDocument]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if _, err := visibleDeal(ctx, tx, p, dealID, false); err != nil {
 			return err
 		}
-		rows, err = tx.Documents().List(ctx, dealID, after, limit+1)
+		page, err = tx.Documents().List(ctx, dealID, pr)
 		return err
 	})
 	if err != nil {
 		return Page[DealDocument]{}, err
 	}
-	page := listPage(rows, limit, func(d domain.DealDocument) ListCursor {
-		return ListCursor{Sort: sortKey(sort), Time: &d.CreatedAt, ID: d.ID}
-	})
 	out := Page[DealDocument]{Items: make([]DealDocument, len(page.Items)), Next: page.Next}
 	for i, d := range page.Items {
 		if out.Items[i], err = s.withLink(d); err != nil {

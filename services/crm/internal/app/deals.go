@@ -302,15 +302,13 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 	return d, err
 }
 
-var dealSortDefault = Sort{Field: "created_at", Desc: true}
-
 func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal], error) {
 	p, err := auth.CallerWith(ctx, PermDealsRead)
 	if err != nil {
 		return Page[domain.Deal]{}, err
 	}
 	var fe domain.FieldErrors
-	q := DealQuery{Limit: orDefault(f.Page.Limit), Sort: dealSortDefault}
+	q := DealQuery{Page: f.Page}
 	for _, it := range []struct {
 		name string
 		in   string
@@ -328,41 +326,22 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 	if q.Sort, err = parseSort(f.Sort, dealSorts); err != nil {
 		return Page[domain.Deal]{}, err
 	}
-	if q.After, err = listCursor(f.Page.Cursor, q.Sort); err != nil {
-		return Page[domain.Deal]{}, err
-	}
-	var rows []domain.Deal
+	var page Page[domain.Deal]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		dq := q
-		dq.Limit++
-		if dq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+		if q.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.Deals().List(ctx, dq)
+		page, err = tx.Deals().List(ctx, q)
 		return err
 	})
-	if err != nil {
-		return Page[domain.Deal]{}, err
-	}
-	return listPage(rows, q.Limit, func(d domain.Deal) ListCursor {
-		c := ListCursor{Sort: sortKey(q.Sort), ID: d.ID}
-		switch q.Sort.Field {
-		case "updated_at":
-			c.Time = &d.UpdatedAt
-		case "value_cents":
-			c.Num = &d.ValueCents
-		default:
-			c.Time = &d.CreatedAt
-		}
-		return c
-	}), nil
+	return page, err
 }
 
 func (s *service) DealTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, p auth.Principal) (Page[TimelineItem], error) {
 		if _, err := visibleDeal(ctx, tx, p, id, false); err != nil {
-			return nil, err
+			return Page[TimelineItem]{}, err
 		}
-		return tx.Deals().Timeline(ctx, id, after, limit)
+		return tx.Deals().Timeline(ctx, id, pr)
 	})
 }

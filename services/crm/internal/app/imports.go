@@ -707,25 +707,14 @@ func (s *service) ListLeadImports(ctx context.Context, pr PageRequest) (Page[dom
 	if err != nil {
 		return Page[domain.LeadImport]{}, err
 	}
-	sort := Sort{Field: "created_at", Desc: true}
-	after, err := listCursor(pr.Cursor, sort)
-	if err != nil {
-		return Page[domain.LeadImport]{}, err
-	}
-	limit := orDefault(pr.Limit)
-	var rows []domain.LeadImport
+	var page Page[domain.LeadImport]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		scope, err := leadScope(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		rows, err = tx.Imports().List(ctx, scope, after, limit+1)
+		page, err = tx.Imports().List(ctx, scope, pr)
 		return err
 	})
-	if err != nil {
-		return Page[domain.LeadImport]{}, err
-	}
-	return listPage(rows, limit, func(i domain.LeadImport) ListCursor {
-		return ListCursor{Sort: sortKey(sort), Time: &i.CreatedAt, ID: i.ID}
-	}), nil
+	return page, err
 }

@@ -655,10 +655,10 @@ func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, er
 }
 
 func (s *service) LeadTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, p auth.Principal) (Page[TimelineItem], error) {
 		if _, err := visibleLead(ctx, tx, p, id, false); err != nil {
-			return nil, err
+			return Page[TimelineItem]{}, err
 		}
-		return tx.Leads().Timeline(ctx, id, after, limit)
+		return tx.Leads().Timeline(ctx, id, pr)
 	})
 }

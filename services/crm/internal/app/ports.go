@@ -64,11 +64,11 @@ type LeadRepository interface {
 	Get(ctx context.Context, id string, scope Scope) (LeadRow, error)
 	GetForUpdate(ctx context.Context, id string, scope Scope) (LeadRow, error)
 	Update(ctx context.Context, l domain.Lead) error
-	List(ctx context.Context, q LeadQuery) ([]LeadRow, error)
+	List(ctx context.Context, q LeadQuery) (Page[LeadRow], error)
 	RecordChange(ctx context.Context, orgID string, c Change) error
 	// Timeline merges the lead's activities, notes and changes, newest
 	// first.
-	Timeline(ctx context.Context, leadID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
+	Timeline(ctx context.Context, leadID string, p PageRequest) (Page[TimelineItem], error)
 }
 
 // ActivityRepository stores what happened with leads.
@@ -98,7 +98,7 @@ type ContactRepository interface {
 	Update(ctx context.Context, c domain.Contact) error
 	// Get returns the contact if scope sees it.
 	Get(ctx context.Context, id string, scope Scope) (domain.Contact, error)
-	List(ctx context.Context, q ContactQuery) ([]domain.Contact, error)
+	List(ctx context.Context, q ContactQuery) (Page[domain.Contact], error)
 }
 
 // DealRepository stores deals with their stage history and field changes.
@@ -108,19 +108,19 @@ type DealRepository interface {
 	Get(ctx context.Context, id string, scope Scope) (domain.Deal, error)
 	GetForUpdate(ctx context.Context, id string, scope Scope) (domain.Deal, error)
 	Update(ctx context.Context, d domain.Deal) error
-	List(ctx context.Context, q DealQuery) ([]domain.Deal, error)
+	List(ctx context.Context, q DealQuery) (Page[domain.Deal], error)
 	RecordStageChange(ctx context.Context, orgID string, h StageChange) error
 	RecordChange(ctx context.Context, orgID string, c DealFieldChange) error
 	// Timeline merges the deal's stage history, documents and field
 	// changes, newest first.
-	Timeline(ctx context.Context, dealID string, after *TimelineCursor, limit int) ([]TimelineItem, error)
+	Timeline(ctx context.Context, dealID string, p PageRequest) (Page[TimelineItem], error)
 }
 
 // DocumentRepository stores the documents of deals.
 type DocumentRepository interface {
 	Create(ctx context.Context, orgID string, d domain.DealDocument) error
 	// List pages a deal's documents newest first.
-	List(ctx context.Context, dealID string, after *ListCursor, limit int) ([]domain.DealDocument, error)
+	List(ctx context.Context, dealID string, p PageRequest) (Page[domain.DealDocument], error)
 }
 
 // CatalogRepository keeps what an organisation configures: its lead
@@ -163,7 +163,7 @@ type ImportRepository interface {
 	Get(ctx context.Context, id string, scope Scope) (domain.LeadImport, error)
 	GetForUpdate(ctx context.Context, id string, scope Scope) (domain.LeadImport, error)
 	// List pages the imports scope sees, newest first.
-	List(ctx context.Context, scope Scope, after *ListCursor, limit int) ([]domain.LeadImport, error)
+	List(ctx context.Context, scope Scope, p PageRequest) (Page[domain.LeadImport], error)
 	// Save stores an import's status, checkpoint, reports, error,
 	// completion and file expiry.
 	Save(ctx context.Context, imp domain.LeadImport) error
@@ -304,25 +304,10 @@ type TimelineItem struct {
 	Data       []byte
 }
 
-// TimelineCursor is the keyset position after which a timeline page starts.
-type TimelineCursor struct {
-	At time.Time `json:"t"`
-	ID string    `json:"id"`
-}
-
 // Sort is a whitelisted sort field and direction.
 type Sort struct {
 	Field string
 	Desc  bool
-}
-
-// ListCursor is the keyset position of a list page: the last row's sort
-// value (Time or Num, by field) and id.
-type ListCursor struct {
-	Sort string     `json:"s"`
-	Time *time.Time `json:"t,omitempty"`
-	Num  *int64     `json:"n,omitempty"`
-	ID   string     `json:"id"`
 }
 
 // LeadQuery filters, sorts and pages leads.
@@ -334,10 +319,9 @@ type LeadQuery struct {
 	// VisibleTo limits the leads to the scope's.
 	VisibleTo Scope
 	// Text is a full-text query over contact names, emails and notes.
-	Text  string
-	Sort  Sort
-	After *ListCursor
-	Limit int
+	Text string
+	Sort Sort
+	Page PageRequest
 }
 
 // DealQuery filters, sorts and pages deals.
@@ -346,8 +330,7 @@ type DealQuery struct {
 	// VisibleTo limits the deals to the scope's.
 	VisibleTo Scope
 	Sort      Sort
-	After     *ListCursor
-	Limit     int
+	Page      PageRequest
 }
 
 // ContactQuery pages contacts (newest first) with an optional email or
@@ -356,6 +339,5 @@ type ContactQuery struct {
 	Email, Phone *string
 	// VisibleTo limits the contacts to the scope's.
 	VisibleTo Scope
-	After     *ListCursor
-	Limit     int
+	Page      PageRequest
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/auth"
-	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -219,7 +218,10 @@ func (o *Optional[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// PageRequest is a raw page request: limit already bounded, cursor opaque.
+// PageRequest is a raw page request: the limit bounded by the transport
+// (zero: the default page size) and the cursor of an earlier page, opaque
+// here: the repository that reads the page decodes it (a forged or stale
+// one is a 400 naming cursor).
 type PageRequest struct {
 	Limit  int
 	Cursor string
@@ -230,12 +232,4 @@ type PageRequest struct {
 type Page[T any] struct {
 	Items []T
 	Next  string
-}
-
-// orDefault is the page size of a request that names none.
-func orDefault(limit int) int {
-	if limit <= 0 {
-		return httpx.DefaultLimit
-	}
-	return limit
 }

@@ -69,7 +69,11 @@ func (r contactRepo) Get(ctx context.Context, id string, scope app.Scope) (domai
 	return c, notFound(err, domain.ReasonContactNotFound, "contact")
 }
 
-func (r contactRepo) List(ctx context.Context, cq app.ContactQuery) ([]domain.Contact, error) {
+func (r contactRepo) List(ctx context.Context, cq app.ContactQuery) (app.Page[domain.Contact], error) {
+	after, err := decodeListCursor(cq.Page.Cursor, newestFirst)
+	if err != nil {
+		return app.Page[domain.Contact]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListContacts)
 	if cq.Email != nil {
@@ -79,10 +83,15 @@ func (r contactRepo) List(ctx context.Context, cq app.ContactQuery) ([]domain.Co
 		q.where(" AND c.phone = %s", *cq.Phone)
 	}
 	q.whereVisible(sqlContactVisible, cq.VisibleTo)
-	q.keyset("c.created_at", "c.id", app.Sort{Field: "created_at", Desc: true}, cq.After, cq.Limit)
+	limit := limitOf(cq.Page.Limit)
+	q.keyset("c.created_at", "c.id", newestFirst, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list contacts: %w", err)
+		return app.Page[domain.Contact]{}, fmt.Errorf("list contacts: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+	contacts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+	if err != nil {
+		return app.Page[domain.Contact]{}, fmt.Errorf("list contacts: %w", err)
+	}
+	return pageOf(contacts, limit, func(c domain.Contact) any { return createdAtCursor(c.CreatedAt, c.ID) }), nil
 }

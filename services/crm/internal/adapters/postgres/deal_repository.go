@@ -104,7 +104,11 @@ func (r dealRepo) Update(ctx context.Context, d domain.Deal) error {
 	return expectOne(tag, domain.ReasonDealNotFound, "deal")
 }
 
-func (r dealRepo) List(ctx context.Context, dq app.DealQuery) ([]domain.Deal, error) {
+func (r dealRepo) List(ctx context.Context, dq app.DealQuery) (app.Page[domain.Deal], error) {
+	after, err := decodeListCursor(dq.Page.Cursor, dq.Sort)
+	if err != nil {
+		return app.Page[domain.Deal]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListDealsBase)
 	if dq.StageID != "" {
@@ -120,14 +124,30 @@ func (r dealRepo) List(ctx context.Context, dq app.DealQuery) ([]domain.Deal, er
 	q.whereVisible(sqlDealVisible, dq.VisibleTo)
 	expr, ok := dealSortExpr[dq.Sort.Field]
 	if !ok {
-		return nil, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
 	}
-	q.keyset(expr, "d.id", dq.Sort, dq.After, dq.Limit)
+	limit := limitOf(dq.Page.Limit)
+	q.keyset(expr, "d.id", dq.Sort, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list deals: %w", err)
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) })
+	deals, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) })
+	if err != nil {
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: %w", err)
+	}
+	return pageOf(deals, limit, func(d domain.Deal) any {
+		c := listCursor{Sort: sortKey(dq.Sort), ID: d.ID}
+		switch dq.Sort.Field {
+		case "updated_at":
+			c.Time = &d.UpdatedAt
+		case "value_cents":
+			c.Num = &d.ValueCents
+		default:
+			c.Time = &d.CreatedAt
+		}
+		return c
+	}), nil
 }
 
 func (r dealRepo) RecordStageChange(ctx context.Context, orgID string, h app.StageChange) error {
@@ -146,6 +166,6 @@ func (r dealRepo) RecordChange(ctx context.Context, orgID string, c app.DealFiel
 	return nil
 }
 
-func (r dealRepo) Timeline(ctx context.Context, dealID string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
-	return timeline(ctx, r.tx, sqlDealTimeline, dealID, after, limit)
+func (r dealRepo) Timeline(ctx context.Context, dealID string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
+	return timeline(ctx, r.tx, sqlDealTimeline, dealID, p)
 }

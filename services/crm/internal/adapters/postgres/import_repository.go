@@ -198,16 +198,25 @@ func (r importRepo) get(ctx context.Context, q, id string, scope app.Scope) (dom
 	return imp, notFound(err, domain.ReasonImportNotFound, "lead import")
 }
 
-func (r importRepo) List(ctx context.Context, scope app.Scope, after *app.ListCursor, limit int) ([]domain.LeadImport, error) {
+func (r importRepo) List(ctx context.Context, scope app.Scope, p app.PageRequest) (app.Page[domain.LeadImport], error) {
+	after, err := decodeListCursor(p.Cursor, newestFirst)
+	if err != nil {
+		return app.Page[domain.LeadImport]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListImports)
 	q.whereVisible(sqlImportVisible, scope)
-	q.keyset("i.created_at", "i.id", app.Sort{Field: "created_at", Desc: true}, after, limit)
+	limit := limitOf(p.Limit)
+	q.keyset("i.created_at", "i.id", newestFirst, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list lead imports: %w", err)
+		return app.Page[domain.LeadImport]{}, fmt.Errorf("list lead imports: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.LeadImport, error) { return scanImport(row) })
+	imps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.LeadImport, error) { return scanImport(row) })
+	if err != nil {
+		return app.Page[domain.LeadImport]{}, fmt.Errorf("list lead imports: %w", err)
+	}
+	return pageOf(imps, limit, func(i domain.LeadImport) any { return createdAtCursor(i.CreatedAt, i.ID) }), nil
 }
 
 func (r importRepo) Save(ctx context.Context, imp domain.LeadImport) error {

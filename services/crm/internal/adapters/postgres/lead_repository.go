@@ -142,7 +142,7 @@ func (q *query) arg(v any) string {
 func (q *query) where(format string, v any) { fmt.Fprintf(&q.sb, format, q.arg(v)) }
 
 // keyset appends the (sort value, id) predicate and the order and limit.
-func (q *query) keyset(expr, idCol string, s app.Sort, after *app.ListCursor, limit int) {
+func (q *query) keyset(expr, idCol string, s app.Sort, after *listCursor, limit int) {
 	cmp, dir := ">", "ASC"
 	if s.Desc {
 		cmp, dir = "<", "DESC"
@@ -157,7 +157,11 @@ func (q *query) keyset(expr, idCol string, s app.Sort, after *app.ListCursor, li
 	fmt.Fprintf(&q.sb, " ORDER BY %s %s, %s %s LIMIT %s", expr, dir, idCol, dir, q.arg(limit))
 }
 
-func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, error) {
+func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) (app.Page[app.LeadRow], error) {
+	after, err := decodeListCursor(lq.Page.Cursor, lq.Sort)
+	if err != nil {
+		return app.Page[app.LeadRow]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListLeadsBase)
 	if !lq.IncludeArchived {
@@ -190,14 +194,34 @@ func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, er
 	}
 	expr, ok := leadSortExpr[lq.Sort.Field]
 	if !ok {
-		return nil, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
 	}
-	q.keyset(expr, "l.id", lq.Sort, lq.After, lq.Limit)
+	limit := limitOf(lq.Page.Limit)
+	q.keyset(expr, "l.id", lq.Sort, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list leads: %w", err)
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) })
+	leads, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) })
+	if err != nil {
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: %w", err)
+	}
+	return pageOf(leads, limit, func(r app.LeadRow) any {
+		c := listCursor{Sort: sortKey(lq.Sort), ID: r.Lead.ID}
+		switch lq.Sort.Field {
+		case "updated_at":
+			c.Time = &r.Lead.UpdatedAt
+		case "score":
+			n := int64(-1) // as leadSortExpr: unscored leads sort as -1
+			if r.Lead.Score != nil {
+				n = int64(*r.Lead.Score)
+			}
+			c.Num = &n
+		default:
+			c.Time = &r.Lead.CreatedAt
+		}
+		return c
+	}), nil
 }
 
 func (r leadRepo) RecordChange(ctx context.Context, orgID string, c app.Change) error {
@@ -244,25 +268,34 @@ func (r scoreRepo) Record(ctx context.Context, orgID, leadID, id string, s domai
 	return nil
 }
 
-func (r leadRepo) Timeline(ctx context.Context, leadID string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
-	return timeline(ctx, r.tx, sqlLeadTimeline, leadID, after, limit)
+func (r leadRepo) Timeline(ctx context.Context, leadID string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
+	return timeline(ctx, r.tx, sqlLeadTimeline, leadID, p)
 }
 
 // timeline reads one page of a timeline query: sql over the aggregate id.
-func timeline(ctx context.Context, tx pgx.Tx, sql, id string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
+func timeline(ctx context.Context, tx pgx.Tx, sql, id string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
+	after, err := decodeTimelineCursor(p.Cursor)
+	if err != nil {
+		return app.Page[app.TimelineItem]{}, err
+	}
 	var at, afterID any
 	if after != nil {
 		at, afterID = after.At, after.ID
 	}
-	rows, err := tx.Query(ctx, sql, id, at, afterID, limit)
+	limit := limitOf(p.Limit)
+	rows, err := tx.Query(ctx, sql, id, at, afterID, limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
+		return app.Page[app.TimelineItem]{}, fmt.Errorf("timeline: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
 		var it app.TimelineItem
 		err := row.Scan(&it.ID, &it.Kind, &it.OccurredAt, &it.ActorID, &it.Data)
 		return it, err
 	})
+	if err != nil {
+		return app.Page[app.TimelineItem]{}, fmt.Errorf("timeline: %w", err)
+	}
+	return pageOf(items, limit, func(it app.TimelineItem) any { return timelineCursor{At: it.OccurredAt, ID: it.ID} }), nil
 }
 
 func (r scoreRepo) Latest(ctx context.Context, leadID string) (*domain.Score, error) {
