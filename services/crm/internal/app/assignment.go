@@ -155,27 +155,16 @@ func applyRuleInput(r *domain.AssignmentRule, in RuleInput, f *domain.FieldError
 	}
 	if in.Match != nil {
 		m := *in.Match
-		m.SourceIDs = checkUUIDs("match.source_ids", m.SourceIDs, f)
+		m.SourceIDs = domain.CheckUUIDs("match.source_ids", m.SourceIDs, f)
 		r.Match = m
 	}
 	if in.Target != nil {
 		r.Target = domain.RuleTarget{
-			UserID: checkUUID("target.user_id", in.Target.UserID, f),
-			TeamID: checkUUID("target.team_id", in.Target.TeamID, f),
+			UserID: domain.CheckUUID("target.user_id", in.Target.UserID, f),
+			TeamID: domain.CheckUUID("target.team_id", in.Target.TeamID, f),
 		}
 	}
 	r.Validate(f)
-}
-
-// checkUUIDs canonicalises and deduplicates a list of UUIDs.
-func checkUUIDs(field string, ids []string, f *domain.FieldErrors) []string {
-	out := []string{}
-	for _, id := range ids {
-		if v := checkUUID(field, &id, f); v != nil && !slices.Contains(out, *v) {
-			out = append(out, *v)
-		}
-	}
-	return out
 }
 
 // checkRuleReferences refuses a rule whose target user is not an active
@@ -220,13 +209,13 @@ func checkRuleReferences(ctx context.Context, tx Tx, r domain.AssignmentRule, ta
 }
 
 func sameTarget(a, b domain.RuleTarget) bool {
-	return eqPtr(a.UserID, b.UserID) && eqPtr(a.TeamID, b.TeamID)
+	return domain.EqualPtr(a.UserID, b.UserID) && domain.EqualPtr(a.TeamID, b.TeamID)
 }
 
 func sameRule(a, b domain.AssignmentRule) bool {
 	return a.Name == b.Name && a.Position == b.Position && a.Enabled == b.Enabled && sameTarget(a.Target, b.Target) &&
 		slices.Equal(a.Match.PostalCodes, b.Match.PostalCodes) && slices.Equal(a.Match.PostalCodePrefixes, b.Match.PostalCodePrefixes) &&
-		eqPtr(a.Match.MinPriceCents, b.Match.MinPriceCents) && eqPtr(a.Match.MaxPriceCents, b.Match.MaxPriceCents) &&
+		domain.EqualPtr(a.Match.MinPriceCents, b.Match.MinPriceCents) && domain.EqualPtr(a.Match.MaxPriceCents, b.Match.MaxPriceCents) &&
 		slices.Equal(a.Match.SourceIDs, b.Match.SourceIDs)
 }
 

@@ -16,7 +16,7 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 	}
 	var f domain.FieldErrors
 	nc := in.Normalize(s.cfg.DefaultPhoneRegion, &f)
-	if nc.Email == nil && nc.Phone == nil && !nonEmpty(nc.FirstName) && !nonEmpty(nc.LastName) {
+	if nc.Empty() {
 		f.Add("email", "a contact needs at least one of first_name, last_name, email, phone")
 	}
 	if err := f.Err(); err != nil {

@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"strings"
 
-	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -25,45 +23,17 @@ type DealInput struct {
 // DealUpdate changes the fields that are Set. The stage changes only
 // through MoveDeal, where the pipeline rules apply.
 type DealUpdate struct {
-	Title             Optional[string]
-	ValueCents        Optional[int64]
-	Currency          Optional[string]
-	PropertyID        Optional[string]
-	AssigneeID        Optional[string]
-	ExpectedCloseDate Optional[string]
+	Title             domain.Optional[string]
+	ValueCents        domain.Optional[int64]
+	Currency          domain.Optional[string]
+	PropertyID        domain.Optional[string]
+	AssigneeID        domain.Optional[string]
+	ExpectedCloseDate domain.Optional[string]
 }
 
 // StageMove names the target stage by id or key.
 type StageMove struct {
 	StageID, Stage *string
-}
-
-// findStage picks a stage of the pipeline by id or key. Giving both or
-// neither names "stage" (one concept to the client); a stage the pipeline
-// lacks names the field that was given, stage_id (another organisation's
-// or no stage's id) or stage (the key).
-func findStage(pipeline []domain.Stage, id, key *string) (domain.Stage, error) {
-	if (id == nil) == (key == nil) {
-		return domain.Stage{}, apperr.Invalid("stage", "give exactly one of stage_id or stage (the key)")
-	}
-	for _, st := range pipeline {
-		if (id != nil && strings.EqualFold(st.ID, strings.TrimSpace(*id))) || (key != nil && st.Key == *key) {
-			return st, nil
-		}
-	}
-	if id != nil {
-		return domain.Stage{}, apperr.Invalid("stage_id", "no such stage in this organisation's pipeline")
-	}
-	return domain.Stage{}, apperr.Invalid("stage", "no such stage in this organisation's pipeline")
-}
-
-func stageByID(pipeline []domain.Stage, id string) domain.Stage {
-	for _, st := range pipeline {
-		if st.ID == id {
-			return st
-		}
-	}
-	return domain.Stage{ID: id, Kind: domain.KindOpen}
 }
 
 func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, error) {
@@ -83,11 +53,11 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 		d.ValueCents = *in.ValueCents
 	}
 	d.Validate(&f)
-	if lead := checkUUID("lead_id", &in.LeadID, &f); lead != nil {
+	if lead := domain.CheckUUID("lead_id", &in.LeadID, &f); lead != nil {
 		d.LeadID = *lead
 	}
-	d.PropertyID = checkUUID("property_id", in.PropertyID, &f)
-	d.AssigneeID = checkUUID("assignee_id", in.AssigneeID, &f)
+	d.PropertyID = domain.CheckUUID("property_id", in.PropertyID, &f)
+	d.AssigneeID = domain.CheckUUID("assignee_id", in.AssigneeID, &f)
 	if err := f.Err(); err != nil {
 		return domain.Deal{}, err
 	}
@@ -110,23 +80,9 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 		if err != nil {
 			return err
 		}
-		var stage domain.Stage
-		if in.StageID == nil && in.Stage == nil {
-			first := -1
-			for i, st := range pipeline {
-				if st.Kind == domain.KindOpen && (first < 0 || st.Position < pipeline[first].Position) {
-					first = i
-				}
-			}
-			if first < 0 {
-				return apperr.Invalid("stage", "the pipeline has no open stage")
-			}
-			stage = pipeline[first]
-		} else if stage, err = findStage(pipeline, in.StageID, in.Stage); err != nil {
+		stage, err := domain.StartStage(pipeline, in.StageID, in.Stage)
+		if err != nil {
 			return err
-		}
-		if stage.Closed() {
-			return apperr.Invalid("stage", "a deal starts in an open stage")
 		}
 		d.StageID = stage.ID
 		if err := tx.Deals().Create(ctx, p.OrgID, d); err != nil {
@@ -182,8 +138,8 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 	if in.Currency.Set && in.Currency.Value == nil {
 		f.Add("currency", "must not be null")
 	}
-	propertyID := checkUUID("property_id", in.PropertyID.Value, &f)
-	assignee := checkUUID("assignee_id", in.AssigneeID.Value, &f)
+	propertyID := domain.CheckUUID("property_id", in.PropertyID.Value, &f)
+	assignee := domain.CheckUUID("assignee_id", in.AssigneeID.Value, &f)
 	if err := f.Err(); err != nil {
 		return domain.Deal{}, err
 	}
@@ -206,7 +162,7 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 			d.PropertyID = propertyID
 			// As on a lead, only a new property is checked: one archived
 			// since it was put on the deal stays and may be sent back.
-			if propertyID != nil && !eqPtr(before.PropertyID, propertyID) {
+			if propertyID != nil && !domain.EqualPtr(before.PropertyID, propertyID) {
 				if err := checkKnownProperties(ctx, tx, "property_id", []string{*propertyID}); err != nil {
 					return err
 				}
@@ -214,7 +170,7 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 		}
 		if in.AssigneeID.Set {
 			d.AssigneeID = assignee
-			if !eqPtr(before.AssigneeID, assignee) {
+			if !domain.EqualPtr(before.AssigneeID, assignee) {
 				if err := checkAssignee(ctx, tx, "assignee_id", assignee); err != nil {
 					return err
 				}
@@ -246,7 +202,7 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 		if err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, p, EventDealUpdated, d.ID, dealEvent(d, stageByID(pipeline, d.StageID)))
+		return s.emit(ctx, tx, p, EventDealUpdated, d.ID, dealEvent(d, domain.StageIn(pipeline, d.StageID)))
 	})
 	return d, err
 }
@@ -266,20 +222,13 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 		if err != nil {
 			return err
 		}
-		to, err := findStage(pipeline, in.StageID, in.Stage)
+		to, err := domain.PickStage(pipeline, in.StageID, in.Stage)
 		if err != nil {
 			return err
 		}
-		from := stageByID(pipeline, d.StageID)
-		if why := domain.CheckTransition(pipeline, from, to, p.Can(PermAdmin)); why != "" {
-			e := apperr.Invalid("stage", why)
-			e.Reason = domain.ReasonIllegalTransition
-			e.Message = "illegal stage transition from " + from.Key + " to " + to.Key
-			return e
-		}
-		d.StageID, d.UpdatedAt, d.ClosedAt = to.ID, now, nil
-		if to.Closed() {
-			d.ClosedAt = &now
+		from, err := d.MoveTo(pipeline, to, p.Can(PermAdmin), now)
+		if err != nil {
+			return err
 		}
 		if err := tx.Deals().Update(ctx, d); err != nil {
 			return err
@@ -315,7 +264,7 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 		out  *string
 	}{{"stage_id", f.StageID, &q.StageID}, {"lead_id", f.LeadID, &q.LeadID}, {"assignee_id", f.AssigneeID, &q.AssigneeID}} {
 		if it.in != "" {
-			if v := checkUUID(it.name, &it.in, &fe); v != nil {
+			if v := domain.CheckUUID(it.name, &it.in, &fe); v != nil {
 				*it.out = *v
 			}
 		}

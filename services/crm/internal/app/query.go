@@ -91,16 +91,16 @@ func (s *service) leadQuery(f LeadFilter) (LeadQuery, error) {
 		Status: f.Status, ScoreMin: f.ScoreMin, ScoreMax: f.ScoreMax, CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo,
 		IncludeArchived: f.IncludeArchived, Text: strings.TrimSpace(f.Text), Page: f.Page,
 	}
-	if q.Status != "" && !domain.ValidStatus(q.Status) {
-		fe.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
+	if q.Status != "" {
+		domain.CheckStatus("status", q.Status, &fe)
 	}
 	if f.SourceID != "" {
-		if v := checkUUID("source_id", &f.SourceID, &fe); v != nil {
+		if v := domain.CheckUUID("source_id", &f.SourceID, &fe); v != nil {
 			q.SourceID = *v
 		}
 	}
 	if f.AssigneeID != "" {
-		if v := checkUUID("assignee_id", &f.AssigneeID, &fe); v != nil {
+		if v := domain.CheckUUID("assignee_id", &f.AssigneeID, &fe); v != nil {
 			q.AssigneeID = *v
 		}
 	}

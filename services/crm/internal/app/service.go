@@ -7,10 +7,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,9 +30,9 @@ const (
 
 // Service is crm's application API.
 type Service interface {
-	CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
+	CreateLead(ctx context.Context, in domain.LeadInput) (LeadRow, error)
 	GetLead(ctx context.Context, id string) (LeadRow, error)
-	UpdateLead(ctx context.Context, id string, in LeadUpdate) (LeadRow, error)
+	UpdateLead(ctx context.Context, id string, in domain.LeadUpdate) (LeadRow, error)
 	ArchiveLead(ctx context.Context, id string) error
 	ListLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error)
 	SearchLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error)
@@ -179,44 +177,7 @@ func parseID(id, reason, what string) error {
 	return nil
 }
 
-// checkUUID records a body field that must be a UUID and returns it in
-// canonical form.
-func checkUUID(field string, v *string, f *domain.FieldErrors) *string {
-	if v == nil {
-		return nil
-	}
-	u, err := uuid.Parse(strings.TrimSpace(*v))
-	if err != nil {
-		f.Add(field, "must be a UUID")
-		return nil
-	}
-	s := u.String()
-	return &s
-}
-
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
-// Optional is a JSON field that distinguishes absent (Set false) from null
-// (Set true, Value nil): an update changes only the fields present.
-type Optional[T any] struct {
-	Set   bool
-	Value *T
-}
-
-// UnmarshalJSON records that the field was present.
-func (o *Optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Value = nil
-		return nil
-	}
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	o.Value = &v
-	return nil
-}
 
 // PageRequest is a raw page request: the limit bounded by the transport
 // (zero: the default page size) and the cursor of an earlier page, opaque
