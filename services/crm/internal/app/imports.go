@@ -16,7 +16,7 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-// ErrImportContention is WriteImportBatch's retryable failure.
+// ErrImportContention is ImportRepository.WriteBatch's retryable failure.
 var ErrImportContention = errors.New("app: a concurrent change touched the same people")
 
 // ImportBatch is one planned batch of an import, ready to write.

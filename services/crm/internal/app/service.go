@@ -1,8 +1,11 @@
 // Package app holds crm's use cases behind the Service interface and the
-// ports they need (store, clock). Every use case checks the caller's
-// permission here, whatever the transport did, and runs in one transaction
-// scoped to the caller's organisation; events go to the outbox of that same
-// transaction.
+// ports they need (ports.go: a store whose transactions hand out small
+// repositories, a clock, file storage). Every use case checks the caller's
+// permission here, whatever the transport did, before it opens a
+// transaction; then it runs in one transaction scoped to the caller's
+// organisation, with the domain's rules (internal/domain) and the checks
+// only the store can make, and announces what changed as domain events
+// published in that same transaction (the adapter makes them CloudEvents).
 package app
 
 import (

@@ -1,7 +1,9 @@
-// Package postgres implements crm's store on PostgreSQL. All of crm's SQL
-// lives here, as named constants (the list queries add whitelisted filter
-// fragments); tables are schema-qualified (crm.*) so the queries do not
-// depend on the connection's search_path.
+// Package postgres implements crm's store and repositories (app.Tx) on
+// PostgreSQL. All of crm's SQL lives here, as named constants (the list
+// queries add whitelisted filter fragments); tables are schema-qualified
+// (crm.*) so the queries do not depend on the connection's search_path.
+// It also owns what is infrastructure to the app: keyset cursors
+// (page.go) and the CloudEvents envelope of the app's events.
 package postgres
 
 import (
