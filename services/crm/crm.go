@@ -1,7 +1,8 @@
 // Package crm is the CRM service: contacts, leads, activities, notes,
-// lead scoring, deals and their pipeline. This root package holds what the
-// binary and the tests share: the embedded migrations and OpenAPI document,
-// and the schema checks that gate `serve`.
+// lead scoring and assignment, lead imports, deals with their pipeline and
+// documents. This root package holds what the binary and the tests share:
+// the embedded migrations and OpenAPI document, and the schema with its
+// migration sources (pkg/service checks it before `serve`).
 package crm
 
 import (
@@ -35,5 +36,6 @@ func Migrations() fs.FS {
 func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
 
 // Database is crm's schema with its migration sources in the order they
-// are applied: its own, then pkg/events' outbox and inbox.
+// are applied: its own, pkg/events' outbox and inbox, then pkg/jobs'
+// River tables and job effects.
 func Database() postgres.Schema { return service.Schema(Schema, Migrations(), jobs.Sources()...) }

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -114,6 +115,15 @@ func TestEachChangeEmitsItsEvents(t *testing.T) {
 		}
 		if topic != "reos.crm.events" || ev.OrgID != org || ev.Source != "reos.crm" || (key != lead.ID && key != deal.ID && key != d2.ID && key != d2.LeadID) {
 			t.Errorf("envelope: topic %s key %s %+v", topic, key, ev)
+		}
+		// The subject names the aggregate the key is the id of: a deal's
+		// events are the deal's, the others (activities, notes) the lead's.
+		aggregate := "lead"
+		if strings.HasPrefix(ev.Type, "reos.crm.deal.") {
+			aggregate = "deal"
+		}
+		if ev.Subject != aggregate+"/"+key {
+			t.Errorf("%s: subject %q, want %s/%s", ev.Type, ev.Subject, aggregate, key)
 		}
 	}
 }

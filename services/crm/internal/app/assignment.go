@@ -15,25 +15,6 @@ import (
 // only when an admin grants it).
 const PermLeadsAdmin = "leads:admin"
 
-// AssignmentStore keeps the assignment rules and the settings of the
-// transaction's organisation.
-type AssignmentStore interface {
-	// ListRules returns the rules in evaluation order (position, id).
-	ListRules(ctx context.Context) ([]domain.AssignmentRule, error)
-	// GetRule returns a rule; forUpdate locks it (the round-robin cursor
-	// is read and advanced under that lock).
-	GetRule(ctx context.Context, id string, forUpdate bool) (domain.AssignmentRule, error)
-	InsertRule(ctx context.Context, orgID string, r domain.AssignmentRule) error
-	UpdateRule(ctx context.Context, r domain.AssignmentRule) error
-	DeleteRule(ctx context.Context, id string) error
-	// AdvanceRule records userID as the rule's latest round-robin assignee.
-	AdvanceRule(ctx context.Context, id, userID string) error
-
-	// GetSettings returns the settings (the defaults when never saved).
-	GetSettings(ctx context.Context) (domain.Settings, error)
-	SaveSettings(ctx context.Context, orgID string, s domain.Settings) error
-}
-
 // RuleInput creates or changes an assignment rule. On update only the
 // fields that are not nil change; Match and Target change as a whole.
 type RuleInput struct {
@@ -62,7 +43,7 @@ func (s *service) ListAssignmentRules(ctx context.Context) ([]domain.AssignmentR
 	}
 	var rules []domain.AssignmentRule
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		rules, err = tx.ListRules(ctx)
+		rules, err = tx.Rules().List(ctx)
 		return err
 	})
 	return rules, err
@@ -81,7 +62,7 @@ func (s *service) CreateAssignmentRule(ctx context.Context, in RuleInput) (domai
 		return domain.AssignmentRule{}, err
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		rules, err := tx.ListRules(ctx)
+		rules, err := tx.Rules().List(ctx)
 		if err != nil {
 			return err
 		}
@@ -97,7 +78,7 @@ func (s *service) CreateAssignmentRule(ctx context.Context, in RuleInput) (domai
 		if err := checkRuleReferences(ctx, tx, r, true, true); err != nil {
 			return err
 		}
-		if err := tx.InsertRule(ctx, p.OrgID, r); err != nil {
+		if err := tx.Rules().Create(ctx, p.OrgID, r); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventRuleCreated, r.ID, ruleEvent(r))
@@ -113,7 +94,7 @@ func (s *service) UpdateAssignmentRule(ctx context.Context, id string, in RuleIn
 	now := s.now()
 	var r domain.AssignmentRule
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if r, err = tx.GetRule(ctx, id, true); err != nil {
+		if r, err = tx.Rules().GetForUpdate(ctx, id); err != nil {
 			return err
 		}
 		before := r
@@ -136,7 +117,7 @@ func (s *service) UpdateAssignmentRule(ctx context.Context, id string, in RuleIn
 			r.LastAssigneeID = nil // a new target starts its own rotation
 		}
 		r.UpdatedAt = now
-		if err := tx.UpdateRule(ctx, r); err != nil {
+		if err := tx.Rules().Update(ctx, r); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventRuleUpdated, r.ID, ruleEvent(r))
@@ -150,11 +131,11 @@ func (s *service) DeleteAssignmentRule(ctx context.Context, id string) error {
 		return err
 	}
 	return s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		r, err := tx.GetRule(ctx, id, true)
+		r, err := tx.Rules().GetForUpdate(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := tx.DeleteRule(ctx, r.ID); err != nil {
+		if err := tx.Rules().Delete(ctx, r.ID); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventRuleDeleted, r.ID, ruleEvent(r))
@@ -174,27 +155,16 @@ func applyRuleInput(r *domain.AssignmentRule, in RuleInput, f *domain.FieldError
 	}
 	if in.Match != nil {
 		m := *in.Match
-		m.SourceIDs = checkUUIDs("match.source_ids", m.SourceIDs, f)
+		m.SourceIDs = domain.CheckUUIDs("match.source_ids", m.SourceIDs, f)
 		r.Match = m
 	}
 	if in.Target != nil {
 		r.Target = domain.RuleTarget{
-			UserID: checkUUID("target.user_id", in.Target.UserID, f),
-			TeamID: checkUUID("target.team_id", in.Target.TeamID, f),
+			UserID: domain.CheckUUID("target.user_id", in.Target.UserID, f),
+			TeamID: domain.CheckUUID("target.team_id", in.Target.TeamID, f),
 		}
 	}
 	r.Validate(f)
-}
-
-// checkUUIDs canonicalises and deduplicates a list of UUIDs.
-func checkUUIDs(field string, ids []string, f *domain.FieldErrors) []string {
-	out := []string{}
-	for _, id := range ids {
-		if v := checkUUID(field, &id, f); v != nil && !slices.Contains(out, *v) {
-			out = append(out, *v)
-		}
-	}
-	return out
 }
 
 // checkRuleReferences refuses a rule whose target user is not an active
@@ -206,7 +176,7 @@ func checkRuleReferences(ctx context.Context, tx Tx, r domain.AssignmentRule, ta
 	switch {
 	case !target:
 	case r.Target.UserID != nil:
-		ok, err := tx.ActiveUser(ctx, *r.Target.UserID)
+		ok, err := tx.Users().ActiveUser(ctx, *r.Target.UserID)
 		if err != nil {
 			return err
 		}
@@ -214,7 +184,7 @@ func checkRuleReferences(ctx context.Context, tx Tx, r domain.AssignmentRule, ta
 			f.Add("target.user_id", "no active user of the organisation has this id")
 		}
 	case r.Target.TeamID != nil:
-		ok, err := tx.KnownTeam(ctx, *r.Target.TeamID)
+		ok, err := tx.Users().KnownTeam(ctx, *r.Target.TeamID)
 		if err != nil {
 			return err
 		}
@@ -226,7 +196,7 @@ func checkRuleReferences(ctx context.Context, tx Tx, r domain.AssignmentRule, ta
 		if !sources {
 			break
 		}
-		_, err := tx.GetSource(ctx, id)
+		_, err := tx.Catalog().Source(ctx, id)
 		if errors.Is(err, apperr.ErrNotFound) {
 			f.Add("match.source_ids", "no lead source "+id)
 			continue
@@ -239,13 +209,13 @@ func checkRuleReferences(ctx context.Context, tx Tx, r domain.AssignmentRule, ta
 }
 
 func sameTarget(a, b domain.RuleTarget) bool {
-	return eqPtr(a.UserID, b.UserID) && eqPtr(a.TeamID, b.TeamID)
+	return domain.EqualPtr(a.UserID, b.UserID) && domain.EqualPtr(a.TeamID, b.TeamID)
 }
 
 func sameRule(a, b domain.AssignmentRule) bool {
 	return a.Name == b.Name && a.Position == b.Position && a.Enabled == b.Enabled && sameTarget(a.Target, b.Target) &&
 		slices.Equal(a.Match.PostalCodes, b.Match.PostalCodes) && slices.Equal(a.Match.PostalCodePrefixes, b.Match.PostalCodePrefixes) &&
-		eqPtr(a.Match.MinPriceCents, b.Match.MinPriceCents) && eqPtr(a.Match.MaxPriceCents, b.Match.MaxPriceCents) &&
+		domain.EqualPtr(a.Match.MinPriceCents, b.Match.MinPriceCents) && domain.EqualPtr(a.Match.MaxPriceCents, b.Match.MaxPriceCents) &&
 		slices.Equal(a.Match.SourceIDs, b.Match.SourceIDs)
 }
 
@@ -255,7 +225,7 @@ func checkAssignee(ctx context.Context, tx Tx, field string, userID *string) err
 	if userID == nil {
 		return nil
 	}
-	ok, err := tx.ActiveUser(ctx, *userID)
+	ok, err := tx.Users().ActiveUser(ctx, *userID)
 	if err != nil {
 		return err
 	}
@@ -272,7 +242,7 @@ func checkAssignee(ctx context.Context, tx Tx, field string, userID *string) err
 // tried. A round-robin rule is locked while its cursor advances, so leads
 // created concurrently take turns.
 func assignByRules(ctx context.Context, tx Tx, l domain.Lead) (userID, ruleID *string, err error) {
-	rules, err := tx.ListRules(ctx)
+	rules, err := tx.Rules().List(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -281,7 +251,7 @@ func assignByRules(ctx context.Context, tx Tx, l domain.Lead) (userID, ruleID *s
 			continue
 		}
 		if !r.Target.RoundRobin() {
-			ok, err := tx.ActiveUser(ctx, *r.Target.UserID)
+			ok, err := tx.Users().ActiveUser(ctx, *r.Target.UserID)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -290,7 +260,7 @@ func assignByRules(ctx context.Context, tx Tx, l domain.Lead) (userID, ruleID *s
 			}
 			continue
 		}
-		locked, err := tx.GetRule(ctx, r.ID, true)
+		locked, err := tx.Rules().GetForUpdate(ctx, r.ID)
 		if errors.Is(err, apperr.ErrNotFound) {
 			continue // deleted since it was listed
 		}
@@ -300,7 +270,7 @@ func assignByRules(ctx context.Context, tx Tx, l domain.Lead) (userID, ruleID *s
 		if !locked.Target.RoundRobin() || !locked.Enabled || !locked.Match.Matches(l) {
 			continue // changed since it was listed
 		}
-		agents, err := tx.TeamAgents(ctx, *locked.Target.TeamID)
+		agents, err := tx.Users().TeamAgents(ctx, *locked.Target.TeamID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -309,7 +279,7 @@ func assignByRules(ctx context.Context, tx Tx, l domain.Lead) (userID, ruleID *s
 		}
 		slices.Sort(agents)
 		next := domain.NextInRotation(agents, locked.LastAssigneeID)
-		if err := tx.AdvanceRule(ctx, locked.ID, next); err != nil {
+		if err := tx.Rules().Advance(ctx, locked.ID, next); err != nil {
 			return nil, nil, err
 		}
 		return &next, &locked.ID, nil
@@ -324,7 +294,7 @@ func leadScope(ctx context.Context, tx Tx, p auth.Principal) (Scope, error) {
 	if !domain.AgentOnly(p.Roles) {
 		return Unscoped, nil
 	}
-	st, err := tx.GetSettings(ctx)
+	st, err := tx.Catalog().Settings(ctx)
 	if err != nil || !st.AgentsSeeOnlyAssigned {
 		return Unscoped, err
 	}
@@ -339,7 +309,10 @@ func visibleLead(ctx context.Context, tx Tx, p auth.Principal, id string, forUpd
 	if err != nil {
 		return LeadRow{}, err
 	}
-	return tx.GetLead(ctx, id, scope, forUpdate)
+	if forUpdate {
+		return tx.Leads().GetForUpdate(ctx, id, scope)
+	}
+	return tx.Leads().Get(ctx, id, scope)
 }
 
 func (s *service) GetSettings(ctx context.Context) (domain.Settings, error) {
@@ -349,7 +322,7 @@ func (s *service) GetSettings(ctx context.Context) (domain.Settings, error) {
 	}
 	var st domain.Settings
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		st, err = tx.GetSettings(ctx)
+		st, err = tx.Catalog().Settings(ctx)
 		return err
 	})
 	return st, err
@@ -363,14 +336,14 @@ func (s *service) UpdateSettings(ctx context.Context, in SettingsUpdate) (domain
 	now := s.now()
 	var st domain.Settings
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if st, err = tx.GetSettings(ctx); err != nil {
+		if st, err = tx.Catalog().Settings(ctx); err != nil {
 			return err
 		}
 		if in.AgentsSeeOnlyAssigned == nil || *in.AgentsSeeOnlyAssigned == st.AgentsSeeOnlyAssigned {
 			return nil
 		}
 		st.AgentsSeeOnlyAssigned, st.UpdatedAt = *in.AgentsSeeOnlyAssigned, &now
-		if err := tx.SaveSettings(ctx, p.OrgID, st); err != nil {
+		if err := tx.Catalog().SaveSettings(ctx, p.OrgID, st); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventSettingsUpdated, p.OrgID, settingsEventData{

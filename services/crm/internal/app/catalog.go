@@ -16,10 +16,10 @@ func (s *service) ListSources(ctx context.Context) ([]domain.LeadSource, error) 
 	}
 	var out []domain.LeadSource
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, p.OrgID, s.now()); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, s.now()); err != nil {
 			return err
 		}
-		out, err = tx.ListSources(ctx)
+		out, err = tx.Catalog().Sources(ctx)
 		return err
 	})
 	return out, err
@@ -39,10 +39,10 @@ func (s *service) CreateSource(ctx context.Context, in domain.LeadSource) (domai
 	in.ID = newID()
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		now := s.now()
-		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
-		return tx.InsertSource(ctx, p.OrgID, in, now)
+		return tx.Catalog().CreateSource(ctx, p.OrgID, in, now)
 	})
 	return in, err
 }
@@ -56,10 +56,10 @@ func (s *service) ListStages(ctx context.Context) ([]domain.Stage, error) {
 	}
 	var out []domain.Stage
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, p.OrgID, s.now()); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, s.now()); err != nil {
 			return err
 		}
-		out, err = tx.ListStages(ctx)
+		out, err = tx.Catalog().Stages(ctx)
 		return err
 	})
 	return out, err
@@ -82,10 +82,10 @@ func (s *service) CreateStage(ctx context.Context, in domain.Stage) (domain.Stag
 	in.ID = newID()
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		now := s.now()
-		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
-		return tx.InsertStage(ctx, p.OrgID, in, now)
+		return tx.Catalog().CreateStage(ctx, p.OrgID, in, now)
 	})
 	return in, err
 }

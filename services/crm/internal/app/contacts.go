@@ -16,7 +16,7 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 	}
 	var f domain.FieldErrors
 	nc := in.Normalize(s.cfg.DefaultPhoneRegion, &f)
-	if nc.Email == nil && nc.Phone == nil && !nonEmpty(nc.FirstName) && !nonEmpty(nc.LastName) {
+	if nc.Empty() {
 		f.Add("email", "a contact needs at least one of first_name, last_name, email, phone")
 	}
 	if err := f.Err(); err != nil {
@@ -31,7 +31,7 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		c.LastName = *nc.LastName
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		inserted, err := tx.InsertContact(ctx, p.OrgID, c)
+		inserted, err := tx.Contacts().Create(ctx, p.OrgID, c)
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func visibleContact(ctx context.Context, tx Tx, p auth.Principal, id string) (do
 	if err != nil {
 		return domain.Contact{}, err
 	}
-	return tx.GetContact(ctx, id, scope)
+	return tx.Contacts().Get(ctx, id, scope)
 }
 
 // UpdateContact changes the fields given (non-nil); an empty email or phone
@@ -97,7 +97,7 @@ func (s *service) UpdateContact(ctx context.Context, id string, in domain.Contac
 			c.Phone = nc.Phone
 		}
 		c.UpdatedAt = s.now()
-		return tx.UpdateContact(ctx, c) // a taken email or phone is a conflict
+		return tx.Contacts().Update(ctx, c) // a taken email or phone is a conflict
 	})
 	return c, err
 }
@@ -108,7 +108,7 @@ func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domai
 		return Page[domain.Contact]{}, err
 	}
 	var fe domain.FieldErrors
-	q := ContactQuery{Limit: orDefault(f.Page.Limit)}
+	q := ContactQuery{Page: f.Page}
 	if strings.TrimSpace(f.Email) != "" || strings.TrimSpace(f.Phone) != "" {
 		nc := domain.ContactInput{Email: &f.Email, Phone: &f.Phone, PhoneRegion: f.PhoneRegion}.Normalize(s.cfg.DefaultPhoneRegion, &fe)
 		q.Email, q.Phone = nc.Email, nc.Phone
@@ -116,24 +116,13 @@ func (s *service) ListContacts(ctx context.Context, f ContactFilter) (Page[domai
 	if err := fe.Err(); err != nil {
 		return Page[domain.Contact]{}, err
 	}
-	sort := Sort{Field: "created_at", Desc: true}
-	if q.After, err = listCursor(f.Page.Cursor, sort); err != nil {
-		return Page[domain.Contact]{}, err
-	}
-	var rows []domain.Contact
+	var page Page[domain.Contact]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		cq := q
-		cq.Limit++
-		if cq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+		if q.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.ListContacts(ctx, cq)
+		page, err = tx.Contacts().List(ctx, q)
 		return err
 	})
-	if err != nil {
-		return Page[domain.Contact]{}, err
-	}
-	return listPage(rows, q.Limit, func(c domain.Contact) ListCursor {
-		return ListCursor{Sort: sortKey(sort), Time: &c.CreatedAt, ID: c.ID}
-	}), nil
+	return page, err
 }

@@ -4,17 +4,9 @@ import (
 	"context"
 	"time"
 
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
-
-// DealDocumentStore keeps the documents of deals.
-type DealDocumentStore interface {
-	InsertDealDocument(ctx context.Context, orgID string, d domain.DealDocument) error
-	// ListDealDocuments pages a deal's documents newest first.
-	ListDealDocuments(ctx context.Context, dealID string, after *ListCursor, limit int) ([]domain.DealDocument, error)
-}
 
 // DealDocument is a deal's document with a download link that works
 // without a token until URLExpiresAt.
@@ -23,9 +15,6 @@ type DealDocument struct {
 	URL          string
 	URLExpiresAt time.Time
 }
-
-// EventDealDocumentAdded announces a document attached to a deal.
-const EventDealDocumentAdded = "reos.crm.deal.document_added"
 
 // documentFieldTitle is the upload's optional text field.
 const documentFieldTitle = "title"
@@ -69,14 +58,10 @@ func (s *service) AddDealDocument(ctx context.Context, dealID string, up FileUpl
 	err = f.Err()
 	if err == nil {
 		err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-			if err := tx.InsertDealDocument(ctx, p.OrgID, doc); err != nil {
+			if err := tx.Documents().Create(ctx, p.OrgID, doc); err != nil {
 				return err
 			}
-			ev, err := events.New(EventSource, EventDealDocumentAdded, subjectDl+dealID, p.OrgID, documentEvent(doc))
-			if err != nil {
-				return err
-			}
-			return tx.Enqueue(ctx, dealID, ev)
+			return s.emit(ctx, tx, p, EventDealDocumentAdded, dealID, documentEvent(doc))
 		})
 	}
 	if err != nil {
@@ -91,26 +76,17 @@ func (s *service) ListDealDocuments(ctx context.Context, dealID string, pr PageR
 	if err != nil {
 		return Page[DealDocument]{}, err
 	}
-	sort := Sort{Field: "created_at", Desc: true}
-	after, err := listCursor(pr.Cursor, sort)
-	if err != nil {
-		return Page[DealDocument]{}, err
-	}
-	limit := orDefault(pr.Limit)
-	var rows []domain.DealDocument
+	var page Page[domain.DealDocument]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if _, err := visibleDeal(ctx, tx, p, dealID, false); err != nil {
 			return err
 		}
-		rows, err = tx.ListDealDocuments(ctx, dealID, after, limit+1)
+		page, err = tx.Documents().List(ctx, dealID, pr)
 		return err
 	})
 	if err != nil {
 		return Page[DealDocument]{}, err
 	}
-	page := listPage(rows, limit, func(d domain.DealDocument) ListCursor {
-		return ListCursor{Sort: sortKey(sort), Time: &d.CreatedAt, ID: d.ID}
-	})
 	out := Page[DealDocument]{Items: make([]DealDocument, len(page.Items)), Next: page.Next}
 	for i, d := range page.Items {
 		if out.Items[i], err = s.withLink(d); err != nil {

@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"strings"
 
-	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -25,45 +23,17 @@ type DealInput struct {
 // DealUpdate changes the fields that are Set. The stage changes only
 // through MoveDeal, where the pipeline rules apply.
 type DealUpdate struct {
-	Title             Optional[string]
-	ValueCents        Optional[int64]
-	Currency          Optional[string]
-	PropertyID        Optional[string]
-	AssigneeID        Optional[string]
-	ExpectedCloseDate Optional[string]
+	Title             domain.Optional[string]
+	ValueCents        domain.Optional[int64]
+	Currency          domain.Optional[string]
+	PropertyID        domain.Optional[string]
+	AssigneeID        domain.Optional[string]
+	ExpectedCloseDate domain.Optional[string]
 }
 
 // StageMove names the target stage by id or key.
 type StageMove struct {
 	StageID, Stage *string
-}
-
-// findStage picks a stage of the pipeline by id or key. Giving both or
-// neither names "stage" (one concept to the client); a stage the pipeline
-// lacks names the field that was given, stage_id (another organisation's
-// or no stage's id) or stage (the key).
-func findStage(pipeline []domain.Stage, id, key *string) (domain.Stage, error) {
-	if (id == nil) == (key == nil) {
-		return domain.Stage{}, apperr.Invalid("stage", "give exactly one of stage_id or stage (the key)")
-	}
-	for _, st := range pipeline {
-		if (id != nil && strings.EqualFold(st.ID, strings.TrimSpace(*id))) || (key != nil && st.Key == *key) {
-			return st, nil
-		}
-	}
-	if id != nil {
-		return domain.Stage{}, apperr.Invalid("stage_id", "no such stage in this organisation's pipeline")
-	}
-	return domain.Stage{}, apperr.Invalid("stage", "no such stage in this organisation's pipeline")
-}
-
-func stageByID(pipeline []domain.Stage, id string) domain.Stage {
-	for _, st := range pipeline {
-		if st.ID == id {
-			return st
-		}
-	}
-	return domain.Stage{ID: id, Kind: domain.KindOpen}
 }
 
 func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, error) {
@@ -83,16 +53,16 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 		d.ValueCents = *in.ValueCents
 	}
 	d.Validate(&f)
-	if lead := checkUUID("lead_id", &in.LeadID, &f); lead != nil {
+	if lead := domain.CheckUUID("lead_id", &in.LeadID, &f); lead != nil {
 		d.LeadID = *lead
 	}
-	d.PropertyID = checkUUID("property_id", in.PropertyID, &f)
-	d.AssigneeID = checkUUID("assignee_id", in.AssigneeID, &f)
+	d.PropertyID = domain.CheckUUID("property_id", in.PropertyID, &f)
+	d.AssigneeID = domain.CheckUUID("assignee_id", in.AssigneeID, &f)
 	if err := f.Err(); err != nil {
 		return domain.Deal{}, err
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
 		if _, err := visibleLead(ctx, tx, p, d.LeadID, false); err != nil {
@@ -106,33 +76,19 @@ func (s *service) CreateDeal(ctx context.Context, in DealInput) (domain.Deal, er
 				return err
 			}
 		}
-		pipeline, err := tx.ListStages(ctx)
+		pipeline, err := tx.Catalog().Stages(ctx)
 		if err != nil {
 			return err
 		}
-		var stage domain.Stage
-		if in.StageID == nil && in.Stage == nil {
-			first := -1
-			for i, st := range pipeline {
-				if st.Kind == domain.KindOpen && (first < 0 || st.Position < pipeline[first].Position) {
-					first = i
-				}
-			}
-			if first < 0 {
-				return apperr.Invalid("stage", "the pipeline has no open stage")
-			}
-			stage = pipeline[first]
-		} else if stage, err = findStage(pipeline, in.StageID, in.Stage); err != nil {
+		stage, err := domain.StartStage(pipeline, in.StageID, in.Stage)
+		if err != nil {
 			return err
-		}
-		if stage.Closed() {
-			return apperr.Invalid("stage", "a deal starts in an open stage")
 		}
 		d.StageID = stage.ID
-		if err := tx.InsertDeal(ctx, p.OrgID, d); err != nil {
+		if err := tx.Deals().Create(ctx, p.OrgID, d); err != nil {
 			return err
 		}
-		if err := tx.InsertStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, ToStage: stage.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
+		if err := tx.Deals().RecordStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, ToStage: stage.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventDealCreated, d.ID, dealEvent(d, stage))
@@ -161,7 +117,10 @@ func visibleDeal(ctx context.Context, tx Tx, p auth.Principal, id string, forUpd
 	if err != nil {
 		return domain.Deal{}, err
 	}
-	return tx.GetDeal(ctx, id, scope, forUpdate)
+	if forUpdate {
+		return tx.Deals().GetForUpdate(ctx, id, scope)
+	}
+	return tx.Deals().Get(ctx, id, scope)
 }
 
 func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (domain.Deal, error) {
@@ -179,8 +138,8 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 	if in.Currency.Set && in.Currency.Value == nil {
 		f.Add("currency", "must not be null")
 	}
-	propertyID := checkUUID("property_id", in.PropertyID.Value, &f)
-	assignee := checkUUID("assignee_id", in.AssigneeID.Value, &f)
+	propertyID := domain.CheckUUID("property_id", in.PropertyID.Value, &f)
+	assignee := domain.CheckUUID("assignee_id", in.AssigneeID.Value, &f)
 	if err := f.Err(); err != nil {
 		return domain.Deal{}, err
 	}
@@ -203,7 +162,7 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 			d.PropertyID = propertyID
 			// As on a lead, only a new property is checked: one archived
 			// since it was put on the deal stays and may be sent back.
-			if propertyID != nil && !eqPtr(before.PropertyID, propertyID) {
+			if propertyID != nil && !domain.EqualPtr(before.PropertyID, propertyID) {
 				if err := checkKnownProperties(ctx, tx, "property_id", []string{*propertyID}); err != nil {
 					return err
 				}
@@ -211,7 +170,7 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 		}
 		if in.AssigneeID.Set {
 			d.AssigneeID = assignee
-			if !eqPtr(before.AssigneeID, assignee) {
+			if !domain.EqualPtr(before.AssigneeID, assignee) {
 				if err := checkAssignee(ctx, tx, "assignee_id", assignee); err != nil {
 					return err
 				}
@@ -230,20 +189,20 @@ func (s *service) UpdateDeal(ctx context.Context, id string, in DealUpdate) (dom
 			return nil // nothing changed: no write, no timeline entry, no event
 		}
 		d.UpdatedAt = s.now()
-		if err := tx.UpdateDeal(ctx, d); err != nil {
+		if err := tx.Deals().Update(ctx, d); err != nil {
 			return err
 		}
 		for _, c := range changes {
-			if err := tx.InsertDealChange(ctx, p.OrgID, DealFieldChange{ID: newID(), DealID: d.ID, DealChange: c,
+			if err := tx.Deals().RecordChange(ctx, p.OrgID, DealFieldChange{ID: newID(), DealID: d.ID, DealChange: c,
 				ActorID: actorID(p), ChangedAt: d.UpdatedAt}); err != nil {
 				return err
 			}
 		}
-		pipeline, err := tx.ListStages(ctx)
+		pipeline, err := tx.Catalog().Stages(ctx)
 		if err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, p, EventDealUpdated, d.ID, dealEvent(d, stageByID(pipeline, d.StageID)))
+		return s.emit(ctx, tx, p, EventDealUpdated, d.ID, dealEvent(d, domain.StageIn(pipeline, d.StageID)))
 	})
 	return d, err
 }
@@ -259,29 +218,22 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 		if d, err = visibleDeal(ctx, tx, p, id, true); err != nil {
 			return err
 		}
-		pipeline, err := tx.ListStages(ctx)
+		pipeline, err := tx.Catalog().Stages(ctx)
 		if err != nil {
 			return err
 		}
-		to, err := findStage(pipeline, in.StageID, in.Stage)
+		to, err := domain.PickStage(pipeline, in.StageID, in.Stage)
 		if err != nil {
 			return err
 		}
-		from := stageByID(pipeline, d.StageID)
-		if why := domain.CheckTransition(pipeline, from, to, p.Can(PermAdmin)); why != "" {
-			e := apperr.Invalid("stage", why)
-			e.Reason = domain.ReasonIllegalTransition
-			e.Message = "illegal stage transition from " + from.Key + " to " + to.Key
-			return e
-		}
-		d.StageID, d.UpdatedAt, d.ClosedAt = to.ID, now, nil
-		if to.Closed() {
-			d.ClosedAt = &now
-		}
-		if err := tx.UpdateDeal(ctx, d); err != nil {
+		from, err := d.MoveTo(pipeline, to, p.Can(PermAdmin), now)
+		if err != nil {
 			return err
 		}
-		if err := tx.InsertStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, FromStage: &from.ID, ToStage: to.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
+		if err := tx.Deals().Update(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.Deals().RecordStageChange(ctx, p.OrgID, StageChange{ID: newID(), DealID: d.ID, FromStage: &from.ID, ToStage: to.ID, ChangedBy: actorID(p), ChangedAt: now}); err != nil {
 			return err
 		}
 		data := stageChangedEvent{DealID: d.ID, LeadID: d.LeadID, FromStage: from.Key, ToStage: to.Key, ChangedBy: actorID(p), ValueCents: d.ValueCents, Currency: d.Currency}
@@ -299,22 +251,20 @@ func (s *service) MoveDeal(ctx context.Context, id string, in StageMove) (domain
 	return d, err
 }
 
-var dealSortDefault = Sort{Field: "created_at", Desc: true}
-
 func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal], error) {
 	p, err := auth.CallerWith(ctx, PermDealsRead)
 	if err != nil {
 		return Page[domain.Deal]{}, err
 	}
 	var fe domain.FieldErrors
-	q := DealQuery{Limit: orDefault(f.Page.Limit), Sort: dealSortDefault}
+	q := DealQuery{Page: f.Page}
 	for _, it := range []struct {
 		name string
 		in   string
 		out  *string
 	}{{"stage_id", f.StageID, &q.StageID}, {"lead_id", f.LeadID, &q.LeadID}, {"assignee_id", f.AssigneeID, &q.AssigneeID}} {
 		if it.in != "" {
-			if v := checkUUID(it.name, &it.in, &fe); v != nil {
+			if v := domain.CheckUUID(it.name, &it.in, &fe); v != nil {
 				*it.out = *v
 			}
 		}
@@ -325,41 +275,22 @@ func (s *service) ListDeals(ctx context.Context, f DealFilter) (Page[domain.Deal
 	if q.Sort, err = parseSort(f.Sort, dealSorts); err != nil {
 		return Page[domain.Deal]{}, err
 	}
-	if q.After, err = listCursor(f.Page.Cursor, q.Sort); err != nil {
-		return Page[domain.Deal]{}, err
-	}
-	var rows []domain.Deal
+	var page Page[domain.Deal]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		dq := q
-		dq.Limit++
-		if dq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+		if q.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.ListDeals(ctx, dq)
+		page, err = tx.Deals().List(ctx, q)
 		return err
 	})
-	if err != nil {
-		return Page[domain.Deal]{}, err
-	}
-	return listPage(rows, q.Limit, func(d domain.Deal) ListCursor {
-		c := ListCursor{Sort: sortKey(q.Sort), ID: d.ID}
-		switch q.Sort.Field {
-		case "updated_at":
-			c.Time = &d.UpdatedAt
-		case "value_cents":
-			c.Num = &d.ValueCents
-		default:
-			c.Time = &d.CreatedAt
-		}
-		return c
-	}), nil
+	return page, err
 }
 
 func (s *service) DealTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+	return s.timeline(ctx, PermDealsRead, id, domain.ReasonDealNotFound, "deal", pr, func(tx Tx, p auth.Principal) (Page[TimelineItem], error) {
 		if _, err := visibleDeal(ctx, tx, p, id, false); err != nil {
-			return nil, err
+			return Page[TimelineItem]{}, err
 		}
-		return tx.DealTimeline(ctx, id, after, limit)
+		return tx.Deals().Timeline(ctx, id, pr)
 	})
 }

@@ -5,52 +5,62 @@ import (
 	"time"
 
 	"reos.dev/pkg/auth"
-	"reos.dev/pkg/events"
 	"reos.dev/services/crm/internal/domain"
 )
 
 // EventSource is the CloudEvents source of crm's events; they go to topic
-// reos.crm.events keyed by the aggregate (lead or deal) id.
+// reos.crm.events keyed by the aggregate (lead, deal …) id.
 const EventSource = "reos.crm"
 
 // Event types.
 const (
-	EventLeadCreated       = "reos.crm.lead.created"
-	EventLeadUpdated       = "reos.crm.lead.updated"
-	EventLeadAssigned      = "reos.crm.lead.assigned"
-	EventLeadScored        = "reos.crm.lead.scored"
-	EventLeadArchived      = "reos.crm.lead.archived"
-	EventActivityLogged    = "reos.crm.activity.logged"
-	EventNoteAdded         = "reos.crm.note.added"
-	EventDealCreated       = "reos.crm.deal.created"
-	EventDealUpdated       = "reos.crm.deal.updated"
-	EventDealStageChanged  = "reos.crm.deal.stage_changed"
-	EventDealWon           = "reos.crm.deal.won"
-	EventDealLost          = "reos.crm.deal.lost"
-	subjectLead, subjectDl = "lead/", "deal/"
+	EventLeadCreated      = "reos.crm.lead.created"
+	EventLeadUpdated      = "reos.crm.lead.updated"
+	EventLeadAssigned     = "reos.crm.lead.assigned"
+	EventLeadScored       = "reos.crm.lead.scored"
+	EventLeadArchived     = "reos.crm.lead.archived"
+	EventActivityLogged   = "reos.crm.activity.logged"
+	EventNoteAdded        = "reos.crm.note.added"
+	EventDealCreated      = "reos.crm.deal.created"
+	EventDealUpdated      = "reos.crm.deal.updated"
+	EventDealStageChanged = "reos.crm.deal.stage_changed"
+	EventDealWon          = "reos.crm.deal.won"
+	EventDealLost         = "reos.crm.deal.lost"
+	// EventDealDocumentAdded announces a document attached to a deal.
+	EventDealDocumentAdded = "reos.crm.deal.document_added"
 
 	EventRuleCreated     = "reos.crm.assignment_rule.created"
 	EventRuleUpdated     = "reos.crm.assignment_rule.updated"
 	EventRuleDeleted     = "reos.crm.assignment_rule.deleted"
 	EventSettingsUpdated = "reos.crm.settings.updated"
+
+	// EventImportCompleted summarises an ended import (completed or
+	// failed); each new lead also has its own lead.created.
+	EventImportCompleted = "reos.crm.lead_import.completed"
 )
 
-// emit enqueues an event about aggregate key in tx's outbox.
-func (s *service) emit(ctx context.Context, tx Tx, p auth.Principal, typ, key string, data any) error {
-	subject := subjectLead + key
-	switch typ {
-	case EventDealCreated, EventDealUpdated, EventDealStageChanged, EventDealWon, EventDealLost:
-		subject = subjectDl + key
-	case EventRuleCreated, EventRuleUpdated, EventRuleDeleted:
-		subject = "assignment_rule/" + key
-	case EventSettingsUpdated:
-		subject = "settings/" + key
-	}
-	ev, err := events.New(EventSource, typ, subject, p.OrgID, data)
-	if err != nil {
-		return err
-	}
-	return tx.Enqueue(ctx, key, ev)
+// eventAggregates names, for every event type, the kind of aggregate its
+// id names: activities and notes are a lead's, documents a deal's, so
+// their events keep the order of the lead's or the deal's own.
+var eventAggregates = map[string]string{
+	EventLeadCreated: "lead", EventLeadUpdated: "lead", EventLeadAssigned: "lead", EventLeadScored: "lead",
+	EventLeadArchived: "lead", EventActivityLogged: "lead", EventNoteAdded: "lead",
+	EventDealCreated: "deal", EventDealUpdated: "deal", EventDealStageChanged: "deal", EventDealWon: "deal",
+	EventDealLost: "deal", EventDealDocumentAdded: "deal",
+	EventRuleCreated: "assignment_rule", EventRuleUpdated: "assignment_rule", EventRuleDeleted: "assignment_rule",
+	EventSettingsUpdated: "settings",
+	EventImportCompleted: "lead_import",
+}
+
+// newEvent is the event typ about the aggregate id (of the kind the type
+// names) carrying data.
+func newEvent(typ, id string, data any) Event {
+	return Event{Type: typ, Aggregate: eventAggregates[typ], ID: id, Data: data}
+}
+
+// emit publishes an event about aggregate id in tx.
+func (s *service) emit(ctx context.Context, tx Tx, p auth.Principal, typ, id string, data any) error {
+	return tx.Events().Publish(ctx, p.OrgID, newEvent(typ, id, data))
 }
 
 // leadEventData is the payload of lead.created/updated/archived: ids and

@@ -12,46 +12,11 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/csvimport"
-	"reos.dev/pkg/events"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
 
-// ImportStore keeps lead imports and writes their batches.
-type ImportStore interface {
-	InsertImport(ctx context.Context, orgID string, imp domain.LeadImport) error
-	// GetImport returns an import if scope sees it (else not found);
-	// forUpdate locks it (a batch holds the lock while it advances the
-	// checkpoint, so two runs of one import never both write a batch).
-	GetImport(ctx context.Context, id string, scope Scope, forUpdate bool) (domain.LeadImport, error)
-	// ListImports pages the imports scope sees, newest first.
-	ListImports(ctx context.Context, scope Scope, after *ListCursor, limit int) ([]domain.LeadImport, error)
-	// SaveImport stores an import's status, checkpoint, reports, error and
-	// completion time.
-	SaveImport(ctx context.Context, imp domain.LeadImport) error
-	// EnqueueImport enqueues the job that works a large import.
-	EnqueueImport(ctx context.Context, orgID, importID string) (jobID int64, err error)
-	// ImportMatches locks and returns the contacts holding any of emails or
-	// phones, each with whether it has an active (not archived) lead.
-	ImportMatches(ctx context.Context, emails, phones []string) ([]domain.ImportMatch, error)
-	// WriteImportBatch writes a planned batch set-based: the new and the
-	// filled contacts, the leads with their first score and timeline
-	// entries, and the events. ErrImportContention reports a clash with a
-	// concurrent writer (the same person inserted meanwhile, a deadlock):
-	// the transaction is lost and the batch may be planned again.
-	WriteImportBatch(ctx context.Context, orgID string, b ImportBatch) error
-	// RefreshImportStatistics re-analyses the organisation column of the
-	// contacts and leads, whose statistics a large import outruns.
-	RefreshImportStatistics(ctx context.Context) error
-	// ScheduleImportFileExpiry enqueues the job that deletes the import's
-	// file, to run at at (imports_retention.go).
-	ScheduleImportFileExpiry(ctx context.Context, orgID, importID string, at time.Time) error
-	// MarkImportFileDeleted records that the import's file was deleted at
-	// at, unless that is recorded already.
-	MarkImportFileDeleted(ctx context.Context, id string, at time.Time) error
-}
-
-// ErrImportContention is WriteImportBatch's retryable failure.
+// ErrImportContention is ImportRepository.WriteBatch's retryable failure.
 var ErrImportContention = errors.New("app: a concurrent change touched the same people")
 
 // ImportBatch is one planned batch of an import, ready to write.
@@ -61,7 +26,9 @@ type ImportBatch struct {
 	Leads           []ImportedLead
 	// ActorID is the user who imported the file.
 	ActorID *string
-	Events  []events.Message
+	// Events announce the new leads (created, assigned); they are
+	// published with the batch.
+	Events []Event
 }
 
 // ImportedLead is a new lead (with its score set) and what its creation
@@ -103,10 +70,6 @@ type ImportRun interface {
 
 // ImportJobKind is the River kind of the lead import job.
 const ImportJobKind = "crm.lead_import"
-
-// EventImportCompleted summarises an ended import (completed or failed);
-// each new lead also has its own lead.created.
-const EventImportCompleted = "reos.crm.lead_import.completed"
 
 // Form fields of an import upload besides the file.
 const (
@@ -202,19 +165,19 @@ func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadIm
 	if imp.FileSize > s.cfg.Uploads.ImportInlineBytes {
 		imp.Status = domain.ImportQueued
 		err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-			id, err := tx.EnqueueImport(ctx, p.OrgID, imp.ID)
+			id, err := tx.Jobs().EnqueueImport(ctx, p.OrgID, imp.ID)
 			if err != nil {
 				return err
 			}
 			imp.JobID = &id
-			return tx.InsertImport(ctx, p.OrgID, imp)
+			return tx.Imports().Create(ctx, p.OrgID, imp)
 		})
 		if err != nil {
 			s.dropFile(ctx, imp.FileKey)
 		}
 		return imp, err
 	}
-	if err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.InsertImport(ctx, p.OrgID, imp) }); err != nil {
+	if err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.Imports().Create(ctx, p.OrgID, imp) }); err != nil {
 		s.dropFile(ctx, imp.FileKey)
 		return domain.LeadImport{}, err
 	}
@@ -299,7 +262,7 @@ func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run
 	done := false
 	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
 		var err error
-		if imp, err = tx.GetImport(ctx, importID, Unscoped, true); err != nil {
+		if imp, err = tx.Imports().GetForUpdate(ctx, importID, Unscoped); err != nil {
 			return err
 		}
 		if imp.Status == domain.ImportCompleted {
@@ -313,7 +276,7 @@ func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run
 		// scheduled finds it resumed (domain.LeadImport.FileDue), and its
 		// next end schedules another.
 		imp.Status, imp.Error, imp.UpdatedAt, imp.FileExpiresAt = domain.ImportRunning, nil, s.now(), nil
-		return tx.SaveImport(ctx, imp)
+		return tx.Imports().Save(ctx, imp)
 	})
 	if err != nil || done {
 		return err
@@ -329,7 +292,7 @@ func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run
 // own failure is what is returned).
 func (s *service) failImport(ctx context.Context, orgID, id, msg string) {
 	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		imp, err := tx.GetImport(ctx, id, Unscoped, true)
+		imp, err := tx.Imports().GetForUpdate(ctx, id, Unscoped)
 		if err != nil {
 			return err
 		}
@@ -340,7 +303,7 @@ func (s *service) failImport(ctx context.Context, orgID, id, msg string) {
 		if err := s.scheduleFileExpiry(ctx, tx, orgID, &imp, now); err != nil {
 			return err
 		}
-		return tx.SaveImport(ctx, imp)
+		return tx.Imports().Save(ctx, imp)
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "could not mark a lead import failed", "import_id", id, "error", err)
@@ -406,10 +369,10 @@ func (s *service) runImport(ctx context.Context, orgID string, imp domain.LeadIm
 		return imp, err
 	}
 	if err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, orgID, s.now()); err != nil {
+		if err := tx.Catalog().EnsureDefaults(ctx, orgID, s.now()); err != nil {
 			return err
 		}
-		im.sources, err = tx.ListSources(ctx)
+		im.sources, err = tx.Catalog().Sources(ctx)
 		return err
 	}); err != nil {
 		return imp, err
@@ -528,7 +491,7 @@ func (im *importer) write(ctx context.Context, c chunk) error {
 		// More batches follow, each looking people up in an organisation
 		// that just grew; the planner must know it did.
 		im.analysed = true
-		if err := im.s.store.InOrg(ctx, im.org, func(tx Tx) error { return tx.RefreshImportStatistics(ctx) }); err != nil {
+		if err := im.s.store.InOrg(ctx, im.org, func(tx Tx) error { return tx.Imports().RefreshStatistics(ctx) }); err != nil {
 			return err
 		}
 	}
@@ -547,7 +510,7 @@ func (im *importer) write(ctx context.Context, c chunk) error {
 // after it (write adopts it once the transaction commits).
 func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.LeadImport, error) {
 	s := im.s
-	cur, err := tx.GetImport(ctx, im.imp.ID, Unscoped, true)
+	cur, err := tx.Imports().GetForUpdate(ctx, im.imp.ID, Unscoped)
 	if err != nil {
 		return cur, err
 	}
@@ -563,7 +526,10 @@ func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.Lead
 		if err != nil {
 			return cur, err
 		}
-		if err := tx.WriteImportBatch(ctx, im.org, b); err != nil {
+		if err := tx.Imports().WriteBatch(ctx, im.org, b); err != nil {
+			return cur, err
+		}
+		if err := tx.Events().Publish(ctx, im.org, b.Events...); err != nil {
 			return cur, err
 		}
 		next.Report.Accepted += len(b.Leads)
@@ -586,7 +552,7 @@ func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.Lead
 			return cur, err
 		}
 	}
-	if err := tx.SaveImport(ctx, next); err != nil {
+	if err := tx.Imports().Save(ctx, next); err != nil {
 		return cur, err
 	}
 	if c.end && im.run != nil {
@@ -610,13 +576,13 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 			phones = append(phones, *r.Contact.Phone)
 		}
 	}
-	known, err := tx.ImportMatches(ctx, emails, phones)
+	known, err := tx.Imports().Matches(ctx, emails, phones)
 	if err != nil {
 		return ImportBatch{}, err
 	}
 	plan := domain.PlanImport(rows, known, im.lookup, newID, now)
 	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: im.imp.CreatedBy,
-		Leads: make([]ImportedLead, len(plan.Leads)), Events: make([]events.Message, 0, len(plan.Leads))}
+		Leads: make([]ImportedLead, len(plan.Leads)), Events: make([]Event, 0, len(plan.Leads))}
 	assign, err := im.assigner(ctx, tx)
 	if err != nil {
 		return b, err
@@ -631,14 +597,11 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 		score := domain.ComputeScore(scoreInput(now, l, ActivityStats{}, src))
 		l.Score = &score.Value
 		il := ImportedLead{Lead: l, CreatedID: newID(), RuleID: ruleID}
-		if err := im.leadEvent(&b, EventLeadCreated, l.ID, leadEvent(LeadRow{Lead: l})); err != nil {
-			return b, err
-		}
+		b.Events = append(b.Events, newEvent(EventLeadCreated, l.ID, leadEvent(LeadRow{Lead: l})))
 		if l.AssigneeID != nil {
 			il.AssignedID = newID()
-			if err := im.leadEvent(&b, EventLeadAssigned, l.ID, assignedEvent{LeadID: l.ID, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}); err != nil {
-				return b, err
-			}
+			b.Events = append(b.Events, newEvent(EventLeadAssigned, l.ID,
+				assignedEvent{LeadID: l.ID, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}))
 		}
 		b.Leads[i] = il
 	}
@@ -651,7 +614,7 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 // The rules are listed once per batch; with none enabled the per-lead hook
 // is skipped.
 func (im *importer) assigner(ctx context.Context, tx Tx) (func(l *domain.Lead) (*string, error), error) {
-	rules, err := tx.ListRules(ctx)
+	rules, err := tx.Rules().List(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -681,26 +644,13 @@ func (im *importer) source(id *string) *domain.LeadSource {
 	return nil
 }
 
-func (im *importer) leadEvent(b *ImportBatch, typ, leadID string, data any) error {
-	ev, err := events.New(EventSource, typ, subjectLead+leadID, im.org, data)
-	if err != nil {
-		return err
-	}
-	b.Events = append(b.Events, events.Message{Key: leadID, Event: ev})
-	return nil
-}
-
 // completedEvent announces the end of an import with its counts.
 func (im *importer) completedEvent(ctx context.Context, tx Tx, imp domain.LeadImport) error {
 	r := imp.Report
-	ev, err := events.New(EventSource, EventImportCompleted, "lead_import/"+imp.ID, im.org, importEventData{
+	return tx.Events().Publish(ctx, im.org, newEvent(EventImportCompleted, imp.ID, importEventData{
 		ImportID: imp.ID, Status: imp.Status, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
 		ContactsCreated: r.ContactsCreated, ContactsUpdated: r.ContactsUpdated, ActorID: imp.CreatedBy,
-	})
-	if err != nil {
-		return err
-	}
-	return tx.Enqueue(ctx, imp.ID, ev)
+	}))
 }
 
 type importEventData struct {
@@ -746,7 +696,7 @@ func (s *service) GetLeadImport(ctx context.Context, id string) (domain.LeadImpo
 		if err != nil {
 			return err
 		}
-		imp, err = tx.GetImport(ctx, id, scope, false)
+		imp, err = tx.Imports().Get(ctx, id, scope)
 		return err
 	})
 	return imp, err
@@ -757,25 +707,14 @@ func (s *service) ListLeadImports(ctx context.Context, pr PageRequest) (Page[dom
 	if err != nil {
 		return Page[domain.LeadImport]{}, err
 	}
-	sort := Sort{Field: "created_at", Desc: true}
-	after, err := listCursor(pr.Cursor, sort)
-	if err != nil {
-		return Page[domain.LeadImport]{}, err
-	}
-	limit := orDefault(pr.Limit)
-	var rows []domain.LeadImport
+	var page Page[domain.LeadImport]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		scope, err := leadScope(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		rows, err = tx.ListImports(ctx, scope, after, limit+1)
+		page, err = tx.Imports().List(ctx, scope, pr)
 		return err
 	})
-	if err != nil {
-		return Page[domain.LeadImport]{}, err
-	}
-	return listPage(rows, limit, func(i domain.LeadImport) ListCursor {
-		return ListCursor{Sort: sortKey(sort), Time: &i.CreatedAt, ID: i.ID}
-	}), nil
+	return page, err
 }

@@ -24,7 +24,7 @@ func (s *service) scheduleFileExpiry(ctx context.Context, tx Tx, orgID string, i
 		return nil
 	}
 	at := now.Add(s.cfg.Uploads.ImportFileRetention)
-	if err := tx.ScheduleImportFileExpiry(ctx, orgID, imp.ID, at); err != nil {
+	if err := tx.Jobs().ScheduleImportFileExpiry(ctx, orgID, imp.ID, at); err != nil {
 		return err
 	}
 	imp.FileExpiresAt = &at
@@ -55,7 +55,7 @@ func (s *service) ExpireLeadImportFile(ctx context.Context, orgID, importID stri
 	}
 	var key string
 	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		imp, err := tx.GetImport(ctx, importID, Unscoped, true)
+		imp, err := tx.Imports().GetForUpdate(ctx, importID, Unscoped)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (s *service) ExpireLeadImportFile(ctx context.Context, orgID, importID stri
 			return job.Complete(ctx, tx)
 		}
 		key = imp.FileKey
-		return tx.MarkImportFileDeleted(ctx, imp.ID, s.now())
+		return tx.Imports().MarkFileDeleted(ctx, imp.ID, s.now())
 	})
 	if err != nil || key == "" {
 		return err

@@ -3,41 +3,12 @@ package app
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/services/crm/internal/domain"
 )
-
-// LeadInput creates a lead: either ContactID or contact fields (deduplicated
-// against existing contacts by email and phone).
-type LeadInput struct {
-	ContactID *string
-	Contact   domain.ContactInput
-	// SourceID or Source (the source's key) names the lead source.
-	SourceID, Source *string
-	Status           *string
-	AssigneeID       *string
-	BudgetMinCents   *int64
-	BudgetMaxCents   *int64
-	TargetPriceCents *int64
-	PostalCode       *string
-	PropertyIDs      []string
-}
-
-// LeadUpdate changes the fields that are Set; a null clears a nullable one.
-type LeadUpdate struct {
-	Status           Optional[string]
-	SourceID         Optional[string]
-	AssigneeID       Optional[string]
-	BudgetMinCents   Optional[int64]
-	BudgetMaxCents   Optional[int64]
-	TargetPriceCents Optional[int64]
-	PostalCode       Optional[string]
-	PropertyIDs      Optional[[]string]
-}
 
 // ActivityInput logs an activity; OccurredAt defaults to now.
 type ActivityInput struct {
@@ -52,49 +23,23 @@ type ActivityInput struct {
 // factors.
 const scoreWindow = 30 * 24 * time.Hour
 
-func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error) {
+func (s *service) CreateLead(ctx context.Context, in domain.LeadInput) (LeadRow, error) {
 	p, err := auth.CallerWith(ctx, PermLeadsWrite)
 	if err != nil {
 		return LeadRow{}, err
 	}
-	var f domain.FieldErrors
 	now := s.now()
-	l := domain.Lead{
-		ID: newID(), Status: domain.StatusNew, CreatedAt: now, UpdatedAt: now,
-		BudgetMinCents: in.BudgetMinCents, BudgetMaxCents: in.BudgetMaxCents, TargetPriceCents: in.TargetPriceCents,
-	}
-	if in.Status != nil {
-		l.Status = *in.Status
-		if !domain.ValidStatus(l.Status) {
-			f.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
-		}
-	}
-	l.AssigneeID = checkUUID("assignee_id", in.AssigneeID, &f)
-	l.PostalCode = domain.CheckPostalCode("postal_code", in.PostalCode, &f)
-	l.SourceID = checkUUID("source_id", in.SourceID, &f)
-	if in.SourceID != nil && in.Source != nil {
-		f.Add("source", "give source_id or source, not both")
-	}
-	l.PropertyIDs = checkPropertyIDs(in.PropertyIDs, &f)
-	l.ValidateBudget(&f)
-	contactID := checkUUID("contact_id", in.ContactID, &f)
-	nc := in.Contact.Normalize(s.cfg.DefaultPhoneRegion, &f)
-	hasContactFields := nc.Email != nil || nc.Phone != nil || nonEmpty(nc.FirstName) || nonEmpty(nc.LastName)
-	switch {
-	case in.ContactID != nil && hasContactFields:
-		f.Add("contact_id", "give contact_id or contact fields (names, email, phone), not both")
-	case in.ContactID == nil && !hasContactFields:
-		f.Add("email", "a lead needs a contact: contact_id, or at least one of first_name, last_name, email, phone")
-	}
-	if err := f.Err(); err != nil {
+	draft, err := domain.NewLead(newID(), in, s.cfg.DefaultPhoneRegion, now)
+	if err != nil {
 		return LeadRow{}, err
 	}
 	var row LeadRow
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if err := tx.EnsureDefaults(ctx, p.OrgID, now); err != nil {
+		l := draft.Lead
+		if err := tx.Catalog().EnsureDefaults(ctx, p.OrgID, now); err != nil {
 			return err
 		}
-		src, err := resolveSource(ctx, tx, l.SourceID, in.Source)
+		src, err := resolveSource(ctx, tx, l.SourceID, draft.SourceKey)
 		if err != nil {
 			return err
 		}
@@ -104,40 +49,18 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		if err := checkKnownProperties(ctx, tx, "property_ids", l.PropertyIDs); err != nil {
 			return err
 		}
-		var c domain.Contact
-		if contactID != nil {
-			// Only a contact the caller sees: a lead on another agent's
-			// contact would make that contact the caller's.
-			scope, err := leadScope(ctx, tx, p)
-			if err != nil {
-				return err
-			}
-			if c, err = tx.GetContact(ctx, *contactID, scope); err != nil {
-				return asFieldNotFound(err, "contact_id", "no such contact")
-			}
-		} else if c, err = upsertContact(ctx, tx, p.OrgID, nc, actorID(p), now); err != nil {
+		if row.Contact, err = leadContact(ctx, tx, p, draft, now); err != nil {
 			return err
 		}
-		l.ContactID = c.ID
+		l.ContactID = row.Contact.ID
 		ruleID, err := s.assignNewLead(ctx, tx, p, &l)
 		if err != nil {
 			return err
 		}
-		stats := ActivityStats{}
-		score := domain.ComputeScore(scoreInput(now, l, stats, src))
+		score := domain.ComputeScore(scoreInput(now, l, ActivityStats{}, src))
 		l.Score = &score.Value
-		if err := tx.InsertLead(ctx, p.OrgID, l); err != nil {
-			return err
-		}
-		if err := tx.InsertScore(ctx, p.OrgID, l.ID, newID(), score, now); err != nil {
-			return err
-		}
-		actor := actorID(p)
-		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "created", To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
-			return err
-		}
-		row = LeadRow{Lead: l, Contact: c}
-		if err := s.emit(ctx, tx, p, EventLeadCreated, l.ID, leadEvent(row)); err != nil {
+		row.Lead = l
+		if err := s.insertLead(ctx, tx, p, row, score, now); err != nil {
 			return err
 		}
 		if l.AssigneeID != nil {
@@ -146,6 +69,38 @@ func (s *service) CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
 		return nil
 	})
 	return row, err
+}
+
+// leadContact is the contact of a new lead: the one it names, if the
+// caller sees it (a lead on another agent's contact would make that contact
+// the caller's), or the person it gives, found by email or phone or created.
+func leadContact(ctx context.Context, tx Tx, p auth.Principal, d domain.LeadDraft, now time.Time) (domain.Contact, error) {
+	if d.ContactID == nil {
+		return upsertContact(ctx, tx, p.OrgID, d.Contact, actorID(p), now)
+	}
+	scope, err := leadScope(ctx, tx, p)
+	if err != nil {
+		return domain.Contact{}, err
+	}
+	c, err := tx.Contacts().Get(ctx, *d.ContactID, scope)
+	return c, asFieldNotFound(err, "contact_id", "no such contact")
+}
+
+// insertLead writes a new, scored lead: the lead, its first score, its
+// "created" entry and lead.created.
+func (s *service) insertLead(ctx context.Context, tx Tx, p auth.Principal, row LeadRow, score domain.Score, now time.Time) error {
+	l := row.Lead
+	if err := tx.Leads().Create(ctx, p.OrgID, l); err != nil {
+		return err
+	}
+	if err := tx.Scores().Record(ctx, p.OrgID, l.ID, newID(), score, now); err != nil {
+		return err
+	}
+	created := Change{ID: newID(), LeadID: l.ID, Kind: "created", To: &l.Status, ActorID: actorID(p), OccurredAt: now}
+	if err := tx.Leads().RecordChange(ctx, p.OrgID, created); err != nil {
+		return err
+	}
+	return s.emit(ctx, tx, p, EventLeadCreated, l.ID, leadEvent(row))
 }
 
 // assignNewLead sets the assignee of a new lead: the one given, who must be
@@ -170,26 +125,6 @@ func (s *service) assignNewLead(ctx context.Context, tx Tx, p auth.Principal, l 
 	return nil, err
 }
 
-func nonEmpty(s *string) bool { return s != nil && *s != "" }
-
-// checkPropertyIDs checks the form of the properties of interest (UUIDs, at
-// most MaxPropertyIDs) and deduplicates them; checkKnownProperties then
-// checks them against the property read model inside the transaction.
-func checkPropertyIDs(ids []string, f *domain.FieldErrors) []string {
-	out := []string{}
-	if len(ids) > domain.MaxPropertyIDs {
-		f.Add("property_ids", "must list at most 50 properties")
-		return out
-	}
-	for _, id := range ids {
-		v := checkUUID("property_ids", &id, f)
-		if v != nil && !slices.Contains(out, *v) {
-			out = append(out, *v)
-		}
-	}
-	return out
-}
-
 // asFieldNotFound turns a referenced row's absence into a 422 naming the
 // body field (the path resource exists; the reference does not).
 func asFieldNotFound(err error, field, msg string) error {
@@ -203,13 +138,13 @@ func asFieldNotFound(err error, field, msg string) error {
 func resolveSource(ctx context.Context, tx Tx, id, key *string) (*domain.LeadSource, error) {
 	switch {
 	case id != nil:
-		src, err := tx.GetSource(ctx, *id)
+		src, err := tx.Catalog().Source(ctx, *id)
 		if err != nil {
 			return nil, asFieldNotFound(err, "source_id", "no such lead source")
 		}
 		return &src, nil
 	case key != nil:
-		all, err := tx.ListSources(ctx)
+		all, err := tx.Catalog().Sources(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +165,7 @@ func resolveSource(ctx context.Context, tx Tx, id, key *string) (*domain.LeadSou
 // later, explicit operation).
 func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.NormalizedContact, createdBy *string, now time.Time) (domain.Contact, error) {
 	for attempt := 0; attempt < 2; attempt++ {
-		matches, err := tx.FindContacts(ctx, nc.Email, nc.Phone)
+		matches, err := tx.Contacts().Find(ctx, nc.Email, nc.Phone)
 		if err != nil {
 			return domain.Contact{}, err
 		}
@@ -242,7 +177,7 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 			if nc.LastName != nil {
 				c.LastName = *nc.LastName
 			}
-			inserted, err := tx.InsertContact(ctx, orgID, c)
+			inserted, err := tx.Contacts().Create(ctx, orgID, c)
 			if err != nil {
 				return domain.Contact{}, err
 			}
@@ -266,7 +201,7 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 		}
 		if c.Merge(fill) {
 			c.UpdatedAt = now
-			if err := tx.UpdateContact(ctx, c); err != nil {
+			if err := tx.Contacts().Update(ctx, c); err != nil {
 				return domain.Contact{}, err
 			}
 		}
@@ -312,23 +247,15 @@ func writableLead(ctx context.Context, tx Tx, p auth.Principal, id string) (Lead
 	return row, nil
 }
 
-func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (LeadRow, error) {
+// UpdateLead changes the fields the update sets. What the update says on
+// its own is checked before the lead is looked up, the merged lead before
+// the references it adds are checked against the store.
+func (s *service) UpdateLead(ctx context.Context, id string, u domain.LeadUpdate) (LeadRow, error) {
 	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonLeadNotFound, "lead")
 	if err != nil {
 		return LeadRow{}, err
 	}
-	var f domain.FieldErrors
-	if in.Status.Set && (in.Status.Value == nil || !domain.ValidStatus(*in.Status.Value)) {
-		f.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
-	}
-	sourceID := checkUUID("source_id", in.SourceID.Value, &f)
-	assignee := checkUUID("assignee_id", in.AssigneeID.Value, &f)
-	postal := domain.CheckPostalCode("postal_code", in.PostalCode.Value, &f)
-	var props []string
-	if in.PropertyIDs.Set && in.PropertyIDs.Value != nil {
-		props = checkPropertyIDs(*in.PropertyIDs.Value, &f)
-	}
-	if err := f.Err(); err != nil {
+	if u, err = u.Check(); err != nil {
 		return LeadRow{}, err
 	}
 	now := s.now()
@@ -337,112 +264,57 @@ func (s *service) UpdateLead(ctx context.Context, id string, in LeadUpdate) (Lea
 		if row, err = writableLead(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if in.SourceID.Set && sourceID != nil {
-			if _, err := resolveSource(ctx, tx, sourceID, nil); err != nil {
-				return err
-			}
+		ch, err := row.Lead.Apply(u, now)
+		if err != nil || !ch.Changed {
+			return err // nothing changed: no write, no timeline entry, no event
 		}
-		l := row.Lead
-		before := l
-		if in.Status.Set {
-			l.Status = *in.Status.Value
-		}
-		if in.SourceID.Set {
-			l.SourceID = sourceID
-		}
-		if in.AssigneeID.Set {
-			l.AssigneeID = assignee
-			if !eqPtr(before.AssigneeID, assignee) {
-				if err := checkAssignee(ctx, tx, "assignee_id", assignee); err != nil {
-					return err
-				}
-			}
-		}
-		if in.PostalCode.Set {
-			l.PostalCode = postal
-		}
-		if in.BudgetMinCents.Set {
-			l.BudgetMinCents = in.BudgetMinCents.Value
-		}
-		if in.BudgetMaxCents.Set {
-			l.BudgetMaxCents = in.BudgetMaxCents.Value
-		}
-		if in.TargetPriceCents.Set {
-			l.TargetPriceCents = in.TargetPriceCents.Value
-		}
-		if in.PropertyIDs.Set {
-			l.PropertyIDs = props
-			if l.PropertyIDs == nil {
-				l.PropertyIDs = []string{}
-			}
-			// Only ids the lead does not hold yet are checked: a property
-			// archived after it was put on the lead stays on it (and may be
-			// sent back unchanged), but cannot be added again once removed.
-			if err := checkKnownProperties(ctx, tx, "property_ids", addedIDs(before.PropertyIDs, l.PropertyIDs)); err != nil {
-				return err
-			}
-		}
-		var bf domain.FieldErrors
-		l.ValidateBudget(&bf)
-		if err := bf.Err(); err != nil {
+		if err := checkLeadReferences(ctx, tx, row.Lead, u, ch); err != nil {
 			return err
 		}
-		if sameLead(before, l) {
-			return nil
-		}
-		actor := actorID(p)
-		if l.Status != before.Status {
-			if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: l.ID, Kind: "status_changed", From: &before.Status, To: &l.Status, ActorID: actor, OccurredAt: now}); err != nil {
+		if ch.StatusFrom != nil {
+			c := Change{ID: newID(), LeadID: id, Kind: "status_changed", From: ch.StatusFrom, To: &row.Lead.Status, ActorID: actorID(p), OccurredAt: now}
+			if err := tx.Leads().RecordChange(ctx, p.OrgID, c); err != nil {
 				return err
 			}
 		}
-		l.UpdatedAt = now
-		row.Lead = l
 		if err := s.rescore(ctx, tx, p, &row, now); err != nil {
 			return err
 		}
-		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 			return err
 		}
-		if !eqPtr(before.AssigneeID, l.AssigneeID) {
-			if err := s.recordAssignment(ctx, tx, p, row, before.AssigneeID, nil, now); err != nil {
+		if ch.Reassigned {
+			if err := s.recordAssignment(ctx, tx, p, row, ch.AssigneeFrom, nil, now); err != nil {
 				return err
 			}
 		}
-		return s.emit(ctx, tx, p, EventLeadUpdated, l.ID, leadEvent(row))
+		return s.emit(ctx, tx, p, EventLeadUpdated, id, leadEvent(row))
 	})
 	return row, err
 }
 
-// addedIDs returns the ids of next that are not in prev.
-func addedIDs(prev, next []string) []string {
-	var out []string
-	for _, id := range next {
-		if !slices.Contains(prev, id) {
-			out = append(out, id)
+// checkLeadReferences checks what an update of l names against the store:
+// its source, a new assignee and the properties it adds (422 naming the
+// field).
+func checkLeadReferences(ctx context.Context, tx Tx, l domain.Lead, u domain.LeadUpdate, ch domain.LeadChange) error {
+	if u.SourceID.Value != nil {
+		if _, err := resolveSource(ctx, tx, u.SourceID.Value, nil); err != nil {
+			return err
 		}
 	}
-	return out
-}
-
-func sameLead(a, b domain.Lead) bool {
-	return a.Status == b.Status && eqPtr(a.SourceID, b.SourceID) && eqPtr(a.AssigneeID, b.AssigneeID) && eqPtr(a.PostalCode, b.PostalCode) &&
-		eqPtr(a.BudgetMinCents, b.BudgetMinCents) && eqPtr(a.BudgetMaxCents, b.BudgetMaxCents) &&
-		eqPtr(a.TargetPriceCents, b.TargetPriceCents) && slices.Equal(a.PropertyIDs, b.PropertyIDs)
-}
-
-func eqPtr[T comparable](a, b *T) bool {
-	if a == nil || b == nil {
-		return a == b
+	if ch.Reassigned {
+		if err := checkAssignee(ctx, tx, "assignee_id", l.AssigneeID); err != nil {
+			return err
+		}
 	}
-	return *a == *b
+	return checkKnownProperties(ctx, tx, "property_ids", ch.AddedProperties)
 }
 
 // recordAssignment writes the timeline entry and the lead.assigned event of
 // an assignment, by ruleID or (nil) explicit: every "assigned" entry of a
 // timeline has exactly one event.
 func (s *service) recordAssignment(ctx context.Context, tx Tx, p auth.Principal, row LeadRow, from, ruleID *string, now time.Time) error {
-	if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID,
+	if err := tx.Leads().RecordChange(ctx, p.OrgID, Change{ID: newID(), LeadID: row.Lead.ID, Kind: "assigned", From: from, To: row.Lead.AssigneeID,
 		RuleID: ruleID, ActorID: actorID(p), OccurredAt: now}); err != nil {
 		return err
 	}
@@ -465,10 +337,10 @@ func (s *service) ArchiveLead(ctx context.Context, id string) error {
 			return nil // archiving twice changes nothing and emits nothing
 		}
 		row.Lead.ArchivedAt, row.Lead.UpdatedAt = &now, now
-		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 			return err
 		}
-		if err := tx.InsertChange(ctx, p.OrgID, Change{ID: newID(), LeadID: id, Kind: "archived", ActorID: actorID(p), OccurredAt: now}); err != nil {
+		if err := tx.Leads().RecordChange(ctx, p.OrgID, Change{ID: newID(), LeadID: id, Kind: "archived", ActorID: actorID(p), OccurredAt: now}); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventLeadArchived, id, leadEvent(row))
@@ -481,7 +353,7 @@ func (s *service) AssignLead(ctx context.Context, id string, userID *string) (Le
 		return LeadRow{}, err
 	}
 	var f domain.FieldErrors
-	assignee := checkUUID("user_id", userID, &f)
+	assignee := domain.CheckUUID("user_id", userID, &f)
 	if err := f.Err(); err != nil {
 		return LeadRow{}, err
 	}
@@ -492,14 +364,14 @@ func (s *service) AssignLead(ctx context.Context, id string, userID *string) (Le
 			return err
 		}
 		from := row.Lead.AssigneeID
-		if eqPtr(from, assignee) {
+		if domain.EqualPtr(from, assignee) {
 			return nil
 		}
 		if err := checkAssignee(ctx, tx, "user_id", assignee); err != nil {
 			return err
 		}
 		row.Lead.AssigneeID, row.Lead.UpdatedAt = assignee, now
-		if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+		if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 			return err
 		}
 		return s.recordAssignment(ctx, tx, p, row, from, nil, now)
@@ -528,7 +400,7 @@ func (s *service) ScoreLead(ctx context.Context, id string) (domain.Score, error
 }
 
 func (s *service) computeScore(ctx context.Context, tx Tx, l domain.Lead, now time.Time) (domain.Score, error) {
-	stats, err := tx.ActivityStats(ctx, l.ID, now.Add(-scoreWindow))
+	stats, err := tx.Activities().Stats(ctx, l.ID, now.Add(-scoreWindow))
 	if err != nil {
 		return domain.Score{}, err
 	}
@@ -539,7 +411,7 @@ func (s *service) computeScore(ctx context.Context, tx Tx, l domain.Lead, now ti
 func (s *service) scoreFrom(ctx context.Context, tx Tx, l domain.Lead, stats ActivityStats, now time.Time) (domain.Score, error) {
 	var src *domain.LeadSource
 	if l.SourceID != nil {
-		got, err := tx.GetSource(ctx, *l.SourceID)
+		got, err := tx.Catalog().Source(ctx, *l.SourceID)
 		if err != nil {
 			return domain.Score{}, err
 		}
@@ -552,10 +424,10 @@ func (s *service) scoreFrom(ctx context.Context, tx Tx, l domain.Lead, stats Act
 // emits lead.scored.
 func (s *service) recordScore(ctx context.Context, tx Tx, p auth.Principal, row *LeadRow, score domain.Score, now time.Time) error {
 	row.Lead.Score = &score.Value
-	if err := tx.UpdateLead(ctx, row.Lead); err != nil {
+	if err := tx.Leads().Update(ctx, row.Lead); err != nil {
 		return err
 	}
-	if err := tx.InsertScore(ctx, p.OrgID, row.Lead.ID, newID(), score, now); err != nil {
+	if err := tx.Scores().Record(ctx, p.OrgID, row.Lead.ID, newID(), score, now); err != nil {
 		return err
 	}
 	return s.emit(ctx, tx, p, EventLeadScored, row.Lead.ID, scoredEvent{LeadID: row.Lead.ID, Score: score.Value, Factors: score.Factors, ComputedAt: now})
@@ -612,7 +484,7 @@ func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) 
 			return err
 		}
 		a.LeadID = row.Lead.ID
-		if err := tx.InsertActivity(ctx, p.OrgID, a); err != nil {
+		if err := tx.Activities().Add(ctx, p.OrgID, a); err != nil {
 			return err
 		}
 		if row.Lead.LastActivityAt == nil || a.OccurredAt.After(*row.Lead.LastActivityAt) {
@@ -623,10 +495,10 @@ func (s *service) LogActivity(ctx context.Context, id string, in ActivityInput) 
 			return err
 		}
 		// Scoring follows in the background (RescoreLead), once per burst.
-		if err := tx.EnqueueRescore(ctx, p.OrgID, row.Lead.ID); err != nil {
+		if err := tx.Jobs().EnqueueRescore(ctx, p.OrgID, row.Lead.ID); err != nil {
 			return err
 		}
-		return tx.UpdateLead(ctx, row.Lead)
+		return tx.Leads().Update(ctx, row.Lead)
 	})
 	return a, err
 }
@@ -646,7 +518,7 @@ func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, er
 		if _, err := writableLead(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if err := tx.InsertNote(ctx, p.OrgID, n); err != nil {
+		if err := tx.Activities().AddNote(ctx, p.OrgID, n); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, p, EventNoteAdded, id, noteEvent(n))
@@ -655,10 +527,10 @@ func (s *service) AddNote(ctx context.Context, id, body string) (domain.Note, er
 }
 
 func (s *service) LeadTimeline(ctx context.Context, id string, pr PageRequest) (Page[TimelineItem], error) {
-	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error) {
+	return s.timeline(ctx, PermLeadsRead, id, domain.ReasonLeadNotFound, "lead", pr, func(tx Tx, p auth.Principal) (Page[TimelineItem], error) {
 		if _, err := visibleLead(ctx, tx, p, id, false); err != nil {
-			return nil, err
+			return Page[TimelineItem]{}, err
 		}
-		return tx.LeadTimeline(ctx, id, after, limit)
+		return tx.Leads().Timeline(ctx, id, pr)
 	})
 }

@@ -93,7 +93,7 @@ func checkKnownProperties(ctx context.Context, tx Tx, field string, ids []string
 	if len(ids) == 0 {
 		return nil
 	}
-	known, err := tx.KnownProperties(ctx, ids)
+	known, err := tx.Properties().Known(ctx, ids)
 	if err != nil {
 		return err
 	}

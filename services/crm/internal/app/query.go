@@ -6,11 +6,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
-	"reos.dev/pkg/httpx"
 	"reos.dev/services/crm/internal/domain"
 )
 
@@ -71,100 +68,39 @@ func otherSort(allowed map[string]bool) string {
 	return ""
 }
 
-// listCursor decodes a list cursor and checks it belongs to the same sort.
-func listCursor(raw string, sort Sort) (*ListCursor, error) {
-	if raw == "" {
-		return nil, nil
-	}
-	var c ListCursor
-	if err := httpx.DecodeCursor(raw, &c); err != nil {
-		return nil, err
-	}
-	want := sortKey(sort)
-	if _, err := uuid.Parse(c.ID); err != nil || c.Sort != want || (c.Time == nil && c.Num == nil) {
-		return nil, apperr.BadRequest("cursor", "does not belong to this sort order")
-	}
-	return &c, nil
-}
-
-func sortKey(s Sort) string {
-	if s.Desc {
-		return "-" + s.Field
-	}
-	return s.Field
-}
-
-func timelineCursor(raw string) (*TimelineCursor, error) {
-	if raw == "" {
-		return nil, nil
-	}
-	var c TimelineCursor
-	if err := httpx.DecodeCursor(raw, &c); err != nil {
-		return nil, err
-	}
-	if _, err := uuid.Parse(c.ID); err != nil || c.At.IsZero() {
-		return nil, apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	return &c, nil
-}
-
 // timeline reads one page of the history of the aggregate id (what, with
 // its not-found reason) for a caller holding perm; read checks the aggregate
-// is visible to the caller p and returns up to limit items after the cursor.
+// is visible to the caller p and reads the page.
 func (s *service) timeline(ctx context.Context, perm, id, reason, what string, pr PageRequest,
-	read func(tx Tx, p auth.Principal, after *TimelineCursor, limit int) ([]TimelineItem, error)) (Page[TimelineItem], error) {
+	read func(tx Tx, p auth.Principal) (Page[TimelineItem], error)) (Page[TimelineItem], error) {
 	p, err := requireOn(ctx, perm, id, reason, what)
 	if err != nil {
 		return Page[TimelineItem]{}, err
 	}
-	after, err := timelineCursor(pr.Cursor)
-	if err != nil {
-		return Page[TimelineItem]{}, err
-	}
-	limit := orDefault(pr.Limit)
-	var items []TimelineItem
+	var page Page[TimelineItem]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		items, err = read(tx, p, after, limit+1)
+		page, err = read(tx, p)
 		return err
 	})
-	return timelinePage(items, limit), err
-}
-
-// timelinePage cuts the limit+1 rows fetched into a page and its cursor.
-func timelinePage(items []TimelineItem, limit int) Page[TimelineItem] {
-	if len(items) <= limit {
-		return Page[TimelineItem]{Items: items}
-	}
-	items = items[:limit]
-	last := items[limit-1]
-	return Page[TimelineItem]{Items: items, Next: httpx.EncodeCursor(TimelineCursor{At: last.OccurredAt, ID: last.ID})}
-}
-
-// listPage cuts limit+1 rows into a page; key gives a row's cursor.
-func listPage[T any](rows []T, limit int, key func(T) ListCursor) Page[T] {
-	if len(rows) <= limit {
-		return Page[T]{Items: rows}
-	}
-	rows = rows[:limit]
-	return Page[T]{Items: rows, Next: httpx.EncodeCursor(key(rows[limit-1]))}
+	return page, err
 }
 
 func (s *service) leadQuery(f LeadFilter) (LeadQuery, error) {
 	var fe domain.FieldErrors
 	q := LeadQuery{
 		Status: f.Status, ScoreMin: f.ScoreMin, ScoreMax: f.ScoreMax, CreatedFrom: f.CreatedFrom, CreatedTo: f.CreatedTo,
-		IncludeArchived: f.IncludeArchived, Text: strings.TrimSpace(f.Text), Limit: orDefault(f.Page.Limit),
+		IncludeArchived: f.IncludeArchived, Text: strings.TrimSpace(f.Text), Page: f.Page,
 	}
-	if q.Status != "" && !domain.ValidStatus(q.Status) {
-		fe.Add("status", "must be one of new, contacted, qualified, nurturing, unqualified, converted")
+	if q.Status != "" {
+		domain.CheckStatus("status", q.Status, &fe)
 	}
 	if f.SourceID != "" {
-		if v := checkUUID("source_id", &f.SourceID, &fe); v != nil {
+		if v := domain.CheckUUID("source_id", &f.SourceID, &fe); v != nil {
 			q.SourceID = *v
 		}
 	}
 	if f.AssigneeID != "" {
-		if v := checkUUID("assignee_id", &f.AssigneeID, &fe); v != nil {
+		if v := domain.CheckUUID("assignee_id", &f.AssigneeID, &fe); v != nil {
 			q.AssigneeID = *v
 		}
 	}
@@ -189,31 +125,8 @@ func (s *service) leadQuery(f LeadFilter) (LeadQuery, error) {
 		return q, err
 	}
 	sort, err := parseSort(f.Sort, leadSorts)
-	if err != nil {
-		return q, err
-	}
 	q.Sort = sort
-	q.After, err = listCursor(f.Page.Cursor, sort)
 	return q, err
-}
-
-func leadCursor(sort Sort) func(LeadRow) ListCursor {
-	return func(r LeadRow) ListCursor {
-		c := ListCursor{Sort: sortKey(sort), ID: r.Lead.ID}
-		switch sort.Field {
-		case "updated_at":
-			c.Time = &r.Lead.UpdatedAt
-		case "score":
-			n := int64(-1) // unscored leads sort as -1
-			if r.Lead.Score != nil {
-				n = int64(*r.Lead.Score)
-			}
-			c.Num = &n
-		default:
-			c.Time = &r.Lead.CreatedAt
-		}
-		return c
-	}
 }
 
 func (s *service) ListLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error) {
@@ -237,18 +150,13 @@ func (s *service) findLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], e
 	if err != nil {
 		return Page[LeadRow]{}, err
 	}
-	var rows []LeadRow
+	var page Page[LeadRow]
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		lq := q
-		lq.Limit = q.Limit + 1
-		if lq.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
+		if q.VisibleTo, err = leadScope(ctx, tx, p); err != nil {
 			return err
 		}
-		rows, err = tx.ListLeads(ctx, lq)
+		page, err = tx.Leads().List(ctx, q)
 		return err
 	})
-	if err != nil {
-		return Page[LeadRow]{}, err
-	}
-	return listPage(rows, q.Limit, leadCursor(q.Sort)), nil
+	return page, err
 }

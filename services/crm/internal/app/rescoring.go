@@ -10,21 +10,6 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-// RescoreQueue enqueues background rescoring.
-type RescoreQueue interface {
-	// EnqueueRescore enqueues the lead's rescoring job in this transaction,
-	// so the job exists exactly when the change behind it commits. While one
-	// waits (or runs) for the lead no second is added: a burst of
-	// activities is scored once.
-	EnqueueRescore(ctx context.Context, orgID, leadID string) error
-}
-
-// ScoreHistory reads a lead's score history.
-type ScoreHistory interface {
-	// LatestScore returns the lead's most recent score, nil when it has none.
-	LatestScore(ctx context.Context, leadID string) (*domain.Score, error)
-}
-
 // JobRun is the background job a use case works for. The use case claims
 // the job's side effect and completes the job inside its own transaction,
 // so effect, claim and completion commit together and a retried or
@@ -61,14 +46,14 @@ func (s *service) RescoreLead(ctx context.Context, orgID, leadID string, job Job
 	now := s.now()
 	system := auth.Principal{OrgID: orgID}
 	return s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		row, err := tx.GetLead(ctx, leadID, Unscoped, true)
+		row, err := tx.Leads().GetForUpdate(ctx, leadID, Unscoped)
 		if errors.Is(err, apperr.ErrNotFound) {
 			return job.Complete(ctx, tx)
 		}
 		if err != nil {
 			return err
 		}
-		stats, err := tx.ActivityStats(ctx, row.Lead.ID, now.Add(-scoreWindow))
+		stats, err := tx.Activities().Stats(ctx, row.Lead.ID, now.Add(-scoreWindow))
 		if err != nil {
 			return err
 		}
@@ -81,7 +66,7 @@ func (s *service) RescoreLead(ctx context.Context, orgID, leadID string, job Job
 			if err != nil {
 				return err
 			}
-			prev, err := tx.LatestScore(ctx, row.Lead.ID)
+			prev, err := tx.Scores().Latest(ctx, row.Lead.ID)
 			if err != nil {
 				return err
 			}

@@ -53,7 +53,7 @@ func (s *service) SeedDemo(ctx context.Context, orgID string) (SeedReport, error
 		status, source := seedStatus[i%len(seedStatus)], seedSources[i%len(seedSources)]
 		budgetMin, budgetMax := int64(300_000+i*25_000)*100, int64(450_000+i*25_000)*100
 		target := int64(400_000+i*20_000) * 100
-		row, err := s.CreateLead(ctx, LeadInput{
+		row, err := s.CreateLead(ctx, domain.LeadInput{
 			Contact: domain.ContactInput{FirstName: &first, LastName: &last, Email: &email, Phone: &phone},
 			Source:  &source, Status: &status, BudgetMinCents: &budgetMin, BudgetMaxCents: &budgetMax, TargetPriceCents: &target,
 		})

@@ -1,22 +1,22 @@
 // Package app holds crm's use cases behind the Service interface and the
-// ports they need (store, clock). Every use case checks the caller's
-// permission here, whatever the transport did, and runs in one transaction
-// scoped to the caller's organisation; events go to the outbox of that same
-// transaction.
+// ports they need (ports.go: a store whose transactions hand out small
+// repositories, a clock, file storage). Every use case checks the caller's
+// permission here, whatever the transport did, before it opens a
+// transaction; then it runs in one transaction scoped to the caller's
+// organisation, with the domain's rules (internal/domain) and the checks
+// only the store can make, and announces what changed as domain events
+// published in that same transaction (the adapter makes them CloudEvents).
 package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/auth"
-	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -33,9 +33,9 @@ const (
 
 // Service is crm's application API.
 type Service interface {
-	CreateLead(ctx context.Context, in LeadInput) (LeadRow, error)
+	CreateLead(ctx context.Context, in domain.LeadInput) (LeadRow, error)
 	GetLead(ctx context.Context, id string) (LeadRow, error)
-	UpdateLead(ctx context.Context, id string, in LeadUpdate) (LeadRow, error)
+	UpdateLead(ctx context.Context, id string, in domain.LeadUpdate) (LeadRow, error)
 	ArchiveLead(ctx context.Context, id string) error
 	ListLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error)
 	SearchLeads(ctx context.Context, f LeadFilter) (Page[LeadRow], error)
@@ -180,46 +180,12 @@ func parseID(id, reason, what string) error {
 	return nil
 }
 
-// checkUUID records a body field that must be a UUID and returns it in
-// canonical form.
-func checkUUID(field string, v *string, f *domain.FieldErrors) *string {
-	if v == nil {
-		return nil
-	}
-	u, err := uuid.Parse(strings.TrimSpace(*v))
-	if err != nil {
-		f.Add(field, "must be a UUID")
-		return nil
-	}
-	s := u.String()
-	return &s
-}
-
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// Optional is a JSON field that distinguishes absent (Set false) from null
-// (Set true, Value nil): an update changes only the fields present.
-type Optional[T any] struct {
-	Set   bool
-	Value *T
-}
-
-// UnmarshalJSON records that the field was present.
-func (o *Optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Value = nil
-		return nil
-	}
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	o.Value = &v
-	return nil
-}
-
-// PageRequest is a raw page request: limit already bounded, cursor opaque.
+// PageRequest is a raw page request: the limit bounded by the transport
+// (zero: the default page size) and the cursor of an earlier page, opaque
+// here: the repository that reads the page decodes it (a forged or stale
+// one is a 400 naming cursor).
 type PageRequest struct {
 	Limit  int
 	Cursor string
@@ -230,12 +196,4 @@ type PageRequest struct {
 type Page[T any] struct {
 	Items []T
 	Next  string
-}
-
-// orDefault is the page size of a request that names none.
-func orDefault(limit int) int {
-	if limit <= 0 {
-		return httpx.DefaultLimit
-	}
-	return limit
 }

@@ -57,17 +57,6 @@ type IdentityReadModel interface {
 	SnapshotTeam(ctx context.Context, orgID, teamID string, members []string, at time.Time) error
 }
 
-// UserDirectory reads the users and teams read model of the transaction's
-// organisation.
-type UserDirectory interface {
-	// ActiveUser reports whether userID is a known, not deleted user.
-	ActiveUser(ctx context.Context, userID string) (bool, error)
-	// KnownTeam reports whether teamID is a known, not deleted team.
-	KnownTeam(ctx context.Context, teamID string) (bool, error)
-	// TeamAgents returns the active members of teamID, sorted by id.
-	TeamAgents(ctx context.Context, teamID string) ([]string, error)
-}
-
 // identityEventData is the part of identity's event data the read model
 // needs (identity sends more).
 type identityEventData struct {

@@ -87,6 +87,12 @@ type NormalizedContact struct {
 	Email, Phone        *string
 }
 
+// Empty reports whether n names no one: no email, no phone and no name.
+func (n NormalizedContact) Empty() bool {
+	return n.Email == nil && n.Phone == nil && (n.FirstName == nil || *n.FirstName == "") &&
+		(n.LastName == nil || *n.LastName == "")
+}
+
 // Normalize validates the contact fields, records bad ones in f and returns
 // them normalised. defaultRegion applies unless PhoneRegion is given.
 func (in ContactInput) Normalize(defaultRegion string, f *FieldErrors) NormalizedContact {

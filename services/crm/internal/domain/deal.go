@@ -52,6 +52,23 @@ func (d *Deal) Validate(f *FieldErrors) {
 	}
 }
 
+// MoveTo moves the deal to stage to of its organisation's pipeline under
+// the pipeline rules (CheckTransition; admin may reopen a closed deal) and
+// returns the stage it left. A move the rules refuse is
+// ErrIllegalTransition's error, and leaves the deal as it was. Entering a
+// closed stage closes the deal at now; leaving one reopens it.
+func (d *Deal) MoveTo(pipeline []Stage, to Stage, admin bool, now time.Time) (Stage, error) {
+	from := StageIn(pipeline, d.StageID)
+	if why := CheckTransition(pipeline, from, to, admin); why != "" {
+		return from, ErrIllegalTransition(from, to, why)
+	}
+	d.StageID, d.UpdatedAt, d.ClosedAt = to.ID, now, nil
+	if to.Closed() {
+		d.ClosedAt = &now
+	}
+	return from, nil
+}
+
 // DealChange is one field of a deal changed by an update, recorded in the
 // deal's timeline: old and new values as JSON (null for none).
 type DealChange struct {

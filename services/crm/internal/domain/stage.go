@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"reos.dev/pkg/apperr"
 )
 
 // Stage kinds. Won and lost stages close a deal.
@@ -70,6 +72,67 @@ func (s *Stage) Validate(f *FieldErrors) {
 	if s.Kind != KindOpen && s.Kind != KindWon && s.Kind != KindLost {
 		f.Add("kind", "must be open, won or lost")
 	}
+}
+
+// FirstOpenStage is where a deal starts unless told otherwise: the open
+// stage of the lowest position (the first of equals in pipeline order);
+// false when the pipeline has no open stage.
+func FirstOpenStage(pipeline []Stage) (Stage, bool) {
+	var first Stage
+	found := false
+	for _, s := range pipeline {
+		if s.Kind == KindOpen && (!found || s.Position < first.Position) {
+			first, found = s, true
+		}
+	}
+	return first, found
+}
+
+// PickStage finds a stage of the pipeline by id or by key. Giving both or
+// neither names "stage" (one concept to the client); a stage the pipeline
+// lacks names the field that was given: stage_id (another organisation's
+// stage, or none) or stage (the key).
+func PickStage(pipeline []Stage, id, key *string) (Stage, error) {
+	if (id == nil) == (key == nil) {
+		return Stage{}, apperr.Invalid("stage", "give exactly one of stage_id or stage (the key)")
+	}
+	for _, st := range pipeline {
+		if (id != nil && strings.EqualFold(st.ID, strings.TrimSpace(*id))) || (key != nil && st.Key == *key) {
+			return st, nil
+		}
+	}
+	if id != nil {
+		return Stage{}, apperr.Invalid("stage_id", "no such stage in this organisation's pipeline")
+	}
+	return Stage{}, apperr.Invalid("stage", "no such stage in this organisation's pipeline")
+}
+
+// StartStage is the stage a new deal starts in: the one named by id or key
+// (PickStage), else the first open stage; a deal never starts closed.
+func StartStage(pipeline []Stage, id, key *string) (Stage, error) {
+	if id == nil && key == nil {
+		first, ok := FirstOpenStage(pipeline)
+		if !ok {
+			return Stage{}, apperr.Invalid("stage", "the pipeline has no open stage")
+		}
+		return first, nil
+	}
+	st, err := PickStage(pipeline, id, key)
+	if err == nil && st.Closed() {
+		err = apperr.Invalid("stage", "a deal starts in an open stage")
+	}
+	return st, err
+}
+
+// StageIn returns the stage of the pipeline with id; a stage the pipeline
+// does not list (which a deal's foreign key rules out) reads as open.
+func StageIn(pipeline []Stage, id string) Stage {
+	for _, st := range pipeline {
+		if st.ID == id {
+			return st
+		}
+	}
+	return Stage{ID: id, Kind: KindOpen}
 }
 
 // CheckTransition applies the pipeline rules to a move from → to within

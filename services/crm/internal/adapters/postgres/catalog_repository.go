@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,9 +32,13 @@ ON CONFLICT DO NOTHING`
 	sqlListStages   = `SELECT id, key, name, probability, position, kind FROM crm.deal_stages ORDER BY position, id`
 	sqlInsertStage  = `INSERT INTO crm.deal_stages (id, org_id, key, name, probability, position, kind, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+	sqlGetSettings  = `SELECT agents_see_only_assigned, updated_at FROM crm.crm_settings`
+	sqlSaveSettings = `INSERT INTO crm.crm_settings (org_id, agents_see_only_assigned, updated_at) VALUES ($1, $2, $3)
+ON CONFLICT (org_id) DO UPDATE SET agents_see_only_assigned = EXCLUDED.agents_see_only_assigned, updated_at = EXCLUDED.updated_at`
 )
 
-func (r *repo) EnsureDefaults(ctx context.Context, orgID string, now time.Time) error {
+func (r catalogRepo) EnsureDefaults(ctx context.Context, orgID string, now time.Time) error {
 	srcs := domain.LeadSourceDefaults()
 	var ids, keys, names []string
 	var weights []int32
@@ -64,7 +69,7 @@ func scanSource(row pgx.Row) (domain.LeadSource, error) {
 	return s, err
 }
 
-func (r *repo) ListSources(ctx context.Context) ([]domain.LeadSource, error) {
+func (r catalogRepo) Sources(ctx context.Context) ([]domain.LeadSource, error) {
 	rows, err := r.tx.Query(ctx, sqlListSources)
 	if err != nil {
 		return nil, fmt.Errorf("list sources: %w", err)
@@ -72,12 +77,12 @@ func (r *repo) ListSources(ctx context.Context) ([]domain.LeadSource, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.LeadSource, error) { return scanSource(row) })
 }
 
-func (r *repo) GetSource(ctx context.Context, id string) (domain.LeadSource, error) {
+func (r catalogRepo) Source(ctx context.Context, id string) (domain.LeadSource, error) {
 	s, err := scanSource(r.tx.QueryRow(ctx, sqlGetSource, id))
 	return s, notFound(err, "lead_source_not_found", "lead source")
 }
 
-func (r *repo) InsertSource(ctx context.Context, orgID string, s domain.LeadSource, now time.Time) error {
+func (r catalogRepo) CreateSource(ctx context.Context, orgID string, s domain.LeadSource, now time.Time) error {
 	_, err := r.tx.Exec(ctx, sqlInsertSource, s.ID, orgID, s.Key, s.Name, s.Weight, now)
 	if _, dup := postgres.IsUniqueViolation(err); dup {
 		return fieldConflict("key", "a lead source with this key exists")
@@ -85,7 +90,7 @@ func (r *repo) InsertSource(ctx context.Context, orgID string, s domain.LeadSour
 	return err
 }
 
-func (r *repo) ListStages(ctx context.Context) ([]domain.Stage, error) {
+func (r catalogRepo) Stages(ctx context.Context) ([]domain.Stage, error) {
 	rows, err := r.tx.Query(ctx, sqlListStages)
 	if err != nil {
 		return nil, fmt.Errorf("list stages: %w", err)
@@ -97,7 +102,7 @@ func (r *repo) ListStages(ctx context.Context) ([]domain.Stage, error) {
 	})
 }
 
-func (r *repo) InsertStage(ctx context.Context, orgID string, s domain.Stage, now time.Time) error {
+func (r catalogRepo) CreateStage(ctx context.Context, orgID string, s domain.Stage, now time.Time) error {
 	_, err := r.tx.Exec(ctx, sqlInsertStage, s.ID, orgID, s.Key, s.Name, s.Probability, s.Position, s.Kind, now)
 	if c, dup := postgres.IsUniqueViolation(err); dup {
 		if c == "deal_stages_org_position_key" {
@@ -112,4 +117,26 @@ func fieldConflict(field, msg string) error {
 	e := apperr.Conflict(domain.ReasonKeyTaken, msg)
 	e.Fields = []apperr.FieldError{{Field: field, Message: msg}}
 	return e
+}
+
+func (r catalogRepo) Settings(ctx context.Context) (domain.Settings, error) {
+	var s domain.Settings
+	err := r.tx.QueryRow(ctx, sqlGetSettings).Scan(&s.AgentsSeeOnlyAssigned, &s.UpdatedAt)
+	if postgres.IsNoRows(err) {
+		return domain.Settings{}, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("get settings: %w", err)
+	}
+	return s, nil
+}
+
+func (r catalogRepo) SaveSettings(ctx context.Context, orgID string, s domain.Settings) error {
+	if s.UpdatedAt == nil {
+		return errors.New("save settings: no update time")
+	}
+	if _, err := r.tx.Exec(ctx, sqlSaveSettings, orgID, s.AgentsSeeOnlyAssigned, *s.UpdatedAt); err != nil {
+		return fmt.Errorf("save settings: %w", err)
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func scanContact(row pgx.Row) (domain.Contact, error) {
 	return c, err
 }
 
-func (r *repo) FindContacts(ctx context.Context, email, phone *string) ([]domain.Contact, error) {
+func (r contactRepo) Find(ctx context.Context, email, phone *string) ([]domain.Contact, error) {
 	rows, err := r.tx.Query(ctx, sqlFindContacts, email, phone)
 	if err != nil {
 		return nil, fmt.Errorf("find contacts: %w", err)
@@ -45,7 +45,7 @@ func (r *repo) FindContacts(ctx context.Context, email, phone *string) ([]domain
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
 }
 
-func (r *repo) InsertContact(ctx context.Context, orgID string, c domain.Contact) (bool, error) {
+func (r contactRepo) Create(ctx context.Context, orgID string, c domain.Contact) (bool, error) {
 	tag, err := r.tx.Exec(ctx, sqlInsertContact, c.ID, orgID, c.FirstName, c.LastName, c.Email, c.Phone, c.CreatedBy, c.CreatedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert contact: %w", err)
@@ -53,7 +53,7 @@ func (r *repo) InsertContact(ctx context.Context, orgID string, c domain.Contact
 	return tag.RowsAffected() == 1, nil
 }
 
-func (r *repo) UpdateContact(ctx context.Context, c domain.Contact) error {
+func (r contactRepo) Update(ctx context.Context, c domain.Contact) error {
 	tag, err := r.tx.Exec(ctx, sqlUpdateContact, c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.UpdatedAt)
 	if _, dup := postgres.IsUniqueViolation(err); dup {
 		return apperr.Conflict(domain.ReasonContactTaken, "another contact has this email or phone")
@@ -64,12 +64,16 @@ func (r *repo) UpdateContact(ctx context.Context, c domain.Contact) error {
 	return expectOne(tag, domain.ReasonContactNotFound, "contact")
 }
 
-func (r *repo) GetContact(ctx context.Context, id string, scope app.Scope) (domain.Contact, error) {
+func (r contactRepo) Get(ctx context.Context, id string, scope app.Scope) (domain.Contact, error) {
 	c, err := scanContact(r.tx.QueryRow(ctx, sqlGetContact, id, scopeArg(scope)))
 	return c, notFound(err, domain.ReasonContactNotFound, "contact")
 }
 
-func (r *repo) ListContacts(ctx context.Context, cq app.ContactQuery) ([]domain.Contact, error) {
+func (r contactRepo) List(ctx context.Context, cq app.ContactQuery) (app.Page[domain.Contact], error) {
+	after, err := decodeListCursor(cq.Page.Cursor, newestFirst)
+	if err != nil {
+		return app.Page[domain.Contact]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListContacts)
 	if cq.Email != nil {
@@ -79,10 +83,15 @@ func (r *repo) ListContacts(ctx context.Context, cq app.ContactQuery) ([]domain.
 		q.where(" AND c.phone = %s", *cq.Phone)
 	}
 	q.whereVisible(sqlContactVisible, cq.VisibleTo)
-	q.keyset("c.created_at", "c.id", app.Sort{Field: "created_at", Desc: true}, cq.After, cq.Limit)
+	limit := limitOf(cq.Page.Limit)
+	q.keyset("c.created_at", "c.id", newestFirst, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list contacts: %w", err)
+		return app.Page[domain.Contact]{}, fmt.Errorf("list contacts: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+	contacts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+	if err != nil {
+		return app.Page[domain.Contact]{}, fmt.Errorf("list contacts: %w", err)
+	}
+	return pageOf(contacts, limit, func(c domain.Contact) any { return createdAtCursor(c.CreatedAt, c.ID) }), nil
 }

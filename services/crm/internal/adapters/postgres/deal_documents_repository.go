@@ -19,7 +19,7 @@ WHERE deal_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::u
 ORDER BY created_at DESC, id DESC LIMIT $4`
 )
 
-func (r *repo) InsertDealDocument(ctx context.Context, orgID string, d domain.DealDocument) error {
+func (r documentRepo) Create(ctx context.Context, orgID string, d domain.DealDocument) error {
 	_, err := r.tx.Exec(ctx, sqlInsertDealDocument, d.ID, orgID, d.DealID, d.Title, d.FileKey, d.FileName, d.ContentType,
 		d.SizeBytes, d.SHA256, d.UploadedBy, d.CreatedAt)
 	if err != nil {
@@ -28,19 +28,28 @@ func (r *repo) InsertDealDocument(ctx context.Context, orgID string, d domain.De
 	return nil
 }
 
-func (r *repo) ListDealDocuments(ctx context.Context, dealID string, after *app.ListCursor, limit int) ([]domain.DealDocument, error) {
+func (r documentRepo) List(ctx context.Context, dealID string, p app.PageRequest) (app.Page[domain.DealDocument], error) {
+	after, err := decodeListCursor(p.Cursor, newestFirst)
+	if err != nil {
+		return app.Page[domain.DealDocument]{}, err
+	}
 	var at, id any
 	if after != nil {
 		at, id = after.Time, after.ID
 	}
-	rows, err := r.tx.Query(ctx, sqlListDealDocuments, dealID, at, id, limit)
+	limit := limitOf(p.Limit)
+	rows, err := r.tx.Query(ctx, sqlListDealDocuments, dealID, at, id, limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("list deal documents: %w", err)
+		return app.Page[domain.DealDocument]{}, fmt.Errorf("list deal documents: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.DealDocument, error) {
+	docs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.DealDocument, error) {
 		var d domain.DealDocument
 		err := row.Scan(&d.ID, &d.DealID, &d.Title, &d.FileKey, &d.FileName, &d.ContentType, &d.SizeBytes, &d.SHA256,
 			&d.UploadedBy, &d.CreatedAt)
 		return d, err
 	})
+	if err != nil {
+		return app.Page[domain.DealDocument]{}, fmt.Errorf("list deal documents: %w", err)
+	}
+	return pageOf(docs, limit, func(d domain.DealDocument) any { return createdAtCursor(d.CreatedAt, d.ID) }), nil
 }

@@ -73,7 +73,7 @@ func scanDeal(row pgx.Row) (domain.Deal, error) {
 	return d, err
 }
 
-func (r *repo) InsertDeal(ctx context.Context, orgID string, d domain.Deal) error {
+func (r dealRepo) Create(ctx context.Context, orgID string, d domain.Deal) error {
 	_, err := r.tx.Exec(ctx, sqlInsertDeal, d.ID, orgID, d.LeadID, d.Title, d.ValueCents, d.Currency, d.StageID, d.PropertyID,
 		d.AssigneeID, d.ExpectedCloseDate, d.CreatedAt, d.UpdatedAt)
 	if err != nil {
@@ -82,16 +82,20 @@ func (r *repo) InsertDeal(ctx context.Context, orgID string, d domain.Deal) erro
 	return nil
 }
 
-func (r *repo) GetDeal(ctx context.Context, id string, scope app.Scope, forUpdate bool) (domain.Deal, error) {
-	q := sqlGetDeal
-	if forUpdate {
-		q = sqlGetDealLocked
-	}
+func (r dealRepo) Get(ctx context.Context, id string, scope app.Scope) (domain.Deal, error) {
+	return r.get(ctx, sqlGetDeal, id, scope)
+}
+
+func (r dealRepo) GetForUpdate(ctx context.Context, id string, scope app.Scope) (domain.Deal, error) {
+	return r.get(ctx, sqlGetDealLocked, id, scope)
+}
+
+func (r dealRepo) get(ctx context.Context, q, id string, scope app.Scope) (domain.Deal, error) {
 	d, err := scanDeal(r.tx.QueryRow(ctx, q, id, scopeArg(scope)))
 	return d, notFound(err, domain.ReasonDealNotFound, "deal")
 }
 
-func (r *repo) UpdateDeal(ctx context.Context, d domain.Deal) error {
+func (r dealRepo) Update(ctx context.Context, d domain.Deal) error {
 	tag, err := r.tx.Exec(ctx, sqlUpdateDeal, d.ID, d.Title, d.ValueCents, d.Currency, d.StageID, d.PropertyID, d.AssigneeID,
 		d.ExpectedCloseDate, d.UpdatedAt, d.ClosedAt)
 	if err != nil {
@@ -100,7 +104,11 @@ func (r *repo) UpdateDeal(ctx context.Context, d domain.Deal) error {
 	return expectOne(tag, domain.ReasonDealNotFound, "deal")
 }
 
-func (r *repo) ListDeals(ctx context.Context, dq app.DealQuery) ([]domain.Deal, error) {
+func (r dealRepo) List(ctx context.Context, dq app.DealQuery) (app.Page[domain.Deal], error) {
+	after, err := decodeListCursor(dq.Page.Cursor, dq.Sort)
+	if err != nil {
+		return app.Page[domain.Deal]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListDealsBase)
 	if dq.StageID != "" {
@@ -116,17 +124,33 @@ func (r *repo) ListDeals(ctx context.Context, dq app.DealQuery) ([]domain.Deal, 
 	q.whereVisible(sqlDealVisible, dq.VisibleTo)
 	expr, ok := dealSortExpr[dq.Sort.Field]
 	if !ok {
-		return nil, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
 	}
-	q.keyset(expr, "d.id", dq.Sort, dq.After, dq.Limit)
+	limit := limitOf(dq.Page.Limit)
+	q.keyset(expr, "d.id", dq.Sort, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list deals: %w", err)
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) })
+	deals, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) })
+	if err != nil {
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: %w", err)
+	}
+	return pageOf(deals, limit, func(d domain.Deal) any {
+		c := listCursor{Sort: sortKey(dq.Sort), ID: d.ID}
+		switch dq.Sort.Field {
+		case "updated_at":
+			c.Time = &d.UpdatedAt
+		case "value_cents":
+			c.Num = &d.ValueCents
+		default:
+			c.Time = &d.CreatedAt
+		}
+		return c
+	}), nil
 }
 
-func (r *repo) InsertStageChange(ctx context.Context, orgID string, h app.StageChange) error {
+func (r dealRepo) RecordStageChange(ctx context.Context, orgID string, h app.StageChange) error {
 	_, err := r.tx.Exec(ctx, sqlInsertStageHistory, h.ID, orgID, h.DealID, h.FromStage, h.ToStage, h.ChangedBy, h.ChangedAt)
 	if err != nil {
 		return fmt.Errorf("insert stage history: %w", err)
@@ -134,7 +158,7 @@ func (r *repo) InsertStageChange(ctx context.Context, orgID string, h app.StageC
 	return nil
 }
 
-func (r *repo) InsertDealChange(ctx context.Context, orgID string, c app.DealFieldChange) error {
+func (r dealRepo) RecordChange(ctx context.Context, orgID string, c app.DealFieldChange) error {
 	_, err := r.tx.Exec(ctx, sqlInsertDealChange, c.ID, orgID, c.DealID, c.Field, []byte(c.Old), []byte(c.New), c.ActorID, c.ChangedAt)
 	if err != nil {
 		return fmt.Errorf("insert deal change: %w", err)
@@ -142,6 +166,6 @@ func (r *repo) InsertDealChange(ctx context.Context, orgID string, c app.DealFie
 	return nil
 }
 
-func (r *repo) DealTimeline(ctx context.Context, dealID string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
-	return r.timeline(ctx, sqlDealTimeline, dealID, after, limit)
+func (r dealRepo) Timeline(ctx context.Context, dealID string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
+	return timeline(ctx, r.tx, sqlDealTimeline, dealID, p)
 }

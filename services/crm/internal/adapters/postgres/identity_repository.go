@@ -11,6 +11,15 @@ import (
 	"reos.dev/services/crm/internal/app"
 )
 
+// The users read model as the app reads it (userDirectory).
+const (
+	sqlActiveUser = `SELECT EXISTS (SELECT 1 FROM crm.known_users WHERE user_id = $1 AND active)`
+	sqlKnownTeam  = `SELECT EXISTS (SELECT 1 FROM crm.known_teams WHERE team_id = $1 AND NOT deleted)`
+	sqlTeamAgents = `SELECT m.user_id::text FROM crm.known_team_members m
+JOIN crm.known_users u ON u.org_id = m.org_id AND u.user_id = m.user_id
+WHERE m.team_id = $1 AND u.active ORDER BY m.user_id::text`
+)
+
 const (
 	// sqlUpsertKnownUser: a NULL $3 keeps the known roles (a new row has
 	// none); $4 (deleted) makes the user inactive for good; updated_at only
@@ -137,4 +146,32 @@ func IdentityEventHandler() events.Handler {
 	return func(ctx context.Context, tx pgx.Tx, ev events.Event) error {
 		return app.ApplyIdentityEvent(ctx, identityReadModel{tx: tx}, ev)
 	}
+}
+
+func (r userDirectory) ActiveUser(ctx context.Context, userID string) (bool, error) {
+	var ok bool
+	if err := r.tx.QueryRow(ctx, sqlActiveUser, userID).Scan(&ok); err != nil {
+		return false, fmt.Errorf("active user: %w", err)
+	}
+	return ok, nil
+}
+
+func (r userDirectory) KnownTeam(ctx context.Context, teamID string) (bool, error) {
+	var ok bool
+	if err := r.tx.QueryRow(ctx, sqlKnownTeam, teamID).Scan(&ok); err != nil {
+		return false, fmt.Errorf("known team: %w", err)
+	}
+	return ok, nil
+}
+
+func (r userDirectory) TeamAgents(ctx context.Context, teamID string) ([]string, error) {
+	rows, err := r.tx.Query(ctx, sqlTeamAgents, teamID)
+	if err != nil {
+		return nil, fmt.Errorf("team agents: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("team agents: %w", err)
+	}
+	return ids, nil
 }

@@ -159,7 +159,7 @@ func scanImport(row pgx.Row) (domain.LeadImport, error) {
 	return imp, nil
 }
 
-func (r *repo) InsertImport(ctx context.Context, orgID string, imp domain.LeadImport) error {
+func (r importRepo) Create(ctx context.Context, orgID string, imp domain.LeadImport) error {
 	mapping, report, err := importJSON(imp)
 	if err != nil {
 		return err
@@ -185,28 +185,41 @@ func importJSON(imp domain.LeadImport) (mapping, report []byte, err error) {
 	return mapping, report, err
 }
 
-func (r *repo) GetImport(ctx context.Context, id string, scope app.Scope, forUpdate bool) (domain.LeadImport, error) {
-	q := sqlGetImport
-	if forUpdate {
-		q = sqlGetImportLocked
-	}
+func (r importRepo) Get(ctx context.Context, id string, scope app.Scope) (domain.LeadImport, error) {
+	return r.get(ctx, sqlGetImport, id, scope)
+}
+
+func (r importRepo) GetForUpdate(ctx context.Context, id string, scope app.Scope) (domain.LeadImport, error) {
+	return r.get(ctx, sqlGetImportLocked, id, scope)
+}
+
+func (r importRepo) get(ctx context.Context, q, id string, scope app.Scope) (domain.LeadImport, error) {
 	imp, err := scanImport(r.tx.QueryRow(ctx, q, id, scopeArg(scope)))
 	return imp, notFound(err, domain.ReasonImportNotFound, "lead import")
 }
 
-func (r *repo) ListImports(ctx context.Context, scope app.Scope, after *app.ListCursor, limit int) ([]domain.LeadImport, error) {
+func (r importRepo) List(ctx context.Context, scope app.Scope, p app.PageRequest) (app.Page[domain.LeadImport], error) {
+	after, err := decodeListCursor(p.Cursor, newestFirst)
+	if err != nil {
+		return app.Page[domain.LeadImport]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListImports)
 	q.whereVisible(sqlImportVisible, scope)
-	q.keyset("i.created_at", "i.id", app.Sort{Field: "created_at", Desc: true}, after, limit)
+	limit := limitOf(p.Limit)
+	q.keyset("i.created_at", "i.id", newestFirst, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list lead imports: %w", err)
+		return app.Page[domain.LeadImport]{}, fmt.Errorf("list lead imports: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.LeadImport, error) { return scanImport(row) })
+	imps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.LeadImport, error) { return scanImport(row) })
+	if err != nil {
+		return app.Page[domain.LeadImport]{}, fmt.Errorf("list lead imports: %w", err)
+	}
+	return pageOf(imps, limit, func(i domain.LeadImport) any { return createdAtCursor(i.CreatedAt, i.ID) }), nil
 }
 
-func (r *repo) SaveImport(ctx context.Context, imp domain.LeadImport) error {
+func (r importRepo) Save(ctx context.Context, imp domain.LeadImport) error {
 	_, report, err := importJSON(imp)
 	if err != nil {
 		return err
@@ -219,44 +232,14 @@ func (r *repo) SaveImport(ctx context.Context, imp domain.LeadImport) error {
 	return expectOne(tag, domain.ReasonImportNotFound, "lead import")
 }
 
-func (r *repo) MarkImportFileDeleted(ctx context.Context, id string, at time.Time) error {
+func (r importRepo) MarkFileDeleted(ctx context.Context, id string, at time.Time) error {
 	if _, err := r.tx.Exec(ctx, sqlImportFileDeleted, id, at); err != nil {
 		return fmt.Errorf("mark lead import file deleted: %w", err)
 	}
 	return nil
 }
 
-func (r *repo) ScheduleImportFileExpiry(ctx context.Context, orgID, importID string, at time.Time) error {
-	org, err := uuid.Parse(orgID)
-	if err != nil {
-		return fmt.Errorf("schedule lead import file expiry: %w", err)
-	}
-	id, err := uuid.Parse(importID)
-	if err != nil {
-		return fmt.Errorf("schedule lead import file expiry: %w", err)
-	}
-	_, err = r.store.queue.Insert(ctx, r.tx, ImportFileExpireArgs{OrgID: org, ImportID: id, ExpiresAt: at},
-		&river.InsertOpts{ScheduledAt: at})
-	return err
-}
-
-func (r *repo) EnqueueImport(ctx context.Context, orgID, importID string) (int64, error) {
-	org, err := uuid.Parse(orgID)
-	if err != nil {
-		return 0, fmt.Errorf("enqueue lead import: %w", err)
-	}
-	id, err := uuid.Parse(importID)
-	if err != nil {
-		return 0, fmt.Errorf("enqueue lead import: %w", err)
-	}
-	job, err := r.store.queue.Insert(ctx, r.tx, ImportArgs{OrgID: org, ImportID: id}, nil)
-	if err != nil {
-		return 0, err
-	}
-	return job.ID, nil
-}
-
-func (r *repo) ImportMatches(ctx context.Context, emails, phones []string) ([]domain.ImportMatch, error) {
+func (r importRepo) Matches(ctx context.Context, emails, phones []string) ([]domain.ImportMatch, error) {
 	rows, err := r.tx.Query(ctx, sqlImportMatches, emails, phones)
 	if err != nil {
 		return nil, fmt.Errorf("import matches: %w", err)
@@ -281,7 +264,7 @@ func (r *repo) ImportMatches(ctx context.Context, emails, phones []string) ([]do
 	return out, nil
 }
 
-func (r *repo) WriteImportBatch(ctx context.Context, orgID string, b app.ImportBatch) error {
+func (r importRepo) WriteBatch(ctx context.Context, orgID string, b app.ImportBatch) error {
 	var c importContacts
 	for _, set := range []struct {
 		cs    []domain.Contact
@@ -305,7 +288,7 @@ func (r *repo) WriteImportBatch(ctx context.Context, orgID string, b app.ImportB
 		}
 		return fmt.Errorf("import batch: %w", err)
 	}
-	return r.store.outbox.EnqueueAll(ctx, r.tx, r.store.topic, b.Events)
+	return nil
 }
 
 // importContacts and importLeads are a batch's rows as column arrays, the
@@ -346,7 +329,7 @@ func (c *importLeads) add(il app.ImportedLead) {
 	c.createdAt = append(c.createdAt, x.CreatedAt)
 }
 
-func (r *repo) RefreshImportStatistics(ctx context.Context) error {
+func (r importRepo) RefreshStatistics(ctx context.Context) error {
 	if _, err := r.tx.Exec(ctx, sqlRefreshImportStatistics); err != nil {
 		return fmt.Errorf("refresh import statistics: %w", err)
 	}

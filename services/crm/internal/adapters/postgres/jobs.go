@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -63,7 +65,7 @@ func NewJobRun[T jobs.Args](queue *jobs.Queue, job *river.Job[T]) app.JobRun {
 var errForeignTx = errors.New("postgres: job run: the transaction is not this store's")
 
 func (j jobRun[T]) ClaimEffect(ctx context.Context, tx app.Tx, key string) (bool, error) {
-	r, ok := tx.(*repo)
+	r, ok := tx.(*repos)
 	if !ok {
 		return false, errForeignTx
 	}
@@ -71,9 +73,54 @@ func (j jobRun[T]) ClaimEffect(ctx context.Context, tx app.Tx, key string) (bool
 }
 
 func (j jobRun[T]) Complete(ctx context.Context, tx app.Tx) error {
-	r, ok := tx.(*repo)
+	r, ok := tx.(*repos)
 	if !ok {
 		return errForeignTx
 	}
 	return jobs.Complete(ctx, r.tx, j.job)
+}
+
+// EnqueueRescore inserts the lead's rescore job in this transaction
+// (RescoreArgs: unique per lead while one waits or runs).
+func (r jobQueue) EnqueueRescore(ctx context.Context, orgID, leadID string) error {
+	org, err := uuid.Parse(orgID)
+	if err != nil {
+		return fmt.Errorf("enqueue rescore: org: %w", err)
+	}
+	lead, err := uuid.Parse(leadID)
+	if err != nil {
+		return fmt.Errorf("enqueue rescore: lead: %w", err)
+	}
+	_, err = r.queue.Insert(ctx, r.tx, RescoreArgs{OrgID: org, LeadID: lead}, nil)
+	return err
+}
+
+func (r jobQueue) ScheduleImportFileExpiry(ctx context.Context, orgID, importID string, at time.Time) error {
+	org, err := uuid.Parse(orgID)
+	if err != nil {
+		return fmt.Errorf("schedule lead import file expiry: %w", err)
+	}
+	id, err := uuid.Parse(importID)
+	if err != nil {
+		return fmt.Errorf("schedule lead import file expiry: %w", err)
+	}
+	_, err = r.queue.Insert(ctx, r.tx, ImportFileExpireArgs{OrgID: org, ImportID: id, ExpiresAt: at},
+		&river.InsertOpts{ScheduledAt: at})
+	return err
+}
+
+func (r jobQueue) EnqueueImport(ctx context.Context, orgID, importID string) (int64, error) {
+	org, err := uuid.Parse(orgID)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue lead import: %w", err)
+	}
+	id, err := uuid.Parse(importID)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue lead import: %w", err)
+	}
+	job, err := r.queue.Insert(ctx, r.tx, ImportArgs{OrgID: org, ImportID: id}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return job.ID, nil
 }

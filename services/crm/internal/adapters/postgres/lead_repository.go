@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/crm/internal/app"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -45,6 +46,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
   max(occurred_at)
 FROM crm.lead_activities WHERE lead_id = $1`
 	sqlInsertScore = `INSERT INTO crm.lead_scores (id, org_id, lead_id, score, factors, computed_at) VALUES ($1, $2, $3, $4, $5, $6)`
+	sqlLatestScore = `SELECT score, factors FROM crm.lead_scores WHERE lead_id = $1 ORDER BY computed_at DESC, id DESC LIMIT 1`
 
 	// The timeline is one keyset-paginated UNION ALL over the three sources,
 	// newest first; each branch is bounded by the same keyset predicate and
@@ -87,7 +89,7 @@ func scanLead(row pgx.Row) (app.LeadRow, error) {
 	return r, err
 }
 
-func (r *repo) InsertLead(ctx context.Context, orgID string, l domain.Lead) error {
+func (r leadRepo) Create(ctx context.Context, orgID string, l domain.Lead) error {
 	_, err := r.tx.Exec(ctx, sqlInsertLead, l.ID, orgID, l.ContactID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents,
 		l.BudgetMaxCents, l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.CreatedAt, l.UpdatedAt, l.PostalCode)
 	if err != nil {
@@ -96,16 +98,20 @@ func (r *repo) InsertLead(ctx context.Context, orgID string, l domain.Lead) erro
 	return nil
 }
 
-func (r *repo) GetLead(ctx context.Context, id string, scope app.Scope, forUpdate bool) (app.LeadRow, error) {
-	q := sqlGetLead
-	if forUpdate {
-		q = sqlGetLeadLocked
-	}
+func (r leadRepo) Get(ctx context.Context, id string, scope app.Scope) (app.LeadRow, error) {
+	return r.get(ctx, sqlGetLead, id, scope)
+}
+
+func (r leadRepo) GetForUpdate(ctx context.Context, id string, scope app.Scope) (app.LeadRow, error) {
+	return r.get(ctx, sqlGetLeadLocked, id, scope)
+}
+
+func (r leadRepo) get(ctx context.Context, q, id string, scope app.Scope) (app.LeadRow, error) {
 	row, err := scanLead(r.tx.QueryRow(ctx, q, id, scopeArg(scope)))
 	return row, notFound(err, domain.ReasonLeadNotFound, "lead")
 }
 
-func (r *repo) UpdateLead(ctx context.Context, l domain.Lead) error {
+func (r leadRepo) Update(ctx context.Context, l domain.Lead) error {
 	tag, err := r.tx.Exec(ctx, sqlUpdateLead, l.ID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents, l.BudgetMaxCents,
 		l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.UpdatedAt, l.ArchivedAt, l.PostalCode)
 	if err != nil {
@@ -136,7 +142,7 @@ func (q *query) arg(v any) string {
 func (q *query) where(format string, v any) { fmt.Fprintf(&q.sb, format, q.arg(v)) }
 
 // keyset appends the (sort value, id) predicate and the order and limit.
-func (q *query) keyset(expr, idCol string, s app.Sort, after *app.ListCursor, limit int) {
+func (q *query) keyset(expr, idCol string, s app.Sort, after *listCursor, limit int) {
 	cmp, dir := ">", "ASC"
 	if s.Desc {
 		cmp, dir = "<", "DESC"
@@ -151,7 +157,11 @@ func (q *query) keyset(expr, idCol string, s app.Sort, after *app.ListCursor, li
 	fmt.Fprintf(&q.sb, " ORDER BY %s %s, %s %s LIMIT %s", expr, dir, idCol, dir, q.arg(limit))
 }
 
-func (r *repo) ListLeads(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, error) {
+func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) (app.Page[app.LeadRow], error) {
+	after, err := decodeListCursor(lq.Page.Cursor, lq.Sort)
+	if err != nil {
+		return app.Page[app.LeadRow]{}, err
+	}
 	q := &query{}
 	q.sb.WriteString(sqlListLeadsBase)
 	if !lq.IncludeArchived {
@@ -184,17 +194,37 @@ func (r *repo) ListLeads(ctx context.Context, lq app.LeadQuery) ([]app.LeadRow, 
 	}
 	expr, ok := leadSortExpr[lq.Sort.Field]
 	if !ok {
-		return nil, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
 	}
-	q.keyset(expr, "l.id", lq.Sort, lq.After, lq.Limit)
+	limit := limitOf(lq.Page.Limit)
+	q.keyset(expr, "l.id", lq.Sort, after, limit+1)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
-		return nil, fmt.Errorf("list leads: %w", err)
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) })
+	leads, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) })
+	if err != nil {
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: %w", err)
+	}
+	return pageOf(leads, limit, func(r app.LeadRow) any {
+		c := listCursor{Sort: sortKey(lq.Sort), ID: r.Lead.ID}
+		switch lq.Sort.Field {
+		case "updated_at":
+			c.Time = &r.Lead.UpdatedAt
+		case "score":
+			n := int64(-1) // as leadSortExpr: unscored leads sort as -1
+			if r.Lead.Score != nil {
+				n = int64(*r.Lead.Score)
+			}
+			c.Num = &n
+		default:
+			c.Time = &r.Lead.CreatedAt
+		}
+		return c
+	}), nil
 }
 
-func (r *repo) InsertChange(ctx context.Context, orgID string, c app.Change) error {
+func (r leadRepo) RecordChange(ctx context.Context, orgID string, c app.Change) error {
 	_, err := r.tx.Exec(ctx, sqlInsertChange, c.ID, orgID, c.LeadID, c.Kind, c.From, c.To, c.ActorID, c.OccurredAt, c.RuleID)
 	if err != nil {
 		return fmt.Errorf("insert lead change: %w", err)
@@ -202,7 +232,7 @@ func (r *repo) InsertChange(ctx context.Context, orgID string, c app.Change) err
 	return nil
 }
 
-func (r *repo) InsertActivity(ctx context.Context, orgID string, a domain.Activity) error {
+func (r activityRepo) Add(ctx context.Context, orgID string, a domain.Activity) error {
 	_, err := r.tx.Exec(ctx, sqlInsertActivity, a.ID, orgID, a.LeadID, a.Type, a.Direction, a.Outcome, a.Body, a.OccurredAt, a.ActorID, a.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert activity: %w", err)
@@ -210,7 +240,7 @@ func (r *repo) InsertActivity(ctx context.Context, orgID string, a domain.Activi
 	return nil
 }
 
-func (r *repo) InsertNote(ctx context.Context, orgID string, n domain.Note) error {
+func (r activityRepo) AddNote(ctx context.Context, orgID string, n domain.Note) error {
 	_, err := r.tx.Exec(ctx, sqlInsertNote, n.ID, orgID, n.LeadID, n.Body, n.AuthorID, n.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert note: %w", err)
@@ -218,7 +248,7 @@ func (r *repo) InsertNote(ctx context.Context, orgID string, n domain.Note) erro
 	return nil
 }
 
-func (r *repo) ActivityStats(ctx context.Context, leadID string, since time.Time) (app.ActivityStats, error) {
+func (r activityRepo) Stats(ctx context.Context, leadID string, since time.Time) (app.ActivityStats, error) {
 	var s app.ActivityStats
 	err := r.tx.QueryRow(ctx, sqlActivityStats, leadID, since).Scan(&s.Total, &s.Inbound, &s.Outbound, &s.All, &s.Last)
 	if err != nil {
@@ -227,7 +257,7 @@ func (r *repo) ActivityStats(ctx context.Context, leadID string, since time.Time
 	return s, nil
 }
 
-func (r *repo) InsertScore(ctx context.Context, orgID, leadID, id string, s domain.Score, at time.Time) error {
+func (r scoreRepo) Record(ctx context.Context, orgID, leadID, id string, s domain.Score, at time.Time) error {
 	factors, err := json.Marshal(s.Factors)
 	if err != nil {
 		return err
@@ -238,22 +268,48 @@ func (r *repo) InsertScore(ctx context.Context, orgID, leadID, id string, s doma
 	return nil
 }
 
-func (r *repo) LeadTimeline(ctx context.Context, leadID string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
-	return r.timeline(ctx, sqlLeadTimeline, leadID, after, limit)
+func (r leadRepo) Timeline(ctx context.Context, leadID string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
+	return timeline(ctx, r.tx, sqlLeadTimeline, leadID, p)
 }
 
-func (r *repo) timeline(ctx context.Context, sql, id string, after *app.TimelineCursor, limit int) ([]app.TimelineItem, error) {
+// timeline reads one page of a timeline query: sql over the aggregate id.
+func timeline(ctx context.Context, tx pgx.Tx, sql, id string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
+	after, err := decodeTimelineCursor(p.Cursor)
+	if err != nil {
+		return app.Page[app.TimelineItem]{}, err
+	}
 	var at, afterID any
 	if after != nil {
 		at, afterID = after.At, after.ID
 	}
-	rows, err := r.tx.Query(ctx, sql, id, at, afterID, limit)
+	limit := limitOf(p.Limit)
+	rows, err := tx.Query(ctx, sql, id, at, afterID, limit+1)
 	if err != nil {
-		return nil, fmt.Errorf("timeline: %w", err)
+		return app.Page[app.TimelineItem]{}, fmt.Errorf("timeline: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
 		var it app.TimelineItem
 		err := row.Scan(&it.ID, &it.Kind, &it.OccurredAt, &it.ActorID, &it.Data)
 		return it, err
 	})
+	if err != nil {
+		return app.Page[app.TimelineItem]{}, fmt.Errorf("timeline: %w", err)
+	}
+	return pageOf(items, limit, func(it app.TimelineItem) any { return timelineCursor{At: it.OccurredAt, ID: it.ID} }), nil
+}
+
+func (r scoreRepo) Latest(ctx context.Context, leadID string) (*domain.Score, error) {
+	var s domain.Score
+	var factors []byte
+	err := r.tx.QueryRow(ctx, sqlLatestScore, leadID).Scan(&s.Value, &factors)
+	if postgres.IsNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest score: %w", err)
+	}
+	if err := json.Unmarshal(factors, &s.Factors); err != nil {
+		return nil, fmt.Errorf("latest score: factors: %w", err)
+	}
+	return &s, nil
 }

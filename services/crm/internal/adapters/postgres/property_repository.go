@@ -24,7 +24,7 @@ SET archived = coalesce($3::boolean, crm.known_properties.archived),
     updated_at = greatest(crm.known_properties.updated_at, EXCLUDED.updated_at)`
 )
 
-func (r *repo) KnownProperties(ctx context.Context, ids []string) (map[string]bool, error) {
+func (r propertyDirectory) Known(ctx context.Context, ids []string) (map[string]bool, error) {
 	rows, err := r.tx.Query(ctx, sqlKnownProperties, ids)
 	if err != nil {
 		return nil, fmt.Errorf("known properties: %w", err)

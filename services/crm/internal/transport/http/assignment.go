@@ -32,7 +32,7 @@ type ruleTargetJSON struct {
 
 // ruleRequest is the body of POST and PUT /assignment-rules. PUT changes
 // the fields present; match and target change as a whole ({} clears the
-// conditions). Plain pointers, not app.Optional, so the strict decoder also
+// conditions). Plain pointers, not domain.Optional, so the strict decoder also
 // refuses unknown fields inside match and target: a misspelt condition must
 // not turn a rule into a catch-all.
 type ruleRequest struct {
@@ -86,7 +86,7 @@ func ruleOut(r domain.AssignmentRule) ruleJSON {
 }
 
 type settingsRequest struct {
-	AgentsSeeOnlyAssigned app.Optional[bool] `json:"agents_see_only_assigned"`
+	AgentsSeeOnlyAssigned domain.Optional[bool] `json:"agents_see_only_assigned"`
 }
 
 type settingsJSON struct {

@@ -47,7 +47,7 @@ func (h *handlers) getLead() http.Handler {
 func (h *handlers) updateLead() http.Handler {
 	return httpx.Endpoint(h.log, decodeIDBody[updateLeadRequest](), func(ctx context.Context, req withID[updateLeadRequest]) (leadJSON, error) {
 		b := req.Body
-		row, err := h.svc.UpdateLead(ctx, req.ID, app.LeadUpdate{
+		row, err := h.svc.UpdateLead(ctx, req.ID, domain.LeadUpdate{
 			Status: b.Status, SourceID: b.SourceID, AssigneeID: b.AssigneeID, BudgetMinCents: b.BudgetMinCents,
 			BudgetMaxCents: b.BudgetMaxCents, TargetPriceCents: b.TargetPriceCents, PostalCode: b.PostalCode, PropertyIDs: b.PropertyIDs,
 		})

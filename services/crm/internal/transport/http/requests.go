@@ -34,8 +34,8 @@ type CreateLeadRequest struct {
 	PropertyIDs      []string `json:"property_ids"`
 }
 
-func (r CreateLeadRequest) input() app.LeadInput {
-	return app.LeadInput{
+func (r CreateLeadRequest) input() domain.LeadInput {
+	return domain.LeadInput{
 		ContactID: r.ContactID,
 		Contact:   domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion},
 		SourceID:  r.SourceID, Source: r.Source, Status: r.Status, AssigneeID: r.AssigneeID,
@@ -45,18 +45,18 @@ func (r CreateLeadRequest) input() app.LeadInput {
 }
 
 type updateLeadRequest struct {
-	Status           app.Optional[string]   `json:"status"`
-	SourceID         app.Optional[string]   `json:"source_id"`
-	AssigneeID       app.Optional[string]   `json:"assignee_id"`
-	BudgetMinCents   app.Optional[int64]    `json:"budget_min_cents"`
-	BudgetMaxCents   app.Optional[int64]    `json:"budget_max_cents"`
-	TargetPriceCents app.Optional[int64]    `json:"target_price_cents"`
-	PostalCode       app.Optional[string]   `json:"postal_code"`
-	PropertyIDs      app.Optional[[]string] `json:"property_ids"`
+	Status           domain.Optional[string]   `json:"status"`
+	SourceID         domain.Optional[string]   `json:"source_id"`
+	AssigneeID       domain.Optional[string]   `json:"assignee_id"`
+	BudgetMinCents   domain.Optional[int64]    `json:"budget_min_cents"`
+	BudgetMaxCents   domain.Optional[int64]    `json:"budget_max_cents"`
+	TargetPriceCents domain.Optional[int64]    `json:"target_price_cents"`
+	PostalCode       domain.Optional[string]   `json:"postal_code"`
+	PropertyIDs      domain.Optional[[]string] `json:"property_ids"`
 }
 
 type assignRequest struct {
-	UserID app.Optional[string] `json:"user_id"`
+	UserID domain.Optional[string] `json:"user_id"`
 }
 
 type activityRequest struct {
@@ -110,12 +110,12 @@ type dealRequest struct {
 }
 
 type dealUpdateRequest struct {
-	Title             app.Optional[string] `json:"title"`
-	ValueCents        app.Optional[int64]  `json:"value_cents"`
-	Currency          app.Optional[string] `json:"currency"`
-	PropertyID        app.Optional[string] `json:"property_id"`
-	AssigneeID        app.Optional[string] `json:"assignee_id"`
-	ExpectedCloseDate app.Optional[string] `json:"expected_close_date"`
+	Title             domain.Optional[string] `json:"title"`
+	ValueCents        domain.Optional[int64]  `json:"value_cents"`
+	Currency          domain.Optional[string] `json:"currency"`
+	PropertyID        domain.Optional[string] `json:"property_id"`
+	AssigneeID        domain.Optional[string] `json:"assignee_id"`
+	ExpectedCloseDate domain.Optional[string] `json:"expected_close_date"`
 }
 
 type stageMoveRequest struct {
