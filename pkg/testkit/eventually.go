@@ -16,7 +16,8 @@ const (
 
 // Eventually checks cond until it returns true, failing the test (Fatalf)
 // when timeout passes first. msgAndArgs, a format and its arguments, say what
-// was awaited; cond must not call t.Fatal itself (it may run after the test
+// was awaited; a func() string instead is called at the failure, so the
+// message can tell what the condition saw last; cond must not call t.Fatal itself (it may run after the test
 // has moved on in another goroutine's eyes), so it reports through its
 // result. It replaces hand-written poll loops and never sleeps longer than
 // the condition needs.
@@ -47,6 +48,9 @@ func poll(timeout time.Duration, cond func() bool) bool {
 func describe(msgAndArgs []any) string {
 	if len(msgAndArgs) == 0 {
 		return "condition never held"
+	}
+	if f, ok := msgAndArgs[0].(func() string); ok {
+		return f()
 	}
 	if format, ok := msgAndArgs[0].(string); ok {
 		return fmt.Sprintf(format, msgAndArgs[1:]...)

@@ -52,6 +52,16 @@ func TestEventually(t *testing.T) {
 			t.Fatalf("gave up after %s, before the 50ms timeout", waited)
 		}
 	})
+	t.Run("a message function tells what was seen last", func(t *testing.T) {
+		t.Parallel()
+		rec := &fatalRecorder{TB: t}
+		var seen atomic.Int32
+		Eventually(rec, 30*time.Millisecond, func() bool { seen.Add(1); return false },
+			func() string { return fmt.Sprintf("saw %d checks", seen.Load()) })
+		if !rec.failed.Load() || !strings.Contains(rec.msg, fmt.Sprintf("saw %d checks", seen.Load())) {
+			t.Fatalf("message %q does not carry the last state", rec.msg)
+		}
+	})
 	t.Run("checks at least once with no time left", func(t *testing.T) {
 		t.Parallel()
 		rec := &fatalRecorder{TB: t}
