@@ -41,6 +41,14 @@ type RouteFixture struct {
 	// before reading the body). Without one the route's test fails: the
 	// 404 must not be a 422 in disguise.
 	Bodies map[string]any
+	// OwnerWritesSucceed adds a last check that gives the 404s their
+	// meaning: every write on an owned row, sent by the owner with its
+	// body, succeeds (2xx) — the other writes in table order, then the
+	// deletes in reverse (a member before its team, a team before its
+	// user). Bodies that are nil (multipart routes) are sent without one
+	// and listed in OwnerWritesSkip when they cannot succeed so.
+	OwnerWritesSucceed bool
+	OwnerWritesSkip    []string
 	// Unmounted lists the router's paths that are deliberately not in the
 	// table beyond the operational ones (none, normally).
 	Unmounted []string
@@ -72,6 +80,35 @@ func RouteTests(t *testing.T, f RouteFixture) {
 			}
 		})
 	}
+	if f.OwnerWritesSucceed {
+		t.Run("the owner's writes succeed", func(t *testing.T) {
+			for _, problem := range checkOwnerWrites(f) {
+				t.Error(problem)
+			}
+		})
+	}
+}
+
+// checkOwnerWrites sends every write on an owned row as the owner with its
+// fixture body (deletes last, in reverse) and returns those that failed.
+func checkOwnerWrites(f RouteFixture) []string {
+	var writes, deletes []routes.Route
+	for _, rt := range f.Routes {
+		switch {
+		case len(rt.Owned) == 0 || !rt.Write() || slices.Contains(f.OwnerWritesSkip, rt.Key()):
+		case rt.Method == http.MethodDelete:
+			deletes = append([]routes.Route{rt}, deletes...)
+		default:
+			writes = append(writes, rt)
+		}
+	}
+	var failures []string
+	for _, rt := range append(writes, deletes...) {
+		if r := f.Client.Do(rt.Method, fill(rt, f.IDs, ""), f.OwnerToken, f.Bodies[rt.Key()]); r.Status < 200 || r.Status > 299 {
+			failures = append(failures, fmt.Sprintf("%s as the owner: %s; the fixture's body must succeed, or the 404s prove nothing", rt.Key(), r))
+		}
+	}
+	return failures
 }
 
 // checkRoute runs the generated tests of one row and returns what failed.

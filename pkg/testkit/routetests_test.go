@@ -77,7 +77,9 @@ func notesFixture(t *testing.T, n *notes, extra func(*mux.Router)) RouteFixture 
 }
 
 func TestRouteTestsPassASoundService(t *testing.T) {
-	RouteTests(t, notesFixture(t, &notes{}, nil))
+	f := notesFixture(t, &notes{}, nil)
+	f.OwnerWritesSucceed = true
+	RouteTests(t, f)
 }
 
 func TestRouteTestsCatch(t *testing.T) {
@@ -104,6 +106,13 @@ func TestRouteTestsCatch(t *testing.T) {
 		f := notesFixture(t, &notes{}, nil)
 		f.Bodies = nil
 		if got := failures(f); !strings.Contains(got, "no body for PUT /api/v1/notes/{id}") {
+			t.Fatalf("failures:\n%s", got)
+		}
+	})
+	t.Run("a fixture body the owner cannot use", func(t *testing.T) {
+		f := notesFixture(t, &notes{}, nil)
+		f.IDs = map[string]string{"note": uuid.NewString()} // not the owner's row: the PUT is a 404
+		if got := strings.Join(checkOwnerWrites(f), "\n"); !strings.Contains(got, "PUT /api/v1/notes/{id} as the owner: 404") {
 			t.Fatalf("failures:\n%s", got)
 		}
 	})
