@@ -90,7 +90,7 @@ func TestTeamMembershipEvents(t *testing.T) {
 		}, http.StatusConflict, "", ""},
 		{"add a user of nowhere", func() response {
 			return e.call(http.MethodPost, "/api/v1/teams/"+team.ID+"/members", tok, map[string]string{"user_id": "0190c0de-0000-7000-8000-000000000001"})
-		}, http.StatusNotFound, "", ""},
+		}, http.StatusUnprocessableEntity, "", ""},
 		{"remove (upper-case id in the path)", func() response {
 			return e.call(http.MethodDelete, "/api/v1/teams/"+team.ID+"/members/"+strings.ToUpper(member.ID), tok, nil)
 		}, http.StatusNoContent, "reos.identity.team.member_removed", member.ID},

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"reos.dev/pkg/testkit"
 )
 
 // TestOtherOrganisationIsUntouched: beside the generated cross-org tests
@@ -53,11 +55,12 @@ func TestOtherOrganisationIsUntouched(t *testing.T) {
 	if items := decode[struct{ Items []userJSON }](t, r).Items; len(items) != 1 || items[0].Email != "a@a.test" {
 		t.Errorf("A's user list = %+v", items)
 	}
-	// A cannot add B's user to its own team either.
+	// A cannot add B's user to its own team either: an id in a body that
+	// names no row of A's is a 422 on its field.
 	r = e.call(http.MethodPost, "/api/v1/teams", tokA, map[string]string{"name": "A Team"})
 	teamA := decode[struct{ ID string }](t, r).ID
-	expect(t, e.call(http.MethodPost, "/api/v1/teams/"+teamA+"/members", tokA, map[string]string{"user_id": b.ID}),
-		http.StatusNotFound, "add B's user to A's team")
+	testkit.ExpectField(t, e.call(http.MethodPost, "/api/v1/teams/"+teamA+"/members", tokA, map[string]string{"user_id": b.ID}),
+		http.StatusUnprocessableEntity, "user_id", "add B's user to A's team")
 }
 
 func TestPermissionsAndMassAssignment(t *testing.T) {
