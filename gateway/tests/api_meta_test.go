@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -134,5 +135,80 @@ func TestAPIMetaMetricsAreForAdmins(t *testing.T) {
 		if n := u.hits.Load(); n != 0 {
 			t.Errorf("%s was sent %d requests: /api/v1/metrics is not proxied", name, n)
 		}
+	}
+}
+
+// TestReadinessDetailIsForDirectCallers: /readyz and /api/v1/readyz answer
+// a request forwarded by a proxy (nginx, which is public) with each check's
+// and upstream's name and status only; the errors (which name internal
+// addresses), latencies and breaker states go to the log, and to a caller
+// on the gateway's own port that nothing forwarded.
+func TestReadinessDetailIsForDirectCallers(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	dead := closedPortURL(t)
+	deadAddr := strings.TrimPrefix(dead, "http://")
+	h := newHarness(t, options{logs: logs, extraUpstreams: "portfolio=" + dead})
+
+	type entries = map[string]map[string]any
+	type report struct {
+		Status            string
+		Checks, Upstreams entries
+	}
+	decode := func(t *testing.T, r response) report {
+		t.Helper()
+		expectStatus(t, r, http.StatusOK)
+		var rep report
+		if err := json.Unmarshal(r.body, &rep); err != nil {
+			t.Fatalf("%v: %s", err, r.body)
+		}
+		return rep
+	}
+	forwarded := []struct {
+		name string
+		opt  reqOpt
+	}{
+		{"X-Forwarded-For", header("X-Forwarded-For", "203.0.113.7")},
+		{"X-Real-IP", header("X-Real-IP", "203.0.113.7")},
+		{"Forwarded", header("Forwarded", "for=203.0.113.7")},
+	}
+	for _, path := range []string{"/readyz", "/api/v1/readyz"} {
+		direct := decode(t, h.do("GET", path, ""))
+		t.Run(path+" direct", func(t *testing.T) {
+			p := direct.Upstreams["portfolio"]
+			if p["status"] != "unavailable" || !strings.Contains(fmt.Sprint(p["error"]), deadAddr) || p["breaker"] == nil {
+				t.Errorf("portfolio = %v, want the dial error to %s and the breaker state", p, deadAddr)
+			}
+			if _, ok := direct.Checks["postgres"]["latency_ms"]; !ok {
+				t.Errorf("postgres = %v, want its latency", direct.Checks["postgres"])
+			}
+		})
+		for _, fw := range forwarded {
+			t.Run(path+" forwarded with "+fw.name, func(t *testing.T) {
+				r := h.do("GET", path, "", fw.opt)
+				public := decode(t, r)
+				if public.Status != direct.Status {
+					t.Errorf("status = %q, direct %q", public.Status, direct.Status)
+				}
+				for kind, pair := range map[string][2]entries{"checks": {public.Checks, direct.Checks}, "upstreams": {public.Upstreams, direct.Upstreams}} {
+					got, want := pair[0], pair[1]
+					if len(got) != len(want) {
+						t.Errorf("%s: %d entries, direct %d", kind, len(got), len(want))
+					}
+					for name, fields := range want {
+						if g := got[name]; len(g) != 1 || g["status"] != fields["status"] {
+							t.Errorf("%s.%s = %v, want only its status %v", kind, name, g, fields["status"])
+						}
+					}
+				}
+				if strings.Contains(string(r.body), "127.0.0.1") || strings.Contains(string(r.body), "dial") {
+					t.Errorf("the public answer shows internal detail: %s", r.body)
+				}
+			})
+		}
+	}
+	// The operator who reads the log sees why.
+	if !strings.Contains(logs.String(), deadAddr) || !strings.Contains(logs.String(), `"upstream":"portfolio"`) {
+		t.Errorf("the log does not say why portfolio is unavailable:\n%s", logs.String())
 	}
 }

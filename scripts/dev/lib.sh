@@ -342,6 +342,25 @@ ensure_gotestsum() {
 		die "go install gotest.tools/gotestsum@$REOS_GOTESTSUM_VERSION failed"
 }
 
+# REOS_GOSEC_VERSION is the security linter make lint runs on every module.
+REOS_GOSEC_VERSION=v2.30.0
+
+# ensure_gosec installs the pinned gosec into GOPATH/bin (on PATH after
+# ensure_go) when it is missing or another version, and fails when it
+# cannot. A `go install` build reports its version as "dev", so the version
+# is read from the module information in the binary.
+ensure_gosec() {
+	local bin
+	if bin="$(command -v gosec 2>/dev/null)" &&
+		[[ "$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }')" == "$REOS_GOSEC_VERSION" ]]; then
+		return 0
+	fi
+	log "installing gosec $REOS_GOSEC_VERSION (go install github.com/securego/gosec/v2/cmd/gosec@$REOS_GOSEC_VERSION)"
+	(cd / && GOWORK=off go install "github.com/securego/gosec/v2/cmd/gosec@$REOS_GOSEC_VERSION") || return 1
+	bin="$(command -v gosec 2>/dev/null)" &&
+		[[ "$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }')" == "$REOS_GOSEC_VERSION" ]]
+}
+
 # ensure_spectral installs the pinned Spectral CLI (tools/spectral) that the
 # end-to-end tests use to lint the merged OpenAPI document, when its
 # node_modules is missing or older than the lock file.

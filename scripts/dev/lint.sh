@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# `make lint`: gofmt (no file may need formatting), go vet and staticcheck over
-# every module in go.work. staticcheck is installed with `go install` when
-# missing; if that fails (no module proxy), lint says so and goes on with vet.
+# `make lint`: gofmt (no file may need formatting), go vet, staticcheck and
+# the security linter gosec (pinned, REOS_GOSEC_VERSION in lib.sh) over every
+# module in go.work. gosec runs per module with its defaults (test files
+# excluded); an exception is made where the code is, as
+# `// #nosec Gxxx -- reason`, never by excluding a rule or a path here.
+# staticcheck and gosec are installed with `go install` when missing (gosec
+# also when another version is installed); if that fails (no module proxy),
+# lint says so and goes on without it.
 set -euo pipefail
 # shellcheck source=scripts/dev/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -32,6 +37,13 @@ else
 	fi
 fi
 
+gosec_ok=""
+if ensure_gosec; then
+	gosec_ok=1
+else
+	warn "could not install gosec $REOS_GOSEC_VERSION; linting without the security checks"
+fi
+
 for mod in "${modules[@]}"; do
 	if module_empty "$mod"; then
 		warn "module $mod has no packages yet; skipped"
@@ -42,6 +54,10 @@ for mod in "${modules[@]}"; do
 	if [[ -n "$staticcheck_ok" ]]; then
 		log "staticcheck ($mod)"
 		(cd "$REOS_ROOT/$mod" && staticcheck ./...) || problems+=("staticcheck:$mod")
+	fi
+	if [[ -n "$gosec_ok" ]]; then
+		log "gosec ($mod)"
+		(cd "$REOS_ROOT/$mod" && gosec -quiet ./...) || problems+=("gosec:$mod")
 	fi
 done
 

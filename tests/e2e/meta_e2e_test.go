@@ -26,6 +26,36 @@ func metaScenarios(t *testing.T, s *Stack, a actors) {
 		assertSecurityHeaders(t, "GET /api/v1"+path, api)
 	}
 
+	// Readiness through nginx is public: each check's and upstream's name
+	// and status, nothing of the inside (errors name internal addresses);
+	// the gateway's own port, reached directly, has the detail.
+	type readiness struct {
+		Status            string
+		Checks, Upstreams map[string]map[string]any
+	}
+	var direct readiness
+	do(t, http.MethodGet, s.GatewayURL+"/readyz", "", nil).json(t, &direct)
+	if _, ok := direct.Checks["postgres"]["latency_ms"]; !ok {
+		t.Errorf("the gateway's own port has no readiness detail: %+v", direct)
+	}
+	for _, url := range []string{s.NginxURL + "/readyz", s.API() + "/readyz"} {
+		var public readiness
+		do(t, http.MethodGet, url, "", nil).json(t, &public)
+		for kind, pair := range map[string][2]map[string]map[string]any{
+			"checks": {public.Checks, direct.Checks}, "upstreams": {public.Upstreams, direct.Upstreams},
+		} {
+			got, want := pair[0], pair[1]
+			if len(got) != len(want) {
+				t.Errorf("GET %s: %d %s, the gateway's port %d", url, len(got), kind, len(want))
+			}
+			for name, fields := range want {
+				if g := got[name]; len(g) != 1 || g["status"] != fields["status"] {
+					t.Errorf("GET %s: %s.%s = %v, want only its status %v", url, kind, name, g, fields["status"])
+				}
+			}
+		}
+	}
+
 	anonymous := do(t, http.MethodGet, s.API()+"/metrics", "", nil)
 	expectStatus(t, anonymous, http.StatusUnauthorized, "metrics without a token")
 	if anonymous.Header.Get("WWW-Authenticate") != "Bearer" {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"reos.dev/gateway/internal/authn"
@@ -36,7 +37,7 @@ type Config struct {
 	// pause of a body in either direction (see package proxy).
 	UpstreamTimeout    time.Duration
 	BodyIdleTimeout    time.Duration
-	BreakerFailures    int
+	BreakerFailures    uint32
 	BreakerOpenTimeout time.Duration
 
 	RateLimitUser ratelimit.Limit
@@ -76,7 +77,6 @@ func LoadConfig(e *config.Env) Config {
 		ConsulToken:            e.String("CONSUL_HTTP_TOKEN", ""),
 		UpstreamTimeout:        e.Duration("UPSTREAM_TIMEOUT", proxy.DefaultTimeout),
 		BodyIdleTimeout:        e.Duration("BODY_IDLE_TIMEOUT", proxy.DefaultIdleTimeout),
-		BreakerFailures:        e.Int("BREAKER_FAILURES", proxy.DefaultBreakerFailures),
 		BreakerOpenTimeout:     e.Duration("BREAKER_OPEN_TIMEOUT", proxy.DefaultBreakerOpenTimeout),
 		RateLimitPrefix:        e.String("RATE_LIMIT_PREFIX", "reos:gateway:rl:"),
 		RateLimitLease:         e.Duration("RATE_LIMIT_LEASE", DefaultRateLimitLease),
@@ -112,8 +112,12 @@ func LoadConfig(e *config.Env) Config {
 	if c.RateLimitLease > time.Second {
 		e.Check("RATE_LIMIT_LEASE", fmt.Errorf("must be at most 1s (0 turns leasing off), got %s", c.RateLimitLease))
 	}
-	if c.BreakerFailures < 1 {
-		e.Check("BREAKER_FAILURES", fmt.Errorf("must be at least 1, got %d", c.BreakerFailures))
+	// The breaker counts consecutive failures in a uint32: a larger value
+	// is refused here rather than wrapped around.
+	if n := e.Int("BREAKER_FAILURES", proxy.DefaultBreakerFailures); n >= 1 && n <= math.MaxUint32 {
+		c.BreakerFailures = uint32(n)
+	} else {
+		e.Check("BREAKER_FAILURES", fmt.Errorf("must be between 1 and %d, got %d", uint32(math.MaxUint32), n))
 	}
 	if c.UpstreamTimeout <= 0 {
 		e.Check("UPSTREAM_TIMEOUT", fmt.Errorf("must be positive"))

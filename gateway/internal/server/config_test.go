@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,44 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+}
+
+// TestLoadConfigBreakerFailuresFitTheBreaker: the breaker counts
+// consecutive failures in a uint32, so a value beyond it is refused at start
+// rather than wrapped (4294967301 would have become 5).
+func TestLoadConfigBreakerFailuresFitTheBreaker(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		value string
+		want  uint32
+		ok    bool
+	}{
+		{"1", 1, true},
+		{"4294967295", math.MaxUint32, true},
+		{"0", 0, false},
+		{"-1", 0, false},
+		{"4294967296", 0, false},
+		{"4294967301", 0, false},
+	} {
+		t.Run(tc.value, func(t *testing.T) {
+			t.Parallel()
+			e := config.FromMap(map[string]string{
+				"DATABASE_URL": "postgres://u@h/d", "GATEWAY_UPSTREAMS": "identity=http://127.0.0.1:8101",
+				"BREAKER_FAILURES": tc.value,
+			})
+			c := server.LoadConfig(e)
+			err := e.Err()
+			if !tc.ok {
+				if err == nil || !strings.Contains(err.Error(), "BREAKER_FAILURES") {
+					t.Fatalf("BREAKER_FAILURES=%s accepted (%d): %v", tc.value, c.BreakerFailures, err)
+				}
+				return
+			}
+			if err != nil || c.BreakerFailures != tc.want {
+				t.Errorf("BREAKER_FAILURES=%s: %d, %v; want %d", tc.value, c.BreakerFailures, err, tc.want)
+			}
+		})
 	}
 }
 

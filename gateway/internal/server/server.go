@@ -214,7 +214,7 @@ func New(d Deps) (*Server, error) {
 		Transport:          transport,
 		Timeout:            d.Config.UpstreamTimeout,
 		IdleTimeout:        d.Config.BodyIdleTimeout,
-		BreakerFailures:    uint32(max(d.Config.BreakerFailures, 0)),
+		BreakerFailures:    d.Config.BreakerFailures,
 		BreakerOpenTimeout: d.Config.BreakerOpenTimeout,
 		Trusted:            s.ips,
 		Logger:             d.Logger,
