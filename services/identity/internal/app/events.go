@@ -17,7 +17,7 @@ const (
 	EventUserUpdated      = "reos.identity.user.updated"
 	EventUserDeleted      = "reos.identity.user.deleted"
 	EventUserRolesChanged = "reos.identity.user.roles_changed"
-	EventPasswordChanged  = "reos.identity.password.changed"
+	EventPasswordChanged  = "reos.identity.password.changed" // #nosec G101 -- an event type, not a credential
 	// EventSessionRevoked records sessions ended before their time (logout,
 	// password change or reset, role change, deletion, refresh reuse), for
 	// audit; verifiers learn of them through the revocation feed.

@@ -5,7 +5,7 @@ import "reos.dev/pkg/apperr"
 // Reasons are stable machine-readable error reasons (the suffix of the
 // problem type URI). Clients may switch on them.
 const (
-	ReasonInvalidCredentials = "invalid_credentials"
+	ReasonInvalidCredentials = "invalid_credentials" // #nosec G101 -- a problem reason, not a credential
 	ReasonAccountLocked      = "account_locked"
 	ReasonEmailTaken         = "email_taken"
 	ReasonUserNotFound       = "user_not_found"

@@ -44,6 +44,7 @@ func (r catalogRepo) EnsureDefaults(ctx context.Context, orgID string, now time.
 	var weights []int32
 	for _, s := range srcs {
 		ids = append(ids, uuid.Must(uuid.NewV7()).String())
+		// #nosec G115 -- the default sources' weights are small constants (domain.LeadSourceDefaults)
 		keys, names, weights = append(keys, s.Key), append(names, s.Name), append(weights, int32(s.Weight))
 	}
 	if _, err := r.tx.Exec(ctx, sqlEnsureSources, orgID, now, ids, keys, names, weights); err != nil {
@@ -55,6 +56,7 @@ func (r catalogRepo) EnsureDefaults(ctx context.Context, orgID string, now time.
 	for _, s := range domain.DefaultStages() {
 		ids = append(ids, uuid.Must(uuid.NewV7()).String())
 		keys, names, kinds = append(keys, s.Key), append(names, s.Name), append(kinds, s.Kind)
+		// #nosec G115 -- the default stages' probabilities (0–100) and positions are small constants
 		probs, positions = append(probs, int32(s.Probability)), append(positions, int32(s.Position))
 	}
 	if _, err := r.tx.Exec(ctx, sqlEnsureStages, orgID, now, ids, keys, names, probs, positions, kinds); err != nil {

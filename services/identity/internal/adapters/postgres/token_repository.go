@@ -17,6 +17,7 @@ import (
 const (
 	sqlTokenInsert = `INSERT INTO identity.refresh_tokens (id, org_id, user_id, family_id, issued_at, expires_at)
 	VALUES ($1, $2, $3, $4, $5, $6)`
+	// #nosec G101 -- SQL naming the refresh_tokens table, not a credential
 	sqlTokenGetFU = `SELECT id, org_id, user_id, family_id, issued_at, expires_at, used_at, replaced_by, revoked_at
 	FROM identity.refresh_tokens WHERE id = $1 FOR UPDATE`
 	sqlTokenMarkUsed     = `UPDATE identity.refresh_tokens SET used_at = $3, replaced_by = $2 WHERE id = $1`
