@@ -67,10 +67,15 @@ func NewSigner(secret Secret, prefix string) (*Signer, error) {
 // Prefix is the path the signed URLs start with.
 func (s *Signer) Prefix() string { return s.prefix }
 
-// SignedURL is a download link and the moment it stops working.
+// SignedURL is a download link and the moment it stops working. It is
+// also the one shape every service shows a stored file's link in: embedded
+// in the file's response, it adds "url" and "url_expires_at" (UTC). The
+// name says whose expiry it is: a file resource has dates of its own
+// (created_at, an import's file_expires_at), and the link's is not the
+// file's.
 type SignedURL struct {
-	URL       string
-	ExpiresAt time.Time
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"url_expires_at"`
 }
 
 // URL signs a link to key valid until expires (whole seconds, rounded down).

@@ -166,7 +166,7 @@ type fileJSON struct {
 	UploadedBy  *string `json:"uploaded_by"`
 	CreatedAt   string  `json:"created_at"`
 	URL         string  `json:"url"`
-	ExpiresAt   string  `json:"expires_at"`
+	ExpiresAt   string  `json:"url_expires_at"`
 	Caption     *string `json:"caption"`
 	Position    int     `json:"position"`
 	Title       *string `json:"title"`
@@ -194,7 +194,7 @@ func (e *env) checkFile(f fileJSON, data []byte, contentType, disposition string
 	}
 	exp, err := time.Parse(time.RFC3339, f.ExpiresAt)
 	if err != nil || time.Until(exp) < 14*time.Minute || time.Until(exp) > 15*time.Minute+time.Second {
-		e.t.Fatalf("expires_at = %s, want about 15 minutes from now", f.ExpiresAt)
+		e.t.Fatalf("url_expires_at = %s, want about 15 minutes from now", f.ExpiresAt)
 	}
 	r := e.download(f.URL)
 	expect(e.t, r, http.StatusOK, "download "+f.FileName)

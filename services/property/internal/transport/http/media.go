@@ -36,8 +36,9 @@ func decodeFileID(param string) func(context.Context, *http.Request) (fileReques
 	}
 }
 
-// fileDTO is what images and documents show of their stored file, with a
-// download link (a path on the API's origin) valid until expires_at.
+// fileDTO is what images and documents show of their stored file, with
+// storage's signed link: url (a path on the API's origin), valid until
+// url_expires_at.
 type fileDTO struct {
 	ID          string    `json:"id"`
 	OrgID       string    `json:"org_id"`
@@ -48,14 +49,12 @@ type fileDTO struct {
 	SHA256      string    `json:"sha256"`
 	UploadedBy  *string   `json:"uploaded_by"`
 	CreatedAt   time.Time `json:"created_at"`
-	URL         string    `json:"url"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	storage.SignedURL
 }
 
 func toFile(f domain.StoredFile, link storage.SignedURL) fileDTO {
 	return fileDTO{ID: f.ID, OrgID: f.OrgID, PropertyID: f.PropertyID, FileName: f.FileName, ContentType: f.ContentType,
-		SizeBytes: f.SizeBytes, SHA256: f.SHA256, UploadedBy: f.UploadedBy, CreatedAt: f.CreatedAt,
-		URL: link.URL, ExpiresAt: link.ExpiresAt}
+		SizeBytes: f.SizeBytes, SHA256: f.SHA256, UploadedBy: f.UploadedBy, CreatedAt: f.CreatedAt, SignedURL: link}
 }
 
 type imageDTO struct {
