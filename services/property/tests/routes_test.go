@@ -18,8 +18,10 @@ var viewerPerms = []string{"properties:read", jobs.PermRead}
 // TestRoutes runs the generated route tests over property's route table
 // with the real wiring: every route is 401 without a token, every write
 // 403 for a viewer whatever the id, and every owned id another org's 404
-// and an unknown id's 404 (testkit.RouteTests). None of the refused calls
-// may have changed the owner's rows.
+// and an unknown id's 404; then the owner's own writes succeed with the
+// same bodies, so those 404s are not refusals of the body
+// (testkit.RouteTests). The rows show each of the owner's writes applied
+// once and none of the refused ones.
 func TestRoutes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -39,6 +41,15 @@ func TestRoutes(t *testing.T) {
 	testkit.RouteTests(t, testkit.RouteFixture{
 		Router: e.srv.Router, Client: e.client, Routes: e.srv.Routes,
 		OwnerToken: owner.Token, IntruderToken: e.token(newOrg(), "*").Token,
+		OwnerWritesSucceed: true,
+		// Uploads need a multipart body (media_test.go sends them). The
+		// jobs API's cancel, retry and replay cannot all succeed on one
+		// job in that order (a replay waits for the retried job to
+		// finish); pkg/jobs' tests succeed with each.
+		OwnerWritesSkip: []string{
+			"POST /api/v1/properties/{id}/images", "POST /api/v1/properties/{id}/documents",
+			"POST " + jobPath + "/cancel", "POST " + jobPath + "/retry", "POST " + jobPath + "/replay",
+		},
 		ViewerToken: viewer.Token, ViewerPerms: viewerPerms,
 		IDs: map[string]string{
 			"property": p.ID, "listing": l.ID, "valuation": v.ID, "image": img, "document": doc,
@@ -61,20 +72,20 @@ func TestRoutes(t *testing.T) {
 		},
 	})
 
-	// What the refused writes would have changed is as the owner left it.
-	if got := decode[propertyJSON](t, e.call(http.MethodGet, "/api/v1/properties/"+p.ID, owner.Token, nil)); got.City != "Denver" || got.ArchivedAt != nil {
-		t.Errorf("the property changed: %+v", got)
+	// Each of the owner's writes applied once; the refused ones not at all.
+	if got := decode[propertyJSON](t, e.call(http.MethodGet, "/api/v1/properties/"+p.ID, owner.Token, nil)); got.City != "Hacked" || got.ArchivedAt == nil {
+		t.Errorf("the property after the owner's PUT and DELETE: %+v", got)
 	}
-	if got := decode[listingJSON](t, e.call(http.MethodGet, "/api/v1/listings/"+l.ID, owner.Token, nil)); got.ListPriceCents != 5 || got.Version != 1 {
-		t.Errorf("the listing changed: %+v", got)
+	if got := decode[listingJSON](t, e.call(http.MethodGet, "/api/v1/listings/"+l.ID, owner.Token, nil)); got.ListPriceCents != 6 || got.Version != 2 {
+		t.Errorf("the listing after the owner's PUT: %+v", got)
 	}
-	for table, want := range map[string]int{"property_valuations": 1, "property_images": 1, "property_documents": 1} {
+	for table, want := range map[string]int{"property_valuations": 2, "property_images": 0, "property_documents": 0} {
 		if n := scalar[int](e, `SELECT count(*) FROM property.`+table); n != want {
 			t.Errorf("%s: %d rows, want %d", table, n, want)
 		}
 	}
-	if n := scalar[int](e, `SELECT count(*) FROM property.river_job WHERE kind = $1`, app.ValuationJobKind); n != 1 {
-		t.Errorf("%d valuation jobs, want the owner's 1 (none replayed)", n)
+	if n := scalar[int](e, `SELECT count(*) FROM property.river_job WHERE kind = $1`, app.ValuationJobKind); n != 2 {
+		t.Errorf("%d valuation jobs, want the owner's 2", n)
 	}
 	// Reads need their permission too.
 	expect(t, e.call(http.MethodGet, "/api/v1/properties/"+p.ID, viewer.Token, nil), http.StatusOK, "viewer reads")
