@@ -14,9 +14,10 @@ import (
 	"reos.dev/pkg/storage"
 )
 
-// TestSignedURLJSON: a signed link is shown the same way by every service
-// (embedded in its file responses): url and url_expires_at, in UTC.
-func TestSignedURLJSON(t *testing.T) {
+// TestSignedFileJSON: a stored file is shown the same way by every service
+// (embedded in its file responses): the intake's facts, url and
+// url_expires_at (UTC).
+func TestSignedFileJSON(t *testing.T) {
 	t.Parallel()
 	su, err := newSigner(t).URL("org/deals/d/documents/x", time.Unix(1_700_000_000, 0).In(time.FixedZone("X", 3600)))
 	if err != nil {
@@ -24,13 +25,14 @@ func TestSignedURLJSON(t *testing.T) {
 	}
 	b, err := json.Marshal(struct {
 		ID string `json:"id"`
-		storage.SignedURL
-	}{"x", su})
+		storage.SignedFile
+	}{"x", storage.SignedFile{FileName: "a.pdf", ContentType: storage.TypePDF, SizeBytes: 3, SHA256: "ab", SignedURL: su}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	link, _ := json.Marshal(su.URL)
-	want := `{"id":"x","url":` + string(link) + `,"url_expires_at":"2023-11-14T22:13:20Z"}`
+	want := `{"id":"x","file_name":"a.pdf","content_type":"application/pdf","size_bytes":3,"sha256":"ab",` +
+		`"url":` + string(link) + `,"url_expires_at":"2023-11-14T22:13:20Z"}`
 	if string(b) != want {
 		t.Fatalf("got %s, want %s", b, want)
 	}
