@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/iox"
 )
 
 // MaxJSONBody bounds request bodies read by DecodeJSON.
@@ -63,11 +64,11 @@ func CheckJSONContentType(r *http.Request) error {
 // itself (a key).
 func DecodeJSONReader(body io.Reader, dst any) error {
 	var raw bytes.Buffer
-	lr := &countingReader{r: io.TeeReader(body, &raw)}
+	lr := iox.NewCountingReader(io.TeeReader(body, &raw))
 	dec := json.NewDecoder(lr)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
-	if lr.n > MaxJSONBody {
+	if lr.N() > MaxJSONBody {
 		return apperr.New(apperr.KindTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", MaxJSONBody))
 	}
 	if err != nil {
@@ -84,7 +85,7 @@ func DecodeJSONReader(body io.Reader, dst any) error {
 		return apperr.BadRequest("body", "must contain a single JSON value")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		if lr.n > MaxJSONBody {
+		if lr.N() > MaxJSONBody {
 			return apperr.New(apperr.KindTooLarge, "body_too_large", fmt.Sprintf("the body exceeds %d bytes", MaxJSONBody))
 		}
 		return apperr.BadRequest("body", "must contain a single JSON value")
@@ -154,15 +155,4 @@ func jsonTypeName(kind string) string {
 	default:
 		return "of another type"
 	}
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

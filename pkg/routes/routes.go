@@ -42,6 +42,11 @@ type Route struct {
 	// permission of its own (its handler decides: your own profile, your
 	// own password). It is the documented exception, never a default.
 	SelfService string
+	// ReadOnly marks a route that changes nothing although its method is
+	// not GET: a search that takes its query as a POST body. It is not a
+	// write, so the generated viewer test leaves it to its read
+	// permission.
+	ReadOnly bool
 	// Owned maps the path variables that hold ids of org-owned rows to the
 	// kind of row each names ("id" → "lead"). The generated tests send
 	// another org's row and an unknown id in each of them and expect 404.
@@ -51,9 +56,12 @@ type Route struct {
 	Handler http.Handler
 }
 
-// Write reports whether the route changes state (any method but GET, HEAD
-// and OPTIONS).
+// Write reports whether the route changes state: any method but GET, HEAD
+// and OPTIONS, unless the row says it is ReadOnly.
 func (rt Route) Write() bool {
+	if rt.ReadOnly {
+		return false
+	}
 	switch rt.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false

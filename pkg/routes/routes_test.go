@@ -113,4 +113,8 @@ func TestRouteVarsAndWrite(t *testing.T) {
 			t.Errorf("%s: Write() != %v", m, write)
 		}
 	}
+	// A search that takes its query as a POST body changes nothing.
+	if (routes.Route{Method: "POST", ReadOnly: true}).Write() {
+		t.Error("a read-only POST is a write")
+	}
 }

@@ -67,10 +67,25 @@ func NewSigner(secret Secret, prefix string) (*Signer, error) {
 // Prefix is the path the signed URLs start with.
 func (s *Signer) Prefix() string { return s.prefix }
 
-// SignedURL is a download link and the moment it stops working.
+// SignedURL is a download link and the moment it stops working; in JSON
+// "url" and "url_expires_at" (UTC). The name says whose expiry it is: a
+// file resource has dates of its own (created_at, an import's
+// file_expires_at), and the link's is not the file's.
 type SignedURL struct {
-	URL       string
-	ExpiresAt time.Time
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"url_expires_at"`
+}
+
+// SignedFile is the one shape every service shows a stored file in: what
+// the upload intake recorded of it and a signed link to it. A service's
+// file response embeds it beside the row's own fields (id, owner,
+// uploaded_by, created_at).
+type SignedFile struct {
+	FileName    string `json:"file_name"`
+	ContentType string `json:"content_type"`
+	SizeBytes   int64  `json:"size_bytes"`
+	SHA256      string `json:"sha256"`
+	SignedURL
 }
 
 // URL signs a link to key valid until expires (whole seconds, rounded down).

@@ -14,6 +14,30 @@ import (
 	"reos.dev/pkg/storage"
 )
 
+// TestSignedFileJSON: a stored file is shown the same way by every service
+// (embedded in its file responses): the intake's facts, url and
+// url_expires_at (UTC).
+func TestSignedFileJSON(t *testing.T) {
+	t.Parallel()
+	su, err := newSigner(t).URL("org/deals/d/documents/x", time.Unix(1_700_000_000, 0).In(time.FixedZone("X", 3600)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(struct {
+		ID string `json:"id"`
+		storage.SignedFile
+	}{"x", storage.SignedFile{FileName: "a.pdf", ContentType: storage.TypePDF, SizeBytes: 3, SHA256: "ab", SignedURL: su}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := json.Marshal(su.URL)
+	want := `{"id":"x","file_name":"a.pdf","content_type":"application/pdf","size_bytes":3,"sha256":"ab",` +
+		`"url":` + string(link) + `,"url_expires_at":"2023-11-14T22:13:20Z"}`
+	if string(b) != want {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+}
+
 func TestSignerURLVerify(t *testing.T) {
 	t.Parallel()
 	s := newSigner(t)

@@ -51,11 +51,16 @@ func mediaScenarios(t *testing.T, s *Stack) {
 		Items []struct {
 			ID, URL string
 			Caption *string
+			// The link's expiry (issue 16: expires_at until then).
+			URLExpiresAt time.Time `json:"url_expires_at"`
 		} `json:"items"`
 	}
 	r.json(t, &list)
 	if len(list.Items) != 1 || list.Items[0].Caption == nil || *list.Items[0].Caption != "Front" || list.Items[0].URL == "" {
 		t.Fatalf("images = %s", r.Body)
+	}
+	if left := time.Until(list.Items[0].URLExpiresAt); left <= 0 || left > 15*time.Minute+time.Second {
+		t.Fatalf("url_expires_at %s: want within STORAGE_URL_TTL (15m) from now: %s", list.Items[0].URLExpiresAt, r.Body)
 	}
 	link := list.Items[0].URL
 

@@ -7,9 +7,9 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -110,80 +110,34 @@ func expect(t testing.TB, r response, status int, what string) {
 	testkit.Expect(t, r, status, what)
 }
 
+// awaitTimeout bounds every wait of these tests: a scheduled job waits for
+// River's scheduler, which looks every 5 s.
+const awaitTimeout = 30 * time.Second
+
+// await polls GET path as c (testkit.Eventually) until the answer is a 200
+// whose body, decoded into a T, satisfies done, and returns that T. Any
+// other answer is "not yet" (the last one is in the failure message); only
+// a broken connection fails at once (testkit.Client.Do).
+func await[T any](e *env, c caller, path, what string, done func(T) bool) T {
+	e.t.Helper()
+	var got T
+	var last response
+	testkit.Eventually(e.t, awaitTimeout, func() bool {
+		last = e.call(http.MethodGet, path, c.Token, nil)
+		var v T
+		if last.Status != http.StatusOK || json.Unmarshal(last.Body, &v) != nil || !done(v) {
+			return false
+		}
+		got = v
+		return true
+	}, "%s (last answer: %s)", what, &last)
+	return got
+}
+
 // call sends a request to the service; see testkit.Client.Do.
 func (e *env) call(method, path, token string, body any) response {
 	e.t.Helper()
 	return e.client.Do(method, path, token, body)
-}
-
-// request is one call of a test that walks the service's routes.
-type request struct {
-	method, path string
-	body         any
-}
-
-// routeRequests turns the service's routes (testkit.Routes, so the list
-// cannot drift from the router) that keep selects into requests: {id} is
-// propertyID under /api/v1/properties/ and listingID under /api/v1/listings/,
-// and the body is bodies["METHOD /path/template"]. Any other path parameter
-// takes its value from params, pairs of placeholder and value
-// ("{valuation_id}", id, "{job_id}", "42"); {job_id} is 1 unless given. A
-// selected route this cannot address, a POST, PUT or PATCH without a body,
-// or a body for no selected route fails the test, so a new route is placed
-// here, not skipped.
-func (e *env) routeRequests(keep func(testkit.Route) bool, propertyID, listingID string, bodies map[string]any, params ...string) []request {
-	e.t.Helper()
-	var out []request
-	used := map[string]bool{}
-	values := map[string]string{"{job_id}": "1"}
-	for i := 0; i+1 < len(params); i += 2 {
-		values[params[i]] = params[i+1]
-	}
-	for _, rt := range testkit.Routes(e.t, e.srv.Router) {
-		if !keep(rt) {
-			continue
-		}
-		key := rt.Method + " " + rt.Path
-		path := rt.Path
-		switch {
-		case strings.HasPrefix(path, "/api/v1/properties/{id}"):
-			path = strings.Replace(path, "{id}", propertyID, 1)
-		case strings.HasPrefix(path, "/api/v1/listings/{id}"):
-			path = strings.Replace(path, "{id}", listingID, 1)
-		case strings.HasPrefix(path, jobs.APIPath(server.ServiceName)+"/{job_id}"):
-			// The jobs API takes no body, checks permissions before it looks
-			// a job up, and has its own tests in pkg/jobs.
-			body, ok := bodies[key]
-			if !ok {
-				body = struct{}{}
-			}
-			bodies[key] = body
-		}
-		for placeholder, v := range values {
-			path = strings.ReplaceAll(path, placeholder, v)
-		}
-		if strings.Contains(path, "{") {
-			e.t.Fatalf("route %s: the test has no row to address it with", key)
-		}
-		body, ok := bodies[key]
-		switch rt.Method {
-		case http.MethodPost, http.MethodPut, http.MethodPatch:
-			if !ok {
-				e.t.Fatalf("route %s: the test has no request body for it", key)
-			}
-		}
-		used[key] = true
-		out = append(out, request{method: rt.Method, path: path, body: body})
-	}
-	for key := range bodies {
-		if !used[key] {
-			e.t.Fatalf("the test has a body for %s, which is not a selected route", key)
-		}
-	}
-	if len(out) == 0 {
-		e.t.Fatal("no route selected")
-	}
-	return out
 }
 
 type propertyJSON struct {

@@ -41,32 +41,21 @@ func (e *env) importFile(c caller, id string) importFileJSON {
 	return decode[importFileJSON](e.t, r)
 }
 
-// waitFor polls cond for up to 30 s (a scheduled job waits for River's
-// scheduler, which looks every 5 s).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after 30s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+// awaitImportFile waits until the import's file lifecycle satisfies done.
+func (e *env) awaitImportFile(c caller, id, what string, done func(importFileJSON) bool) importFileJSON {
+	e.t.Helper()
+	return await(e, c, importPath+"/"+id, what, done)
 }
+
+// expireJobsPath lists the caller's org's file expiry jobs (jobs API).
+var expireJobsPath = jobs.APIPath("property") + "?kind=" + app.ImportFileExpireJobKind
 
 // expireJobs lists the org's file expiry jobs through the jobs API.
 func (e *env) expireJobs(c caller) []jobs.Job {
 	e.t.Helper()
-	r := e.call(http.MethodGet, jobs.APIPath("property")+"?kind="+app.ImportFileExpireJobKind, c.Token, nil)
+	r := e.call(http.MethodGet, expireJobsPath, c.Token, nil)
 	expect(e.t, r, http.StatusOK, "list expiry jobs")
 	return decode[listJSON[jobs.Job]](e.t, r).Items
-}
-
-func (e *env) job(c caller, id int64) jobs.Job {
-	e.t.Helper()
-	r := e.call(http.MethodGet, jobs.APIPath("property")+"/"+strconv.FormatInt(id, 10), c.Token, nil)
-	expect(e.t, r, http.StatusOK, "get job")
-	return decode[jobs.Job](e.t, r)
 }
 
 // storedImport reports whether the disk store under dir holds the file of
@@ -102,8 +91,7 @@ func TestEndedImportFileIsDeletedAfterItsRetention(t *testing.T) {
 		t.Fatal("the file is not stored")
 	}
 
-	waitFor(t, "the file is deleted", func() bool { return e.importFile(owner, imp.ID).FileDeletedAt != nil })
-	done := e.importFile(owner, imp.ID)
+	done := e.awaitImportFile(owner, imp.ID, "the file is deleted", func(f importFileJSON) bool { return f.FileDeletedAt != nil })
 	if done.Status != "completed" || !done.FileExpiresAt.Equal(*imp.FileExpiresAt) || done.FileDeletedAt.Before(*imp.FileExpiresAt) {
 		t.Fatalf("after the deletion: %+v", done)
 	}
@@ -121,14 +109,9 @@ func TestEndedImportFileIsDeletedAfterItsRetention(t *testing.T) {
 
 	// One job, on the low-priority queue, listed for the importing
 	// organisation only.
-	var job jobs.Job
-	waitFor(t, "the expiry job completes", func() bool {
-		js := e.expireJobs(owner)
-		if len(js) == 1 {
-			job = js[0]
-		}
-		return job.State == "completed"
-	})
+	job := await(e, owner, expireJobsPath, "the expiry job completes", func(l listJSON[jobs.Job]) bool {
+		return len(l.Items) == 1 && l.Items[0].State == "completed"
+	}).Items[0]
 	if job.Queue != jobs.QueueLow || !job.ScheduledAt.Equal(*imp.FileExpiresAt) || !strings.Contains(string(job.Args), imp.ID) {
 		t.Fatalf("expiry job %+v", job)
 	}
@@ -149,7 +132,7 @@ func TestEndedImportFileIsDeletedAfterItsRetention(t *testing.T) {
 	r = e.call(http.MethodPost, jobs.APIPath("property")+"/"+strconv.FormatInt(job.ID, 10)+"/replay", owner.Token, nil)
 	expect(t, r, http.StatusCreated, "replay the expiry job")
 	replay := decode[jobs.Job](t, r)
-	waitFor(t, "the replay completes", func() bool { return e.job(owner, replay.ID).State == "completed" })
+	e.waitJob(owner, replay.ID, "completed")
 	if again := e.importFile(owner, imp.ID); !again.FileDeletedAt.Equal(*done.FileDeletedAt) {
 		t.Fatalf("the replay moved file_deleted_at from %s to %s", done.FileDeletedAt, again.FileDeletedAt)
 	}
@@ -217,14 +200,14 @@ func TestRunningOrRetryableImportKeepsItsFile(t *testing.T) {
 	r := e.importCSV(owner, large, "")
 	expect(t, r, http.StatusAccepted, "job import")
 	retrying := decode[importFileJSON](t, r)
-	waitFor(t, "the import job waits to retry", func() bool { return e.job(owner, *retrying.JobID).State == "retryable" })
+	e.waitJob(owner, *retrying.JobID, "retryable")
 
 	// Another organisation's import ends and loses its file meanwhile.
 	small, _, _ := generatedCSV(5, 1000)
 	r = e.importCSV(other, small, "")
 	expect(t, r, http.StatusCreated, "the other org's inline import")
 	ended := decode[importFileJSON](t, r)
-	waitFor(t, "the ended import's file is deleted", func() bool { return e.importFile(other, ended.ID).FileDeletedAt != nil })
+	e.awaitImportFile(other, ended.ID, "the ended import's file is deleted", func(f importFileJSON) bool { return f.FileDeletedAt != nil })
 
 	// Stray expiry jobs: one of the import's own organisation (the import
 	// has not ended), one of another organisation naming it (RLS hides it).
@@ -245,9 +228,8 @@ func TestRunningOrRetryableImportKeepsItsFile(t *testing.T) {
 		return id
 	}
 	own, foreign := stray(owner.OrgID), stray(other.OrgID)
-	waitFor(t, "the stray jobs finish", func() bool {
-		return e.job(owner, own).State == "completed" && e.job(other, foreign).State == "cancelled"
-	})
+	e.waitJob(owner, own, "completed")
+	e.waitJob(other, foreign, "cancelled")
 
 	imp := e.importFile(owner, retrying.ID)
 	if imp.Status != "running" || imp.FileExpiresAt != nil || imp.FileDeletedAt != nil {
@@ -294,11 +276,11 @@ func TestRetryingAnImportWhoseFileIsGoneFailsItForGood(t *testing.T) {
 		t.Fatalf("dead-lettered import %s: %v", failed.Status, failed.Failure)
 	}
 	jobPath := jobs.APIPath("property") + "/" + strconv.FormatInt(*failed.JobID, 10)
-	waitFor(t, "the job is dead-lettered", func() bool { return e.job(admin, *failed.JobID).State == "discarded" })
+	e.waitJob(admin, *failed.JobID, "discarded")
 	if imp := e.importFile(admin, id); imp.FileExpiresAt == nil || !imp.FileExpiresAt.Equal(imp.FinishedAt.Add(50*time.Millisecond)) {
 		t.Fatalf("dead-lettered import %+v: want its file due 50ms after it failed", imp)
 	}
-	waitFor(t, "the file is deleted", func() bool { return e.importFile(admin, id).FileDeletedAt != nil })
+	e.awaitImportFile(admin, id, "the file is deleted", func(f importFileJSON) bool { return f.FileDeletedAt != nil })
 	if storedImport(t, dir, id) {
 		t.Fatal("the file is still stored")
 	}
@@ -306,20 +288,19 @@ func TestRetryingAnImportWhoseFileIsGoneFailsItForGood(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	gone := func() bool {
-		imp := e.importFile(admin, id)
+	gone := func(imp importFileJSON) bool {
 		return imp.Status == "failed" && imp.Failure != nil && strings.Contains(*imp.Failure, "file was deleted")
 	}
 	expect(t, e.call(http.MethodPost, jobPath+"/retry", admin.Token, nil), http.StatusOK, "retry the import job")
-	waitFor(t, "the retried import fails for good", gone)
-	waitFor(t, "the retried job completes", func() bool { return e.job(admin, *failed.JobID).State == "completed" })
+	e.awaitImportFile(admin, id, "the retried import fails for good", gone)
+	e.waitJob(admin, *failed.JobID, "completed")
 	r = e.call(http.MethodPost, jobPath+"/replay", admin.Token, nil)
 	expect(t, r, http.StatusCreated, "replay the import job")
 	replay := decode[jobs.Job](t, r)
-	waitFor(t, "the replay completes", func() bool { return e.job(admin, replay.ID).State == "completed" })
+	e.waitJob(admin, replay.ID, "completed")
 
 	imp := e.importFile(admin, id)
-	if !gone() || imp.FileDeletedAt == nil || *imp.JobID != replay.ID {
+	if !gone(imp) || imp.FileDeletedAt == nil || *imp.JobID != replay.ID {
 		t.Fatalf("after the retry and the replay: %+v", imp)
 	}
 	if n := scalar[int](e, `SELECT count(*) FROM property.properties`); n != 0 {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/jobs"
@@ -69,22 +68,11 @@ func (e *env) importCSV(c caller, content []byte, mapping string) response {
 	return e.upload(c.Token, importPath, fileForm("listings.csv", "text/csv", content, fields...))
 }
 
-// waitImport polls the import until it is finished.
+// waitImport waits until the import has finished.
 func (e *env) waitImport(c caller, id string) importJSON {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := e.call(http.MethodGet, importPath+"/"+id, c.Token, nil)
-		expect(e.t, r, http.StatusOK, "get import")
-		imp := decode[importJSON](e.t, r)
-		if imp.Status == "completed" || imp.Status == "failed" {
-			return imp
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("import %s still %s after 30s: %s", id, imp.Status, imp.counts())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	return await(e, c, importPath+"/"+id, "import "+id+" finishes",
+		func(imp importJSON) bool { return imp.Status == "completed" || imp.Status == "failed" })
 }
 
 // events counts the outbox's events of type typ about import id (the

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"reos.dev/pkg/service"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/testkit"
 )
 
@@ -15,8 +15,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	e := newEnv(t)
 	r := e.call(http.MethodGet, "/openapi.json", "", nil)
 	expect(t, r, http.StatusOK, "openapi.json")
-	if n := testkit.CheckOpenAPI(t, r.Body, e.srv.Router, service.OperationalPaths()...); n != 33 {
-		t.Errorf("%d operations documented, want 33 (13 of property's own, 4 of valuations, 8 of images, documents and files, 3 of bulk imports, and the 5 of the jobs API)", n)
+	if n := testkit.CheckOpenAPI(t, r.Body, e.srv.Router, routes.OperationalPaths()...); n != len(e.srv.Routes) {
+		t.Errorf("%d operations documented, want one per row of the route table (%d)", n, len(e.srv.Routes))
 	}
 }
 

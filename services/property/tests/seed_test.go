@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+
+	"reos.dev/services/property/internal/app"
 )
 
-// TestSeedIsDeterministicAndIdempotent: the demo org gets exactly 50
-// properties, the same ones on every run, and a second run adds nothing.
+// TestSeedIsDeterministicAndIdempotent: the demo org gets exactly
+// app.SeedCount properties, the same ones on every run, and a second run
+// adds nothing.
 func TestSeedIsDeterministicAndIdempotent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -16,18 +19,18 @@ func TestSeedIsDeterministicAndIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Created != 50 || rep.Skipped != 0 {
+	if rep.Created != app.SeedCount || rep.Skipped != 0 {
 		t.Fatalf("first seed %+v", rep)
 	}
 	rep, err = e.srv.Service.SeedDemo(t.Context(), org)
-	if err != nil || rep.Created != 0 || rep.Skipped != 50 {
+	if err != nil || rep.Created != 0 || rep.Skipped != app.SeedCount {
 		t.Fatalf("second seed %+v %v", rep, err)
 	}
-	if n := scalar[int](e, `SELECT count(*) FROM property.properties WHERE org_id = $1`, org); n != 50 {
+	if n := scalar[int](e, `SELECT count(*) FROM property.properties WHERE org_id = $1`, org); n != app.SeedCount {
 		t.Fatalf("%d properties", n)
 	}
-	if n := scalar[int](e, `SELECT count(*) FROM property.outbox`); n != 50 {
-		t.Fatalf("%d created events, want 50", n)
+	if n := scalar[int](e, `SELECT count(*) FROM property.outbox`); n != app.SeedCount {
+		t.Fatalf("%d created events, want one per property (%d)", n, app.SeedCount)
 	}
 
 	// Another org seeded separately gets identical data (deterministic).
@@ -52,7 +55,7 @@ func TestSeedIsDeterministicAndIdempotent(t *testing.T) {
 		}
 		return out
 	}
-	if a, b := fingerprint(org), fingerprint(other); len(a) != 50 || !slices.Equal(a, b) {
+	if a, b := fingerprint(org), fingerprint(other); len(a) != app.SeedCount || !slices.Equal(a, b) {
 		t.Fatalf("seed differs between orgs:\n%v\n%v", a, b)
 	}
 
@@ -60,7 +63,7 @@ func TestSeedIsDeterministicAndIdempotent(t *testing.T) {
 	viewer := e.token(org, "properties:read")
 	r := e.call(http.MethodGet, "/api/v1/properties?limit=200", viewer.Token, nil)
 	expect(t, r, http.StatusOK, "list seeded")
-	if n := len(decode[listJSON[propertyJSON]](t, r).Items); n != 50 {
+	if n := len(decode[listJSON[propertyJSON]](t, r).Items); n != app.SeedCount {
 		t.Fatalf("viewer sees %d", n)
 	}
 	if _, err := e.srv.Service.SeedDemo(t.Context(), "not-an-org"); err == nil {

@@ -48,18 +48,6 @@ func (e *env) userState(org, id string) string {
 	return "inactive"
 }
 
-// eventually polls cond until it holds, failing the test after 20 s.
-func (e *env) eventually(what string, cond func() bool) {
-	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: not after 20s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 // identityEvent builds an event as identity publishes it (keyed by the user).
 func identityEvent(t *testing.T, typ, org, user string, extra map[string]any) events.Event {
 	t.Helper()
@@ -256,11 +244,11 @@ func TestIdentityConsumerFeedsAgents(t *testing.T) {
 	expectField(t, listing(), http.StatusUnprocessableEntity, "agent_user_id", "before identity's event")
 	topic := events.Topic("identity")
 	publishOn(t, brokers, topic, agent, identityEvent(t, events.IdentityUserRegistered, admin.OrgID, agent, map[string]any{"roles": []string{"agent"}}))
-	e.eventually("the registration reaches the read model", func() bool { return e.userState(admin.OrgID, agent) == "active" })
+	testkit.Eventually(t, awaitTimeout, func() bool { return e.userState(admin.OrgID, agent) == "active" }, "the registration reaches the read model")
 	expect(t, listing(), http.StatusCreated, "after identity's event")
 
 	publishOn(t, brokers, topic, agent, identityEvent(t, events.IdentityUserDeleted, admin.OrgID, agent, nil))
-	e.eventually("the deletion reaches the read model", func() bool { return e.userState(admin.OrgID, agent) == "inactive" })
+	testkit.Eventually(t, awaitTimeout, func() bool { return e.userState(admin.OrgID, agent) == "inactive" }, "the deletion reaches the read model")
 	expectField(t, listing(), http.StatusUnprocessableEntity, "agent_user_id", "after the deletion")
 }
 
@@ -283,15 +271,13 @@ func publishOn(t *testing.T, brokers []string, topic, key string, ev events.Even
 		{Key: "content-type", Value: []byte("application/cloudevents+json")},
 		{Key: "ce_id", Value: []byte(ev.ID)}, {Key: "ce_type", Value: []byte(ev.Type)},
 	}}
-	// The topic's first write can race its auto-creation; retry briefly.
-	for attempt := 0; ; attempt++ {
+	// The topic's first write can race its auto-creation: that error is
+	// "not yet", any other ends the wait.
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		err = w.WriteMessages(ctx, msg)
-		if err == nil {
-			return
-		}
-		if attempt == 20 || (!strings.Contains(err.Error(), "Unknown Topic") && !strings.Contains(err.Error(), "Leader Not Available")) {
-			t.Fatalf("publish %s: %v", ev.Type, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil || (!strings.Contains(err.Error(), "Unknown Topic") && !strings.Contains(err.Error(), "Leader Not Available"))
+	}, "publish %s: the topic is created", ev.Type)
+	if err != nil {
+		t.Fatalf("publish %s: %v", ev.Type, err)
 	}
 }

@@ -3,6 +3,7 @@ package tests
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -102,40 +103,18 @@ func (e *env) requestValuation(c caller, propertyID string, body any) valuationJ
 	return v
 }
 
-// waitValuation polls until the valuation has left queued.
+// waitValuation waits until the valuation has left queued.
 func (e *env) waitValuation(c caller, propertyID, id string) valuationJSON {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r := e.call(http.MethodGet, "/api/v1/properties/"+propertyID+"/valuations/"+id, c.Token, nil)
-		expect(e.t, r, http.StatusOK, "get valuation")
-		v := decode[valuationJSON](e.t, r)
-		if v.Status != "queued" {
-			return v
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("valuation %s still queued after 20s", id)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return await(e, c, "/api/v1/properties/"+propertyID+"/valuations/"+id, "valuation "+id+" leaves queued",
+		func(v valuationJSON) bool { return v.Status != "queued" })
 }
 
-// waitJob polls the jobs API until job id is in state.
+// waitJob waits until job id is in state (jobs API).
 func (e *env) waitJob(c caller, id int64, state string) jobJSON {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		r := e.call(http.MethodGet, jobs.APIPath("property")+"/"+strconv.FormatInt(id, 10), c.Token, nil)
-		expect(e.t, r, http.StatusOK, "get job")
-		j := decode[jobJSON](e.t, r)
-		if j.State == state {
-			return j
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("job %d is %s after 20s, want %s (%+v)", id, j.State, state, j.Errors)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return await(e, c, jobs.APIPath("property")+"/"+strconv.FormatInt(id, 10), fmt.Sprintf("job %d is %s", id, state),
+		func(j jobJSON) bool { return j.State == state })
 }
 
 func (e *env) valuationEvents(kind string) []outboxEvent {

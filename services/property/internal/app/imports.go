@@ -17,6 +17,7 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/csvimport"
+	"reos.dev/pkg/iox"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/property/internal/domain"
@@ -439,7 +440,7 @@ func (s *service) importFile(ctx context.Context, imp *domain.Import, tx Tx, run
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(batches)
-		return s.readImport(gctx, *imp, &countingReader{r: rc}, batches)
+		return s.readImport(gctx, *imp, iox.NewCountingReader(rc), batches)
 	})
 	g.Go(func() error {
 		if tx == nil {
@@ -632,8 +633,10 @@ func (s *service) writeBatch(ctx context.Context, tx Tx, imp domain.Import, b im
 	return next, nil
 }
 
-// readImport reads the file into batches.
-func (s *service) readImport(ctx context.Context, imp domain.Import, r *countingReader, out chan<- importBatch) error {
+// readImport reads the file into batches; r counts the bytes read from the
+// file for progress (the CSV reader buffers ahead of the records it has
+// returned).
+func (s *service) readImport(ctx context.Context, imp domain.Import, r *iox.CountingReader, out chan<- importBatch) error {
 	// The reader counts into part; each batch takes it and starts afresh,
 	// so the loader merges the records' outcomes in line order.
 	var part csvimport.Report
@@ -648,7 +651,7 @@ func (s *service) readImport(ctx context.Context, imp domain.Import, r *counting
 	now := s.now()
 	line := imp.CheckpointLine // of the last record read
 	send := func() error {
-		b.report, b.bytesRead, b.keyColumn, b.line = part, r.n, keyColumn, line
+		b.report, b.bytesRead, b.keyColumn, b.line = part, r.N(), keyColumn, line
 		select {
 		case out <- b:
 		case <-ctx.Done():
@@ -794,17 +797,4 @@ func progressOf(imp domain.Import, bytesRead int64) ImportProgress {
 	return ImportProgress{ImportID: imp.ID, OrgID: imp.OrgID, Status: imp.Status, Rows: imp.Report.Rows,
 		Accepted: imp.Report.Accepted, Rejected: imp.Report.Rejected, Skipped: imp.Report.Skipped,
 		Line: imp.CheckpointLine, BytesRead: bytesRead, FileSize: imp.FileSize}
-}
-
-// countingReader counts the bytes read from the file (for progress; the
-// CSV reader buffers ahead of the records it has returned).
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

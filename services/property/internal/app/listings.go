@@ -94,7 +94,7 @@ func (s *service) GetListing(ctx context.Context, id string) (domain.Listing, er
 }
 
 func (s *service) UpdateListing(ctx context.Context, id string, f domain.ListingFields) (domain.Listing, error) {
-	p, err := auth.Caller(ctx)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return domain.Listing{}, err
 	}
@@ -106,9 +106,6 @@ func (s *service) UpdateListing(ctx context.Context, id string, f domain.Listing
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
 		if l, err = tx.Listings().GetForUpdate(ctx, id); err != nil {
 			return err
-		}
-		if !p.Can(domain.PermPropertiesWrite) {
-			return domain.ErrForbidden(domain.PermPropertiesWrite)
 		}
 		ch, err := l.Update(f, s.now())
 		if err != nil || len(ch.Fields) == 0 {

@@ -175,14 +175,14 @@ func (s *service) AddDocument(ctx context.Context, propertyID string, up Upload)
 }
 
 // addFile is the upload use case images and documents share:
-//  1. the property must exist in the caller's organisation (404 otherwise,
-//     whatever the caller may do), then the caller needs properties:write;
+//  1. the caller needs properties:write, then the property must exist in
+//     the caller's organisation (404 otherwise);
 //  2. the body is streamed into the file store (type and size checked);
 //  3. the row and its event are recorded with the property locked (so
 //     positions never collide); if that fails the stored file is removed.
 func (s *service) addFile(ctx context.Context, kind fileKind, propertyID string, up Upload, rules storage.Rules,
 	insert func(tx Tx, f domain.StoredFile) error) error {
-	p, err := auth.Caller(ctx)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return err
 	}
@@ -190,13 +190,8 @@ func (s *service) addFile(ctx context.Context, kind fileKind, propertyID string,
 		return err
 	}
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if _, err := tx.Properties().Get(ctx, propertyID); err != nil {
-			return err
-		}
-		if !p.Can(domain.PermPropertiesWrite) {
-			return domain.ErrForbidden(domain.PermPropertiesWrite)
-		}
-		return nil
+		_, err := tx.Properties().Get(ctx, propertyID)
+		return err
 	})
 	if err != nil {
 		return err
@@ -308,11 +303,9 @@ func (s *service) DeleteDocument(ctx context.Context, propertyID, documentID str
 }
 
 // deleteFile removes a row with its event, then (once committed) the bytes:
-// a file is never gone while a row still points at it. The rows are looked
-// up before the permission is checked, so another organisation's file is a
-// 404 for everyone.
+// a file is never gone while a row still points at it.
 func (s *service) deleteFile(ctx context.Context, kind fileKind, propertyID, id string) error {
-	p, err := auth.Caller(ctx)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return err
 	}
@@ -329,9 +322,6 @@ func (s *service) deleteFile(ctx context.Context, kind fileKind, propertyID, id 
 		}
 		if f, err = kind.get(ctx, tx, propertyID, id); err != nil {
 			return err
-		}
-		if !p.Can(domain.PermPropertiesWrite) {
-			return domain.ErrForbidden(domain.PermPropertiesWrite)
 		}
 		if err := kind.del(ctx, tx, propertyID, id); err != nil {
 			return err

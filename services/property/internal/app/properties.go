@@ -54,7 +54,7 @@ func (s *service) GetProperty(ctx context.Context, id string) (domain.Property, 
 }
 
 func (s *service) UpdateProperty(ctx context.Context, id string, f domain.PropertyFields) (domain.Property, error) {
-	p, err := auth.Caller(ctx)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return domain.Property{}, err
 	}
@@ -63,13 +63,8 @@ func (s *service) UpdateProperty(ctx context.Context, id string, f domain.Proper
 	}
 	var prop domain.Property
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		// Read before the permission check: another org's property is a
-		// 404 for everyone, never a 403 that confirms it exists.
 		if prop, err = tx.Properties().GetForUpdate(ctx, id); err != nil {
 			return err
-		}
-		if !p.Can(domain.PermPropertiesWrite) {
-			return domain.ErrForbidden(domain.PermPropertiesWrite)
 		}
 		oldPrice := prop.ListPriceCents
 		changes, err := prop.Update(f, s.now())
@@ -107,7 +102,7 @@ func (s *service) recordPropertyChange(ctx context.Context, tx Tx, prop domain.P
 }
 
 func (s *service) ArchiveProperty(ctx context.Context, id string) error {
-	p, err := auth.Caller(ctx)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return err
 	}
@@ -118,9 +113,6 @@ func (s *service) ArchiveProperty(ctx context.Context, id string) error {
 		prop, err := tx.Properties().GetForUpdate(ctx, id)
 		if err != nil {
 			return err
-		}
-		if !p.Can(domain.PermPropertiesWrite) {
-			return domain.ErrForbidden(domain.PermPropertiesWrite)
 		}
 		changes, archived := prop.Archive(s.now())
 		if !archived {

@@ -65,7 +65,7 @@ type MarketData interface {
 }
 
 func (s *service) RequestValuation(ctx context.Context, propertyID string, in ValuationRequest) (domain.Valuation, error) {
-	p, err := auth.Caller(ctx)
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
 	if err != nil {
 		return domain.Valuation{}, err
 	}
@@ -86,14 +86,9 @@ func (s *service) RequestValuation(ctx context.Context, propertyID string, in Va
 	}
 	var v domain.Valuation
 	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		// Read first: another org's property is a 404 even without the
-		// write permission.
 		prop, err := tx.Properties().Get(ctx, propertyID)
 		if err != nil {
 			return err
-		}
-		if !p.Can(domain.PermPropertiesWrite) {
-			return domain.ErrForbidden(domain.PermPropertiesWrite)
 		}
 		if err := domain.CheckValuable(prop); err != nil {
 			return err

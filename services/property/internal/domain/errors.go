@@ -4,10 +4,9 @@ import "reos.dev/pkg/apperr"
 
 // Stable error reasons (the suffix of the problem type URI).
 const (
-	ReasonPropertyNotFound  = "property_not_found"
-	ReasonListingNotFound   = "listing_not_found"
-	ReasonListingKeyTaken   = "listing_key_taken"
-	ReasonMissingPermission = "missing_permission"
+	ReasonPropertyNotFound = "property_not_found"
+	ReasonListingNotFound  = "listing_not_found"
+	ReasonListingKeyTaken  = "listing_key_taken"
 )
 
 // ErrPropertyNotFound answers for a property that does not exist or belongs
@@ -25,11 +24,6 @@ func ErrListingKeyTaken() error {
 	e := apperr.Conflict(ReasonListingKeyTaken, "another property of the organisation has this listing_key")
 	e.Fields = []apperr.FieldError{{Field: "listing_key", Message: "is already used by another property"}}
 	return e
-}
-
-// ErrForbidden reports a caller lacking perm.
-func ErrForbidden(perm string) error {
-	return apperr.Forbidden(ReasonMissingPermission, "requires permission "+perm)
 }
 
 // Permissions the property service checks (identity's catalogue defines them).

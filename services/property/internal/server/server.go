@@ -4,8 +4,6 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -15,6 +13,7 @@ import (
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
@@ -29,7 +28,8 @@ import (
 // ServiceName names the service in logs, metrics and traces.
 const ServiceName = "property"
 
-// Options configure New. Pool, Verifier and Logger are required.
+// Options configure New. Pool, Verifier and Logger are required; the
+// fields tagged optional have defaults.
 type Options struct {
 	// Pool runs as the service role (never the schema owner).
 	Pool *pgxpool.Pool
@@ -37,18 +37,18 @@ type Options struct {
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
 	// Clock defaults to the wall clock.
-	Clock app.Clock
+	Clock app.Clock `service:"optional"`
 	// Metrics defaults to a fresh registry.
-	Metrics *telemetry.Metrics
+	Metrics *telemetry.Metrics `service:"optional"`
 	// Health defaults to a checker with the PostgreSQL ping only; the binary
 	// adds Redis and the broker.
-	Health *health.Checker
+	Health *health.Checker `service:"optional"`
 	// Jobs tunes the job queue (retry backoff, polling); zero values take
 	// pkg/jobs' defaults.
 	Jobs jobs.Settings
 	// Market is the market data provider of valuations; nil is the mock
 	// with market.DefaultSeed and no outages.
-	Market app.MarketData
+	Market app.MarketData `service:"optional"`
 	// Media stores images and documents and signs their download links;
 	// Files and Signer are required (storage.Config.Open in the binary).
 	Media app.MediaConfig
@@ -63,7 +63,10 @@ type Server struct {
 	// access log and tracing.
 	Handler http.Handler
 	// Router is the bare router (for route listing in tests).
-	Router  http.Handler
+	Router http.Handler
+	// Routes is the route table Router serves (the generated route tests
+	// run over it).
+	Routes  []routes.Route
 	Service app.Service
 	// Queue is the service's job queue; the binary runs it while serving
 	// (Queue.Run), tests run it themselves.
@@ -72,18 +75,8 @@ type Server struct {
 
 // New wires the service.
 func New(o Options) (*Server, error) {
-	var errs []error
-	if o.Pool == nil {
-		errs = append(errs, errors.New("nil Pool"))
-	}
-	if o.Verifier == nil {
-		errs = append(errs, errors.New("nil Verifier"))
-	}
-	if o.Logger == nil {
-		errs = append(errs, errors.New("nil Logger"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	if err := service.RequireFields("server.New", o); err != nil {
+		return nil, err
 	}
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
@@ -125,14 +118,14 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := transport.NewHandler(transport.Config{
+	h, err := transport.NewHandler(transport.Config{
 		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
 		Files: files,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc, Queue: queue}, nil
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, h.Router), Router: h.Router, Routes: h.Routes, Service: svc, Queue: queue}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at

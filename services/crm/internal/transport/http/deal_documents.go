@@ -24,24 +24,19 @@ func (h *handlers) listDealDocuments() http.Handler {
 	}, http.StatusOK)
 }
 
-// dealDocumentJSON is a deal document with its expiring download link.
+// dealDocumentJSON is a deal document with its expiring download link, in
+// the shape every service shows a stored file (storage.SignedFile).
 type dealDocumentJSON struct {
-	ID           string    `json:"id"`
-	DealID       string    `json:"deal_id"`
-	Title        string    `json:"title"`
-	FileName     string    `json:"file_name"`
-	ContentType  string    `json:"content_type"`
-	SizeBytes    int64     `json:"size_bytes"`
-	SHA256       string    `json:"sha256"`
-	UploadedBy   *string   `json:"uploaded_by"`
-	CreatedAt    time.Time `json:"created_at"`
-	URL          string    `json:"url"`
-	URLExpiresAt time.Time `json:"url_expires_at"`
+	ID         string    `json:"id"`
+	DealID     string    `json:"deal_id"`
+	Title      string    `json:"title"`
+	UploadedBy *string   `json:"uploaded_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	storage.SignedFile
 }
 
 func dealDocumentOut(d app.DealDocument) dealDocumentJSON {
-	return dealDocumentJSON{
-		ID: d.ID, DealID: d.DealID, Title: d.Title, FileName: d.FileName, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
-		SHA256: d.SHA256, UploadedBy: d.UploadedBy, CreatedAt: d.CreatedAt.UTC(), URL: d.URL, URLExpiresAt: d.URLExpiresAt.UTC(),
-	}
+	return dealDocumentJSON{ID: d.ID, DealID: d.DealID, Title: d.Title, UploadedBy: d.UploadedBy, CreatedAt: d.CreatedAt.UTC(),
+		SignedFile: storage.SignedFile{FileName: d.FileName, ContentType: d.ContentType, SizeBytes: d.SizeBytes, SHA256: d.SHA256,
+			SignedURL: storage.SignedURL{URL: d.URL, ExpiresAt: d.URLExpiresAt.UTC()}}}
 }

@@ -36,26 +36,21 @@ func decodeFileID(param string) func(context.Context, *http.Request) (fileReques
 	}
 }
 
-// fileDTO is what images and documents show of their stored file, with a
-// download link (a path on the API's origin) valid until expires_at.
+// fileDTO is what images and documents show of their stored file, in
+// storage's shape (file facts, url — a path on the API's origin — and
+// url_expires_at).
 type fileDTO struct {
-	ID          string    `json:"id"`
-	OrgID       string    `json:"org_id"`
-	PropertyID  string    `json:"property_id"`
-	FileName    string    `json:"file_name"`
-	ContentType string    `json:"content_type"`
-	SizeBytes   int64     `json:"size_bytes"`
-	SHA256      string    `json:"sha256"`
-	UploadedBy  *string   `json:"uploaded_by"`
-	CreatedAt   time.Time `json:"created_at"`
-	URL         string    `json:"url"`
-	ExpiresAt   time.Time `json:"expires_at"`
+	ID         string    `json:"id"`
+	OrgID      string    `json:"org_id"`
+	PropertyID string    `json:"property_id"`
+	UploadedBy *string   `json:"uploaded_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	storage.SignedFile
 }
 
 func toFile(f domain.StoredFile, link storage.SignedURL) fileDTO {
-	return fileDTO{ID: f.ID, OrgID: f.OrgID, PropertyID: f.PropertyID, FileName: f.FileName, ContentType: f.ContentType,
-		SizeBytes: f.SizeBytes, SHA256: f.SHA256, UploadedBy: f.UploadedBy, CreatedAt: f.CreatedAt,
-		URL: link.URL, ExpiresAt: link.ExpiresAt}
+	return fileDTO{ID: f.ID, OrgID: f.OrgID, PropertyID: f.PropertyID, UploadedBy: f.UploadedBy, CreatedAt: f.CreatedAt,
+		SignedFile: storage.SignedFile{FileName: f.FileName, ContentType: f.ContentType, SizeBytes: f.SizeBytes, SHA256: f.SHA256, SignedURL: link}}
 }
 
 type imageDTO struct {

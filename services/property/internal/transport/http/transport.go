@@ -1,18 +1,23 @@
 // Package http is property's HTTP transport: go-kit endpoints (through
 // httpx.Endpoint) on a gorilla/mux router at the public /api/v1 paths the
-// gateway routes by prefix. Permission checks here are the first line
-// only; the app layer checks again.
+// gateway routes by prefix. The routes are one table (Handler.Routes): the router,
+// the permission checks and the generated route tests all come from it.
+// The table's permission is checked before any row is looked up; the app
+// layer checks again.
 package http
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/gorilla/mux"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
+	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
@@ -37,95 +42,89 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
-func (c Config) validate() error {
-	var errs []error
-	if c.Service == nil {
-		errs = append(errs, errors.New("nil Service"))
-	}
-	if c.Jobs == nil {
-		errs = append(errs, errors.New("nil Jobs"))
-	}
-	if c.Verifier == nil {
-		errs = append(errs, errors.New("nil Verifier"))
-	}
-	if c.Files == nil {
-		errs = append(errs, errors.New("nil Files"))
-	}
-	if len(c.OpenAPIJSON) == 0 {
-		errs = append(errs, errors.New("empty OpenAPIJSON"))
-	}
-	if c.Health == nil {
-		errs = append(errs, errors.New("nil Health"))
-	}
-	if c.Metrics == nil {
-		errs = append(errs, errors.New("nil Metrics"))
-	}
-	if c.Logger == nil {
-		errs = append(errs, errors.New("nil Logger"))
-	}
-	return errors.Join(errs...)
+// Handler is property's whole HTTP surface and the table it is built from.
+type Handler struct {
+	Router *mux.Router
+	// Routes is the route table Router serves (besides the operational
+	// endpoints); the route tests are generated from it.
+	Routes []routes.Route
 }
 
-// NewHandler returns property's whole HTTP surface.
-func NewHandler(cfg Config) (http.Handler, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, errors.Join(errors.New("http: NewHandler"), err)
+// NewHandler mounts the route table on a router with the operational
+// endpoints.
+func NewHandler(cfg Config) (*Handler, error) {
+	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
+		return nil, err
 	}
-	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
+	table := routeTable(cfg)
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
+	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
+		return nil, err
+	}
+	return &Handler{Router: r, Routes: table}, nil
+}
 
-	authn := auth.Middleware(cfg.Verifier, cfg.Logger)
-	read := func(next http.Handler) http.Handler { return authn(auth.Require(domain.PermPropertiesRead)(next)) }
-	// Writes that address a row by id are not pre-checked here: another
-	// org's row must be a 404 even for a caller without write permission,
-	// so the app layer looks the row up before checking.
-	write := func(next http.Handler) http.Handler { return authn(auth.Require(domain.PermPropertiesWrite)(next)) }
-	// Every route sits on the root router with its full path: gorilla/mux
-	// subrouters turn a wrong method into a 404 instead of a 405.
-	api := func(path string, h http.Handler, method string) { r.Handle(APIPrefix+path, h).Methods(method) }
-
-	// /properties/search is registered before /properties/{id} so "search"
-	// is never taken for an id.
-	api("/properties/search", read(h.search(decodeSearchQuery)), http.MethodGet)
-	api("/search/properties", read(h.search(decodeSearchBody)), http.MethodPost)
-	api("/properties", read(h.listProperties()), http.MethodGet)
-	api("/properties", write(h.createProperty()), http.MethodPost)
-	// Bulk import (imports.go), before /properties/{id} so "bulk-import" is
-	// never taken for an id. The upload may take long: its deadlines grow.
-	api("/properties/bulk-import", write(longUpload(h.startImport())), http.MethodPost)
-	api("/properties/bulk-import", read(h.listImports()), http.MethodGet)
-	api("/properties/bulk-import/{import_id}", read(h.getImport()), http.MethodGet)
-	api("/properties/{id}", read(h.getProperty()), http.MethodGet)
-	api("/properties/{id}", authn(h.updateProperty()), http.MethodPut)
-	api("/properties/{id}", authn(h.archiveProperty()), http.MethodDelete)
-	api("/properties/{id}/history", read(h.propertyHistory()), http.MethodGet)
-
-	api("/listings", read(h.listListings()), http.MethodGet)
-	api("/listings", write(h.createListing()), http.MethodPost)
-	api("/listings/{id}", read(h.getListing()), http.MethodGet)
-	api("/listings/{id}", authn(h.updateListing()), http.MethodPut)
-	api("/listings/{id}/snapshots", read(h.listingSnapshots()), http.MethodGet)
-
-	// Valuations (valuations.go). The request is not pre-checked for
-	// properties:write: another org's property must be a 404 first.
-	api("/properties/{id}/valuations", authn(h.requestValuation()), http.MethodPost)
-	api("/properties/{id}/valuations", read(h.listValuations()), http.MethodGet)
-	api("/properties/{id}/valuations/{valuation_id}", read(h.getValuation()), http.MethodGet)
-	api("/properties/{id}/valuations/{valuation_id}/memo", read(h.valuationMemo()), http.MethodGet)
-
-	// Images and documents (media.go). Uploads and deletes are not
-	// pre-checked for properties:write: another org's property must be a
-	// 404 first. Downloads need no token: the signed link is the credential,
-	// checked by the files handler (the gateway lets GET /api/v1/files/...
+// routeTable is property's route table, in mounting order: a literal path
+// comes before the variable one it would match (/properties/search and
+// /properties/bulk-import before /properties/{id}).
+func routeTable(cfg Config) []routes.Route {
+	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
+	const (
+		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+		read, write         = domain.PermPropertiesRead, domain.PermPropertiesWrite
+	)
+	property := map[string]string{"id": "property"}
+	listing := map[string]string{"id": "listing"}
+	valuation := map[string]string{"id": "property", "valuation_id": "valuation"}
+	image := map[string]string{"id": "property", "image_id": "image"}
+	document := map[string]string{"id": "property", "document_id": "document"}
+	imp := map[string]string{"import_id": "import"}
+	row := func(method, path, perm string, owned map[string]string, handler http.Handler) routes.Route {
+		return routes.Route{Method: method, Path: APIPrefix + path, Perm: perm, Owned: owned, Handler: handler}
+	}
+	search := row(post, "/search/properties", read, nil, h.search(decodeSearchBody))
+	search.ReadOnly = true // the query is the body
+	// Downloads need no token: the signed link is the credential, checked
+	// by the files handler (the gateway lets GET|HEAD /api/v1/files/...
 	// through unauthenticated).
-	api("/properties/{id}/images", read(h.listImages()), http.MethodGet)
-	api("/properties/{id}/images", authn(h.addImage()), http.MethodPost)
-	api("/properties/{id}/images/{image_id}", authn(h.deleteImage()), http.MethodDelete)
-	api("/properties/{id}/documents", read(h.listDocuments()), http.MethodGet)
-	api("/properties/{id}/documents", authn(h.addDocument()), http.MethodPost)
-	api("/properties/{id}/documents/{document_id}", authn(h.deleteDocument()), http.MethodDelete)
-	r.Handle(APIPrefix+"/files/property/{key:.+}", cfg.Files).Methods(http.MethodGet, http.MethodHead)
+	download := func(method string) routes.Route {
+		return routes.Route{Method: method, Path: storage.FilesPrefix("property") + "{key:.+}", Public: true, Handler: cfg.Files}
+	}
+	table := []routes.Route{
+		row(get, "/properties/search", read, nil, h.search(decodeSearchQuery)),
+		search,
+		row(get, "/properties", read, nil, h.listProperties()),
+		row(post, "/properties", write, nil, h.createProperty()),
+		// Bulk import (imports.go). The upload may take long: its deadlines grow.
+		row(post, "/properties/bulk-import", write, nil, longUpload(h.startImport())),
+		row(get, "/properties/bulk-import", read, nil, h.listImports()),
+		row(get, "/properties/bulk-import/{import_id}", read, imp, h.getImport()),
+		row(get, "/properties/{id}", read, property, h.getProperty()),
+		row(put, "/properties/{id}", write, property, h.updateProperty()),
+		row(del, "/properties/{id}", write, property, h.archiveProperty()),
+		row(get, "/properties/{id}/history", read, property, h.propertyHistory()),
 
-	cfg.Jobs.Mount(r, "property", authn, cfg.Logger)
-	return r, nil
+		row(get, "/listings", read, nil, h.listListings()),
+		row(post, "/listings", write, nil, h.createListing()),
+		row(get, "/listings/{id}", read, listing, h.getListing()),
+		row(put, "/listings/{id}", write, listing, h.updateListing()),
+		row(get, "/listings/{id}/snapshots", read, listing, h.listingSnapshots()),
+
+		// Valuations (valuations.go).
+		row(post, "/properties/{id}/valuations", write, property, h.requestValuation()),
+		row(get, "/properties/{id}/valuations", read, property, h.listValuations()),
+		row(get, "/properties/{id}/valuations/{valuation_id}", read, valuation, h.getValuation()),
+		row(get, "/properties/{id}/valuations/{valuation_id}/memo", read, valuation, h.valuationMemo()),
+
+		// Images and documents (media.go) and their signed downloads.
+		row(get, "/properties/{id}/images", read, property, h.listImages()),
+		row(post, "/properties/{id}/images", write, property, h.addImage()),
+		row(del, "/properties/{id}/images/{image_id}", write, image, h.deleteImage()),
+		row(get, "/properties/{id}/documents", read, property, h.listDocuments()),
+		row(post, "/properties/{id}/documents", write, property, h.addDocument()),
+		row(del, "/properties/{id}/documents/{document_id}", write, document, h.deleteDocument()),
+		download(get),
+		download(http.MethodHead),
+	}
+	return append(table, cfg.Jobs.Routes("property", cfg.Logger)...)
 }
