@@ -95,8 +95,8 @@ func run(ctx context.Context, args []string) error {
 	if id, err := uuid.Parse(o.org); err != nil || id == uuid.Nil {
 		return fmt.Errorf("-org %q is not a UUID", o.org)
 	}
-	if o.count < 1 || o.batch < 1 || o.workers < 1 {
-		return errors.New("-count, -batch and -workers must be positive")
+	if o.count < 1 || o.batch < 1 || o.workers < 1 || o.workers > 256 {
+		return errors.New("-count and -batch must be positive, -workers 1 to 256")
 	}
 	o.databaseURL, o.role = os.Getenv("DATABASE_URL"), os.Getenv("DB_ROLE")
 	if o.role == "" {
@@ -130,7 +130,7 @@ func load(ctx context.Context, o options) error {
 		return err
 	}
 	defer owner.Close()
-	pool, err := pg.Open(ctx, pg.Config{URL: o.databaseURL, Role: o.role, MaxConns: int32(o.workers)})
+	pool, err := pg.Open(ctx, pg.Config{URL: o.databaseURL, Role: o.role, MaxConns: int32(o.workers)}) // #nosec G115 -- parseOptions bounds -workers to 1..256
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func pickRow(k, n int, recent bool) int {
 }
 
 func writeTargets(o options) error {
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+	if err := os.MkdirAll(o.out, 0o755); err != nil { // #nosec G301 -- benchmark target lists, read by wrk scripts as another user
 		return err
 	}
 	set := market.NewPropertySet(o.seed, o.org)
@@ -298,7 +298,7 @@ func writeTargets(o options) error {
 		expected = append(expected, path+"\t"+p.ID)
 	}
 	for name, lines := range map[string][]string{"list.txt": list, "search.txt": search, "fuzzy.txt": fuzzy, "fuzzy-expected.tsv": expected} {
-		if err := os.WriteFile(filepath.Join(o.out, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(o.out, name), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil { // #nosec G306 -- see above: public benchmark inputs
 			return err
 		}
 	}

@@ -52,7 +52,7 @@ var demoStatuses = []string{"Active", "Active", "Active", "Coming Soon", "Pendin
 
 // demoProperties generates the seed rows (pure and deterministic).
 func demoProperties() []domain.PropertyFields {
-	rng := rand.New(rand.NewPCG(SeedNumber, SeedNumber))
+	rng := rand.New(rand.NewPCG(SeedNumber, SeedNumber)) // #nosec G404 -- the demo seed must be deterministic
 	out := make([]domain.PropertyFields, 0, SeedCount)
 	for i := 1; i <= SeedCount; i++ {
 		c := demoCities[rng.IntN(len(demoCities))]
