@@ -65,11 +65,12 @@ type user struct {
 	OrgID, ID, Token string
 }
 
-// Role permission sets as identity grants them.
+// Role permission sets as identity grants them (the viewer reads
+// everything: leads, deals, properties and jobs).
 var (
 	permsAdmin  = []string{"*"}
 	permsAgent  = []string{"leads:read", "leads:write", "deals:read", "deals:write", "properties:read"}
-	permsViewer = []string{"leads:read", "deals:read", "properties:read"}
+	permsViewer = []string{"leads:read", "deals:read", "properties:read", jobs.PermRead}
 )
 
 // user mints an access token for a new user of org with perms; the user is

@@ -15,6 +15,7 @@ import (
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
+	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
@@ -61,7 +62,10 @@ type Server struct {
 	// access log and tracing.
 	Handler http.Handler
 	// Router is the bare router (for route listing in tests).
-	Router  http.Handler
+	Router http.Handler
+	// Routes is the route table Router is built from (for the generated
+	// route tests).
+	Routes  []routes.Route
 	Service app.Service
 	// Queue is the service's job queue; the binary runs it while serving
 	// (Queue.Run), tests run it themselves.
@@ -126,14 +130,14 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	router, err := transport.NewHandler(transport.Config{
+	router, table, err := transport.NewHandler(transport.Config{
 		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
 		Files: files,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Service: svc, Queue: queue}, nil
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc, Queue: queue}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
