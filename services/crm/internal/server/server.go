@@ -4,8 +4,6 @@
 package server
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -29,7 +27,10 @@ import (
 // ServiceName names the service in logs, metrics and traces.
 const ServiceName = "crm"
 
-// Options configure New. Pool, Verifier and Logger are required.
+// Options configure New. Pool, Verifier, Logger, Files and Signer are
+// required (service.RequireFields); the fields tagged optional have
+// defaults, and the settings (DefaultPhoneRegion, Jobs, Uploads) take
+// theirs when zero.
 type Options struct {
 	// Pool runs as the service role (never the schema owner).
 	Pool *pgxpool.Pool
@@ -39,18 +40,18 @@ type Options struct {
 	// DefaultPhoneRegion parses national phone numbers; default "US".
 	DefaultPhoneRegion string
 	// Clock defaults to the wall clock; tests use a fixed one.
-	Clock app.Clock
+	Clock app.Clock `service:"optional"`
 	// Metrics defaults to a fresh registry.
-	Metrics *telemetry.Metrics
+	Metrics *telemetry.Metrics `service:"optional"`
 	// Health defaults to a checker with the PostgreSQL ping only; the binary
 	// adds Redis and the broker.
-	Health *health.Checker
+	Health *health.Checker `service:"optional"`
 	// Jobs tunes the job queue (retry backoff, polling); zero values take
 	// pkg/jobs' defaults.
 	Jobs jobs.Settings
 	// Files keeps uploads (lead import files, deal documents) and Signer
-	// signs their download links, served at /api/v1/files/crm/ (both
-	// required); Uploads bounds them (zero values: defaults).
+	// signs their download links, served at /api/v1/files/crm/; Uploads
+	// bounds them (zero values: defaults).
 	Files   storage.Store
 	Signer  *storage.Signer
 	Uploads app.UploadConfig
@@ -74,21 +75,8 @@ type Server struct {
 
 // New wires the service.
 func New(o Options) (*Server, error) {
-	var errs []error
-	if o.Pool == nil {
-		errs = append(errs, errors.New("nil Pool"))
-	}
-	if o.Verifier == nil {
-		errs = append(errs, errors.New("nil Verifier"))
-	}
-	if o.Logger == nil {
-		errs = append(errs, errors.New("nil Logger"))
-	}
-	if o.Files == nil || o.Signer == nil {
-		errs = append(errs, errors.New("nil Files or Signer"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	if err := service.RequireFields("server.New", o); err != nil {
+		return nil, err
 	}
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}

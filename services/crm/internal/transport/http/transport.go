@@ -6,7 +6,6 @@
 package http
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,7 +22,8 @@ import (
 // APIPrefix is the public prefix of every API route.
 const APIPrefix = "/api/v1"
 
-// Config holds what the handler needs; all fields are required.
+// Config holds what the handler needs; every field is required
+// (service.RequireFields).
 type Config struct {
 	Service app.Service
 	// Jobs serves the jobs API at /api/v1/jobs/crm.
@@ -39,41 +39,12 @@ type Config struct {
 	Files http.Handler
 }
 
-func (c Config) validate() error {
-	var errs []error
-	if c.Service == nil {
-		errs = append(errs, errors.New("nil Service"))
-	}
-	if c.Jobs == nil {
-		errs = append(errs, errors.New("nil Jobs"))
-	}
-	if c.Verifier == nil {
-		errs = append(errs, errors.New("nil Verifier"))
-	}
-	if len(c.OpenAPIJSON) == 0 {
-		errs = append(errs, errors.New("empty OpenAPIJSON"))
-	}
-	if c.Health == nil {
-		errs = append(errs, errors.New("nil Health"))
-	}
-	if c.Metrics == nil {
-		errs = append(errs, errors.New("nil Metrics"))
-	}
-	if c.Logger == nil {
-		errs = append(errs, errors.New("nil Logger"))
-	}
-	if c.Files == nil {
-		errs = append(errs, errors.New("nil Files"))
-	}
-	return errors.Join(errs...)
-}
-
 // NewHandler returns crm's whole HTTP surface, and the route table it is
 // built from (for the generated route tests): the operational endpoints
 // service.NewRouter mounts, and every row of the table (routes.go).
 func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
-	if err := cfg.validate(); err != nil {
-		return nil, nil, errors.Join(errors.New("http: NewHandler"), err)
+	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
+		return nil, nil, err
 	}
 	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
