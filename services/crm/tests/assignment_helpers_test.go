@@ -116,16 +116,11 @@ func (e *env) runQueue() {
 	})
 }
 
-// eventually polls cond until it holds or 20 s pass.
+// eventually waits (testkit.Eventually) up to 20 s for cond, which what
+// names: the queue and the consumers run in the background.
 func (e *env) eventually(what string, cond func() bool) {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: not after 20s", what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	testkit.Eventually(e.t, 20*time.Second, cond, "%s", what)
 }
 
 // count returns how often v occurs in s.

@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -202,20 +203,22 @@ func TestPropertyConsumerFeedsReadModel(t *testing.T) {
 	prop := uuid.NewString()
 	waitArchived := func(want bool) {
 		t.Helper()
-		deadline := time.Now().Add(90 * time.Second)
-		for time.Now().Before(deadline) {
+		var err error
+		testkit.Eventually(t, 90*time.Second, func() bool {
 			var archived bool
-			err := e.admin.QueryRow(t.Context(), `SELECT archived FROM crm.known_properties WHERE org_id = $1 AND property_id = $2`,
+			err = e.admin.QueryRow(t.Context(), `SELECT archived FROM crm.known_properties WHERE org_id = $1 AND property_id = $2`,
 				agent.OrgID, prop).Scan(&archived)
-			if err == nil && archived == want {
-				return
+			if errors.Is(err, pgx.ErrNoRows) {
+				err = nil
+				return false
 			}
-			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return err != nil || archived == want
+		}, func() string {
+			return fmt.Sprintf("read model never had property %s with archived=%v (consumer stats %+v)", prop, want, consumer.Stats())
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("read model never had property %s with archived=%v (consumer stats %+v)", prop, want, consumer.Stats())
 	}
 
 	publish(t, brokers, prop, propertyEvent(t, app.PropertyCreated, agent.OrgID, prop))
@@ -255,15 +258,16 @@ func publishOn(t *testing.T, brokers []string, topic, key string, ev events.Even
 		{Key: "content-type", Value: []byte("application/cloudevents+json")},
 		{Key: "ce_id", Value: []byte(ev.ID)}, {Key: "ce_type", Value: []byte(ev.Type)},
 	}}
-	// The topic's first write can race its auto-creation; retry briefly.
-	for attempt := 0; ; attempt++ {
+	// The topic's first write can race its auto-creation; retry that
+	// briefly, and nothing else.
+	racing := func(err error) bool {
+		return strings.Contains(err.Error(), "Unknown Topic") || strings.Contains(err.Error(), "Leader Not Available")
+	}
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		err = w.WriteMessages(ctx, msg)
-		if err == nil {
-			return
-		}
-		if attempt == 20 || (!strings.Contains(err.Error(), "Unknown Topic") && !strings.Contains(err.Error(), "Leader Not Available")) {
-			t.Fatalf("publish %s: %v", ev.Type, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return err == nil || !racing(err)
+	}, func() string { return fmt.Sprintf("publish %s: %v", ev.Type, err) })
+	if err != nil {
+		t.Fatalf("publish %s: %v", ev.Type, err)
 	}
 }
