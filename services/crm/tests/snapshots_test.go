@@ -48,7 +48,7 @@ func TestIdentitySnapshots(t *testing.T) {
 	u1, u2, u3, u4, team, gone := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 	base := time.Now().UTC().Truncate(time.Second)
 	userSnap := func(id string, s int, roles []string, deleted bool) events.Event {
-		return at(identityEvent(t, app.IdentityUserSnapshot, org, id, map[string]any{
+		return at(identityEvent(t, events.IdentityUserSnapshot, org, id, map[string]any{
 			"user_id": id, "org_id": org, "email": id + "@example.com", "roles": roles, "deleted": deleted,
 		}), base, s)
 	}
@@ -71,11 +71,11 @@ func TestIdentitySnapshots(t *testing.T) {
 	}{
 		{"snapshot of an unknown user", userSnap(u1, 10, []string{"agent"}, false), u1, "active agent", "", ""},
 		{"the same snapshot again (a second run)", userSnap(u1, 10, []string{"agent"}, false), u1, "active agent", "", ""},
-		{"roles changed later", live(app.IdentityUserRolesChanged, u1, 20, map[string]any{"user_id": u1, "roles": []string{"sales"}}), u1, "active sales", "", ""},
+		{"roles changed later", live(events.IdentityUserRolesChanged, u1, 20, map[string]any{"user_id": u1, "roles": []string{"sales"}}), u1, "active sales", "", ""},
 		{"a late snapshot keeps the newer roles", userSnap(u1, 15, []string{"agent"}, false), u1, "active sales", "", ""},
 		{"a newer snapshot replaces them", userSnap(u1, 30, []string{"admin", "sales"}, false), u1, "active admin,sales", "", ""},
 		{"snapshot of a deleted user never seen", userSnap(u2, 10, []string{"agent"}, true), u2, "inactive ", "", ""},
-		{"deleted live", live(app.IdentityUserDeleted, u3, 10, map[string]any{"user_id": u3}), u3, "inactive ", "", ""},
+		{"deleted live", live(events.IdentityUserDeleted, u3, 10, map[string]any{"user_id": u3}), u3, "inactive ", "", ""},
 		{"an active snapshot does not revive it", userSnap(u3, 20, []string{"agent"}, false), u3, "inactive agent", "", ""},
 
 		{"snapshot of an unknown team", teamSnap(team, 10, []string{u1, u2}, false), "", "", team, members(u1, u2)},

@@ -110,17 +110,17 @@ func TestIdentityEventHandler(t *testing.T) {
 		user, want string // user state after the event ("" to skip)
 		team       string // team state after the event ("" to skip)
 	}{
-		{"registered", user(app.IdentityUserRegistered, u1, map[string]any{"roles": []string{"admin"}}), u1, "active admin", ""},
-		{"registered again (redelivery)", user(app.IdentityUserRegistered, u1, map[string]any{"roles": []string{"admin"}}), u1, "active admin", ""},
-		{"roles changed", user(app.IdentityUserRolesChanged, u1, map[string]any{"roles": []string{"agent", "sales"}}), u1, "active agent,sales", ""},
-		{"updated keeps the roles", user(app.IdentityUserUpdated, u1, map[string]any{"fields": []string{"full_name"}}), u1, "active agent,sales", ""},
-		{"updated of a user never seen", user(app.IdentityUserUpdated, u2, nil), u2, "active ", ""},
+		{"registered", user(events.IdentityUserRegistered, u1, map[string]any{"roles": []string{"admin"}}), u1, "active admin", ""},
+		{"registered again (redelivery)", user(events.IdentityUserRegistered, u1, map[string]any{"roles": []string{"admin"}}), u1, "active admin", ""},
+		{"roles changed", user(events.IdentityUserRolesChanged, u1, map[string]any{"roles": []string{"agent", "sales"}}), u1, "active agent,sales", ""},
+		{"updated keeps the roles", user(events.IdentityUserUpdated, u1, map[string]any{"fields": []string{"full_name"}}), u1, "active agent,sales", ""},
+		{"updated of a user never seen", user(events.IdentityUserUpdated, u2, nil), u2, "active ", ""},
 		{"member added", member(app.IdentityTeamMemberAdded, u1), "", "", "members " + u1},
 		{"member added again", member(app.IdentityTeamMemberAdded, u1), "", "", "members " + u1},
 		{"second member", member(app.IdentityTeamMemberAdded, u2), "", "", "members " + strings.Join(sortedIDs(u1, u2), ",")},
 		{"member removed", member(app.IdentityTeamMemberRemoved, u1), "", "", "members " + u2},
-		{"deleted", user(app.IdentityUserDeleted, u2, nil), u2, "inactive ", ""},
-		{"registered after deleted stays inactive", user(app.IdentityUserRegistered, u2, map[string]any{"roles": []string{"agent"}}), u2, "inactive agent", ""},
+		{"deleted", user(events.IdentityUserDeleted, u2, nil), u2, "inactive ", ""},
+		{"registered after deleted stays inactive", user(events.IdentityUserRegistered, u2, map[string]any{"roles": []string{"agent"}}), u2, "inactive agent", ""},
 		{"team deleted", identityEvent(t, app.IdentityTeamDeleted, org, team, map[string]any{"team_id": team, "org_id": org}), "", "", "deleted"},
 		{"member added after the team was deleted", member(app.IdentityTeamMemberAdded, u1), "", "", "deleted"},
 		{"logins are ignored", user("reos.identity.login.succeeded", uuid.NewString(), nil), "", "", ""},
@@ -149,15 +149,23 @@ func TestIdentityEventHandler(t *testing.T) {
 	}
 
 	// Events the read model cannot apply are errors (the consumer retries,
-	// then logs and skips them).
-	for name, ev := range map[string]events.Event{
-		"bad user id":  user(app.IdentityUserRegistered, "not-a-uuid", nil),
-		"no org":       identityEvent(t, app.IdentityUserDeleted, "", u1, map[string]any{"user_id": u1}),
-		"org mismatch": identityEvent(t, app.IdentityUserDeleted, org, u1, map[string]any{"user_id": u1, "org_id": newOrg()}),
-		"no team id":   identityEvent(t, app.IdentityTeamMemberAdded, org, team, map[string]any{"user_id": u1, "org_id": org}),
+	// then logs and skips them); a user event's is the shared parser's
+	// (events.ParseUserEvent, as property's read model reads them).
+	for name, c := range map[string]struct {
+		ev     events.Event
+		shared bool
+	}{
+		"bad user id":  {user(events.IdentityUserRegistered, "not-a-uuid", nil), true},
+		"no org":       {identityEvent(t, events.IdentityUserDeleted, "", u1, map[string]any{"user_id": u1}), true},
+		"org mismatch": {identityEvent(t, events.IdentityUserDeleted, org, u1, map[string]any{"user_id": u1, "org_id": newOrg()}), true},
+		"no team id":   {identityEvent(t, app.IdentityTeamMemberAdded, org, team, map[string]any{"user_id": u1, "org_id": org}), false},
 	} {
-		if err := apply(ev); !errors.Is(err, app.ErrBadIdentityEvent) {
+		err := apply(c.ev)
+		if !errors.Is(err, app.ErrBadIdentityEvent) {
 			t.Errorf("%s: %v, want ErrBadIdentityEvent", name, err)
+		}
+		if c.shared != errors.Is(err, events.ErrBadUserEvent) {
+			t.Errorf("%s: %v; events.ErrBadUserEvent should be %v", name, err, c.shared)
 		}
 	}
 }
@@ -199,7 +207,7 @@ func TestIdentityConsumerFeedsAssignment(t *testing.T) {
 	a, b, team := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	topic := events.Topic("identity")
 	for _, id := range []string{a, b} {
-		publishOn(t, brokers, topic, id, identityEvent(t, app.IdentityUserRegistered, org, id,
+		publishOn(t, brokers, topic, id, identityEvent(t, events.IdentityUserRegistered, org, id,
 			map[string]any{"user_id": id, "org_id": org, "roles": []string{"agent"}}))
 		publishOn(t, brokers, topic, team, identityEvent(t, app.IdentityTeamMemberAdded, org, team,
 			map[string]any{"team_id": team, "org_id": org, "user_id": id}))
@@ -218,7 +226,7 @@ func TestIdentityConsumerFeedsAssignment(t *testing.T) {
 		t.Fatalf("assignees = %v, want %v", got, w)
 	}
 
-	publishOn(t, brokers, topic, b, identityEvent(t, app.IdentityUserDeleted, org, b, map[string]any{"user_id": b, "org_id": org}))
+	publishOn(t, brokers, topic, b, identityEvent(t, events.IdentityUserDeleted, org, b, map[string]any{"user_id": b, "org_id": org}))
 	e.eventually("the deletion reaches the read model", func() bool { return e.userState(org, b) == "inactive agent" })
 	for i := range 2 {
 		if l := e.createLead(admin, map[string]any{"email": "d" + strings.Repeat("x", i) + "@example.com"}); *l.AssigneeID != a {

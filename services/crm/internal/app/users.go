@@ -11,19 +11,16 @@ import (
 	"reos.dev/pkg/events"
 )
 
-// Identity event types crm's users read model applies (topic
-// reos.identity.events; identity defines them). Every other type on the
-// topic (logins, lockouts, password changes) is ignored.
+// Identity's team event types crm's read model applies (topic
+// reos.identity.events; identity defines them, crm alone reads them). The
+// user events are pkg/events' (events.IdentityUser*, parsed once by
+// events.ParseUserEvent for every users read model); every other type on
+// the topic (logins, lockouts, password changes) is ignored.
 const (
-	IdentityUserRegistered    = "reos.identity.user.registered"
-	IdentityUserUpdated       = "reos.identity.user.updated"
-	IdentityUserDeleted       = "reos.identity.user.deleted"
-	IdentityUserRolesChanged  = "reos.identity.user.roles_changed"
 	IdentityTeamMemberAdded   = "reos.identity.team.member_added"
 	IdentityTeamMemberRemoved = "reos.identity.team.member_removed"
 	IdentityTeamDeleted       = "reos.identity.team.deleted"
-	// Snapshots of a user's or team's whole state (`identity republish`).
-	IdentityUserSnapshot = "reos.identity.user.snapshot"
+	// IdentityTeamSnapshot is a team's whole state (`identity republish`).
 	IdentityTeamSnapshot = "reos.identity.team.snapshot"
 )
 
@@ -57,30 +54,29 @@ type IdentityReadModel interface {
 	SnapshotTeam(ctx context.Context, orgID, teamID string, members []string, at time.Time) error
 }
 
-// identityEventData is the part of identity's event data the read model
+// teamEventData is the part of identity's team event data the read model
 // needs (identity sends more).
-type identityEventData struct {
-	UserID string   `json:"user_id"`
-	TeamID string   `json:"team_id"`
-	OrgID  string   `json:"org_id"`
-	Roles  []string `json:"roles"`
+type teamEventData struct {
+	UserID string `json:"user_id"`
+	TeamID string `json:"team_id"`
+	OrgID  string `json:"org_id"`
 	// Snapshots only.
 	MemberIDs []string `json:"member_ids"`
 	Deleted   bool     `json:"deleted"`
 }
 
 // ErrBadIdentityEvent marks an identity event the read model cannot apply
-// (no org, a missing or malformed id). The consumer retries it a few times,
-// then logs and skips it.
+// (no org, a missing or malformed id); a bad user event's error wraps
+// events.ErrBadUserEvent too. The consumer retries it a few times, then
+// logs and skips it.
 var ErrBadIdentityEvent = errors.New("malformed identity event")
 
 // ApplyIdentityEvent applies one event of reos.identity.events to the read
-// model: registered, updated and roles_changed make the user known (the
-// first and last with its roles), deleted makes it inactive; member_added
-// and member_removed change a team's members, team.deleted removes the team.
-// Identity keys user events by user and team events by team, so each
-// user's and each team's events arrive in order; the live events are
-// applied in that order without comparing times.
+// model: the user events through events.ParseUserEvent (applyUserChange),
+// member_added and member_removed change a team's members, team.deleted
+// removes the team. Identity keys user events by user and team events by
+// team, so each user's and each team's events arrive in order; the live
+// events are applied in that order without comparing times.
 //
 // Snapshots (user.snapshot, team.snapshot) carry the whole state: a
 // deleted user or team is applied as its deletion; otherwise the user's
@@ -92,14 +88,18 @@ var ErrBadIdentityEvent = errors.New("malformed identity event")
 // a second relay delivers it late, and at worst leaves the row as the live
 // events made it.
 func ApplyIdentityEvent(ctx context.Context, m IdentityReadModel, ev events.Event) error {
+	if c, ok, err := events.ParseUserEvent(ev); ok {
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadIdentityEvent, err)
+		}
+		return applyUserChange(ctx, m, c)
+	}
 	switch ev.Type {
-	case IdentityUserRegistered, IdentityUserUpdated, IdentityUserDeleted, IdentityUserRolesChanged,
-		IdentityTeamMemberAdded, IdentityTeamMemberRemoved, IdentityTeamDeleted,
-		IdentityUserSnapshot, IdentityTeamSnapshot:
+	case IdentityTeamMemberAdded, IdentityTeamMemberRemoved, IdentityTeamDeleted, IdentityTeamSnapshot:
 	default:
 		return nil
 	}
-	var d identityEventData
+	var d teamEventData
 	if err := ev.DecodeData(&d); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadIdentityEvent, err)
 	}
@@ -107,15 +107,13 @@ func ApplyIdentityEvent(ctx context.Context, m IdentityReadModel, ev events.Even
 		return fmt.Errorf("%w: %s %s: orgid %q, data org_id %q", ErrBadIdentityEvent, ev.Type, ev.ID, ev.OrgID, d.OrgID)
 	}
 	at := ev.Time.UTC()
-	user := func() (string, error) { return eventID(ev, "user_id", d.UserID) }
-	team := func() (string, error) { return eventID(ev, "team_id", d.TeamID) }
+	t, err := eventID(ev, "team_id", d.TeamID)
+	if err != nil {
+		return err
+	}
 	switch ev.Type {
 	case IdentityTeamMemberAdded, IdentityTeamMemberRemoved:
-		t, err := team()
-		if err != nil {
-			return err
-		}
-		u, err := user()
+		u, err := eventID(ev, "user_id", d.UserID)
 		if err != nil {
 			return err
 		}
@@ -124,51 +122,34 @@ func ApplyIdentityEvent(ctx context.Context, m IdentityReadModel, ev events.Even
 		}
 		return m.RemoveTeamMember(ctx, ev.OrgID, t, u, at)
 	case IdentityTeamDeleted:
-		t, err := team()
-		if err != nil {
-			return err
-		}
 		return m.DeleteTeam(ctx, ev.OrgID, t, at)
-	case IdentityTeamSnapshot:
-		t, err := team()
+	}
+	if d.Deleted {
+		return m.DeleteTeam(ctx, ev.OrgID, t, at)
+	}
+	members := make([]string, 0, len(d.MemberIDs))
+	for _, id := range d.MemberIDs {
+		u, err := eventID(ev, "member_ids", id)
 		if err != nil {
 			return err
 		}
-		if d.Deleted {
-			return m.DeleteTeam(ctx, ev.OrgID, t, at)
-		}
-		members := make([]string, 0, len(d.MemberIDs))
-		for _, id := range d.MemberIDs {
-			u, err := eventID(ev, "member_ids", id)
-			if err != nil {
-				return err
-			}
-			members = append(members, u)
-		}
-		return m.SnapshotTeam(ctx, ev.OrgID, t, members, at)
+		members = append(members, u)
 	}
-	u, err := user()
-	if err != nil {
-		return err
+	return m.SnapshotTeam(ctx, ev.OrgID, t, members, at)
+}
+
+// applyUserChange applies what one identity user event says (parsed by
+// events.ParseUserEvent): a deletion marks the user inactive for good, a
+// snapshot replaces its roles unless newer state is known, and the live
+// events make it known, with its roles when the event states them.
+func applyUserChange(ctx context.Context, m IdentityReadModel, c events.UserChange) error {
+	switch {
+	case c.Deleted:
+		return m.UpsertUser(ctx, c.OrgID, c.UserID, nil, true, c.At)
+	case c.Snapshot:
+		return m.SnapshotUser(ctx, c.OrgID, c.UserID, c.Roles, c.At)
 	}
-	if ev.Type == IdentityUserSnapshot {
-		if d.Deleted {
-			return m.UpsertUser(ctx, ev.OrgID, u, nil, true, at)
-		}
-		roles := d.Roles
-		if roles == nil {
-			roles = []string{}
-		}
-		return m.SnapshotUser(ctx, ev.OrgID, u, roles, at)
-	}
-	var roles []string
-	if ev.Type == IdentityUserRegistered || ev.Type == IdentityUserRolesChanged {
-		roles = d.Roles
-		if roles == nil {
-			roles = []string{}
-		}
-	}
-	return m.UpsertUser(ctx, ev.OrgID, u, roles, ev.Type == IdentityUserDeleted, at)
+	return m.UpsertUser(ctx, c.OrgID, c.UserID, c.Roles, false, c.At)
 }
 
 // eventID returns the named id of an event in canonical form.
