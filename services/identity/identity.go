@@ -1,38 +1,20 @@
 // Package identity is the identity service: authentication, users,
-// organisations, teams, roles and the JWKS. This root package holds what the
-// binary and the tests share: the embedded migrations and OpenAPI document,
-// and the schema checks that gate `serve`.
+// organisations, teams, roles and the JWKS. This root package holds what the binary
+// and the tests share, embedded: the migrations and the OpenAPI document
+// (service.Root).
 package identity
 
 import (
 	"embed"
-	"io/fs"
 
-	"reos.dev/pkg/postgres"
 	"reos.dev/pkg/service"
 )
 
 // Schema is identity's PostgreSQL schema.
 const Schema = "identity"
 
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
+//go:embed migrations/*.sql openapi.yaml
+var files embed.FS
 
-//go:embed openapi.yaml
-var openAPIYAML []byte
-
-// Migrations are identity's own migrations (golang-migrate files at the root).
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // unreachable: the directory is embedded above
-	}
-	return sub
-}
-
-// OpenAPIYAML returns the service's OpenAPI document as written.
-func OpenAPIYAML() []byte { return append([]byte(nil), openAPIYAML...) }
-
-// Database is identity's schema with its migration sources in the order
-// they are applied: its own, then pkg/events' outbox and inbox.
-func Database() postgres.Schema { return service.Schema(Schema, Migrations()) }
+// Root is identity's schema, migrations (then pkg/events' outbox and inbox) and OpenAPI document.
+var Root = service.NewRoot(Schema, files)

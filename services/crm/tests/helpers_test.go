@@ -34,7 +34,7 @@ type env struct {
 func newEnv(t testing.TB, opts ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
-	db.MigrateSchema(t, crm.Database())
+	db.MigrateSchema(t, crm.Root.Database())
 	return newEnvOn(t, db, opts...)
 }
 

@@ -65,13 +65,13 @@ var createTable = regexp.MustCompile(`(?im)^\s*CREATE TABLE (?:IF NOT EXISTS )?(
 // migrationTables lists the tables crm's own up migrations create.
 func migrationTables(t *testing.T) []string {
 	t.Helper()
-	files, err := fs.Glob(crm.Migrations(), "*.up.sql")
+	files, err := fs.Glob(crm.Root.Migrations(), "*.up.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tables []string
 	for _, f := range files {
-		sql, err := fs.ReadFile(crm.Migrations(), f)
+		sql, err := fs.ReadFile(crm.Root.Migrations(), f)
 		if err != nil {
 			t.Fatal(err)
 		}

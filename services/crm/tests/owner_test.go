@@ -15,7 +15,7 @@ import (
 func TestMigratedByANonSuperuserOwner(t *testing.T) {
 	t.Parallel()
 	db := testkit.NewDatabase(t)
-	db.MigrateSchemaAsOwner(t, crm.Database())
+	db.MigrateSchemaAsOwner(t, crm.Root.Database())
 	e := newEnvOn(t, db)
 
 	admin := e.withRoles(newOrg(), []string{"admin"}, permsAdmin)

@@ -66,7 +66,7 @@ func withIdentityRedis(c redis.UniversalClient) envOption {
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
-	db.MigrateSchema(t, identity.Database())
+	db.MigrateSchema(t, identity.Root.Database())
 	tokens := testkit.NewTokens(t)
 	key, signer := tokens.Key, tokens.Signer
 	keys, err := auth.NewKeySet(signer)

@@ -10,37 +10,37 @@ import (
 	"reos.dev/services/identity"
 )
 
-// TestServeRefusesPendingMigrations exercises identity.Database().RequireCurrent, the
+// TestServeRefusesPendingMigrations exercises identity.Root.Database().RequireCurrent, the
 // check `identity serve` (and `seed`) runs before opening its pool.
 func TestServeRefusesPendingMigrations(t *testing.T) {
 	t.Parallel()
 	db := testkit.NewDatabase(t)
 	ctx := t.Context()
 
-	err := identity.Database().RequireCurrent(ctx, db.URL)
+	err := identity.Root.Database().RequireCurrent(ctx, db.URL)
 	var behind *postgres.SchemaBehindError
 	if !errors.As(err, &behind) || !strings.Contains(err.Error(), "migrate up") {
 		t.Fatalf("empty database: RequireCurrent = %v, want a SchemaBehindError telling to run migrate up", err)
 	}
 
 	// Only identity's own migrations: the outbox's are still pending.
-	src := identity.Database().Sources[0]
+	src := identity.Root.Database().Sources[0]
 	db.Migrate(t, identity.Schema, src.Table, src.FS)
-	err = identity.Database().RequireCurrent(ctx, db.URL)
+	err = identity.Root.Database().RequireCurrent(ctx, db.URL)
 	if err == nil || !strings.Contains(err.Error(), "events migrations") || strings.Contains(err.Error(), "identity migrations") {
 		t.Fatalf("half-migrated: RequireCurrent = %v, want only the events source named", err)
 	}
 
-	if err := identity.Database().Migrate(ctx, db.URL); err != nil {
+	if err := identity.Root.Database().Migrate(ctx, db.URL); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if err := identity.Database().Migrate(ctx, db.URL); err != nil {
+	if err := identity.Root.Database().Migrate(ctx, db.URL); err != nil {
 		t.Fatalf("Migrate twice: %v", err)
 	}
-	if err := identity.Database().RequireCurrent(ctx, db.URL); err != nil {
+	if err := identity.Root.Database().RequireCurrent(ctx, db.URL); err != nil {
 		t.Fatalf("migrated: RequireCurrent = %v", err)
 	}
-	st, err := identity.Database().Status(ctx, db.URL)
+	st, err := identity.Root.Database().Status(ctx, db.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestMigratedByANonSuperuserOwner(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	db := testkit.NewDatabase(t)
-	db.MigrateSchemaAsOwner(t, identity.Database())
+	db.MigrateSchemaAsOwner(t, identity.Root.Database())
 	admin := db.Pool(t, "")
 	q := func(sql string) {
 		t.Helper()

@@ -44,7 +44,7 @@ type env struct {
 func newEnv(t testing.TB, with ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
-	db.MigrateSchema(t, property.Database())
+	db.MigrateSchema(t, property.Root.Database())
 	return newEnvOn(t, db, with...)
 }
 

@@ -18,21 +18,21 @@ func TestServeRefusesPendingMigrations(t *testing.T) {
 	db := testkit.NewDatabase(t)
 	ctx := t.Context()
 
-	err := property.Database().RequireCurrent(ctx, db.URL)
+	err := property.Root.Database().RequireCurrent(ctx, db.URL)
 	var behind *postgres.SchemaBehindError
 	if !errors.As(err, &behind) || !strings.Contains(err.Error(), "migrate up") {
 		t.Fatalf("empty database: RequireCurrent = %v, want a SchemaBehindError telling to run migrate up", err)
 	}
-	if err := property.Database().Migrate(ctx, db.URL); err != nil {
+	if err := property.Root.Database().Migrate(ctx, db.URL); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if err := property.Database().Migrate(ctx, db.URL); err != nil {
+	if err := property.Root.Database().Migrate(ctx, db.URL); err != nil {
 		t.Fatalf("Migrate twice: %v", err)
 	}
-	if err := property.Database().RequireCurrent(ctx, db.URL); err != nil {
+	if err := property.Root.Database().RequireCurrent(ctx, db.URL); err != nil {
 		t.Fatalf("migrated: RequireCurrent = %v", err)
 	}
-	st, err := property.Database().Status(ctx, db.URL)
+	st, err := property.Root.Database().Status(ctx, db.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

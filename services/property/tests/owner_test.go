@@ -21,7 +21,7 @@ func TestMigratedByANonSuperuserOwner(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	db := testkit.NewDatabase(t)
-	db.MigrateSchemaAsOwner(t, property.Database())
+	db.MigrateSchemaAsOwner(t, property.Root.Database())
 	e := newEnvOn(t, db)
 
 	if _, err := e.admin.Exec(ctx, "REVOKE TEMPORARY ON DATABASE "+pgx.Identifier{db.Name}.Sanitize()+" FROM PUBLIC"); err != nil {

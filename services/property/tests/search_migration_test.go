@@ -45,7 +45,7 @@ func TestSearchMigration(t *testing.T) {
 
 	run := func(name string) {
 		t.Helper()
-		sql, err := fs.ReadFile(property.Migrations(), name)
+		sql, err := fs.ReadFile(property.Root.Migrations(), name)
 		if err != nil {
 			t.Fatal(err)
 		}

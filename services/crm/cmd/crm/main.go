@@ -34,7 +34,7 @@ func spec() service.Spec[Config] {
 	return service.Spec[Config]{
 		Name:         server.ServiceName,
 		DefaultAddr:  "127.0.0.1:8103",
-		Database:     crm.Database(),
+		Database:     crm.Root.Database(),
 		Outbox:       true,
 		LoadConfig:   loadConfig,
 		Build:        build,

@@ -131,5 +131,5 @@ func New(o Options) (*Server, error) {
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json.
 func OpenAPIJSON() ([]byte, error) {
-	return service.OpenAPIJSON(crm.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
+	return service.OpenAPIJSON(crm.Root.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
 }

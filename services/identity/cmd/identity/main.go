@@ -39,7 +39,7 @@ func spec() service.Spec[Config] {
 	return service.Spec[Config]{
 		Name:        server.ServiceName,
 		DefaultAddr: "127.0.0.1:8101",
-		Database:    identity.Database(),
+		Database:    identity.Root.Database(),
 		Outbox:      true,
 		LoadConfig:  loadConfig,
 		Build:       build,

@@ -117,4 +117,4 @@ func New(o Options) (*Server, error) {
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json.
-func OpenAPIJSON() ([]byte, error) { return service.OpenAPIJSON(identity.OpenAPIYAML()) }
+func OpenAPIJSON() ([]byte, error) { return service.OpenAPIJSON(identity.Root.OpenAPIYAML()) }

@@ -122,7 +122,7 @@ func run(ctx context.Context, args []string) error {
 }
 
 func load(ctx context.Context, o options) error {
-	if err := property.Database().RequireCurrent(ctx, o.databaseURL); err != nil {
+	if err := property.Root.Database().RequireCurrent(ctx, o.databaseURL); err != nil {
 		return fmt.Errorf("run `property migrate up` first: %w", err)
 	}
 	owner, err := pg.Open(ctx, pg.Config{URL: o.databaseURL, MaxConns: 2})

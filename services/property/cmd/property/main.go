@@ -39,7 +39,7 @@ func spec() service.Spec[Config] {
 	return service.Spec[Config]{
 		Name:         server.ServiceName,
 		DefaultAddr:  "127.0.0.1:8102",
-		Database:     property.Database(),
+		Database:     property.Root.Database(),
 		Outbox:       true,
 		LoadConfig:   loadConfig,
 		Build:        build,

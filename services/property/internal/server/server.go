@@ -131,5 +131,5 @@ func New(o Options) (*Server, error) {
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json, with the jobs API's paths merged in.
 func OpenAPIJSON() ([]byte, error) {
-	return service.OpenAPIJSON(property.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
+	return service.OpenAPIJSON(property.Root.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
 }
