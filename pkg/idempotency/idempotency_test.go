@@ -511,3 +511,61 @@ func TestHandlerNeverStoresNoStoreAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestHandlerStoresOnlyWhatItCanReplay: an answer larger than MaxBody and a
+// stream are passed through whole but never stored, so a retry with the
+// same key runs again instead of replaying a truncated body; an
+// informational 1xx before the answer is forwarded, and the final answer
+// is what is stored.
+func TestHandlerStoresOnlyWhatItCanReplay(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 2048) // MaxBody of the fixture is 1024
+	tests := []struct {
+		name     string
+		handler  http.HandlerFunc
+		body     string
+		replayed bool
+	}{
+		{"an answer over the limit", func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(big[:1000]))
+			_, _ = w.Write([]byte(big[1000:]))
+		}, big, false},
+		{"a stream", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = w.Write([]byte("data: one\n\n"))
+			http.NewResponseController(w).Flush()
+		}, "data: one\n\n", false},
+		{"a flush before the header", func(w http.ResponseWriter, _ *http.Request) {
+			http.NewResponseController(w).Flush()
+			_, _ = w.Write([]byte("ok"))
+		}, "ok", true},
+		{"an informational answer first", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte("made"))
+		}, "made", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.handler)
+			first := f.do("POST", "alice", "k-1", "")
+			if first.Body.String() != tc.body {
+				t.Fatalf("first answer %q, want %q passed through whole", first.Body, tc.body)
+			}
+			second := f.do("POST", "alice", "k-1", "")
+			if got := second.Header().Get("Idempotent-Replayed") == "true"; got != tc.replayed {
+				t.Fatalf("second answer replayed = %v, want %v", got, tc.replayed)
+			}
+			wantCalls := int32(2)
+			if tc.replayed {
+				wantCalls = 1
+			}
+			if f.calls.Load() != wantCalls || second.Body.String() != tc.body {
+				t.Fatalf("handler ran %d times (want %d); second body %q", f.calls.Load(), wantCalls, second.Body)
+			}
+		})
+	}
+}
