@@ -1,20 +1,23 @@
 package tests
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"reos.dev/pkg/testkit"
 )
 
 func TestCircuitBreaker(t *testing.T) {
 	t.Parallel()
-	const timeout = 300 * time.Millisecond
+	const timeout, openTimeout = 300 * time.Millisecond, time.Second
 	h := newHarness(t, options{env: map[string]string{
 		"UPSTREAM_TIMEOUT":     timeout.String(),
 		"BREAKER_FAILURES":     "3",
-		"BREAKER_OPEN_TIMEOUT": "1s",
+		"BREAKER_OPEN_TIMEOUT": openTimeout.String(),
 	}})
 	var down atomic.Bool
 	down.Store(true)
@@ -27,9 +30,12 @@ func TestCircuitBreaker(t *testing.T) {
 	})
 	tok := h.token("0190a0f0-0000-7000-8000-0000000000e1")
 
-	// Three timeouts trip the breaker.
+	// Three timeouts trip the breaker: it opens while the third is answered.
+	var openedFrom, openedTo time.Time
 	for i := range 3 {
+		openedFrom = time.Now()
 		r := h.do("GET", "/api/v1/properties", "", bearer(tok))
+		openedTo = time.Now()
 		expectProblem(t, r, http.StatusGatewayTimeout, "upstream_timeout")
 		if r.duration < timeout {
 			t.Errorf("timeout %d answered after %s, before the upstream timeout", i+1, r.duration)
@@ -54,10 +60,36 @@ func TestCircuitBreaker(t *testing.T) {
 	}
 
 	// The upstream recovers; after the open timeout one trial request goes
-	// through (half-open) and closes the breaker.
+	// through (half-open) and closes the breaker. gobreaker reads the wall
+	// clock, which a test cannot move, so the test asks until the trial is
+	// let through and checks that it came when the open timeout said: no
+	// request reaches the upstream before it, none is refused after it.
 	down.Store(false)
-	time.Sleep(1100 * time.Millisecond)
-	expectStatus(t, h.do("GET", "/api/v1/properties", "", bearer(tok)), http.StatusOK)
+	const slack = 50 * time.Millisecond // the breaker's and the test's readings of one clock
+	var wrong, last string
+	testkit.Eventually(t, openTimeout+5*time.Second, func() bool {
+		from := time.Now()
+		r := h.do("GET", "/api/v1/properties", "", bearer(tok))
+		to := time.Now()
+		switch {
+		case r.StatusCode == http.StatusOK && to.Sub(openedFrom) < openTimeout:
+			wrong = fmt.Sprintf("a request went through at most %s after the breaker opened, before its %s open timeout", to.Sub(openedFrom), openTimeout)
+			return true
+		case r.StatusCode == http.StatusOK:
+			return true
+		case r.StatusCode != http.StatusServiceUnavailable || r.problemType() != "upstream_unavailable" || h.ups["property"].hits.Load() != hits:
+			wrong = fmt.Sprintf("while open: %d %s, upstream hits %d (were %d)", r.StatusCode, r.body, h.ups["property"].hits.Load(), hits)
+			return true
+		case from.Sub(openedTo) > openTimeout+slack:
+			wrong = fmt.Sprintf("still refused %s after the breaker opened, past its %s open timeout", from.Sub(openedTo), openTimeout)
+			return true
+		}
+		last = fmt.Sprintf("%d %s", r.StatusCode, r.body)
+		return false
+	}, func() string { return "the trial request never went through; last: " + last })
+	if wrong != "" {
+		t.Fatal(wrong)
+	}
 	for range 3 {
 		expectStatus(t, h.do("GET", "/api/v1/properties", "", bearer(tok)), http.StatusOK)
 	}
@@ -104,6 +136,8 @@ func TestSSEStreamsPastTheTimeout(t *testing.T) {
 		for i := range 4 {
 			_, _ = w.Write([]byte("id: " + string(rune('1'+i)) + "\ndata: tick\n\n"))
 			w.(http.Flusher).Flush()
+			// A slow stream is the scenario: four events over twice the
+			// upstream timeout. The assertions wait for the events.
 			time.Sleep(100 * time.Millisecond)
 		}
 	})

@@ -55,6 +55,9 @@ type upstream struct {
 	srv     *httptest.Server
 	handler atomic.Pointer[http.HandlerFunc]
 	hits    atomic.Int64
+	// arrived counts proxied requests whose head has reached the upstream,
+	// before their body is read: the sign that the gateway is forwarding.
+	arrived atomic.Int64
 
 	mu   sync.Mutex
 	last *http.Request
@@ -69,11 +72,15 @@ func newUpstream(t testing.TB, name string) *upstream {
 		_, _ = io.WriteString(w, `{"service":"`+name+`","path":"`+r.URL.Path+`"}`)
 	})
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		probe := r.URL.Path == "/readyz" || r.URL.Path == "/openapi.json"
+		if !probe {
+			u.arrived.Add(1)
+		}
 		body, _ := io.ReadAll(r.Body)
 		u.mu.Lock()
 		u.last, u.body = r.Clone(context.Background()), body
 		u.mu.Unlock()
-		if r.URL.Path == "/readyz" || r.URL.Path == "/openapi.json" {
+		if probe {
 			// Probes and documents are the gateway's own traffic; they do
 			// not count as proxied hits.
 			(*u.handler.Load())(w, r)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"reos.dev/pkg/testkit"
 )
 
 // The proxy's timeouts bound waiting, not a body's length (package proxy):
@@ -37,7 +39,7 @@ func timeoutEnv(extra map[string]string) map[string]string {
 }
 
 // trickle yields n chunks of size bytes, one every gap: a slow but steady
-// client.
+// client (its sleep is the scenario, not a wait for an outcome).
 type trickle struct {
 	n, size int
 	gap     time.Duration
@@ -202,6 +204,8 @@ func TestLongDownloadIsNotCut(t *testing.T) {
 		for range chunks {
 			_, _ = w.Write([]byte(strings.Repeat("p", size)))
 			w.(http.Flusher).Flush()
+			// A slow upstream is the scenario: the body takes several
+			// upstream timeouts to arrive.
 			time.Sleep(50 * time.Millisecond)
 		}
 	})
@@ -257,13 +261,9 @@ func TestStalledDownloadIsCut(t *testing.T) {
 		t.Error("the upstream's request was not cancelled")
 	}
 	// The cut is logged, and so is the request, as aborted.
-	deadline := time.Now().Add(2 * time.Second)
-	for !strings.Contains(logs.String(), `"msg":"http request aborted mid-response"`) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no access log line for the cut response:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 2*time.Second, func() bool {
+		return strings.Contains(logs.String(), `"msg":"http request aborted mid-response"`)
+	}, func() string { return "no access log line for the cut response:\n" + logs.String() })
 	if !strings.Contains(logs.String(), `"level":"WARN","msg":"upstream stopped sending the response body; response cut"`) {
 		t.Errorf("the stall is not logged:\n%s", logs.String())
 	}
@@ -329,15 +329,15 @@ func TestClientAbortMidUploadIsNotAServerError(t *testing.T) {
 	const fourxx = `gateway_requests_total{class="4xx",upstream="property"}`
 	const fivexx = `gateway_requests_total{class="5xx",upstream="property"}`
 	conn := h.rawPost("/api/v1/properties/bulk-import", tok, 100000, strings.Repeat("x", 5000))
-	time.Sleep(50 * time.Millisecond) // the gateway is forwarding
+	// Hang up mid-upload: once the upstream has the request's head, the
+	// gateway is forwarding the body.
+	testkit.Eventually(t, 5*time.Second, func() bool { return h.ups["property"].arrived.Load() > 0 },
+		"the upload never reached the upstream")
 	_ = conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for h.metric(fourxx) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the aborted upload was not counted as a 4xx; 5xx = %v", h.metric(fivexx))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, func() bool { return h.metric(fourxx) >= 1 },
+		func() string {
+			return fmt.Sprintf("the aborted upload was not counted as a 4xx; 5xx = %v", h.metric(fivexx))
+		})
 	if n := h.metric(fivexx); n != 0 {
 		t.Errorf("%s = %v, want 0", fivexx, n)
 	}

@@ -19,6 +19,10 @@ import (
 type jwksServer struct {
 	*httptest.Server
 	fetches atomic.Int64
+	// arrived receives a value when a fetch reaches the server (one is
+	// kept when nobody waits), so a test can wait until a fetch is in
+	// flight.
+	arrived chan struct{}
 
 	mu           sync.Mutex
 	body         []byte
@@ -29,14 +33,18 @@ type jwksServer struct {
 
 func newJWKSServer(t *testing.T, signers ...*Signer) *jwksServer {
 	t.Helper()
-	s := &jwksServer{status: http.StatusOK}
+	s := &jwksServer{status: http.StatusOK, arrived: make(chan struct{}, 1)}
 	s.publish(t, signers...)
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
+		select {
+		case s.arrived <- struct{}{}:
+		default:
+		}
 		s.mu.Lock()
 		body, status, cc, delay := s.body, s.status, s.cacheControl, s.delay
 		s.mu.Unlock()
-		time.Sleep(delay)
+		time.Sleep(delay) // a slow identity is the scenario of the tests that set delay
 		if cc != "" {
 			w.Header().Set("Cache-Control", cc)
 		}
@@ -332,7 +340,13 @@ func TestRemoteVerifierWaiterHonoursContext(t *testing.T) {
 	v, clock := remoteVerifier(t, srv, time.Minute)
 	tok := mustSign(t, signer, validClaimsAt(clock.Now(), TokenUseAccess))
 	go func() { _, _ = v.VerifyAccess(context.Background(), tok) }() // holds the fetch
-	time.Sleep(100 * time.Millisecond)
+	// Once it reaches the server the fetch is in flight: the next caller
+	// waits on it.
+	select {
+	case <-srv.arrived:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first caller's fetch never reached the server")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()

@@ -62,18 +62,6 @@ func (f *feed) waitLoaded(t *testing.T) {
 	}
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", within, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func revoked(t *testing.T, f *feed, sid string) bool {
 	t.Helper()
 	ok, err := f.Revoked(sid)
@@ -98,9 +86,9 @@ func TestRevocationsReachEveryProcess(t *testing.T) {
 	if !revoked(t, identity, "s-1") {
 		t.Fatal("the writer does not hold its own revocation")
 	}
-	eventually(t, time.Second, "the announcement reaches another process", func() bool {
+	testkit.Eventually(t, time.Second, func() bool {
 		return revoked(t, gateway, "s-1") && revoked(t, gateway, "s-2")
-	})
+	}, "the announcement reaches another process")
 	if revoked(t, gateway, "s-3") {
 		t.Fatal("an unlisted session is revoked")
 	}
@@ -218,15 +206,15 @@ func TestRevocationsRideOutAnOutage(t *testing.T) {
 	reader := startFeed(t, flaky, prefix)
 	writer.waitLoaded(t)
 	reader.waitLoaded(t)
-	eventually(t, 5*time.Second, "the reader's feed is live", func() bool { return reader.Ready(t.Context()) == nil })
+	testkit.Eventually(t, 5*time.Second, func() bool { return reader.Ready(t.Context()) == nil }, "the reader's feed is live")
 	until := time.Now().Add(time.Minute)
 	if err := writer.Revoke(t.Context(), until, "before"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Second, "the reader learns of the first revocation", func() bool { return revoked(t, reader, "before") })
+	testkit.Eventually(t, time.Second, func() bool { return revoked(t, reader, "before") }, "the reader learns of the first revocation")
 
 	flaky.outage()
-	eventually(t, 5*time.Second, "the reader reports the outage", func() bool { return reader.Ready(t.Context()) != nil })
+	testkit.Eventually(t, 5*time.Second, func() bool { return reader.Ready(t.Context()) != nil }, "the reader reports the outage")
 	if err := reader.Ready(t.Context()); !strings.Contains(err.Error(), "serving the 1 revocations held in memory") {
 		t.Errorf("Ready = %v", err)
 	}
@@ -239,8 +227,8 @@ func TestRevocationsRideOutAnOutage(t *testing.T) {
 	}
 
 	flaky.recover()
-	eventually(t, 10*time.Second, "the reader reloads after reconnecting", func() bool { return revoked(t, reader, "during") })
-	eventually(t, 5*time.Second, "the reader's feed is live again", func() bool { return reader.Ready(t.Context()) == nil })
+	testkit.Eventually(t, 10*time.Second, func() bool { return revoked(t, reader, "during") }, "the reader reloads after reconnecting")
+	testkit.Eventually(t, 5*time.Second, func() bool { return reader.Ready(t.Context()) == nil }, "the reader's feed is live again")
 }
 
 // TestRevocationsBeforeTheFirstLoad: a process that never reached Redis
@@ -391,7 +379,7 @@ func TestRevocationsNoticeASilentLink(t *testing.T) {
 	if err := rdb.ZAdd(t.Context(), prefix+"revoked", redis.Z{Score: float64(until.UnixMilli()), Member: "unannounced"}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the reader renews the silent subscription and reloads", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() bool {
 		return revoked(t, reader, "unannounced")
-	})
+	}, "the reader renews the silent subscription and reloads")
 }

@@ -176,6 +176,8 @@ func TestChecksRunConcurrentlyWithTimeout(t *testing.T) {
 	t.Parallel()
 	c := health.New(discard())
 	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+	// A check that ignores its context (it sleeps past any deadline) is the
+	// scenario: Check must not wait for it.
 	ignore := func(context.Context) error { time.Sleep(10 * time.Second); return nil }
 	panics := func(context.Context) error { panic("oops") }
 	c.Add("hangs", hang)

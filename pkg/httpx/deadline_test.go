@@ -28,7 +28,8 @@ func idleServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-// trickle yields n chunks of size bytes, one every gap.
+// trickle yields n chunks of size bytes, one every gap: a slow but steady
+// client (its sleep is the scenario, not a wait for an outcome).
 type trickle struct {
 	n, size int
 	gap     time.Duration
@@ -104,7 +105,7 @@ func TestIdleDeadlinesLetASteadyDownloadRunPastTheIdleTime(t *testing.T) {
 		for range 20 {
 			_, _ = io.WriteString(w, strings.Repeat("y", 100))
 			w.(http.Flusher).Flush()
-			time.Sleep(30 * time.Millisecond)
+			time.Sleep(30 * time.Millisecond) // a slow, steady server is the scenario
 		}
 	})
 	resp, err := http.Get(srv.URL)
@@ -206,6 +207,9 @@ func TestIdleDeadlinesKeepAliveAfterAPause(t *testing.T) {
 	br := bufio.NewReader(conn)
 	for i := range 2 {
 		if i == 1 {
+			// The pause is the scenario: the deadlines are on the
+			// connection, on the wall clock, and the second request must
+			// come after the first one's would have expired.
 			time.Sleep(3 * idle)
 		}
 		_, _ = io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")

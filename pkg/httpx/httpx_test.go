@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,11 +40,10 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) httpx.Problem {
 	return p
 }
 
-func TestEndpointMapsResultsAndErrors(t *testing.T) {
-	t.Parallel()
-	var logBuf bytes.Buffer
-	logger := logging.New(&logBuf, "info", "test")
-	h := httpx.Chain(httpx.Endpoint(logger, httpx.DecodeBody[createReq](),
+// thingsHandler is a create endpoint whose result depends on the email: a
+// conflict, an unknown (internal) error, a lock with Retry-After, or success.
+func thingsHandler(logger *slog.Logger) http.Handler {
+	return httpx.Chain(httpx.Endpoint(logger, httpx.DecodeBody[createReq](),
 		func(_ context.Context, req createReq) (created, error) {
 			switch req.Email {
 			case "dup@x.test":
@@ -56,6 +57,12 @@ func TestEndpointMapsResultsAndErrors(t *testing.T) {
 			}
 			return created{ID: "u1"}, nil
 		}, http.StatusCreated), httpx.RequestID)
+}
+
+func TestEndpointMapsResultsAndErrors(t *testing.T) {
+	t.Parallel()
+	// What is logged is TestUnknownErrorIsLoggedOnceWithTheRequestID's.
+	h := thingsHandler(logging.Discard())
 
 	tests := []struct {
 		name       string
@@ -116,6 +123,94 @@ func TestEndpointMapsResultsAndErrors(t *testing.T) {
 			t.Fatalf("Retry-After = %q", got)
 		}
 	})
+}
+
+// logRecords parses the JSON log lines in buf.
+func logRecords(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(buf.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// TestUnknownErrorIsLoggedOnceWithTheRequestID: the transport boundary logs
+// an unknown error's 500 exactly once, at error, with the request id the
+// client was given (header and problem) and the error's text, which the
+// client never sees; a client error (4xx) is the client's business and is
+// not logged. Both ways a service writes an error are covered: an
+// httpx.Endpoint's result and a handler calling httpx.WriteError.
+func TestUnknownErrorIsLoggedOnceWithTheRequestID(t *testing.T) {
+	t.Parallel()
+	writeError := func(logger *slog.Logger) http.Handler {
+		return httpx.Chain(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var v createReq
+			if err := httpx.DecodeJSON(r, &v); err != nil {
+				httpx.WriteError(w, r, logger, err)
+				return
+			}
+			switch v.Email {
+			case "dup@x.test":
+				httpx.WriteError(w, r, logger, apperr.Conflict("email_taken", "email already registered"))
+			case "boom@x.test":
+				httpx.WriteError(w, r, logger, errors.New("pg: secret internal detail"))
+			}
+		}), httpx.RequestID)
+	}
+	for _, way := range []struct {
+		name    string
+		handler func(*slog.Logger) http.Handler
+	}{{"endpoint", thingsHandler}, {"WriteError", writeError}} {
+		for _, tt := range []struct {
+			name   string
+			body   string
+			status int
+			logged bool
+		}{
+			{"unknown error", `{"email":"boom@x.test"}`, http.StatusInternalServerError, true},
+			{"conflict", `{"email":"dup@x.test"}`, http.StatusConflict, false},
+			{"bad field", `{"email":"a@x.test","age":"old"}`, http.StatusUnprocessableEntity, false},
+		} {
+			t.Run(way.name+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
+				var logBuf bytes.Buffer
+				h := way.handler(logging.New(&logBuf, "info", "test"))
+				req := httptest.NewRequest(http.MethodPost, "/api/v1/things", strings.NewReader(tt.body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(httpx.HeaderRequestID, "req-"+strings.ReplaceAll(way.name+"-"+tt.name, " ", "-"))
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != tt.status {
+					t.Fatalf("status = %d, want %d; body %s", rec.Code, tt.status, rec.Body)
+				}
+				p := decodeProblem(t, rec)
+				id := req.Header.Get(httpx.HeaderRequestID)
+				if p.RequestID != id || rec.Header().Get(httpx.HeaderRequestID) != id {
+					t.Fatalf("request id: problem %q, header %q, want %q", p.RequestID, rec.Header().Get(httpx.HeaderRequestID), id)
+				}
+				records := logRecords(t, &logBuf)
+				if !tt.logged {
+					if len(records) != 0 {
+						t.Fatalf("a %d was logged: %v", tt.status, records)
+					}
+					return
+				}
+				if len(records) != 1 {
+					t.Fatalf("the 500 was logged %d times, want once:\n%s", len(records), logBuf.String())
+				}
+				got := records[0]
+				if got["level"] != "ERROR" || got["request_id"] != id || got["status"] != float64(http.StatusInternalServerError) ||
+					got["path"] != "/api/v1/things" || !strings.Contains(fmt.Sprint(got["error"]), "secret internal detail") {
+					t.Fatalf("the 500's log record = %v; want level ERROR, request_id %q, status 500, the path and the error's text", got, id)
+				}
+			})
+		}
+	}
 }
 
 func TestBodyTooLarge(t *testing.T) {
@@ -205,9 +300,10 @@ func TestRecoverTurnsPanicInto500(t *testing.T) {
 	if rec.Code != 500 {
 		t.Fatalf("status = %d", rec.Code)
 	}
-	decodeProblem(t, rec)
-	if !strings.Contains(logBuf.String(), "kaboom") || !strings.Contains(logBuf.String(), "request_id") {
-		t.Fatalf("panic not logged with request id: %s", logBuf.String())
+	p := decodeProblem(t, rec)
+	records := logRecords(t, &logBuf)
+	if len(records) != 1 || records[0]["panic"] != "kaboom" || p.RequestID == "" || records[0]["request_id"] != p.RequestID {
+		t.Fatalf("panic not logged once with the request id %q: %s", p.RequestID, logBuf.String())
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -191,22 +192,15 @@ func TestStorePurge(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { s.RunPurger(runCtx, time.Hour, logging.Discard()); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
+	t.Cleanup(func() { cancel(); <-done })
 	var left int
-	for time.Now().Before(deadline) {
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&left); err != nil {
-			t.Fatal(err)
-		}
-		if left == 1 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if left != 1 {
-		t.Errorf("%d rows left after purging, want 1 (the unexpired one)", left)
-	}
+	var countErr error
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		countErr = pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&left)
+		return countErr == nil && left == 1
+	}, func() string {
+		return fmt.Sprintf("%d rows left after purging (%v), want 1 (the unexpired one)", left, countErr)
+	})
 }
 
 func TestStoreConcurrentClaimsOneWinner(t *testing.T) {

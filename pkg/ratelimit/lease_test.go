@@ -130,7 +130,8 @@ func TestBusyClientIsServedFromLeases(t *testing.T) {
 
 // TestLeaseEndsWithItsDuration: admissions left when a lease ends are not
 // handed out later; the next request asks Redis again (and the lease
-// shrinks).
+// shrinks). The lease's end is read on the local clock, which the test
+// moves; the 60 s window on Redis's clock does not come into it.
 func TestLeaseEndsWithItsDuration(t *testing.T) {
 	t.Parallel()
 	client, prefix := testkit.Redis(t)
@@ -138,25 +139,45 @@ func TestLeaseEndsWithItsDuration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := leased(t, l, 50*time.Millisecond, 64)
+	const duration = time.Second
+	p := leased(t, l, duration, 64)
+	clock := testkit.NewClock()
+	ratelimit.SetLeaseClock(p, clock.Now)
 	limit := mustLimit(t, "user", 10000, 60*time.Second)
 	check := ratelimit.Check{Limit: limit, Subject: "idle"}
-	for range 4 { // leases of 1 and 2, then one of 4 with 3 left
-		if _, err := p.Allow(context.Background(), check); err != nil {
+	recorded := func() int64 {
+		t.Helper()
+		n, err := client.ZCard(context.Background(), prefix+"user:idle").Result()
+		if err != nil {
 			t.Fatal(err)
 		}
+		return n
 	}
-	time.Sleep(80 * time.Millisecond)
-	if _, err := p.Allow(context.Background(), check); err != nil {
-		t.Fatal(err)
+	allow := func() {
+		t.Helper()
+		if d, err := p.Allow(context.Background(), check); err != nil || !d.Allowed {
+			t.Fatalf("allowed=%t err=%v", d.Allowed, err)
+		}
 	}
-	n, err := client.ZCard(context.Background(), prefix+"user:idle").Result()
-	if err != nil {
-		t.Fatal(err)
+	for range 4 { // leases of 1 and 2, then one of 4 with 3 left
+		allow()
 	}
-	// 1 + 2 + 4 recorded, then a fresh lease of 2 (halved from 4).
-	if n != 9 {
-		t.Fatalf("%d admissions recorded, want 9", n)
+	leased := int64(1 + 2 + 4)
+	if n := recorded(); n != leased {
+		t.Fatalf("%d admissions recorded, want %d", n, leased)
+	}
+	// Until its end the lease serves locally: Redis hears nothing.
+	clock.Advance(duration - time.Nanosecond)
+	allow()
+	if n := recorded(); n != leased {
+		t.Fatalf("within the lease: %d admissions recorded, want still %d", n, leased)
+	}
+	// At its end the two left are not handed out: a fresh lease, halved
+	// because the last one ended unused, is asked for.
+	clock.Advance(time.Nanosecond)
+	allow()
+	if n := recorded(); n != leased+4/2 {
+		t.Fatalf("after the lease ended: %d admissions recorded, want %d (a fresh lease of %d)", n, leased+4/2, 4/2)
 	}
 }
 

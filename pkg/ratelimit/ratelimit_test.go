@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -201,13 +202,39 @@ func TestWindowSlides(t *testing.T) {
 			t.Fatalf("allowed=%t err=%v", d.Allowed, err)
 		}
 	}
+	refusedFrom := time.Now()
 	d, err := lim.Allow(ctx, c)
+	refusedTo := time.Now()
 	if err != nil || d.Allowed {
 		t.Fatalf("third: allowed=%t err=%v, want refused", d.Allowed, err)
 	}
-	time.Sleep(d.RetryAfter + 20*time.Millisecond)
-	if d, err := lim.Allow(ctx, c); err != nil || !d.Allowed {
-		t.Fatalf("after RetryAfter: allowed=%t err=%v, want allowed", d.Allowed, err)
+	// The window runs on Redis's clock, which a test cannot move, so the
+	// test asks until it is admitted (a refusal is not recorded, so asking
+	// costs nothing) and checks that the admission came when RetryAfter
+	// said: none before it, no refusal after it. Both clocks are this
+	// machine's; skew allows for their rounding.
+	const skew = 5 * time.Millisecond
+	var wrong, last string
+	testkit.Eventually(t, d.RetryAfter+5*time.Second, func() bool {
+		from := time.Now()
+		next, err := lim.Allow(ctx, c)
+		to := time.Now()
+		switch {
+		case err != nil:
+			wrong = err.Error()
+			return true
+		case next.Allowed && to.Sub(refusedFrom) < d.RetryAfter-skew:
+			wrong = fmt.Sprintf("admitted at most %s after the refusal, before its RetryAfter %s", to.Sub(refusedFrom), d.RetryAfter)
+			return true
+		case !next.Allowed && from.Sub(refusedTo) > d.RetryAfter+skew:
+			wrong = fmt.Sprintf("refused at least %s after the refusal, past its RetryAfter %s", from.Sub(refusedTo), d.RetryAfter)
+			return true
+		}
+		last = fmt.Sprintf("allowed=%t retry after %s", next.Allowed, next.RetryAfter)
+		return next.Allowed
+	}, func() string { return "never admitted again; last: " + last })
+	if wrong != "" {
+		t.Fatal(wrong)
 	}
 }
 

@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"reos.dev/pkg/telemetry"
+	"reos.dev/pkg/testkit"
 )
 
 func TestMetricsMiddlewareLabelsByRouteTemplate(t *testing.T) {
@@ -72,15 +74,10 @@ func TestServePprofOnlyWhenConfigured(t *testing.T) {
 	l.Close()
 	telemetry.ServePprof(ctx, addr, slog.New(slog.DiscardHandler))
 	var resp *http.Response
-	for i := 0; i < 50; i++ {
-		if resp, err = http.Get("http://" + addr + "/debug/pprof/cmdline"); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("pprof not served: %v", err)
-	}
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		resp, err = http.Get("http://" + addr + "/debug/pprof/cmdline")
+		return err == nil
+	}, func() string { return fmt.Sprintf("pprof not served: %v", err) })
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status = %d", resp.StatusCode)

@@ -41,24 +41,12 @@ func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
 	}
 
 	// crm learns users and teams from identity's events: eventually.
-	retry := func(what string, status int, call func() response) response {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := call()
-			if r.Status == status || time.Now().After(deadline) {
-				expectStatus(t, r, status, what)
-				return r
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
 	r = do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Probe"})
 	expectStatus(t, r, http.StatusCreated, "probe lead")
 	var probe struct{ ID string }
 	r.json(t, &probe)
 	for _, id := range agents {
-		retry("assign to an agent made in identity", http.StatusOK, func() response {
+		untilStatus(t, "assign to an agent made in identity", http.StatusOK, func() response {
 			return do(t, http.MethodPost, api+"/leads/"+probe.ID+"/assign", a.admin, map[string]any{"user_id": id})
 		})
 	}
@@ -68,7 +56,7 @@ func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
 	// A rule for this scenario's postal area only, so other scenarios'
 	// leads stay unassigned.
 	area := fmt.Sprintf("Q%09d", time.Now().UnixNano()%1_000_000_000)
-	r = retry("create a round-robin rule over the team", http.StatusCreated, func() response {
+	r = untilStatus(t, "create a round-robin rule over the team", http.StatusCreated, func() response {
 		return do(t, http.MethodPost, api+"/assignment-rules", a.admin, map[string]any{
 			"name": "E2E round robin", "match": map[string]any{"postal_code_prefixes": []string{area}},
 			"target": map[string]any{"team_id": team.ID},
@@ -105,27 +93,25 @@ func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
 	}
 
 	t.Run("round robin alternates between the team's agents", func(t *testing.T) {
-		// The second membership may reach crm a moment after the first:
-		// until then the team has one agent.
+		// A membership may reach crm a moment after another: until then
+		// the team has fewer agents.
 		first := newLead()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			l := newLead()
-			if *l.AssigneeID != *first.AssigneeID {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("every lead goes to %s: the second agent never joined the rotation", *first.AssigneeID)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		// Both are in the rotation now: strict turns.
+		seen := map[string]bool{*first.AssigneeID: true}
+		testkit.Eventually(t, eventTimeout, func() bool {
+			seen[*newLead().AssigneeID] = true
+			return len(seen) == len(agents)
+		}, func() string {
+			return fmt.Sprintf("leads went only to %v of %v: not every agent joined the rotation", seen, agents)
+		})
+		// Every agent is in the rotation now: strict turns, each agent once
+		// a round, the same order every round.
 		var got []string
-		for range 4 {
+		for range 2 * len(agents) {
 			got = append(got, *newLead().AssigneeID)
 		}
-		if got[0] == got[1] || got[0] != got[2] || got[1] != got[3] {
-			t.Fatalf("assignees %v do not alternate", got)
+		round := got[:len(agents)]
+		if !slices.Equal(slices.Sorted(slices.Values(round)), slices.Sorted(slices.Values(agents))) || !slices.Equal(got[len(agents):], round) {
+			t.Fatalf("assignees %v do not take turns over %v", got, agents)
 		}
 		// The timeline names the rule.
 		r := do(t, http.MethodGet, api+"/leads/"+first.ID+"/timeline", a.viewer, nil)
@@ -143,20 +129,13 @@ func crmAssignmentScenarios(t *testing.T, s *Stack, a actors) {
 		initial := *l.Score
 		expectStatus(t, do(t, http.MethodPost, api+"/leads/"+l.ID+"/activities", a.admin,
 			map[string]any{"type": "call", "direction": "in", "outcome": "interested"}), http.StatusCreated, "log activity")
-		deadline := time.Now().Add(30 * time.Second)
 		var got lead
-		for {
+		testkit.Eventually(t, eventTimeout, func() bool {
 			r := do(t, http.MethodGet, api+"/leads/"+l.ID, a.viewer, nil)
 			expectStatus(t, r, http.StatusOK, "get lead")
 			r.json(t, &got)
-			if got.Score != nil && *got.Score != initial {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("score still %d 30s after the activity", initial)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+			return got.Score != nil && *got.Score != initial
+		}, "score still %d %s after the activity", initial, eventTimeout)
 		// Recency (25), one activity of ten (2) and an inbound call (10).
 		if *got.Score != initial+37 {
 			t.Fatalf("score %d → %d, want +37", initial, *got.Score)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"reos.dev/pkg/testkit"
 )
@@ -40,17 +39,12 @@ func crmDealScenarios(t *testing.T, s *Stack, a actors) {
 	// made it a known user, so retry until then.
 	newLead := func(ag agent, email string) string {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Deal", "email": email, "assignee_id": ag.id})
-			if r.Status == http.StatusCreated || time.Now().After(deadline) {
-				expectStatus(t, r, http.StatusCreated, "lead assigned to an agent made in identity")
-				var l struct{ ID string }
-				r.json(t, &l)
-				return l.ID
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		r := untilStatus(t, "lead assigned to an agent made in identity", http.StatusCreated, func() response {
+			return do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Deal", "email": email, "assignee_id": ag.id})
+		})
+		var l struct{ ID string }
+		r.json(t, &l)
+		return l.ID
 	}
 	newDeal := func(leadID, title string) string {
 		t.Helper()

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"reos.dev/pkg/testkit"
 )
@@ -211,9 +210,7 @@ func crmScenarios(t *testing.T, s *Stack, a actors) {
 		expectFieldError(t, do(t, http.MethodPatch, api+"/deals/"+deal.ID+"/stage", a.admin, map[string]any{"stage": "closed_won"}), "stage", "new → closed_won")
 		expectStatus(t, do(t, http.MethodPatch, api+"/deals/"+deal.ID+"/stage", a.admin, map[string]any{"stage": "under_contract"}), http.StatusOK, "new → under_contract")
 		expectStatus(t, do(t, http.MethodPatch, api+"/deals/"+deal.ID+"/stage", a.admin, map[string]any{"stage": "closed_won"}), http.StatusOK, "under_contract → closed_won")
-		if !eventOnTopic(t, "reos.crm.events", "reos.crm.deal.won", deal.ID) {
-			t.Fatalf("no deal.won event for %s on reos.crm.events", deal.ID)
-		}
+		expectEventOnTopic(t, "reos.crm.events", "reos.crm.deal.won", deal.ID)
 	})
 
 	t.Run("activity shows in the timeline, newest first", func(t *testing.T) {
@@ -240,15 +237,9 @@ func crmScenarios(t *testing.T, s *Stack, a actors) {
 		r.json(t, &prop)
 		// The property reaches crm through the outbox, the broker and crm's
 		// consumer: eventually, so retry until it is known.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			r = do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Interested", "property_ids": []string{prop.ID}})
-			if r.Status == http.StatusCreated || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		expectStatus(t, r, http.StatusCreated, "lead interested in a known property")
+		untilStatus(t, "lead interested in a known property", http.StatusCreated, func() response {
+			return do(t, http.MethodPost, api+"/leads", a.admin, map[string]any{"first_name": "Interested", "property_ids": []string{prop.ID}})
+		})
 		expectFieldError(t, do(t, http.MethodPost, api+"/leads", a.admin,
 			map[string]any{"first_name": "Nope", "property_ids": []string{"01900000-0000-7000-8000-00000000dead"}}), "property_ids", "unknown property")
 	})

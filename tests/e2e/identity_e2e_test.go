@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,9 +124,7 @@ func TestStack(t *testing.T) {
 		if userID == "" {
 			t.Fatal("the register scenario failed first")
 		}
-		if !eventOnTopic(t, "reos.identity.events", "reos.identity.user.registered", userID) {
-			t.Fatalf("no user.registered event for %s on reos.identity.events", userID)
-		}
+		expectEventOnTopic(t, "reos.identity.events", "reos.identity.user.registered", userID)
 	})
 
 	t.Run("merged OpenAPI passes spectral", func(t *testing.T) {
@@ -226,7 +225,9 @@ func TestStack(t *testing.T) {
 		s.Identity.stop()
 		var last response
 		opened := false
-		for i := 0; i < 20 && !opened; i++ {
+		// e2eBreakerFailures refused connections in a row open it: the
+		// next request is answered by the open breaker.
+		for i := 0; i <= e2eBreakerFailures && !opened; i++ {
 			last = do(t, http.MethodGet, s.API()+"/users", tokens.AccessToken, nil)
 			opened = last.Status == http.StatusServiceUnavailable
 		}
@@ -245,17 +246,12 @@ func TestStack(t *testing.T) {
 
 		s.Identity.start(t)
 		waitReady(t, s.Identity, s.IdentityURL+"/readyz")
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			r := do(t, http.MethodGet, s.API()+"/users", tokens.AccessToken, nil)
-			if r.Status == http.StatusOK {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("circuit did not close: %d %s", r.Status, r.Body)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		// The breaker lets a trial through once its open timeout passes.
+		var r response
+		testkit.Eventually(t, 15*time.Second, func() bool {
+			r = do(t, http.MethodGet, s.API()+"/users", tokens.AccessToken, nil)
+			return r.Status == http.StatusOK
+		}, func() string { return fmt.Sprintf("circuit did not close: %d %s", r.Status, r.Body) })
 	})
 
 	t.Run("auth rate limit answers 429 with headers", func(t *testing.T) {
@@ -280,30 +276,35 @@ func TestStack(t *testing.T) {
 	})
 }
 
-// eventOnTopic reads topic from the start of every partition looking for an
-// event of type typ whose id, subject or data mentions id.
-func eventOnTopic(t *testing.T, topic, typ, id string) bool {
+// expectEventOnTopic reads topic from the start of every partition until it
+// finds an event of type typ whose id, subject or data mentions id, and
+// fails the test when none arrives within 20 s.
+func expectEventOnTopic(t *testing.T, topic, typ, id string) {
 	t.Helper()
+	const within = 20 * time.Second
 	brokers := testkit.Brokers(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	for ctx.Err() == nil {
+	var last string
+	testkit.Eventually(t, within, func() bool {
 		parts, err := conn.ReadPartitions(topic)
-		if err == nil {
-			for _, p := range parts {
-				if scanPartition(ctx, brokers, topic, p.ID, typ, id) {
-					return true
-				}
+		if err != nil {
+			last = err.Error()
+			return false
+		}
+		for _, p := range parts {
+			if scanPartition(ctx, brokers, topic, p.ID, typ, id) {
+				return true
 			}
 		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	return false
+		last = fmt.Sprintf("not in its %d partitions", len(parts))
+		return false
+	}, func() string { return fmt.Sprintf("no %s event for %s on %s: %s", typ, id, topic, last) })
 }
 
 func scanPartition(ctx context.Context, brokers []string, topic string, partition int, typ, id string) bool {

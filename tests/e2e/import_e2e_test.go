@@ -139,7 +139,8 @@ func importScenarios(t *testing.T, s *Stack) {
 	t.Run("a larger file runs as a job with progress", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("listing_key,list_price_cents,property_type,unparsed_address,city\n")
-		for i := 1; i <= 300; i++ {
+		const rows = 300
+		for i := 1; i <= rows; i++ {
 			fmt.Fprintf(&b, "JOB-%03d,%d,Residential,%d Ledge Road,Rockport\n", i, 20000000+i, i)
 		}
 		r := postFile(t, imports, admin, "ledge.csv", "text/csv", []byte(b.String()))
@@ -149,21 +150,17 @@ func importScenarios(t *testing.T, s *Stack) {
 		if queued.Status != "queued" || queued.JobID == nil || r.Header.Get("Location") != "/api/v1/properties/bulk-import/"+queued.ID {
 			t.Fatalf("queued import = %s (Location %q)", r.Body, r.Header.Get("Location"))
 		}
-		deadline := time.Now().Add(30 * time.Second)
 		var done importJSON
-		for done.Status != "completed" {
-			if time.Now().After(deadline) {
-				t.Fatalf("import still %q after 30s", done.Status)
-			}
-			time.Sleep(100 * time.Millisecond)
+		testkit.Eventually(t, eventTimeout, func() bool {
 			r = do(t, http.MethodGet, imports+"/"+queued.ID, admin, nil)
 			expectStatus(t, r, http.StatusOK, "get import")
 			r.json(t, &done)
-			if done.Status == "failed" {
-				t.Fatalf("import failed: %s", r.Body)
-			}
+			return done.Status == "completed" || done.Status == "failed"
+		}, func() string { return fmt.Sprintf("import still %q", done.Status) })
+		if done.Status != "completed" {
+			t.Fatalf("import %s: %s", done.Status, r.Body)
 		}
-		if done.Report.Accepted != 300 || done.Report.Rows != 300 {
+		if done.Report.Accepted != rows || done.Report.Rows != rows {
 			t.Fatalf("job import = %+v", done.Report)
 		}
 		r = do(t, http.MethodGet, api+"/jobs/property/"+strconv.FormatInt(*queued.JobID, 10), admin, nil)
@@ -176,7 +173,7 @@ func importScenarios(t *testing.T, s *Stack) {
 			} `json:"progress"`
 		}
 		r.json(t, &job)
-		if job.State != "completed" || job.Progress.Rows != 300 || job.Progress.Accepted != 300 {
+		if job.State != "completed" || job.Progress.Rows != rows || job.Progress.Accepted != rows {
 			t.Fatalf("job = %s", r.Body)
 		}
 	})

@@ -1,11 +1,11 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"reos.dev/pkg/testkit"
 )
@@ -49,19 +49,13 @@ func listingAgentScenarios(t *testing.T, s *Stack, a actors) {
 	// answer allowed is the 422 of an agent property does not know yet.
 	untilAccepted := func(what string, call func() response) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := call()
-			if r.Status == http.StatusCreated {
-				return
-			}
-			if r.Status != http.StatusUnprocessableEntity || !slices.Contains(problemFields(t, r), "agent_user_id") {
-				t.Fatalf("%s: %d %s while waiting for identity's event", what, r.Status, r.Body)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: still %d %s after 30s", what, r.Status, r.Body)
-			}
-			time.Sleep(200 * time.Millisecond)
+		var r response
+		testkit.Eventually(t, eventTimeout, func() bool {
+			r = call()
+			return r.Status != http.StatusUnprocessableEntity || !slices.Contains(problemFields(t, r), "agent_user_id")
+		}, func() string { return fmt.Sprintf("%s: still %d %s", what, r.Status, r.Body) })
+		if r.Status != http.StatusCreated {
+			t.Fatalf("%s: %d %s while waiting for identity's event", what, r.Status, r.Body)
 		}
 	}
 
@@ -80,15 +74,13 @@ func listingAgentScenarios(t *testing.T, s *Stack, a actors) {
 
 	// Deleted in identity: refused once the deletion arrives.
 	expectStatus(t, do(t, http.MethodDelete, api+"/users/"+colleague, a.admin, nil), http.StatusNoContent, "delete the agent in identity")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := listing(a.admin, home, colleague)
-		if r.Status == http.StatusUnprocessableEntity && slices.Contains(problemFields(t, r), "agent_user_id") {
-			break
-		}
-		if r.Status != http.StatusCreated || time.Now().After(deadline) {
-			t.Fatalf("a deleted agent: %d %s, want 422 naming agent_user_id once the deletion arrives", r.Status, r.Body)
-		}
-		time.Sleep(200 * time.Millisecond)
+	// Until then the only answer allowed is the listing created.
+	var r response
+	testkit.Eventually(t, eventTimeout, func() bool {
+		r = listing(a.admin, home, colleague)
+		return r.Status != http.StatusCreated
+	}, func() string { return fmt.Sprintf("a deleted agent: still %d %s", r.Status, r.Body) })
+	if r.Status != http.StatusUnprocessableEntity || !slices.Contains(problemFields(t, r), "agent_user_id") {
+		t.Fatalf("a deleted agent: %d %s, want 422 naming agent_user_id once the deletion arrives", r.Status, r.Body)
 	}
 }

@@ -38,20 +38,14 @@ func republishScenarios(t *testing.T, s *Stack, a actors) {
 	// applied), then deletes it: crm now behaves as one deployed late.
 	forget := func(t *testing.T, table, column, id string) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var n int
-			if err := db.QueryRow(t.Context(), `SELECT count(*) FROM crm.`+table+` WHERE org_id = $1 AND `+column+` = $2`, org, id).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			if n == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s %s never reached crm.%s", column, id, table)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		var n int
+		var err error
+		testkit.Eventually(t, eventTimeout, func() bool {
+			err = db.QueryRow(t.Context(), `SELECT count(*) FROM crm.`+table+` WHERE org_id = $1 AND `+column+` = $2`, org, id).Scan(&n)
+			return err == nil && n == 1
+		}, func() string {
+			return fmt.Sprintf("%s %s never reached crm.%s: %d rows, %v", column, id, table, n, err)
+		})
 		if _, err := db.Exec(t.Context(), `DELETE FROM crm.`+table+` WHERE org_id = $1 AND `+column+` = $2`, org, id); err != nil {
 			t.Fatal(err)
 		}
@@ -73,19 +67,6 @@ func republishScenarios(t *testing.T, s *Stack, a actors) {
 			t.Fatalf("%s republish printed no batches of %s for %s:\n%s", service, kind, org, out)
 		}
 	}
-	eventually := func(t *testing.T, what string, status int, call func() response) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := call()
-			if r.Status == status || time.Now().After(deadline) {
-				expectStatus(t, r, status, what)
-				return
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-
 	t.Run("identity republish makes a lost user assignable again", func(t *testing.T) {
 		r := do(t, http.MethodPost, api+"/admin/users", a.admin, map[string]any{
 			"email":    strings.ToLower(testkit.UniqueName(t, "backfill")) + "@example.test",
@@ -106,7 +87,7 @@ func republishScenarios(t *testing.T, s *Stack, a actors) {
 		expectFieldError(t, assign(), "user_id", "assign to a user crm does not know")
 
 		republish(t, "identity", "users")
-		eventually(t, "assign after identity republished", http.StatusOK, assign)
+		untilStatus(t, "assign after identity republished", http.StatusOK, assign)
 	})
 
 	t.Run("property republish makes a lost property usable on leads again", func(t *testing.T) {
@@ -129,6 +110,6 @@ func republishScenarios(t *testing.T, s *Stack, a actors) {
 		expectFieldError(t, create(), "property_ids", "a lead on a property crm does not know")
 
 		republish(t, "property", "properties")
-		eventually(t, "lead on the property after property republished", http.StatusCreated, create)
+		untilStatus(t, "lead on the property after property republished", http.StatusCreated, create)
 	})
 }

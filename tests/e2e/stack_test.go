@@ -47,6 +47,10 @@ const (
 	authLimit  = "60/10s"
 )
 
+// e2eBreakerFailures is the gateway's BREAKER_FAILURES in the e2e stack:
+// that many failures in a row open an upstream's breaker.
+const e2eBreakerFailures = 5
+
 // stackService is one service binary the stack runs behind the gateway.
 type stackService struct {
 	name string // binary, upstream and role prefix (<name>_app)
@@ -129,6 +133,8 @@ type proc struct {
 	env  []string
 	log  string
 	cmd  *exec.Cmd
+	// exited is closed when cmd has been waited for.
+	exited chan struct{}
 }
 
 func (p *proc) start(t testing.TB) {
@@ -145,7 +151,9 @@ func (p *proc) start(t testing.TB) {
 		t.Fatalf("start %s: %v", p.name, err)
 	}
 	p.cmd = cmd
-	go func() { _ = cmd.Wait(); f.Close() }()
+	exited := make(chan struct{})
+	p.exited = exited
+	go func() { _ = cmd.Wait(); f.Close(); close(exited) }()
 }
 
 func (p *proc) stop() {
@@ -153,17 +161,11 @@ func (p *proc) stop() {
 		return
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		for p.cmd.ProcessState == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-p.exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
 	}
 	p.cmd = nil
 }
@@ -307,6 +309,7 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 			"RATE_LIMIT_AUTH="+authLimit,
 			"RATE_LIMIT_PREFIX="+rlPrefix,
 			"BREAKER_OPEN_TIMEOUT=2s",
+			"BREAKER_FAILURES="+strconv.Itoa(e2eBreakerFailures),
 			"UPSTREAM_TIMEOUT="+e2eUpstreamTimeout.String(),
 		)}
 	s.Gateway.env = append(s.Gateway.env, opts.gatewayEnv...)
@@ -345,27 +348,24 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 
 func waitReady(t testing.TB, p *proc, url string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	var last string
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, 30*time.Second, func() bool {
 		resp, err := http.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = fmt.Sprintf("%d %s", resp.StatusCode, b)
-		} else {
+		if err != nil {
 			last = err.Error()
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	msg := fmt.Sprintf("%s not ready: %s", url, last)
-	if p != nil {
-		msg += "\n--- " + p.name + " log ---\n" + p.tail()
-	}
-	t.Fatal(msg)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = fmt.Sprintf("%d %s", resp.StatusCode, b)
+		return resp.StatusCode == http.StatusOK
+	}, func() string {
+		msg := fmt.Sprintf("%s not ready: %s", url, last)
+		if p != nil {
+			msg += "\n--- " + p.name + " log ---\n" + p.tail()
+		}
+		return msg
+	})
 }
 
 // response is a read HTTP answer.

@@ -3,11 +3,13 @@ package e2e
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"reos.dev/pkg/testkit"
 )
 
 // valuationOutageRegion is the postal code whose market data the property
@@ -83,18 +85,13 @@ func valuationScenarios(t *testing.T, s *Stack, a actors) {
 	}
 	poll := func(t *testing.T, what, url string, done func(response) bool) response {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			r := do(t, http.MethodGet, url, a.admin, nil)
+		var r response
+		testkit.Eventually(t, eventTimeout, func() bool {
+			r = do(t, http.MethodGet, url, a.admin, nil)
 			expectStatus(t, r, http.StatusOK, what)
-			if done(r) {
-				return r
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: still %s after 30s", what, r.Body)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return done(r)
+		}, func() string { return fmt.Sprintf("%s: still %s", what, r.Body) })
+		return r
 	}
 	valuation := func(t *testing.T, subject, id string, status string) e2eValuation {
 		t.Helper()
@@ -142,9 +139,7 @@ func valuationScenarios(t *testing.T, s *Stack, a actors) {
 		if again.Result == nil || again.Result.MemoSHA256 != res.MemoSHA256 {
 			t.Fatalf("second valuation of the same data: memo %v, want %s", again.Result, res.MemoSHA256)
 		}
-		if !eventOnTopic(t, "reos.property.events", "reos.property.valuation.completed", v.ID) {
-			t.Fatalf("no valuation.completed event for %s on reos.property.events", v.ID)
-		}
+		expectEventOnTopic(t, "reos.property.events", "reos.property.valuation.completed", v.ID)
 		expectStatus(t, do(t, http.MethodPost, api+"/properties/"+subject+"/valuations", a.viewer, nil), http.StatusForbidden, "viewer requests")
 		expectStatus(t, do(t, http.MethodGet, api+"/properties/"+subject+"/valuations/"+v.ID, a.outsider, nil), http.StatusNotFound, "other org reads")
 		expectStatus(t, do(t, http.MethodPost, api+"/properties/"+subject+"/valuations", a.outsider, nil), http.StatusNotFound, "other org requests")

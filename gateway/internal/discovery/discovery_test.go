@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"reos.dev/gateway/internal/discovery"
 	"reos.dev/pkg/logging"
+	"reos.dev/pkg/testkit"
 )
 
 func TestParseStatic(t *testing.T) {
@@ -166,31 +168,19 @@ func TestConsulResolver(t *testing.T) {
 
 	// A change in Consul reaches the resolver through the blocking query.
 	fc.setInstances("crm", "node:8103")
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		u, err := c.Resolve("crm")
-		if err == nil {
-			if u.String() != "http://10.9.9.9:8103" {
-				t.Errorf("crm = %s, want the node address when the service has none", u)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the new crm instance never appeared")
-		}
-		time.Sleep(10 * time.Millisecond)
+	var crm *url.URL
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		crm, err = c.Resolve("crm")
+		return err == nil
+	}, func() string { return fmt.Sprintf("the new crm instance never appeared; last: %v", err) })
+	if crm.String() != "http://10.9.9.9:8103" {
+		t.Errorf("crm = %s, want the node address when the service has none", crm)
 	}
 	fc.setInstances("identity")
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		if _, err := c.Resolve("identity"); errors.Is(err, discovery.ErrNoInstances) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("identity instances never went away")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		_, err = c.Resolve("identity")
+		return errors.Is(err, discovery.ErrNoInstances)
+	}, func() string { return fmt.Sprintf("identity instances never went away; last: %v", err) })
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	for _, p := range fc.passing {
@@ -220,7 +210,9 @@ func TestConsulKeepsInstancesWhenConsulFails(t *testing.T) {
 		fc.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := discovery.NewConsul(discovery.ConsulConfig{Address: srv.URL, Services: []string{"identity"}, WaitTime: time.Second, Logger: logging.Discard()})
+	logs := &lockedBuffer{}
+	c, err := discovery.NewConsul(discovery.ConsulConfig{Address: srv.URL, Services: []string{"identity"}, WaitTime: time.Second,
+		Logger: logging.New(logs, "info", "gateway")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,10 +227,32 @@ func TestConsulKeepsInstancesWhenConsulFails(t *testing.T) {
 	fail = true
 	broken.Unlock()
 	fc.setInstances("identity", "10.0.0.1:8101") // wake the blocking query into the failure
-	time.Sleep(300 * time.Millisecond)
+	// The watcher logs a failed lookup once it has handled it (kept or
+	// dropped the instances); the resolver is asked after that.
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		return strings.Contains(logs.String(), `"msg":"consul lookup failed; keeping the last known instances"`)
+	}, func() string { return "the watcher never saw Consul fail; logs:\n" + logs.String() })
 	if u, err := c.Resolve("identity"); err != nil || u.Host != "10.0.0.1:8101" {
 		t.Errorf("after Consul failed: %v %v, want the last known instance", u, err)
 	}
+}
+
+// lockedBuffer collects log records written from the watchers' goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestNewConsulValidates(t *testing.T) {
