@@ -1,9 +1,13 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -350,12 +354,18 @@ func TestRelayBacksOffWhileBrokerDown(t *testing.T) {
 	cfg := f.relayConfig()
 	cfg.Brokers = []string{"127.0.0.1:1"} // nothing listens there
 	cfg.ClaimTimeout = time.Second
+	var logs lockedBuffer
+	cfg.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	down, err := NewRelay(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := start(t, down.Run)
-	time.Sleep(500 * time.Millisecond)
+	// Wait for the relay to have failed, backed off and failed again: the
+	// outage has been met twice, not merely not yet reached.
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		return strings.Count(logs.String(), "relay batch failed; backing off") >= 2
+	}, func() string { return "relay log so far: " + logs.String() })
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v on shutdown, want nil", err)
 	}
@@ -379,4 +389,23 @@ func TestRelayBacksOffWhileBrokerDown(t *testing.T) {
 	if counts := countByID(topicRecords(t, f.brokers, f.topic)); counts[ev.ID] != 1 || len(counts) != 1 {
 		t.Fatalf("topic holds %v", counts)
 	}
+}
+
+// lockedBuffer is a log sink the relay's goroutine writes while the test
+// reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
