@@ -15,6 +15,7 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/logging"
+	"reos.dev/pkg/postgres"
 )
 
 type createReq struct {
@@ -143,9 +144,11 @@ func TestPagination(t *testing.T) {
 		{"limit=201", 0, true},
 		{"limit=0", 0, true},
 		{"limit=ten", 0, true},
+		{"cursor=" + strings.Repeat("a", postgres.MaxCursorLen), httpx.DefaultLimit, false},
+		{"cursor=" + strings.Repeat("a", postgres.MaxCursorLen+1), 0, true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
+		t.Run(tt.query[:min(len(tt.query), 20)], func(t *testing.T) {
 			t.Parallel()
 			p, err := httpx.ParsePage(httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
 			if (err != nil) != tt.wantErr || (!tt.wantErr && p.Limit != tt.limit) {

@@ -7,16 +7,19 @@ import (
 	"strconv"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/postgres"
 )
 
-// Pagination bounds shared by every list endpoint.
+// Pagination bounds shared by every list endpoint: the repositories'
+// (pkg/postgres's keyset pages), so what the transport accepts is what a
+// repository reads.
 const (
-	DefaultLimit = 50
-	MaxLimit     = 200
-	maxCursorLen = 1024
+	DefaultLimit = postgres.DefaultPageLimit
+	MaxLimit     = postgres.MaxPageLimit
 )
 
-// Page is the pagination part of a list request.
+// Page is the pagination part of a list request. Cursor is opaque here:
+// the repository that made it reads it (postgres.Keyset).
 type Page struct {
 	Limit  int
 	Cursor string
@@ -51,7 +54,7 @@ func ParsePage(r *http.Request) (Page, error) {
 		}
 		p.Limit = n
 	}
-	if len(p.Cursor) > maxCursorLen {
+	if len(p.Cursor) > postgres.MaxCursorLen {
 		return Page{}, apperr.BadRequest("cursor", "is not a valid cursor")
 	}
 	return p, nil
@@ -70,7 +73,7 @@ func EncodeCursor(v any) string {
 // seeks within rows the caller may already see, so it needs no signature; it
 // is still validated strictly so a forged one is a 400, not a 500.
 func DecodeCursor(s string, dst any) error {
-	if len(s) > maxCursorLen {
+	if len(s) > postgres.MaxCursorLen {
 		return apperr.BadRequest("cursor", "is not a valid cursor")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
