@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -83,17 +84,20 @@ func (r roleRepo) ForUser(ctx context.Context, userID string) ([]domain.Role, er
 	return scanRoles(rows)
 }
 
+// nameKeyset is the order of the role and team lists: by name, then id.
+var nameKeyset = postgres.Keyset{Sort: "name", Kind: postgres.Text}
+
 func (r roleRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Role, string, error) {
-	after, err := decodeCursor(q.Cursor, false)
+	page, err := nameKeyset.Page(q.Cursor, q.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(q.Limit)
+	name, id, fetch := page.Args()
 	var rows pgx.Rows
-	if after == nil {
-		rows, err = r.tx.Query(ctx, sqlRoleList, limit+1)
+	if page.After == nil {
+		rows, err = r.tx.Query(ctx, sqlRoleList, fetch)
 	} else {
-		rows, err = r.tx.Query(ctx, sqlRoleListAfter, limit+1, after.V, after.ID)
+		rows, err = r.tx.Query(ctx, sqlRoleListAfter, fetch, name, id)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("list roles: %w", err)
@@ -102,11 +106,7 @@ func (r roleRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Role, str
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(out[limit-1].Name, out[limit-1].ID)
-	}
+	out, next := postgres.Cut(page, out, func(r domain.Role) (any, string) { return r.Name, r.ID })
 	return out, next, nil
 }
 

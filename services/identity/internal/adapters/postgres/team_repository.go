@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -58,36 +59,24 @@ func (r teamRepo) GetForUpdate(ctx context.Context, id string) (domain.Team, err
 }
 
 func (r teamRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Team, string, error) {
-	after, err := decodeCursor(q.Cursor, false)
+	page, err := nameKeyset.Page(q.Cursor, q.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(q.Limit)
+	name, id, fetch := page.Args()
 	var rows pgx.Rows
-	if after == nil {
-		rows, err = r.tx.Query(ctx, sqlTeamList, limit+1)
+	if page.After == nil {
+		rows, err = r.tx.Query(ctx, sqlTeamList, fetch)
 	} else {
-		rows, err = r.tx.Query(ctx, sqlTeamListAfter, limit+1, after.V, after.ID)
+		rows, err = r.tx.Query(ctx, sqlTeamListAfter, fetch, name, id)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("list teams: %w", err)
 	}
-	defer rows.Close()
-	var out []domain.Team
-	for rows.Next() {
-		t, err := scanTeam(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("scan team: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, next, err := postgres.CollectPage(page, rows, func(row pgx.CollectableRow) (domain.Team, error) { return scanTeam(row) },
+		func(t domain.Team) (any, string) { return t.Name, t.ID })
+	if err != nil {
 		return nil, "", fmt.Errorf("list teams: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(out[limit-1].Name, out[limit-1].ID)
 	}
 	return out, next, nil
 }
