@@ -1,8 +1,6 @@
 package httpx
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -58,30 +56,4 @@ func ParsePage(r *http.Request) (Page, error) {
 		return Page{}, apperr.BadRequest("cursor", "is not a valid cursor")
 	}
 	return p, nil
-}
-
-// EncodeCursor turns the sort key of the last returned row into an opaque cursor.
-func EncodeCursor(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("httpx: cursor value is not JSON-encodable: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// DecodeCursor reads a cursor produced by EncodeCursor. A cursor only ever
-// seeks within rows the caller may already see, so it needs no signature; it
-// is still validated strictly so a forged one is a 400, not a 500.
-func DecodeCursor(s string, dst any) error {
-	if len(s) > postgres.MaxCursorLen {
-		return apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	if err := json.Unmarshal(b, dst); err != nil {
-		return apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	return nil
 }
