@@ -76,70 +76,29 @@ func TestKeysetPagesEveryRowOnceInOrder(t *testing.T) {
 		{postgres.Double, "score", func(r keysetRow) any { return r.Score }},
 		{postgres.Text, "name", func(r keysetRow) any { return r.Name }},
 	}
+	scan := func(row pgx.CollectableRow) (keysetRow, error) {
+		var r keysetRow
+		err := row.Scan(&r.ID, &r.At, &r.N, &r.Score, &r.Name)
+		return r, err
+	}
 	for _, c := range columns {
 		for _, desc := range []bool{false, true} {
 			k := postgres.Keyset{Sort: fmt.Sprintf("%s-%t", c.expr, desc), Kind: c.kind, Expr: c.expr, IDExpr: "id", Desc: desc}
 			t.Run(k.Sort, func(t *testing.T) {
 				t.Parallel()
-				want := slices.Clone(rows)
-				slices.SortFunc(want, func(a, b keysetRow) int {
-					o := cmpValues(c.value(a), c.value(b))
-					if o == 0 {
-						o = strings.Compare(a.ID, b.ID)
-					}
-					if desc {
-						o = -o
-					}
-					return o
-				})
-				var got []string
-				key := func(r keysetRow) (any, string) { return c.value(r), r.ID }
-				cursor := ""
-				for pages := 0; ; pages++ {
-					if pages > len(rows) {
-						t.Fatal("paging does not end")
-					}
-					p, err := k.Page(cursor, 3)
-					if err != nil {
-						t.Fatalf("page %d: cursor %q: %v", pages, cursor, err)
-					}
+				got := pageAll(t, k, 3, len(rows), func(p postgres.Page) ([]keysetRow, string, error) {
 					var args []any
-					arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-					cond, tail := p.Seek(arg)
+					cond, tail := p.Seek(func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) })
 					if cond == "" {
 						cond = "true"
 					}
 					q, err := pool.Query(ctx, "SELECT id::text, at, n, score, name FROM items WHERE "+cond+tail, args...)
 					if err != nil {
-						t.Fatal(err)
+						return nil, "", err
 					}
-					items, next, err := postgres.CollectPage(p, q, func(row pgx.CollectableRow) (keysetRow, error) {
-						var r keysetRow
-						err := row.Scan(&r.ID, &r.At, &r.N, &r.Score, &r.Name)
-						return r, err
-					}, key)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if len(items) > 3 {
-						t.Fatalf("page %d has %d rows, limit 3", pages, len(items))
-					}
-					for _, it := range items {
-						got = append(got, it.ID)
-					}
-					if next == "" {
-						break
-					}
-					cursor = next
-				}
-				if len(got) != len(want) {
-					t.Fatalf("paged %d rows, want %d", len(got), len(want))
-				}
-				for i := range want {
-					if got[i] != want[i].ID {
-						t.Fatalf("row %d is %s, want %s (%v)", i, got[i], want[i].ID, c.value(want[i]))
-					}
-				}
+					return postgres.CollectPage(p, q, scan, func(r keysetRow) (any, string) { return c.value(r), r.ID })
+				})
+				expectOrder(t, got, rows, c.value, desc)
 			})
 		}
 	}
@@ -148,48 +107,76 @@ func TestKeysetPagesEveryRowOnceInOrder(t *testing.T) {
 	t.Run("constant query", func(t *testing.T) {
 		t.Parallel()
 		k := postgres.Keyset{Sort: "history", Kind: postgres.Timestamptz}
-		const q = `SELECT id::text, at FROM items WHERE ($1::timestamptz IS NULL OR (at, id) < ($1, $2::uuid))
+		const q = `SELECT id::text, at, n, score, name FROM items WHERE ($1::timestamptz IS NULL OR (at, id) < ($1, $2::uuid))
 ORDER BY at DESC, id DESC LIMIT $3`
-		var got int
-		cursor := ""
-		for pages := 0; ; pages++ {
-			if pages > len(rows) {
-				t.Fatal("paging does not end")
-			}
-			p, err := k.Page(cursor, 4)
-			if err != nil {
-				t.Fatal(err)
-			}
+		got := pageAll(t, k, 4, len(rows), func(p postgres.Page) ([]keysetRow, string, error) {
 			at, id, fetch := p.Args()
 			if fetch != 5 {
 				t.Fatalf("reads %d rows for a page of 4", fetch)
 			}
 			r, err := pool.Query(ctx, q, at, id, fetch)
 			if err != nil {
-				t.Fatal(err)
+				return nil, "", err
 			}
-			items, next, err := postgres.CollectPage(p, r, pgx.RowToStructByPos[struct {
-				ID string
-				At time.Time
-			}], func(r struct {
-				ID string
-				At time.Time
-			}) (any, string) {
-				return r.At, r.ID
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got += len(items)
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
-		if got != len(rows) {
-			t.Fatalf("paged %d rows, want %d", got, len(rows))
-		}
+			return postgres.CollectPage(p, r, scan, func(r keysetRow) (any, string) { return r.At, r.ID })
+		})
+		expectOrder(t, got, rows, func(r keysetRow) any { return r.At }, true)
 	})
+}
+
+// pageAll reads every page of k, limit rows each, with read (one page's
+// query), each page after the first from the cursor of the one before,
+// and returns the rows in the order served.
+func pageAll(t *testing.T, k postgres.Keyset, limit, total int,
+	read func(postgres.Page) ([]keysetRow, string, error)) []keysetRow {
+	t.Helper()
+	var got []keysetRow
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > total {
+			t.Fatal("paging does not end")
+		}
+		p, err := k.Page(cursor, limit)
+		if err != nil {
+			t.Fatalf("page %d: cursor %q: %v", pages, cursor, err)
+		}
+		items, next, err := read(p)
+		if err != nil {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		if len(items) > limit {
+			t.Fatalf("page %d has %d rows, limit %d", pages, len(items), limit)
+		}
+		got = append(got, items...)
+		if next == "" {
+			return got
+		}
+		cursor = next
+	}
+}
+
+// expectOrder checks that got is rows, each once, in (value, id) order.
+func expectOrder(t *testing.T, got, rows []keysetRow, value func(keysetRow) any, desc bool) {
+	t.Helper()
+	want := slices.Clone(rows)
+	slices.SortFunc(want, func(a, b keysetRow) int {
+		o := cmpValues(value(a), value(b))
+		if o == 0 {
+			o = strings.Compare(a.ID, b.ID)
+		}
+		if desc {
+			o = -o
+		}
+		return o
+	})
+	if len(got) != len(want) {
+		t.Fatalf("paged %d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Fatalf("row %d is %s, want %s (%v)", i, got[i].ID, want[i].ID, value(want[i]))
+		}
+	}
 }
 
 func cmpValues(a, b any) int {
