@@ -1,8 +1,6 @@
 package server
 
 import (
-	"fmt"
-
 	"reos.dev/pkg/events"
 	"reos.dev/services/crm"
 	pgstore "reos.dev/services/crm/internal/adapters/postgres"
@@ -24,11 +22,7 @@ type ConsumerOptions = events.ReadModelOptions
 // it as a worker beside the HTTP server. o.GroupID defaults to
 // PropertyReadModelGroup.
 func NewPropertyConsumer(o ConsumerOptions) (*events.Consumer, error) {
-	c, err := events.NewReadModelConsumer(events.ReadModel{
+	return events.NewReadModelConsumer(events.ReadModel{
 		Schema: crm.Schema, Context: "property", Group: PropertyReadModelGroup, Handler: pgstore.PropertyEventHandler(),
 	}, o)
-	if err != nil {
-		return nil, fmt.Errorf("server.NewPropertyConsumer: %w", err)
-	}
-	return c, nil
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"fmt"
-
 	"reos.dev/pkg/events"
 	"reos.dev/services/crm"
 	pgstore "reos.dev/services/crm/internal/adapters/postgres"
@@ -18,11 +16,7 @@ const IdentityReadModelGroup = "crm-identity-read-model"
 // app.ApplyIdentityEvent); the binary runs it as a worker beside the HTTP
 // server. o.GroupID defaults to IdentityReadModelGroup.
 func NewIdentityConsumer(o ConsumerOptions) (*events.Consumer, error) {
-	c, err := events.NewReadModelConsumer(events.ReadModel{
+	return events.NewReadModelConsumer(events.ReadModel{
 		Schema: crm.Schema, Context: "identity", Group: IdentityReadModelGroup, Handler: pgstore.IdentityEventHandler(),
 	}, o)
-	if err != nil {
-		return nil, fmt.Errorf("server.NewIdentityConsumer: %w", err)
-	}
-	return c, nil
 }

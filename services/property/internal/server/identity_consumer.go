@@ -1,8 +1,6 @@
 package server
 
 import (
-	"fmt"
-
 	"reos.dev/pkg/events"
 	"reos.dev/services/property"
 	pgstore "reos.dev/services/property/internal/adapters/postgres"
@@ -27,11 +25,7 @@ func NewIdentityConsumer(o ConsumerOptions) (*events.Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := events.NewReadModelConsumer(events.ReadModel{
+	return events.NewReadModelConsumer(events.ReadModel{
 		Schema: property.Schema, Context: "identity", Group: IdentityReadModelGroup, Handler: handler,
 	}, o)
-	if err != nil {
-		return nil, fmt.Errorf("server.NewIdentityConsumer: %w", err)
-	}
-	return c, nil
 }
