@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"reos.dev/pkg/postgres"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -59,22 +58,8 @@ func (r teamRepo) GetForUpdate(ctx context.Context, id string) (domain.Team, err
 }
 
 func (r teamRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Team, string, error) {
-	page, err := nameKeyset.Page(q.Cursor, q.Limit)
-	if err != nil {
-		return nil, "", err
-	}
-	name, id, fetch := page.Args()
-	var rows pgx.Rows
-	if page.After == nil {
-		rows, err = r.tx.Query(ctx, sqlTeamList, fetch)
-	} else {
-		rows, err = r.tx.Query(ctx, sqlTeamListAfter, fetch, name, id)
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("list teams: %w", err)
-	}
-	out, next, err := postgres.CollectPage(page, rows, func(row pgx.CollectableRow) (domain.Team, error) { return scanTeam(row) },
-		func(t domain.Team) (any, string) { return t.Name, t.ID })
+	out, next, err := listByName(ctx, r.tx, q, sqlTeamList, sqlTeamListAfter, scanTeam,
+		func(t domain.Team) (string, string) { return t.Name, t.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list teams: %w", err)
 	}
