@@ -17,6 +17,7 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/logging"
+	"reos.dev/pkg/postgres"
 )
 
 type createReq struct {
@@ -238,9 +239,11 @@ func TestPagination(t *testing.T) {
 		{"limit=201", 0, true},
 		{"limit=0", 0, true},
 		{"limit=ten", 0, true},
+		{"cursor=" + strings.Repeat("a", postgres.MaxCursorLen), httpx.DefaultLimit, false},
+		{"cursor=" + strings.Repeat("a", postgres.MaxCursorLen+1), 0, true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.query, func(t *testing.T) {
+		t.Run(tt.query[:min(len(tt.query), 20)], func(t *testing.T) {
 			t.Parallel()
 			p, err := httpx.ParsePage(httptest.NewRequest(http.MethodGet, "/?"+tt.query, nil))
 			if (err != nil) != tt.wantErr || (!tt.wantErr && p.Limit != tt.limit) {
@@ -249,18 +252,6 @@ func TestPagination(t *testing.T) {
 		})
 	}
 
-	type key struct {
-		At string `json:"at"`
-		ID string `json:"id"`
-	}
-	c := httpx.EncodeCursor(key{At: "2026-01-01T00:00:00Z", ID: "x"})
-	var got key
-	if err := httpx.DecodeCursor(c, &got); err != nil || got.ID != "x" {
-		t.Fatalf("round trip = %+v, %v", got, err)
-	}
-	if err := httpx.DecodeCursor("!!not-base64", &got); !errors.Is(err, apperr.ErrBadRequest) {
-		t.Fatalf("forged cursor err = %v", err)
-	}
 	l := httpx.NewList[int](nil, "")
 	b, _ := json.Marshal(l)
 	if string(b) != `{"items":[],"next_cursor":null}` {

@@ -1,22 +1,23 @@
 package httpx
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"reos.dev/pkg/apperr"
+	"reos.dev/pkg/postgres"
 )
 
-// Pagination bounds shared by every list endpoint.
+// Pagination bounds shared by every list endpoint: the repositories'
+// (pkg/postgres's keyset pages), so what the transport accepts is what a
+// repository reads.
 const (
-	DefaultLimit = 50
-	MaxLimit     = 200
-	maxCursorLen = 1024
+	DefaultLimit = postgres.DefaultPageLimit
+	MaxLimit     = postgres.MaxPageLimit
 )
 
-// Page is the pagination part of a list request.
+// Page is the pagination part of a list request. Cursor is opaque here:
+// the repository that made it reads it (postgres.Keyset).
 type Page struct {
 	Limit  int
 	Cursor string
@@ -51,34 +52,8 @@ func ParsePage(r *http.Request) (Page, error) {
 		}
 		p.Limit = n
 	}
-	if len(p.Cursor) > maxCursorLen {
+	if len(p.Cursor) > postgres.MaxCursorLen {
 		return Page{}, apperr.BadRequest("cursor", "is not a valid cursor")
 	}
 	return p, nil
-}
-
-// EncodeCursor turns the sort key of the last returned row into an opaque cursor.
-func EncodeCursor(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("httpx: cursor value is not JSON-encodable: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// DecodeCursor reads a cursor produced by EncodeCursor. A cursor only ever
-// seeks within rows the caller may already see, so it needs no signature; it
-// is still validated strictly so a forged one is a 400, not a 500.
-func DecodeCursor(s string, dst any) error {
-	if len(s) > maxCursorLen {
-		return apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	if err := json.Unmarshal(b, dst); err != nil {
-		return apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"reos.dev/pkg/postgres"
 )
 
 func TestLeadCRUDAndValidation(t *testing.T) {
@@ -238,6 +240,8 @@ func TestLeadListFiltersSortAndPages(t *testing.T) {
 		{"sort=email", "sort"}, {"sort=-password", "sort"}, {"status=hot", "status"}, {"score_min=abc", "score_min"},
 		{"score_min=101", "score_min"}, {"score_min=50&score_max=10", "score_max"}, {"created_from=yesterday", "created_from"},
 		{"assignee_id=bob", "assignee_id"}, {"limit=0", "limit"}, {"limit=201", "limit"}, {"cursor=!!", "cursor"},
+		// A score past the int column's width was a 500 (the driver refused it).
+		{"sort=-score&cursor=" + postgres.EncodeCursor("-score", "2147483648", uuid.NewString()), "cursor"},
 	} {
 		r := e.call(http.MethodGet, "/api/v1/leads?"+tc.q, agent, nil)
 		if r.Status != 400 && r.Status != 422 {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/postgres"
 )
 
 // TestDatesOutsideWhatIsStored: every date property reads from a body goes
@@ -48,13 +48,8 @@ func TestDatesOutsideWhatIsStored(t *testing.T) {
 
 	// A cursor is input too: one forged with a time outside the range is a
 	// 400, like a malformed one.
-	type cursor struct {
-		S  string `json:"s"`
-		V  string `json:"v"`
-		ID string `json:"id"`
-	}
 	for _, v := range []string{"0000-01-01T00:00:00Z", "2026-01-01T0:00:00Z"} {
-		c := httpx.EncodeCursor(cursor{S: "history", V: v, ID: newOrg()})
+		c := postgres.EncodeCursor("history", v, newOrg())
 		expectField(t, e.call(http.MethodGet, "/api/v1/properties/"+p.ID+"/history?cursor="+c, admin.Token, nil),
 			http.StatusBadRequest, "cursor", "history cursor at "+v)
 	}

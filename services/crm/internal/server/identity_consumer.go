@@ -2,6 +2,7 @@ package server
 
 import (
 	"reos.dev/pkg/events"
+	"reos.dev/services/crm"
 	pgstore "reos.dev/services/crm/internal/adapters/postgres"
 )
 
@@ -15,5 +16,7 @@ const IdentityReadModelGroup = "crm-identity-read-model"
 // app.ApplyIdentityEvent); the binary runs it as a worker beside the HTTP
 // server. o.GroupID defaults to IdentityReadModelGroup.
 func NewIdentityConsumer(o ConsumerOptions) (*events.Consumer, error) {
-	return newReadModelConsumer("server.NewIdentityConsumer", o, IdentityReadModelGroup, "identity", pgstore.IdentityEventHandler())
+	return events.NewReadModelConsumer(events.ReadModel{
+		Schema: crm.Schema, Context: "identity", Group: IdentityReadModelGroup, Handler: pgstore.IdentityEventHandler(),
+	}, o)
 }

@@ -70,7 +70,7 @@ func (r contactRepo) Get(ctx context.Context, id string, scope app.Scope) (domai
 }
 
 func (r contactRepo) List(ctx context.Context, cq app.ContactQuery) (app.Page[domain.Contact], error) {
-	after, err := decodeListCursor(cq.Page.Cursor, newestFirst)
+	page, err := newestFirst("c").Page(cq.Page.Cursor, cq.Page.Limit)
 	if err != nil {
 		return app.Page[domain.Contact]{}, err
 	}
@@ -83,15 +83,15 @@ func (r contactRepo) List(ctx context.Context, cq app.ContactQuery) (app.Page[do
 		q.where(" AND c.phone = %s", *cq.Phone)
 	}
 	q.whereVisible(sqlContactVisible, cq.VisibleTo)
-	limit := limitOf(cq.Page.Limit)
-	q.keyset("c.created_at", "c.id", newestFirst, after, limit+1)
+	q.seek(page)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return app.Page[domain.Contact]{}, fmt.Errorf("list contacts: %w", err)
 	}
-	contacts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) })
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (domain.Contact, error) { return scanContact(row) },
+		func(c domain.Contact) (any, string) { return c.CreatedAt, c.ID })
 	if err != nil {
 		return app.Page[domain.Contact]{}, fmt.Errorf("list contacts: %w", err)
 	}
-	return pageOf(contacts, limit, func(c domain.Contact) any { return createdAtCursor(c.CreatedAt, c.ID) }), nil
+	return out, nil
 }

@@ -29,27 +29,23 @@ func (r documentRepo) Create(ctx context.Context, orgID string, d domain.DealDoc
 }
 
 func (r documentRepo) List(ctx context.Context, dealID string, p app.PageRequest) (app.Page[domain.DealDocument], error) {
-	after, err := decodeListCursor(p.Cursor, newestFirst)
+	page, err := newestFirst("deal_documents").Page(p.Cursor, p.Limit)
 	if err != nil {
 		return app.Page[domain.DealDocument]{}, err
 	}
-	var at, id any
-	if after != nil {
-		at, id = after.Time, after.ID
-	}
-	limit := limitOf(p.Limit)
-	rows, err := r.tx.Query(ctx, sqlListDealDocuments, dealID, at, id, limit+1)
+	at, id, fetch := page.Args()
+	rows, err := r.tx.Query(ctx, sqlListDealDocuments, dealID, at, id, fetch)
 	if err != nil {
 		return app.Page[domain.DealDocument]{}, fmt.Errorf("list deal documents: %w", err)
 	}
-	docs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.DealDocument, error) {
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (domain.DealDocument, error) {
 		var d domain.DealDocument
 		err := row.Scan(&d.ID, &d.DealID, &d.Title, &d.FileKey, &d.FileName, &d.ContentType, &d.SizeBytes, &d.SHA256,
 			&d.UploadedBy, &d.CreatedAt)
 		return d, err
-	})
+	}, func(d domain.DealDocument) (any, string) { return d.CreatedAt, d.ID })
 	if err != nil {
 		return app.Page[domain.DealDocument]{}, fmt.Errorf("list deal documents: %w", err)
 	}
-	return pageOf(docs, limit, func(d domain.DealDocument) any { return createdAtCursor(d.CreatedAt, d.ID) }), nil
+	return out, nil
 }

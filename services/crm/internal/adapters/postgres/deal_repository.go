@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/crm/internal/app"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -60,10 +61,10 @@ var (
 	sqlGetDealLocked = sqlGetDeal + ` FOR UPDATE OF d`
 )
 
-var dealSortExpr = map[string]string{
-	"created_at":  "d.created_at",
-	"updated_at":  "d.updated_at",
-	"value_cents": "d.value_cents",
+var dealSortExpr = map[string]sortColumn{
+	"created_at":  {"d.created_at", postgres.Timestamptz},
+	"updated_at":  {"d.updated_at", postgres.Timestamptz},
+	"value_cents": {"d.value_cents", postgres.Bigint},
 }
 
 func scanDeal(row pgx.Row) (domain.Deal, error) {
@@ -105,7 +106,11 @@ func (r dealRepo) Update(ctx context.Context, d domain.Deal) error {
 }
 
 func (r dealRepo) List(ctx context.Context, dq app.DealQuery) (app.Page[domain.Deal], error) {
-	after, err := decodeListCursor(dq.Page.Cursor, dq.Sort)
+	col, ok := dealSortExpr[dq.Sort.Field]
+	if !ok {
+		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
+	}
+	page, err := listKeyset(dq.Sort, col, "d.id").Page(dq.Page.Cursor, dq.Page.Limit)
 	if err != nil {
 		return app.Page[domain.Deal]{}, err
 	}
@@ -122,32 +127,25 @@ func (r dealRepo) List(ctx context.Context, dq app.DealQuery) (app.Page[domain.D
 	}
 	// In the keyset query, so pages stay full and cursors exact.
 	q.whereVisible(sqlDealVisible, dq.VisibleTo)
-	expr, ok := dealSortExpr[dq.Sort.Field]
-	if !ok {
-		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: unknown sort %q", dq.Sort.Field)
-	}
-	limit := limitOf(dq.Page.Limit)
-	q.keyset(expr, "d.id", dq.Sort, after, limit+1)
+	q.seek(page)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: %w", err)
 	}
-	deals, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) })
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (domain.Deal, error) { return scanDeal(row) },
+		func(d domain.Deal) (any, string) {
+			switch dq.Sort.Field {
+			case "updated_at":
+				return d.UpdatedAt, d.ID
+			case "value_cents":
+				return d.ValueCents, d.ID
+			}
+			return d.CreatedAt, d.ID
+		})
 	if err != nil {
 		return app.Page[domain.Deal]{}, fmt.Errorf("list deals: %w", err)
 	}
-	return pageOf(deals, limit, func(d domain.Deal) any {
-		c := listCursor{Sort: sortKey(dq.Sort), ID: d.ID}
-		switch dq.Sort.Field {
-		case "updated_at":
-			c.Time = &d.UpdatedAt
-		case "value_cents":
-			c.Num = &d.ValueCents
-		default:
-			c.Time = &d.CreatedAt
-		}
-		return c
-	}), nil
+	return out, nil
 }
 
 func (r dealRepo) RecordStageChange(ctx context.Context, orgID string, h app.StageChange) error {

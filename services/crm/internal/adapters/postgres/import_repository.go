@@ -199,24 +199,24 @@ func (r importRepo) get(ctx context.Context, q, id string, scope app.Scope) (dom
 }
 
 func (r importRepo) List(ctx context.Context, scope app.Scope, p app.PageRequest) (app.Page[domain.LeadImport], error) {
-	after, err := decodeListCursor(p.Cursor, newestFirst)
+	page, err := newestFirst("i").Page(p.Cursor, p.Limit)
 	if err != nil {
 		return app.Page[domain.LeadImport]{}, err
 	}
 	q := &query{}
 	q.sb.WriteString(sqlListImports)
 	q.whereVisible(sqlImportVisible, scope)
-	limit := limitOf(p.Limit)
-	q.keyset("i.created_at", "i.id", newestFirst, after, limit+1)
+	q.seek(page)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return app.Page[domain.LeadImport]{}, fmt.Errorf("list lead imports: %w", err)
 	}
-	imps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.LeadImport, error) { return scanImport(row) })
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (domain.LeadImport, error) { return scanImport(row) },
+		func(i domain.LeadImport) (any, string) { return i.CreatedAt, i.ID })
 	if err != nil {
 		return app.Page[domain.LeadImport]{}, fmt.Errorf("list lead imports: %w", err)
 	}
-	return pageOf(imps, limit, func(i domain.LeadImport) any { return createdAtCursor(i.CreatedAt, i.ID) }), nil
+	return out, nil
 }
 
 func (r importRepo) Save(ctx context.Context, imp domain.LeadImport) error {

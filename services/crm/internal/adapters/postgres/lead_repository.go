@@ -122,10 +122,10 @@ func (r leadRepo) Update(ctx context.Context, l domain.Lead) error {
 
 // leadSortExpr maps the whitelisted sort fields to SQL; nothing else
 // reaches the query text.
-var leadSortExpr = map[string]string{
-	"created_at": "l.created_at",
-	"updated_at": "l.updated_at",
-	"score":      "coalesce(l.score, -1)",
+var leadSortExpr = map[string]sortColumn{
+	"created_at": {"l.created_at", postgres.Timestamptz},
+	"updated_at": {"l.updated_at", postgres.Timestamptz},
+	"score":      {"coalesce(l.score, -1)", postgres.Integer},
 }
 
 // query builds a WHERE clause from bound parameters.
@@ -141,24 +141,12 @@ func (q *query) arg(v any) string {
 
 func (q *query) where(format string, v any) { fmt.Fprintf(&q.sb, format, q.arg(v)) }
 
-// keyset appends the (sort value, id) predicate and the order and limit.
-func (q *query) keyset(expr, idCol string, s app.Sort, after *listCursor, limit int) {
-	cmp, dir := ">", "ASC"
-	if s.Desc {
-		cmp, dir = "<", "DESC"
-	}
-	if after != nil {
-		var v any = after.Num
-		if after.Time != nil {
-			v = *after.Time
-		}
-		fmt.Fprintf(&q.sb, " AND (%s, %s) %s (%s, %s::uuid)", expr, idCol, cmp, q.arg(v), q.arg(after.ID))
-	}
-	fmt.Fprintf(&q.sb, " ORDER BY %s %s, %s %s LIMIT %s", expr, dir, idCol, dir, q.arg(limit))
-}
-
 func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) (app.Page[app.LeadRow], error) {
-	after, err := decodeListCursor(lq.Page.Cursor, lq.Sort)
+	col, ok := leadSortExpr[lq.Sort.Field]
+	if !ok {
+		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
+	}
+	page, err := listKeyset(lq.Sort, col, "l.id").Page(lq.Page.Cursor, lq.Page.Limit)
 	if err != nil {
 		return app.Page[app.LeadRow]{}, err
 	}
@@ -192,36 +180,28 @@ func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) (app.Page[app.Lead
 	if lq.Text != "" {
 		q.where(sqlLeadText, lq.Text)
 	}
-	expr, ok := leadSortExpr[lq.Sort.Field]
-	if !ok {
-		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: unknown sort %q", lq.Sort.Field)
-	}
-	limit := limitOf(lq.Page.Limit)
-	q.keyset(expr, "l.id", lq.Sort, after, limit+1)
+	q.seek(page)
 	rows, err := r.tx.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: %w", err)
 	}
-	leads, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) })
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (app.LeadRow, error) { return scanLead(row) },
+		func(r app.LeadRow) (any, string) {
+			switch lq.Sort.Field {
+			case "updated_at":
+				return r.Lead.UpdatedAt, r.Lead.ID
+			case "score":
+				if r.Lead.Score == nil {
+					return -1, r.Lead.ID // as leadSortExpr: unscored leads sort as -1
+				}
+				return *r.Lead.Score, r.Lead.ID
+			}
+			return r.Lead.CreatedAt, r.Lead.ID
+		})
 	if err != nil {
 		return app.Page[app.LeadRow]{}, fmt.Errorf("list leads: %w", err)
 	}
-	return pageOf(leads, limit, func(r app.LeadRow) any {
-		c := listCursor{Sort: sortKey(lq.Sort), ID: r.Lead.ID}
-		switch lq.Sort.Field {
-		case "updated_at":
-			c.Time = &r.Lead.UpdatedAt
-		case "score":
-			n := int64(-1) // as leadSortExpr: unscored leads sort as -1
-			if r.Lead.Score != nil {
-				n = int64(*r.Lead.Score)
-			}
-			c.Num = &n
-		default:
-			c.Time = &r.Lead.CreatedAt
-		}
-		return c
-	}), nil
+	return out, nil
 }
 
 func (r leadRepo) RecordChange(ctx context.Context, orgID string, c app.Change) error {
@@ -274,28 +254,24 @@ func (r leadRepo) Timeline(ctx context.Context, leadID string, p app.PageRequest
 
 // timeline reads one page of a timeline query: sql over the aggregate id.
 func timeline(ctx context.Context, tx pgx.Tx, sql, id string, p app.PageRequest) (app.Page[app.TimelineItem], error) {
-	after, err := decodeTimelineCursor(p.Cursor)
+	page, err := timelineKeyset.Page(p.Cursor, p.Limit)
 	if err != nil {
 		return app.Page[app.TimelineItem]{}, err
 	}
-	var at, afterID any
-	if after != nil {
-		at, afterID = after.At, after.ID
-	}
-	limit := limitOf(p.Limit)
-	rows, err := tx.Query(ctx, sql, id, at, afterID, limit+1)
+	at, afterID, fetch := page.Args()
+	rows, err := tx.Query(ctx, sql, id, at, afterID, fetch)
 	if err != nil {
 		return app.Page[app.TimelineItem]{}, fmt.Errorf("timeline: %w", err)
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (app.TimelineItem, error) {
 		var it app.TimelineItem
 		err := row.Scan(&it.ID, &it.Kind, &it.OccurredAt, &it.ActorID, &it.Data)
 		return it, err
-	})
+	}, func(it app.TimelineItem) (any, string) { return it.OccurredAt, it.ID })
 	if err != nil {
 		return app.Page[app.TimelineItem]{}, fmt.Errorf("timeline: %w", err)
 	}
-	return pageOf(items, limit, func(it app.TimelineItem) any { return timelineCursor{At: it.OccurredAt, ID: it.ID} }), nil
+	return out, nil
 }
 
 func (r scoreRepo) Latest(ctx context.Context, leadID string) (*domain.Score, error) {

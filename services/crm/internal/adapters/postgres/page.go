@@ -1,98 +1,53 @@
 package postgres
 
 import (
-	"time"
+	"github.com/jackc/pgx/v5"
 
-	"github.com/google/uuid"
-
-	"reos.dev/pkg/apperr"
-	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/crm/internal/app"
 )
 
-// Keyset pagination: a page is read as limit+1 rows in (sort value, id)
-// order, and the cursor of the next page is the last row's position,
-// encoded opaque (httpx.EncodeCursor). Cursors only seek within rows the
-// caller may see anyway; they are checked strictly so a forged or stale one
-// is a 400 naming cursor, never a 500.
+// Lists page by keyset, the shared way (postgres.Keyset): limit+1 rows in
+// (sort value, id) order, the next page's cursor the last row's position.
+// A list cursor names its sort ("-created_at" …), so one made for another
+// sort is a 400 naming cursor, like a forged one.
 
-// listCursor is the keyset position of a list page: the sort it belongs to
-// ("-created_at" …), the last row's sort value (Time or Num, by field) and
-// its id.
-type listCursor struct {
-	Sort string     `json:"s"`
-	Time *time.Time `json:"t,omitempty"`
-	Num  *int64     `json:"n,omitempty"`
-	ID   string     `json:"id"`
+// sortColumn is the SQL of a whitelisted sort field and the type it
+// compares as.
+type sortColumn struct {
+	expr string
+	kind postgres.Kind
 }
 
-// timelineCursor is the keyset position after which a timeline page starts.
-type timelineCursor struct {
-	At time.Time `json:"t"`
-	ID string    `json:"id"`
+// listKeyset is the keyset of a list sorted by s on col, ids in idCol.
+func listKeyset(s app.Sort, col sortColumn, idCol string) postgres.Keyset {
+	return postgres.SortKeyset(s.Field, s.Desc, col.kind, col.expr, idCol)
 }
 
-// newestFirst is the order of the lists that have no sort parameter
-// (contacts, lead imports, deal documents).
-var newestFirst = app.Sort{Field: "created_at", Desc: true}
-
-func sortKey(s app.Sort) string {
-	if s.Desc {
-		return "-" + s.Field
-	}
-	return s.Field
+// newestFirst is the keyset of the lists that have no sort parameter
+// (contacts, lead imports, deal documents): created_at descending, on
+// table's (alias's) columns.
+func newestFirst(table string) postgres.Keyset {
+	return listKeyset(app.Sort{Field: "created_at", Desc: true},
+		sortColumn{table + ".created_at", postgres.Timestamptz}, table+".id")
 }
 
-// decodeListCursor reads a list cursor (nil for the first page) and checks
-// it belongs to sort.
-func decodeListCursor(raw string, sort app.Sort) (*listCursor, error) {
-	if raw == "" {
-		return nil, nil
-	}
-	var c listCursor
-	if err := httpx.DecodeCursor(raw, &c); err != nil {
-		return nil, err
-	}
-	if _, err := uuid.Parse(c.ID); err != nil || c.Sort != sortKey(sort) || (c.Time == nil && c.Num == nil) {
-		return nil, apperr.BadRequest("cursor", "does not belong to this sort order")
-	}
-	return &c, nil
+// timelineKeyset is the order of the lead and deal timelines, newest
+// first; their SQL is a constant that binds the page's Args.
+var timelineKeyset = postgres.Keyset{Sort: "timeline", Kind: postgres.Timestamptz}
+
+// collectPage reads a page query's rows into the app's page.
+func collectPage[T any](p postgres.Page, rows pgx.Rows, scan func(pgx.CollectableRow) (T, error),
+	key func(T) (any, string)) (app.Page[T], error) {
+	items, next, err := postgres.CollectPage(p, rows, scan, key)
+	return app.Page[T]{Items: items, Next: next}, err
 }
 
-func decodeTimelineCursor(raw string) (*timelineCursor, error) {
-	if raw == "" {
-		return nil, nil
+// seek appends the page's keyset condition, order and limit.
+func (q *query) seek(p postgres.Page) {
+	cond, tail := p.Seek(q.arg)
+	if cond != "" {
+		q.sb.WriteString(" AND " + cond)
 	}
-	var c timelineCursor
-	if err := httpx.DecodeCursor(raw, &c); err != nil {
-		return nil, err
-	}
-	if _, err := uuid.Parse(c.ID); err != nil || c.At.IsZero() {
-		return nil, apperr.BadRequest("cursor", "is not a valid cursor")
-	}
-	return &c, nil
-}
-
-// limitOf is the page size of a request; one that names none (an
-// in-process caller) gets the transport's default.
-func limitOf(n int) int {
-	if n <= 0 {
-		return httpx.DefaultLimit
-	}
-	return n
-}
-
-// pageOf cuts the limit+1 rows read into a page; key gives a row's cursor
-// value.
-func pageOf[T any](rows []T, limit int, key func(T) any) app.Page[T] {
-	if len(rows) <= limit {
-		return app.Page[T]{Items: rows}
-	}
-	rows = rows[:limit]
-	return app.Page[T]{Items: rows, Next: httpx.EncodeCursor(key(rows[limit-1]))}
-}
-
-// createdAtCursor is the cursor of a row of a newest-first list.
-func createdAtCursor(at time.Time, id string) listCursor {
-	return listCursor{Sort: sortKey(newestFirst), Time: &at, ID: id}
+	q.sb.WriteString(tail)
 }

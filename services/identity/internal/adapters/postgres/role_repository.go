@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -83,29 +84,37 @@ func (r roleRepo) ForUser(ctx context.Context, userID string) ([]domain.Role, er
 	return scanRoles(rows)
 }
 
-func (r roleRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Role, string, error) {
-	after, err := decodeCursor(q.Cursor, false)
+// nameKeyset is the order of the role and team lists: by name, then id.
+var nameKeyset = postgres.Keyset{Sort: "name", Kind: postgres.Text}
+
+// listByName reads one page of a list in nameKeyset's order: query first
+// on the first page ($1 the rows to read), after from a cursor ($2, $3 the
+// name and id it starts after).
+func listByName[T any](ctx context.Context, tx pgx.Tx, q app.PageQuery, first, after string,
+	scan func(pgx.Row) (T, error), key func(T) (name, id string)) ([]T, string, error) {
+	page, err := nameKeyset.Page(q.Cursor, q.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(q.Limit)
+	name, id, fetch := page.Args()
 	var rows pgx.Rows
-	if after == nil {
-		rows, err = r.tx.Query(ctx, sqlRoleList, limit+1)
+	if page.After == nil {
+		rows, err = tx.Query(ctx, first, fetch)
 	} else {
-		rows, err = r.tx.Query(ctx, sqlRoleListAfter, limit+1, after.V, after.ID)
+		rows, err = tx.Query(ctx, after, fetch, name, id)
 	}
+	if err != nil {
+		return nil, "", err
+	}
+	return postgres.CollectPage(page, rows, func(row pgx.CollectableRow) (T, error) { return scan(row) },
+		func(v T) (any, string) { name, id := key(v); return name, id })
+}
+
+func (r roleRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Role, string, error) {
+	out, next, err := listByName(ctx, r.tx, q, sqlRoleList, sqlRoleListAfter, scanRole,
+		func(r domain.Role) (string, string) { return r.Name, r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list roles: %w", err)
-	}
-	out, err := scanRoles(rows)
-	if err != nil {
-		return nil, "", err
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(out[limit-1].Name, out[limit-1].ID)
 	}
 	return out, next, nil
 }

@@ -58,36 +58,10 @@ func (r teamRepo) GetForUpdate(ctx context.Context, id string) (domain.Team, err
 }
 
 func (r teamRepo) List(ctx context.Context, q app.PageQuery) ([]domain.Team, string, error) {
-	after, err := decodeCursor(q.Cursor, false)
-	if err != nil {
-		return nil, "", err
-	}
-	limit := limitOf(q.Limit)
-	var rows pgx.Rows
-	if after == nil {
-		rows, err = r.tx.Query(ctx, sqlTeamList, limit+1)
-	} else {
-		rows, err = r.tx.Query(ctx, sqlTeamListAfter, limit+1, after.V, after.ID)
-	}
+	out, next, err := listByName(ctx, r.tx, q, sqlTeamList, sqlTeamListAfter, scanTeam,
+		func(t domain.Team) (string, string) { return t.Name, t.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("list teams: %w", err)
-	}
-	defer rows.Close()
-	var out []domain.Team
-	for rows.Next() {
-		t, err := scanTeam(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("scan team: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list teams: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = encodeCursor(out[limit-1].Name, out[limit-1].ID)
 	}
 	return out, next, nil
 }

@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/identity/internal/app"
 	"reos.dev/services/identity/internal/domain"
 )
@@ -55,36 +57,19 @@ const (
 	sqlUserFilterActive     = ` AND u.deleted_at IS NULL AND (t.locked_until IS NULL OR t.locked_until <= @now)`
 	sqlUserFilterLocked     = ` AND u.deleted_at IS NULL AND t.locked_until > @now`
 	sqlUserFilterDeleted    = ` AND u.deleted_at IS NOT NULL`
-	sqlUserAfterCreatedAsc  = ` AND (u.created_at, u.id) > (@cv::timestamptz, @cid::uuid)`
-	sqlUserAfterCreatedDesc = ` AND (u.created_at, u.id) < (@cv::timestamptz, @cid::uuid)`
-	sqlUserAfterEmailAsc    = ` AND (u.email, u.id) > (@cv::text, @cid::uuid)`
-	sqlUserAfterEmailDesc   = ` AND (u.email, u.id) < (@cv::text, @cid::uuid)`
-	sqlUserAfterNameAsc     = ` AND (u.full_name, u.id) > (@cv::text, @cid::uuid)`
-	sqlUserAfterNameDesc    = ` AND (u.full_name, u.id) < (@cv::text, @cid::uuid)`
-	sqlUserOrderCreatedAsc  = ` ORDER BY u.created_at, u.id LIMIT @limit`
-	sqlUserOrderCreatedDesc = ` ORDER BY u.created_at DESC, u.id DESC LIMIT @limit`
-	sqlUserOrderEmailAsc    = ` ORDER BY u.email, u.id LIMIT @limit`
-	sqlUserOrderEmailDesc   = ` ORDER BY u.email DESC, u.id DESC LIMIT @limit`
-	sqlUserOrderNameAsc     = ` ORDER BY u.full_name, u.id LIMIT @limit`
-	sqlUserOrderNameDesc    = ` ORDER BY u.full_name DESC, u.id DESC LIMIT @limit`
 )
 
-type userSort struct {
-	after, order string
-	isTime       bool
-	value        func(domain.User) string
+// userSorts are the user list's whitelisted sort fields: their SQL, the
+// type it compares as and a user's value.
+var userSorts = map[string]struct {
+	expr  string
+	kind  postgres.Kind
+	value func(domain.User) any
+}{
+	"created_at": {"u.created_at", postgres.Timestamptz, func(u domain.User) any { return u.CreatedAt }},
+	"email":      {"u.email", postgres.Text, func(u domain.User) any { return u.Email }},
+	"full_name":  {"u.full_name", postgres.Text, func(u domain.User) any { return u.FullName }},
 }
-
-var userSortSQL = map[string]userSort{
-	"created_at":  {sqlUserAfterCreatedAsc, sqlUserOrderCreatedAsc, true, createdValue},
-	"-created_at": {sqlUserAfterCreatedDesc, sqlUserOrderCreatedDesc, true, createdValue},
-	"email":       {sqlUserAfterEmailAsc, sqlUserOrderEmailAsc, false, func(u domain.User) string { return u.Email }},
-	"-email":      {sqlUserAfterEmailDesc, sqlUserOrderEmailDesc, false, func(u domain.User) string { return u.Email }},
-	"full_name":   {sqlUserAfterNameAsc, sqlUserOrderNameAsc, false, func(u domain.User) string { return u.FullName }},
-	"-full_name":  {sqlUserAfterNameDesc, sqlUserOrderNameDesc, false, func(u domain.User) string { return u.FullName }},
-}
-
-func createdValue(u domain.User) string { return u.CreatedAt.UTC().Format(time.RFC3339Nano) }
 
 type userRepo struct{ tx pgx.Tx }
 
@@ -173,16 +158,16 @@ func likePattern(q string) string {
 }
 
 func (r userRepo) List(ctx context.Context, q app.UserQuery) ([]app.UserRow, string, error) {
-	sort, ok := userSortSQL[q.Sort]
+	field, desc := strings.TrimPrefix(q.Sort, "-"), strings.HasPrefix(q.Sort, "-")
+	sort, ok := userSorts[field]
 	if !ok {
-		sort = userSortSQL["created_at"]
+		field, desc, sort = "created_at", false, userSorts["created_at"]
 	}
-	after, err := decodeCursor(q.Cursor, sort.isTime)
+	page, err := postgres.SortKeyset(field, desc, sort.kind, sort.expr, "u.id").Page(q.Cursor, q.Limit)
 	if err != nil {
 		return nil, "", err
 	}
-	limit := limitOf(q.Limit)
-	args := pgx.NamedArgs{"limit": limit + 1, "now": q.Now}
+	args := pgx.NamedArgs{"now": q.Now}
 	var sb strings.Builder
 	sb.WriteString(sqlUserListBase)
 	if !q.IncludeDeleted {
@@ -204,34 +189,28 @@ func (r userRepo) List(ctx context.Context, q app.UserQuery) ([]app.UserRow, str
 	case domain.UserDeleted:
 		sb.WriteString(sqlUserFilterDeleted)
 	}
-	if after != nil {
-		sb.WriteString(sort.after)
-		args["cv"], args["cid"] = after.V, after.ID
+	cond, tail := page.Seek(func(v any) string {
+		name := "k" + strconv.Itoa(len(args))
+		args[name] = v
+		return "@" + name
+	})
+	if cond != "" {
+		sb.WriteString(" AND " + cond)
 	}
-	sb.WriteString(sort.order)
+	sb.WriteString(tail)
 
 	rows, err := r.tx.Query(ctx, sb.String(), args)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
-	defer rows.Close()
-	var out []app.UserRow
-	for rows.Next() {
-		var row app.UserRow
-		row.User, err = scanUser(rows, &row.LockedUntil, &row.FailedAttempts)
-		if err != nil {
-			return nil, "", fmt.Errorf("scan user: %w", err)
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
+	out, next, err := postgres.CollectPage(page, rows, func(row pgx.CollectableRow) (app.UserRow, error) {
+		var r app.UserRow
+		var err error
+		r.User, err = scanUser(row, &r.LockedUntil, &r.FailedAttempts)
+		return r, err
+	}, func(r app.UserRow) (any, string) { return sort.value(r.User), r.User.ID })
+	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1].User
-		next = encodeCursor(sort.value(last), last.ID)
 	}
 	return out, next, nil
 }

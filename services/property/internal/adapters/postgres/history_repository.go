@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"reos.dev/pkg/datetime"
+	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
 )
@@ -38,45 +38,29 @@ func (r historyRepo) Append(ctx context.Context, propertyID, actorID string, at 
 	return nil
 }
 
+// historyKeyset is the order of a property's history, newest first.
+var historyKeyset = postgres.Keyset{Sort: "history", Kind: postgres.Timestamptz}
+
 func (r historyRepo) List(ctx context.Context, propertyID string, limit int, cursorText string) (app.Page[app.HistoryEntry], error) {
-	cur, err := decodeCursor(cursorText, "history")
+	page, err := historyKeyset.Page(cursorText, limit)
 	if err != nil {
 		return app.Page[app.HistoryEntry]{}, err
 	}
-	var at *time.Time
-	var id *string
-	if cur != nil {
-		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
-		if err != nil {
-			return app.Page[app.HistoryEntry]{}, badCursor()
-		}
-		at, id = &t, &cur.ID
-	}
-	limit = limitOf(limit)
-	rows, err := r.tx.Query(ctx, sqlHistoryList, propertyID, at, id, limit+1)
+	at, id, fetch := page.Args()
+	rows, err := r.tx.Query(ctx, sqlHistoryList, propertyID, at, id, fetch)
 	if err != nil {
 		return app.Page[app.HistoryEntry]{}, fmt.Errorf("list property history: %w", err)
 	}
-	defer rows.Close()
-	var items []app.HistoryEntry
-	for rows.Next() {
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (app.HistoryEntry, error) {
 		var e app.HistoryEntry
 		var oldV, newV []byte
-		if err := rows.Scan(&e.ID, &e.PropertyID, &e.ActorID, &e.ChangedAt, &e.Field, &oldV, &newV); err != nil {
-			return app.Page[app.HistoryEntry]{}, fmt.Errorf("scan history: %w", err)
-		}
+		err := row.Scan(&e.ID, &e.PropertyID, &e.ActorID, &e.ChangedAt, &e.Field, &oldV, &newV)
 		e.ChangedAt = e.ChangedAt.UTC()
 		e.Old, e.New = oldV, newV
-		items = append(items, e)
+		return e, err
+	}, func(e app.HistoryEntry) (any, string) { return e.ChangedAt, e.ID })
+	if err != nil {
+		return app.Page[app.HistoryEntry]{}, fmt.Errorf("list property history: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return app.Page[app.HistoryEntry]{}, err
-	}
-	page := app.Page[app.HistoryEntry]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor("history", last.ChangedAt.Format(time.RFC3339Nano), last.ID)
-	}
-	return page, nil
+	return out, nil
 }

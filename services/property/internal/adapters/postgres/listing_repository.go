@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -89,15 +88,11 @@ func (r listingRepo) GetForUpdate(ctx context.Context, id string) (domain.Listin
 }
 
 func (r listingRepo) List(ctx context.Context, q app.ListingQuery) (app.Page[domain.Listing], error) {
-	col, ok := sortColumns[q.Sort]
-	if !ok {
-		return app.Page[domain.Listing]{}, fmt.Errorf("list listings: unknown sort %q", q.Sort)
+	k, err := listKeyset(q.Sort, q.Desc)
+	if err != nil {
+		return app.Page[domain.Listing]{}, fmt.Errorf("list listings: %w", err)
 	}
-	sortKey := q.Sort
-	if q.Desc {
-		sortKey = "-" + q.Sort
-	}
-	cur, err := decodeCursor(q.Cursor, sortKey)
+	page, err := k.Page(q.Cursor, q.Limit)
 	if err != nil {
 		return app.Page[domain.Listing]{}, err
 	}
@@ -111,36 +106,21 @@ func (r listingRepo) List(ctx context.Context, q app.ListingQuery) (app.Page[dom
 	if q.AgentUserID != nil {
 		b.where("agent_user_id = %s", *q.AgentUserID)
 	}
-	limit := limitOf(q.Limit)
-	tail, err := b.keyset(col, q.Desc, cur, limit)
-	if err != nil {
-		return app.Page[domain.Listing]{}, err
-	}
-	query := sqlListingList + b.clause() + tail
-	rows, err := r.tx.Query(ctx, query, b.args...)
+	tail := b.seek(page)
+	rows, err := r.tx.Query(ctx, sqlListingList+b.clause()+tail, b.args...)
 	if err != nil {
 		return app.Page[domain.Listing]{}, fmt.Errorf("list listings: %w", err)
 	}
-	defer rows.Close()
-	var items []domain.Listing
-	for rows.Next() {
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (domain.Listing, error) {
 		var l domain.Listing
-		if err := rows.Scan(listingDest(&l)...); err != nil {
-			return app.Page[domain.Listing]{}, fmt.Errorf("scan listing: %w", err)
-		}
+		err := row.Scan(listingDest(&l)...)
 		l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
-		items = append(items, l)
+		return l, err
+	}, func(l domain.Listing) (any, string) { return sortValue(k, l.CreatedAt, l.ListPriceCents), l.ID })
+	if err != nil {
+		return app.Page[domain.Listing]{}, fmt.Errorf("list listings: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return app.Page[domain.Listing]{}, err
-	}
-	page := app.Page[domain.Listing]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor(sortKey, sortValue(col, last.CreatedAt, last.ListPriceCents), last.ID)
-	}
-	return page, nil
+	return out, nil
 }
 
 func (r listingRepo) Snapshot(ctx context.Context, l domain.Listing, actorID string, data json.RawMessage) error {
@@ -155,43 +135,30 @@ func (r listingRepo) Snapshot(ctx context.Context, l domain.Listing, actorID str
 	return nil
 }
 
+// snapshotKeyset is the order of a listing's snapshots, newest version
+// first.
+var snapshotKeyset = postgres.Keyset{Sort: "version", Kind: postgres.Integer}
+
 func (r listingRepo) Snapshots(ctx context.Context, listingID string, limit int, cursorText string) (app.Page[app.ListingSnapshot], error) {
-	cur, err := decodeCursor(cursorText, "version")
+	page, err := snapshotKeyset.Page(cursorText, limit)
 	if err != nil {
 		return app.Page[app.ListingSnapshot]{}, err
 	}
-	var before *int
-	if cur != nil {
-		n, err := strconv.Atoi(cur.V)
-		if err != nil {
-			return app.Page[app.ListingSnapshot]{}, badCursor()
-		}
-		before = &n
-	}
-	limit = limitOf(limit)
-	rows, err := r.tx.Query(ctx, sqlSnapshotList, listingID, before, limit+1)
+	// A listing's versions are unique: the version alone seeks.
+	before, _, fetch := page.Args()
+	rows, err := r.tx.Query(ctx, sqlSnapshotList, listingID, before, fetch)
 	if err != nil {
 		return app.Page[app.ListingSnapshot]{}, fmt.Errorf("list snapshots: %w", err)
 	}
-	defer rows.Close()
-	var items []app.ListingSnapshot
-	for rows.Next() {
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (app.ListingSnapshot, error) {
 		var s app.ListingSnapshot
 		var data []byte
-		if err := rows.Scan(&s.ID, &s.ListingID, &s.Version, &s.ActorID, &data, &s.CreatedAt); err != nil {
-			return app.Page[app.ListingSnapshot]{}, fmt.Errorf("scan snapshot: %w", err)
-		}
+		err := row.Scan(&s.ID, &s.ListingID, &s.Version, &s.ActorID, &data, &s.CreatedAt)
 		s.Snapshot, s.CreatedAt = data, s.CreatedAt.UTC()
-		items = append(items, s)
+		return s, err
+	}, func(s app.ListingSnapshot) (any, string) { return s.Version, s.ID })
+	if err != nil {
+		return app.Page[app.ListingSnapshot]{}, fmt.Errorf("list snapshots: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return app.Page[app.ListingSnapshot]{}, err
-	}
-	page := app.Page[app.ListingSnapshot]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor("version", strconv.Itoa(last.Version), last.ID)
-	}
-	return page, nil
+	return out, nil
 }

@@ -3,12 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
@@ -91,30 +88,18 @@ func (r imageRepo) Delete(ctx context.Context, propertyID, id string) error {
 }
 
 func (r imageRepo) List(ctx context.Context, propertyID string, limit int, cursorText string) (app.Page[domain.PropertyImage], error) {
-	cur, err := decodeCursor(cursorText, "position")
+	page, err := imageKeyset.Page(cursorText, limit)
 	if err != nil {
 		return app.Page[domain.PropertyImage]{}, err
 	}
-	var after *int
-	var afterID *string
-	if cur != nil {
-		n, err := strconv.Atoi(cur.V)
-		if err != nil {
-			return app.Page[domain.PropertyImage]{}, badCursor()
-		}
-		after, afterID = &n, &cur.ID
-	}
-	limit = limitOf(limit)
-	return listRows(ctx, r.tx, sqlImageList, []any{propertyID, after, afterID, limit + 1}, limit,
-		func(row pgx.Rows) (domain.PropertyImage, error) {
+	return listFiles(ctx, r.tx, page, sqlImageList, propertyID,
+		func(row pgx.CollectableRow) (domain.PropertyImage, error) {
 			var img domain.PropertyImage
 			err := row.Scan(append(storedFileDest(&img.StoredFile), &img.Caption, &img.Position)...)
 			img.CreatedAt = img.CreatedAt.UTC()
 			return img, err
 		},
-		func(img domain.PropertyImage) string {
-			return encodeCursor("position", strconv.Itoa(img.Position), img.ID)
-		})
+		func(img domain.PropertyImage) (any, string) { return img.Position, img.ID })
 }
 
 func (r documentRepo) Create(ctx context.Context, doc domain.PropertyDocument) error {
@@ -146,30 +131,18 @@ func (r documentRepo) Delete(ctx context.Context, propertyID, id string) error {
 }
 
 func (r documentRepo) List(ctx context.Context, propertyID string, limit int, cursorText string) (app.Page[domain.PropertyDocument], error) {
-	cur, err := decodeCursor(cursorText, "documents")
+	page, err := documentKeyset.Page(cursorText, limit)
 	if err != nil {
 		return app.Page[domain.PropertyDocument]{}, err
 	}
-	var before *time.Time
-	var beforeID *string
-	if cur != nil {
-		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
-		if err != nil {
-			return app.Page[domain.PropertyDocument]{}, badCursor()
-		}
-		before, beforeID = &t, &cur.ID
-	}
-	limit = limitOf(limit)
-	return listRows(ctx, r.tx, sqlDocumentList, []any{propertyID, before, beforeID, limit + 1}, limit,
-		func(row pgx.Rows) (domain.PropertyDocument, error) {
+	return listFiles(ctx, r.tx, page, sqlDocumentList, propertyID,
+		func(row pgx.CollectableRow) (domain.PropertyDocument, error) {
 			var doc domain.PropertyDocument
 			err := row.Scan(append(storedFileDest(&doc.StoredFile), &doc.Title)...)
 			doc.CreatedAt = doc.CreatedAt.UTC()
 			return doc, err
 		},
-		func(doc domain.PropertyDocument) string {
-			return encodeCursor("documents", doc.CreatedAt.Format(time.RFC3339Nano), doc.ID)
-		})
+		func(doc domain.PropertyDocument) (any, string) { return doc.CreatedAt, doc.ID })
 }
 
 func deleteRow(ctx context.Context, tx pgx.Tx, query, id, propertyID string, notFound func() error) error {
@@ -183,30 +156,25 @@ func deleteRow(ctx context.Context, tx pgx.Tx, query, id, propertyID string, not
 	return nil
 }
 
-// listRows reads one keyset page fetched with limit+1 rows: the extra row
-// only says a next page exists, whose cursor is the last kept row's.
-func listRows[T any](ctx context.Context, tx pgx.Tx, query string, args []any, limit int,
-	scan func(pgx.Rows) (T, error), cursorOf func(T) string) (app.Page[T], error) {
-	rows, err := tx.Query(ctx, query, args...)
+// The orders of a property's files: images by position, documents newest
+// first.
+var (
+	imageKeyset    = postgres.Keyset{Sort: "position", Kind: postgres.Integer}
+	documentKeyset = postgres.Keyset{Sort: "documents", Kind: postgres.Timestamptz}
+)
+
+// listFiles reads one page of a property's files: query binds the
+// property, the page's position and the rows to read.
+func listFiles[T any](ctx context.Context, tx pgx.Tx, page postgres.Page, query, propertyID string,
+	scan func(pgx.CollectableRow) (T, error), key func(T) (any, string)) (app.Page[T], error) {
+	after, afterID, fetch := page.Args()
+	rows, err := tx.Query(ctx, query, propertyID, after, afterID, fetch)
 	if err != nil {
 		return app.Page[T]{}, fmt.Errorf("list property files: %w", err)
 	}
-	defer rows.Close()
-	var items []T
-	for rows.Next() {
-		it, err := scan(rows)
-		if err != nil {
-			return app.Page[T]{}, fmt.Errorf("scan property file: %w", err)
-		}
-		items = append(items, it)
+	out, err := collectPage(page, rows, scan, key)
+	if err != nil {
+		return app.Page[T]{}, fmt.Errorf("list property files: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return app.Page[T]{}, err
-	}
-	page := app.Page[T]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		page.Next = cursorOf(page.Items[limit-1])
-	}
-	return page, nil
+	return out, nil
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -188,17 +187,12 @@ func filter(b *builder, f app.PropertyFilter) {
 	}
 }
 
-// sortColumns maps the whitelisted sort fields to columns.
-var sortColumns = map[string]string{app.SortCreatedAt: "created_at", app.SortListPrice: "list_price_cents"}
-
-// pageSQL is one page's query: its SQL and parameters, and what the caller
-// needs to cut the page and make the next cursor.
+// pageSQL is one page's query: its SQL and parameters, and the page the
+// caller cuts its rows into.
 type pageSQL struct {
-	sql     string
-	args    []any // a pgx.QueryExecMode first, when the query needs its own
-	limit   int
-	col     string // the sort column (lists)
-	sortKey string // the cursor's sort
+	sql  string
+	args []any // a pgx.QueryExecMode first, when the query needs its own
+	page postgres.Page
 }
 
 // listExecMode plans every list query with its values: a cached prepared
@@ -211,27 +205,19 @@ const listExecMode = pgx.QueryExecModeCacheDescribe
 
 // listSQL builds the query of a property list page.
 func listSQL(q app.PropertyQuery) (pageSQL, error) {
-	col, ok := sortColumns[q.Sort]
-	if !ok {
-		return pageSQL{}, fmt.Errorf("list properties: unknown sort %q", q.Sort)
+	k, err := listKeyset(q.Sort, q.Desc)
+	if err != nil {
+		return pageSQL{}, fmt.Errorf("list properties: %w", err)
 	}
-	sortKey := q.Sort
-	if q.Desc {
-		sortKey = "-" + q.Sort
-	}
-	cur, err := decodeCursor(q.Cursor, sortKey)
+	page, err := k.Page(q.Cursor, q.Limit)
 	if err != nil {
 		return pageSQL{}, err
 	}
 	var b builder
 	filter(&b, q.Filter)
-	limit := limitOf(q.Limit)
-	tail, err := b.keyset(col, q.Desc, cur, limit)
-	if err != nil {
-		return pageSQL{}, err
-	}
+	tail := b.seek(page)
 	args := append([]any{listExecMode}, b.args...)
-	return pageSQL{sql: sqlPropertyList + b.clause() + tail, args: args, limit: limit, col: col, sortKey: sortKey}, nil
+	return pageSQL{sql: sqlPropertyList + b.clause() + tail, args: args, page: page}, nil
 }
 
 func (r propertyRepo) List(ctx context.Context, q app.PropertyQuery) (app.Page[domain.Property], error) {
@@ -243,44 +229,32 @@ func (r propertyRepo) List(ctx context.Context, q app.PropertyQuery) (app.Page[d
 	if err != nil {
 		return app.Page[domain.Property]{}, fmt.Errorf("list properties: %w", err)
 	}
-	defer rows.Close()
-	var items []domain.Property
-	for rows.Next() {
+	page, err := collectPage(ps.page, rows, func(row pgx.CollectableRow) (domain.Property, error) {
 		var p domain.Property
-		if err := rows.Scan(propertyDest(&p)...); err != nil {
-			return app.Page[domain.Property]{}, fmt.Errorf("scan property: %w", err)
-		}
+		err := row.Scan(propertyDest(&p)...)
 		utcProperty(&p)
-		items = append(items, p)
-	}
-	if err := rows.Err(); err != nil {
+		return p, err
+	}, func(p domain.Property) (any, string) {
+		return sortValue(ps.page.Keyset, p.CreatedAt, p.ListPriceCents), p.ID
+	})
+	if err != nil {
 		return app.Page[domain.Property]{}, fmt.Errorf("list properties: %w", err)
-	}
-	page := app.Page[domain.Property]{Items: items}
-	if len(items) > ps.limit {
-		page.Items = items[:ps.limit]
-		last := page.Items[ps.limit-1]
-		page.Next = encodeCursor(ps.sortKey, sortValue(ps.col, last.CreatedAt, last.ListPriceCents), last.ID)
 	}
 	return page, nil
 }
 
+// searchKeyset is the order of search pages, best score first; the
+// position binds search_page's after_score and after_id.
+var searchKeyset = postgres.Keyset{Sort: "score", Kind: postgres.Double}
+
 // searchSQL builds the query of a search page: the terms and every filter
 // as search_page's parameters (NULL: no filter).
 func searchSQL(q app.SearchQuery) (pageSQL, error) {
-	cur, err := decodeCursor(q.Cursor, "score")
+	page, err := searchKeyset.Page(q.Cursor, q.Limit)
 	if err != nil {
 		return pageSQL{}, err
 	}
-	var afterScore *float64
-	var afterID *string
-	if cur != nil {
-		v, err := strconv.ParseFloat(cur.V, 64)
-		if err != nil {
-			return pageSQL{}, badCursor()
-		}
-		afterScore, afterID = &v, &cur.ID
-	}
+	afterScore, afterID, fetch := page.Args()
 	f := q.Filter
 	var city *string
 	if f.City != nil {
@@ -291,10 +265,9 @@ func searchSQL(q app.SearchQuery) (pageSQL, error) {
 	if b := f.BBox; b != nil {
 		bbox = []float64{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
 	}
-	limit := limitOf(q.Limit)
 	args := []any{q.Query.Text, f.Statuses, f.Types, city, f.PostalCode, f.MinPriceCents, f.MaxPriceCents,
-		f.MinBeds, f.MaxBeds, f.MinBaths, f.MaxBaths, bbox, f.IncludeArchived, afterScore, afterID, limit + 1}
-	return pageSQL{sql: sqlSearch, args: args, limit: limit, sortKey: "score"}, nil
+		f.MinBeds, f.MaxBeds, f.MinBaths, f.MaxBaths, bbox, f.IncludeArchived, afterScore, afterID, fetch}
+	return pageSQL{sql: sqlSearch, args: args, page: page}, nil
 }
 
 func (r propertyRepo) Search(ctx context.Context, q app.SearchQuery) (app.Page[app.SearchHit], error) {
@@ -306,24 +279,14 @@ func (r propertyRepo) Search(ctx context.Context, q app.SearchQuery) (app.Page[a
 	if err != nil {
 		return app.Page[app.SearchHit]{}, fmt.Errorf("search properties: %w", err)
 	}
-	defer rows.Close()
-	var hits []app.SearchHit
-	for rows.Next() {
+	page, err := collectPage(ps.page, rows, func(row pgx.CollectableRow) (app.SearchHit, error) {
 		var h app.SearchHit
-		if err := rows.Scan(append(propertyDest(&h.Property), &h.Score)...); err != nil {
-			return app.Page[app.SearchHit]{}, fmt.Errorf("scan search hit: %w", err)
-		}
+		err := row.Scan(append(propertyDest(&h.Property), &h.Score)...)
 		utcProperty(&h.Property)
-		hits = append(hits, h)
-	}
-	if err := rows.Err(); err != nil {
+		return h, err
+	}, func(h app.SearchHit) (any, string) { return h.Score, h.Property.ID })
+	if err != nil {
 		return app.Page[app.SearchHit]{}, fmt.Errorf("search properties: %w", err)
-	}
-	page := app.Page[app.SearchHit]{Items: hits}
-	if len(hits) > ps.limit {
-		page.Items = hits[:ps.limit]
-		last := page.Items[ps.limit-1]
-		page.Next = encodeCursor(ps.sortKey, strconv.FormatFloat(last.Score, 'g', -1, 64), last.Property.ID)
 	}
 	return page, nil
 }

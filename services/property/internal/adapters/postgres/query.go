@@ -1,13 +1,15 @@
 package postgres
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"reos.dev/pkg/apperr"
-	"reos.dev/pkg/datetime"
-	"reos.dev/pkg/httpx"
+	"github.com/jackc/pgx/v5"
+
+	"reos.dev/pkg/postgres"
+	"reos.dev/services/property/internal/app"
 )
 
 // builder assembles a WHERE clause from fixed SQL fragments; values only
@@ -39,94 +41,72 @@ func (b *builder) clause() string {
 	return strings.Join(b.conds, " AND ")
 }
 
-// cursor is a keyset position: the sort field it belongs to, the sort
-// value of the last row (as text, exact) and that row's id.
-type cursor struct {
-	S  string `json:"s,omitempty"`
-	V  string `json:"v"`
-	ID string `json:"id"`
+// Lists page by keyset, the shared way (postgres.Keyset): limit+1 rows in
+// (sort value, id) order, the next page's cursor the last row's position.
+// A cursor names its list's order ("-created_at", "history" …), so one made
+// for another order is a 400 naming cursor, like a forged one.
+
+// sortColumns maps the whitelisted sort fields of properties and listings
+// to their columns and types.
+var sortColumns = map[string]struct {
+	col  string
+	kind postgres.Kind
+}{
+	app.SortCreatedAt: {"created_at", postgres.Timestamptz},
+	app.SortListPrice: {"list_price_cents", postgres.Bigint},
 }
 
-func badCursor() error { return apperr.BadRequest("cursor", "is not a valid cursor") }
+// listKeyset is the keyset of a property or listing list sorted by field.
+func listKeyset(field string, desc bool) (postgres.Keyset, error) {
+	c, ok := sortColumns[field]
+	if !ok {
+		return postgres.Keyset{}, fmt.Errorf("unknown sort %q", field)
+	}
+	return postgres.SortKeyset(field, desc, c.kind, c.col, "id"), nil
+}
+
+// sortValue is the cursor value of a row in k's order: its creation time or
+// its list price, the two sorts properties and listings share.
+func sortValue(k postgres.Keyset, createdAt time.Time, listPriceCents int64) any {
+	if k.Expr == sortColumns[app.SortListPrice].col {
+		return listPriceCents
+	}
+	return createdAt
+}
+
+// seek adds the page's keyset condition and returns the ORDER BY … LIMIT
+// tail that reads one row more than the page.
+func (b *builder) seek(p postgres.Page) string {
+	cond, tail := p.Seek(b.arg)
+	if cond != "" {
+		b.conds = append(b.conds, cond)
+	}
+	return tail
+}
+
+// collectPage reads a page query's rows into the app's page.
+func collectPage[T any](p postgres.Page, rows pgx.Rows, scan func(pgx.CollectableRow) (T, error),
+	key func(T) (any, string)) (app.Page[T], error) {
+	items, next, err := postgres.CollectPage(p, rows, scan, key)
+	return app.Page[T]{Items: items, Next: next}, err
+}
+
+// The import repository's List still reads its cursor with these; it
+// moves to postgres.Keyset with the bulk-import rework in flight, and
+// they go with it. They keep its cursors in the shared wire form.
+
+type cursor struct{ V, ID string }
 
 func decodeCursor(s, sort string) (*cursor, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var c cursor
-	if err := httpx.DecodeCursor(s, &c); err != nil {
+	p, err := postgres.Keyset{Sort: sort, Kind: postgres.Text}.Decode(s)
+	if p == nil || err != nil {
 		return nil, err
 	}
-	if c.S != sort || !isUUID(c.ID) || strings.ContainsRune(c.V, 0) {
-		return nil, badCursor()
-	}
-	return &c, nil
+	return &cursor{V: p.Value.(string), ID: p.ID}, nil
 }
 
-func encodeCursor(sort, v, id string) string {
-	return httpx.EncodeCursor(cursor{S: sort, V: v, ID: id})
-}
+func encodeCursor(sort, v, id string) string { return postgres.EncodeCursor(sort, v, id) }
 
-func limitOf(n int) int {
-	if n <= 0 || n > httpx.MaxLimit {
-		return httpx.DefaultLimit
-	}
-	return n
-}
+func badCursor() error { return postgres.BadCursor() }
 
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, r := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if r != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// keyset adds the seek condition of a keyset page on (col, id) after cur
-// (nil on the first page) and returns the ORDER BY … LIMIT tail that fetches
-// one row more than limit, so the caller knows whether a next page exists.
-// col is created_at (cursor value RFC 3339) or an integer column.
-func (b *builder) keyset(col string, desc bool, cur *cursor, limit int) (string, error) {
-	dir, op := "ASC", ">"
-	if desc {
-		dir, op = "DESC", "<"
-	}
-	if cur != nil {
-		var v any
-		if col == "created_at" {
-			t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
-			if err != nil {
-				return "", badCursor()
-			}
-			v = t
-		} else {
-			n, err := strconv.ParseInt(cur.V, 10, 64)
-			if err != nil {
-				return "", badCursor()
-			}
-			v = n
-		}
-		b.where("("+col+", id) "+op+" (%s, %s)", v, cur.ID)
-	}
-	return " ORDER BY " + col + " " + dir + ", id " + dir + " LIMIT " + b.arg(limit+1), nil
-}
-
-// sortValue is the cursor value of a row sorted by col: its creation time or
-// its list price, the two sorts properties and listings share.
-func sortValue(col string, createdAt time.Time, listPriceCents int64) string {
-	if col == "list_price_cents" {
-		return strconv.FormatInt(listPriceCents, 10)
-	}
-	return createdAt.Format(time.RFC3339Nano)
-}
+func limitOf(n int) int { return postgres.PageLimit(n) }

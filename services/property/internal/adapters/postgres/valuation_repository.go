@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"reos.dev/pkg/datetime"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/property/internal/app"
 	"reos.dev/services/property/internal/domain"
@@ -214,44 +212,26 @@ func (r valuationRepo) Get(ctx context.Context, propertyID, id string) (domain.V
 	return v, nil
 }
 
+// valuationKeyset is the order of a property's valuations, newest request
+// first.
+var valuationKeyset = postgres.Keyset{Sort: "valuations", Kind: postgres.Timestamptz}
+
 func (r valuationRepo) List(ctx context.Context, propertyID string, limit int, cursorText string) (app.Page[domain.Valuation], error) {
-	cur, err := decodeCursor(cursorText, "valuations")
+	page, err := valuationKeyset.Page(cursorText, limit)
 	if err != nil {
 		return app.Page[domain.Valuation]{}, err
 	}
-	var at *time.Time
-	var id *string
-	if cur != nil {
-		t, err := datetime.ParseTime(cur.V) // a forged cursor is a 400, like any client time
-		if err != nil {
-			return app.Page[domain.Valuation]{}, badCursor()
-		}
-		at, id = &t, &cur.ID
-	}
-	limit = limitOf(limit)
-	rows, err := r.tx.Query(ctx, sqlValuationList, propertyID, at, id, limit+1)
+	at, id, fetch := page.Args()
+	rows, err := r.tx.Query(ctx, sqlValuationList, propertyID, at, id, fetch)
 	if err != nil {
 		return app.Page[domain.Valuation]{}, fmt.Errorf("list valuations: %w", err)
 	}
-	defer rows.Close()
-	var items []domain.Valuation
-	for rows.Next() {
-		v, err := scanValuation(rows)
-		if err != nil {
-			return app.Page[domain.Valuation]{}, fmt.Errorf("scan valuation: %w", err)
-		}
-		items = append(items, v)
+	out, err := collectPage(page, rows, func(row pgx.CollectableRow) (domain.Valuation, error) { return scanValuation(row) },
+		func(v domain.Valuation) (any, string) { return v.RequestedAt, v.ID })
+	if err != nil {
+		return app.Page[domain.Valuation]{}, fmt.Errorf("list valuations: %w", err)
 	}
-	if err := rows.Err(); err != nil {
-		return app.Page[domain.Valuation]{}, err
-	}
-	page := app.Page[domain.Valuation]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor("valuations", last.RequestedAt.Format(time.RFC3339Nano), last.ID)
-	}
-	return page, nil
+	return out, nil
 }
 
 func (r valuationRepo) Candidates(ctx context.Context, q domain.CompSearch) ([]domain.CompCandidate, error) {
