@@ -59,7 +59,7 @@ func crmImportScenarios(t *testing.T, s *Stack, a actors) {
 		if len(contacts.Items) != 1 || contacts.Items[0].Phone != "+14155550191" {
 			t.Fatalf("contacts = %s", r.Body)
 		}
-		expectEventOnTopic(t, "reos.crm.events", "reos.crm.lead_import.completed", small.ID)
+		s.expectEventOnTopic(t, "reos.crm.events", "reos.crm.lead_import.completed", small.ID)
 		expectFileExpiry(t, s, a.admin, "crm", "crm.lead_import_file_expire", small.ID, small.CompletedAt, small.FileExpiresAt, small.FileDeletedAt)
 	})
 

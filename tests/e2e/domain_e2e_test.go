@@ -210,7 +210,7 @@ func crmScenarios(t *testing.T, s *Stack, a actors) {
 		expectFieldError(t, do(t, http.MethodPatch, api+"/deals/"+deal.ID+"/stage", a.admin, map[string]any{"stage": "closed_won"}), "stage", "new → closed_won")
 		expectStatus(t, do(t, http.MethodPatch, api+"/deals/"+deal.ID+"/stage", a.admin, map[string]any{"stage": "under_contract"}), http.StatusOK, "new → under_contract")
 		expectStatus(t, do(t, http.MethodPatch, api+"/deals/"+deal.ID+"/stage", a.admin, map[string]any{"stage": "closed_won"}), http.StatusOK, "under_contract → closed_won")
-		expectEventOnTopic(t, "reos.crm.events", "reos.crm.deal.won", deal.ID)
+		s.expectEventOnTopic(t, "reos.crm.events", "reos.crm.deal.won", deal.ID)
 	})
 
 	t.Run("activity shows in the timeline, newest first", func(t *testing.T) {

@@ -124,7 +124,7 @@ func TestStack(t *testing.T) {
 		if userID == "" {
 			t.Fatal("the register scenario failed first")
 		}
-		expectEventOnTopic(t, "reos.identity.events", "reos.identity.user.registered", userID)
+		s.expectEventOnTopic(t, "reos.identity.events", "reos.identity.user.registered", userID)
 	})
 
 	t.Run("merged OpenAPI passes spectral", func(t *testing.T) {
@@ -276,13 +276,13 @@ func TestStack(t *testing.T) {
 	})
 }
 
-// expectEventOnTopic reads topic from the start of every partition until it
+// expectEventOnTopic reads the stack's topic from the start of every partition until it
 // finds an event of type typ whose id, subject or data mentions id, and
 // fails the test when none arrives within 20 s.
-func expectEventOnTopic(t *testing.T, topic, typ, id string) {
+func (s *Stack) expectEventOnTopic(t *testing.T, topic, typ, id string) {
 	t.Helper()
 	const within = 20 * time.Second
-	brokers := testkit.Brokers(t)
+	brokers := s.Brokers
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	conn, err := kafka.DialContext(ctx, "tcp", brokers[0])

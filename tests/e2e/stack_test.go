@@ -90,8 +90,8 @@ var stackServices = []stackService{
 // binaries: REOS_BIN_DIR when `make test` built them, otherwise a fresh build.
 func binaries(t testing.TB, root string) string {
 	t.Helper()
-	names := []string{"gateway"}
-	pkgs := []string{"./gateway/cmd/gateway"}
+	names := []string{"gateway", "devbroker"}
+	pkgs := []string{"./gateway/cmd/gateway", "./tools/devbroker"}
 	for _, svc := range stackServices {
 		names = append(names, svc.name)
 		pkgs = append(pkgs, svc.cmd)
@@ -130,6 +130,8 @@ func freePort(t testing.TB) int {
 type proc struct {
 	name string
 	bin  string
+	// args are the command line; nil means "serve" (a service).
+	args []string
 	env  []string
 	log  string
 	cmd  *exec.Cmd
@@ -143,7 +145,11 @@ func (p *proc) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(p.bin, "serve")
+	args := p.args
+	if args == nil {
+		args = []string{"serve"}
+	}
+	cmd := exec.Command(p.bin, args...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -193,7 +199,12 @@ type Stack struct {
 	URLs map[string]string
 	// DB is the stack's database (its URL connects as the superuser), for
 	// scenarios that act behind the services' backs.
-	DB       *testkit.Database
+	DB *testkit.Database
+	// Brokers is the stack's own Kafka-protocol broker (a devbroker started
+	// for it): its topics hold only this stack's events, so a read model
+	// that starts from the first offset reads this run's events and not the
+	// history of every run that used the shared broker.
+	Brokers  []string
 	stateDir string
 }
 
@@ -226,8 +237,8 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 	root := repoRoot(t)
 	bins := binaries(t, root)
 	db := testkit.NewDatabase(t)
-	brokers := testkit.Brokers(t)
 	state := t.TempDir()
+	brokers := startBroker(t, bins, state)
 	redisURL := os.Getenv("REOS_TEST_REDIS_URL")
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
@@ -241,6 +252,7 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		Services:   map[string]*proc{},
 		URLs:       map[string]string{},
 		DB:         db,
+		Brokers:    brokers,
 		stateDir:   state,
 	}
 	for _, svc := range services {
@@ -414,4 +426,26 @@ func do(t testing.TB, method, url, token string, body any, headers ...string) re
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// startBroker starts a devbroker of the stack's own on a free port and
+// returns its address; it is stopped when the test ends. Topics start
+// empty, so the stack's consumers (new groups read from the first offset)
+// never wade through other runs' events on the shared broker.
+func startBroker(t testing.TB, bins, state string) []string {
+	t.Helper()
+	port := freePort(t)
+	p := &proc{name: "devbroker", bin: filepath.Join(bins, "devbroker"), log: filepath.Join(state, "devbroker.log"),
+		args: []string{"-port", strconv.Itoa(port)}, env: os.Environ()}
+	p.start(t)
+	t.Cleanup(p.stop)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	}, func() string { return "the stack's broker never listened on " + addr + ":\n" + p.tail() })
+	return []string{addr}
 }

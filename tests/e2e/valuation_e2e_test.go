@@ -139,7 +139,7 @@ func valuationScenarios(t *testing.T, s *Stack, a actors) {
 		if again.Result == nil || again.Result.MemoSHA256 != res.MemoSHA256 {
 			t.Fatalf("second valuation of the same data: memo %v, want %s", again.Result, res.MemoSHA256)
 		}
-		expectEventOnTopic(t, "reos.property.events", "reos.property.valuation.completed", v.ID)
+		s.expectEventOnTopic(t, "reos.property.events", "reos.property.valuation.completed", v.ID)
 		expectStatus(t, do(t, http.MethodPost, api+"/properties/"+subject+"/valuations", a.viewer, nil), http.StatusForbidden, "viewer requests")
 		expectStatus(t, do(t, http.MethodGet, api+"/properties/"+subject+"/valuations/"+v.ID, a.outsider, nil), http.StatusNotFound, "other org reads")
 		expectStatus(t, do(t, http.MethodPost, api+"/properties/"+subject+"/valuations", a.outsider, nil), http.StatusNotFound, "other org requests")
