@@ -129,6 +129,8 @@ type proc struct {
 	env  []string
 	log  string
 	cmd  *exec.Cmd
+	// exited is closed once the started process has ended.
+	exited chan struct{}
 }
 
 func (p *proc) start(t testing.TB) {
@@ -145,25 +147,44 @@ func (p *proc) start(t testing.TB) {
 		t.Fatalf("start %s: %v", p.name, err)
 	}
 	p.cmd = cmd
-	go func() { _ = cmd.Wait(); f.Close() }()
+	exited := make(chan struct{})
+	p.exited = exited
+	go func() { _ = cmd.Wait(); f.Close(); close(exited) }()
 }
 
+// stop ends the process gracefully (SIGTERM), killing it after 10 s.
 func (p *proc) stop() {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		for p.cmd.ProcessState == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-p.exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
+	}
+	p.cmd = nil
+}
+
+// kill ends the process as a crash would (SIGKILL: no shutdown, no
+// connection closed by it, its jobs left running) and waits until it is
+// gone.
+func (p *proc) kill(t testing.TB) {
+	t.Helper()
+	if p.cmd == nil || p.cmd.Process == nil {
+		t.Fatalf("kill %s: not running", p.name)
+	}
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %s: %v", p.name, err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s still running 10s after SIGKILL", p.name)
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("%s ended with %v, want killed by SIGKILL", p.name, p.cmd.ProcessState)
 	}
 	p.cmd = nil
 }
@@ -206,6 +227,9 @@ type stackOptions struct {
 	// gatewayEnv is appended to the gateway's environment (a variable given
 	// here overrides the stack's default for it).
 	gatewayEnv []string
+	// serviceEnv is appended to the named services' environments, after
+	// their stackServices variables (so it overrides them).
+	serviceEnv map[string][]string
 }
 
 func startStack(t *testing.T) *Stack { return startStackWith(t, stackOptions{}) }
@@ -279,6 +303,7 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		if svc.env != nil {
 			env = append(env, svc.env(t)...)
 		}
+		env = append(env, opts.serviceEnv[svc.name]...)
 		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"), env: env}
 		p.start(t)
 		t.Cleanup(p.stop)
