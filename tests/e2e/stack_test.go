@@ -86,8 +86,8 @@ var stackServices = []stackService{
 // binaries: REOS_BIN_DIR when `make test` built them, otherwise a fresh build.
 func binaries(t testing.TB, root string) string {
 	t.Helper()
-	names := []string{"gateway"}
-	pkgs := []string{"./gateway/cmd/gateway"}
+	names := []string{"gateway", "devbroker"}
+	pkgs := []string{"./gateway/cmd/gateway", "./tools/devbroker"}
 	for _, svc := range stackServices {
 		names = append(names, svc.name)
 		pkgs = append(pkgs, svc.cmd)
@@ -126,6 +126,7 @@ func freePort(t testing.TB) int {
 type proc struct {
 	name string
 	bin  string
+	args []string // ["serve"] when nil
 	env  []string
 	log  string
 	cmd  *exec.Cmd
@@ -139,7 +140,11 @@ func (p *proc) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(p.bin, "serve")
+	args := p.args
+	if args == nil {
+		args = []string{"serve"}
+	}
+	cmd := exec.Command(p.bin, args...) // #nosec G204 -- the stack's own binaries
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -230,6 +235,12 @@ type stackOptions struct {
 	// serviceEnv is appended to the named services' environments, after
 	// their stackServices variables (so it overrides them).
 	serviceEnv map[string][]string
+	// ownBroker runs the stack on a broker of its own (devbroker on a free
+	// port, gone with the test) instead of the shared one: for a scenario
+	// that publishes so many events (tens of thousands) that every consumer
+	// reading the shared topics from the start would have to wade through
+	// them.
+	ownBroker bool
 }
 
 func startStack(t *testing.T) *Stack { return startStackWith(t, stackOptions{}) }
@@ -248,8 +259,11 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 	root := repoRoot(t)
 	bins := binaries(t, root)
 	db := testkit.NewDatabase(t)
-	brokers := testkit.Brokers(t)
 	state := t.TempDir()
+	brokers := testkit.Brokers(t)
+	if opts.ownBroker {
+		brokers = []string{startBroker(t, bins, state)}
+	}
 	redisURL := os.Getenv("REOS_TEST_REDIS_URL")
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
@@ -366,6 +380,26 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 	}
 	registerContract(t, s, started)
 	return s
+}
+
+// startBroker runs a devbroker of the stack's own and returns its address
+// once it accepts connections.
+func startBroker(t testing.TB, bins, state string) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	_, port, _ := net.SplitHostPort(addr)
+	p := &proc{name: "devbroker", bin: filepath.Join(bins, "devbroker"), args: []string{"-port", port},
+		log: filepath.Join(state, "devbroker.log"), env: os.Environ()}
+	p.start(t)
+	t.Cleanup(p.stop)
+	testkit.Eventually(t, 10*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, "the stack's own broker listens on "+addr)
+	return addr
 }
 
 func waitReady(t testing.TB, p *proc, url string) {
