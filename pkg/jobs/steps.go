@@ -65,6 +65,12 @@ func Continue[T Args](ctx context.Context, q *Queue, tx pgx.Tx, job *river.Job[T
 	if err != nil {
 		return 0, fmt.Errorf("jobs: insert the successor of job %d: %w", job.ID, err)
 	}
+	if res.UniqueSkippedAsDuplicate {
+		// A kind unique among running jobs meets the running step itself:
+		// handing over would end the chain.
+		return 0, fmt.Errorf("jobs: the successor of job %d (%s) was skipped as a duplicate of job %d: a job run in steps must not be unique among running jobs",
+			job.ID, job.Kind, res.Job.ID)
+	}
 	if _, err := tx.Exec(ctx, "UPDATE "+pgx.Identifier{q.schema, "river_job"}.Sanitize()+
 		" SET metadata = jsonb_set(metadata, '{"+metaContinuedBy+"}', to_jsonb($2::bigint)) WHERE id = $1", job.ID, res.Job.ID); err != nil {
 		return 0, fmt.Errorf("jobs: record the successor of job %d: %w", job.ID, err)

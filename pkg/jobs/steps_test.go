@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"reos.dev/pkg/config"
 	"reos.dev/pkg/jobs"
@@ -551,5 +552,63 @@ func TestSettingsThatMakeRecoveryUnsafeAreRefused(t *testing.T) {
 	}
 	if got := jobs.DefaultRescueAfter + jobs.DefaultRescueInterval; got > 30*time.Second {
 		t.Fatalf("a crashed attempt waits up to %s with the defaults, want at most half a minute", got)
+	}
+}
+
+// uniqueArgs is a kind unique among running jobs, which cannot run in steps.
+type uniqueArgs struct {
+	OrgID uuid.UUID `json:"org_id"`
+}
+
+func (uniqueArgs) Kind() string     { return "test_unique_step" }
+func (a uniqueArgs) Org() uuid.UUID { return a.OrgID }
+func (uniqueArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	}}}
+}
+
+type uniqueWorker struct {
+	river.WorkerDefaults[uniqueArgs]
+	pool  *pgxpool.Pool
+	queue func() *jobs.Queue
+	got   chan error
+}
+
+func (w *uniqueWorker) Work(ctx context.Context, job *river.Job[uniqueArgs]) error {
+	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		_, err := jobs.Continue(ctx, w.queue(), tx, job, job.Args)
+		return err
+	})
+	select {
+	case w.got <- err:
+	default:
+	}
+	return river.JobCancel(errors.New("done"))
+}
+
+// TestContinueRefusesAKindUniqueAmongRunningJobs: the successor of such a
+// job would be skipped as a duplicate of the running step, silently ending
+// the chain; Continue fails instead (and its transaction rolls back).
+func TestContinueRefusesAKindUniqueAmongRunningJobs(t *testing.T) {
+	w := &uniqueWorker{got: make(chan error, 1)}
+	f := newFixtureWith(t, nil, stepSettings, func(ws *river.Workers, f *fixture) {
+		w.pool, w.queue = f.pool, func() *jobs.Queue { return f.queue }
+		river.AddWorker(ws, w)
+	})
+	err := pgx.BeginFunc(context.Background(), f.pool, func(tx pgx.Tx) error {
+		_, err := f.queue.Insert(context.Background(), tx, uniqueArgs{OrgID: f.org}, nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err = <-w.got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the job did not run within 20s")
+	}
+	if err == nil || !strings.Contains(err.Error(), "must not be unique among running jobs") {
+		t.Fatalf("Continue of a unique kind: %v, want refused", err)
 	}
 }
