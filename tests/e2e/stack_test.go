@@ -144,7 +144,7 @@ func (p *proc) start(t testing.TB) {
 	if args == nil {
 		args = []string{"serve"}
 	}
-	cmd := exec.Command(p.bin, args...) // #nosec G204 -- the stack's own binaries
+	cmd := exec.Command(p.bin, args...)
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
