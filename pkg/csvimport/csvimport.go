@@ -54,6 +54,21 @@ type Options struct {
 	// (passed to NewReader), and the records before the checkpoint are
 	// neither loaded nor reported twice.
 	ResumeAfterLine int
+	// Resume, when its Offset is set, is a Position an earlier reader of
+	// the same file reported: the header is read as usual, then reading
+	// goes on from there — by seeking when the file is an io.Seeker, else
+	// by reading past the bytes without parsing them — with the lines
+	// numbered as in the whole file. A job that resumes a large file step
+	// after step thus never parses its beginning again.
+	Resume Position
+}
+
+// Position is a place between two records of a file: after the record
+// that ends on Line, Offset bytes into the file (a byte order mark
+// included).
+type Position struct {
+	Line   int
+	Offset int64
 }
 
 // Row is one record that could be read.
@@ -123,7 +138,12 @@ func (r *Report) list(e RowError) {
 
 // Reader reads one file.
 type Reader struct {
-	csv     *csv.Reader
+	csv *csv.Reader
+	// base is the position of the csv reader's start (its offset 0, its
+	// line 0): after the byte order mark, or the resumed Position.
+	base Position
+	// pos is the position after the last record read.
+	pos     Position
 	columns []int // file column → field index, -1 ignored
 	fields  []Field
 	report  *Report
@@ -142,12 +162,11 @@ type Reader struct {
 // problem (field "file" or "mapping"); rows are read with Next.
 func NewReader(r io.Reader, opts Options, report *Report) (*Reader, error) {
 	br := bufio.NewReaderSize(&lineLimiter{r: r}, 64<<10)
-	if err := skipBOM(br); err != nil {
+	bom, err := skipBOM(br)
+	if err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(br)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
+	cr := newCSV(br)
 	header, err := cr.Read()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -160,14 +179,60 @@ func NewReader(r io.Reader, opts Options, report *Report) (*Reader, error) {
 	if len(header) > MaxColumns {
 		return nil, apperr.Invalid("file", fmt.Sprintf("has %d columns; at most %d are read", len(header), MaxColumns))
 	}
-	header = slices.Clone(header)
-	rd := &Reader{csv: cr, fields: opts.Fields, report: report, header: header, resumeAfter: opts.ResumeAfterLine}
+	rd := &Reader{csv: cr, base: Position{Offset: int64(bom)}, fields: opts.Fields, report: report, resumeAfter: opts.ResumeAfterLine}
+	rd.pos = rd.after(header)
+	rd.header = slices.Clone(header)
 	if err := rd.mapHeader(opts); err != nil {
 		return nil, err
 	}
 	rd.row.Values = make([]string, len(opts.Fields))
+	if opts.Resume.Offset > 0 {
+		if err := rd.resume(r, br, opts.Resume); err != nil {
+			return nil, err
+		}
+	}
 	return rd, nil
 }
+
+func newCSV(r io.Reader) *csv.Reader {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	return cr
+}
+
+// after is the position after rec, the record just read: the line its
+// last field ends on (a quoted field may span lines; encoding/csv turns
+// each line break in it into one \n) and the csv reader's offset.
+func (rd *Reader) after(rec []string) Position {
+	last := len(rec) - 1
+	line, _ := rd.csv.FieldPos(last)
+	return Position{Line: rd.base.Line + line + strings.Count(rec[last], "\n"), Offset: rd.base.Offset + rd.csv.InputOffset()}
+}
+
+// resume moves the reader, just past the header, to p of the same file.
+func (rd *Reader) resume(r io.Reader, br *bufio.Reader, p Position) error {
+	if p.Offset < rd.pos.Offset || p.Line < rd.pos.Line {
+		return fmt.Errorf("csvimport: resume position %+v lies within the header (which ends at %+v)", p, rd.pos)
+	}
+	if s, ok := r.(io.Seeker); ok {
+		if _, err := s.Seek(p.Offset, io.SeekStart); err != nil {
+			return fmt.Errorf("csvimport: resume at byte %d: %w", p.Offset, err)
+		}
+		br.Reset(&lineLimiter{r: r})
+	} else if _, err := io.CopyN(io.Discard, br, p.Offset-rd.pos.Offset); err != nil {
+		// The header's bytes were read through br, which now stands just
+		// after them.
+		return fmt.Errorf("csvimport: resume at byte %d: %w", p.Offset, err)
+	}
+	rd.csv, rd.base, rd.pos = newCSV(br), p, p
+	return nil
+}
+
+// Position is where the reader stands: after the last record Next
+// returned or read past (after the header before the first Next). A
+// reader of the same file given it as Options.Resume goes on from there.
+func (rd *Reader) Position() Position { return rd.pos }
 
 func (rd *Reader) mapHeader(opts Options) error {
 	byName := make(map[string]int, len(opts.Fields))
@@ -243,14 +308,19 @@ func (rd *Reader) Next() (*Row, error) {
 			if !errors.As(err, &pe) {
 				return nil, fmt.Errorf("csvimport: %w", err)
 			}
-			if pe.StartLine <= rd.resumeAfter {
+			// The record's lines are read up to the one at fault.
+			rd.pos = Position{Line: rd.base.Line + pe.Line, Offset: rd.base.Offset + rd.csv.InputOffset()}
+			start := rd.base.Line + pe.StartLine
+			if start <= rd.resumeAfter {
 				continue
 			}
 			rd.report.Rows++
-			rd.report.Reject(RowError{Line: pe.StartLine, Reason: parseReason(err)})
+			rd.report.Reject(RowError{Line: start, Reason: parseReason(err)})
 			continue
 		}
 		line, _ := rd.csv.FieldPos(0)
+		line += rd.base.Line
+		rd.pos = rd.after(rec)
 		rd.lastLine = line
 		if line <= rd.resumeAfter {
 			continue
@@ -345,18 +415,18 @@ func fieldNames(fs []Field) string {
 	return strings.Join(names, ", ")
 }
 
-// skipBOM drops a UTF-8 byte order mark and refuses UTF-16/32 files, which
-// would otherwise read as garbage.
-func skipBOM(br *bufio.Reader) error {
+// skipBOM drops a UTF-8 byte order mark (returning its length) and
+// refuses UTF-16/32 files, which would otherwise read as garbage.
+func skipBOM(br *bufio.Reader) (int, error) {
 	head, _ := br.Peek(4)
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
-		_, _ = br.Discard(3)
+		return br.Discard(3)
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}),
 		bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
-		return apperr.Invalid("file", "is UTF-16 or UTF-32 encoded: save it as UTF-8")
+		return 0, apperr.Invalid("file", "is UTF-16 or UTF-32 encoded: save it as UTF-8")
 	}
-	return nil
+	return 0, nil
 }
 
 var errLineTooLong = errors.New("line too long")

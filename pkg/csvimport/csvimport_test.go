@@ -163,8 +163,9 @@ func TestParseMapping(t *testing.T) {
 }
 
 // FuzzReader: whatever the bytes, reading never panics, every read row and
-// rejection has a line number, lines never go backwards, and every record
-// is either returned or rejected.
+// rejection has a line number, lines never go backwards, every record is
+// either returned or rejected, and a reader resumed at a position yields
+// the rest of one pass.
 func FuzzReader(f *testing.F) {
 	f.Add("street_address,list_price\n1 Main,1\n")
 	f.Add("\ufeffStreet Address\n\"a\nb\"\n\"unterminated\n")
@@ -203,6 +204,14 @@ func FuzzReader(f *testing.F) {
 		for _, e := range rep.Errors {
 			if e.Line < 1 || e.Reason == "" {
 				t.Fatalf("row error %+v", e)
+			}
+		}
+		// Resumed at any of its first positions, a reader yields the rest
+		// of one pass.
+		whole, positions := readEvents(t, strings.NewReader(in), csvimport.Options{})
+		for k, p := range positions[:min(len(positions), 3)] {
+			if got, _ := readEvents(t, strings.NewReader(in), csvimport.Options{Resume: p}); !sameEvents(got, whole[k+1:]) {
+				t.Fatalf("resumed at %+v: %+v, want %+v", p, got, whole[k+1:])
 			}
 		}
 	})
@@ -299,5 +308,95 @@ func TestHasColumn(t *testing.T) {
 	}
 	if !rd.HasColumn(0) || rd.HasColumn(1) || !rd.HasColumn(2) || rd.Column(2) != "Zip" || rd.Column(1) != "list_price" {
 		t.Fatalf("HasColumn 0,1,2 = %t,%t,%t; Column(2) = %q", rd.HasColumn(0), rd.HasColumn(1), rd.HasColumn(2), rd.Column(2))
+	}
+}
+
+// event is what one Next yields: the row (line 0 at the end) and the
+// rejections it reported reading up to it.
+type event struct {
+	row    readRow
+	errors []csvimport.RowError
+	end    bool
+}
+
+// readEvents reads r to its end (or its first failure) as events, with
+// the reader's position after each.
+func readEvents(t *testing.T, r io.Reader, opts csvimport.Options) ([]event, []csvimport.Position) {
+	t.Helper()
+	var rep csvimport.Report
+	opts.Fields = fields
+	rd, err := csvimport.NewReader(r, opts, &rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []event
+	var pos []csvimport.Position
+	for {
+		seen := len(rep.Errors)
+		row, err := rd.Next()
+		ev := event{errors: append([]csvimport.RowError(nil), rep.Errors[seen:]...)}
+		if err != nil {
+			ev.end = true
+			return append(evs, ev), pos
+		}
+		ev.row = readRow{row.Line, append([]string(nil), row.Values...)}
+		evs, pos = append(evs, ev), append(pos, rd.Position())
+	}
+}
+
+func sameEvents(a, b []event) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].row.line != b[i].row.line || strings.Join(a[i].row.values, "|") != strings.Join(b[i].row.values, "|") ||
+			a[i].end != b[i].end || len(a[i].errors) != len(b[i].errors) {
+			return false
+		}
+		for j := range a[i].errors {
+			if a[i].errors[j] != b[i].errors[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// notSeeker hides a reader's Seek, as a store that can only stream would.
+type notSeeker struct{ io.Reader }
+
+// TestResumeAtAPositionReadsWhatOnePassDoes: resumed at the position a
+// reader reported after any record — by seeking, or by reading past the
+// bytes when the file cannot seek — a reader yields exactly the rest of
+// one pass: the same rows and rejections on the same lines, through a
+// byte order mark, CRLF line ends, quoted line breaks, rejected records
+// and blank lines.
+func TestResumeAtAPositionReadsWhatOnePassDoes(t *testing.T) {
+	in := "\ufeffstreet_address,list_price,postal_code,Notes\r\n" +
+		"1 A,1,10,x\r\n" + // line 2
+		"2 B,2\r\n" + // line 3: rejected (columns)
+		"\"3\r\nC\",3,30,\"y\r\nz\"\r\n" + // lines 4-6
+		"4 \"D\",4,40,bare quote\r\n" + // line 7: rejected (quote)
+		"\r\n" + // line 8: blank
+		"5 E,\xff,50,w\r\n" + // line 9: rejected (UTF-8)
+		"6 F,6,60,\"last\nline\"" // lines 10-11, no final line end
+	whole, positions := readEvents(t, strings.NewReader(in), csvimport.Options{})
+	if len(whole) != 4 || whole[1].row.line != 4 || whole[2].row.line != 10 || len(whole[2].errors) != 2 || !whole[3].end {
+		t.Fatalf("one pass = %+v", whole)
+	}
+	if p := positions[1]; p.Line != 6 || p.Offset != int64(strings.Index(in, "4 \"D\"")) {
+		t.Fatalf("position after the record of lines 4-6 = %+v, want line 6 at byte %d", p, strings.Index(in, "4 \"D\""))
+	}
+	for k, p := range positions {
+		for name, r := range map[string]io.Reader{"seeking": strings.NewReader(in), "reading past": notSeeker{strings.NewReader(in)}} {
+			got, _ := readEvents(t, r, csvimport.Options{Resume: p})
+			if !sameEvents(got, whole[k+1:]) {
+				t.Errorf("%s, resumed at %+v: %+v, want %+v", name, p, got, whole[k+1:])
+			}
+		}
+	}
+	var rep csvimport.Report
+	if _, err := csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: fields, Resume: csvimport.Position{Line: 1, Offset: 5}}, &rep); err == nil {
+		t.Fatal("a resume position inside the header was accepted")
 	}
 }

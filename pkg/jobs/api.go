@@ -84,11 +84,15 @@ type Job struct {
 	Progress    json.RawMessage `json:"progress,omitempty"`
 	Output      json.RawMessage `json:"output,omitempty"`
 	ReplayOf    *int64          `json:"replay_of,omitempty"`
-	Errors      []AttemptError  `json:"errors"`
-	CreatedAt   time.Time       `json:"created_at"`
-	ScheduledAt time.Time       `json:"scheduled_at"`
-	AttemptedAt *time.Time      `json:"attempted_at"`
-	FinalizedAt *time.Time      `json:"finalized_at"`
+	// Continues and ContinuedBy link the steps of a long job (Continue):
+	// the step this one goes on from, and the one that went on from it.
+	Continues   *int64         `json:"continues,omitempty"`
+	ContinuedBy *int64         `json:"continued_by,omitempty"`
+	Errors      []AttemptError `json:"errors"`
+	CreatedAt   time.Time      `json:"created_at"`
+	ScheduledAt time.Time      `json:"scheduled_at"`
+	AttemptedAt *time.Time     `json:"attempted_at"`
+	FinalizedAt *time.Time     `json:"finalized_at"`
 }
 
 // AttemptError is one failed attempt.
@@ -99,10 +103,12 @@ type AttemptError struct {
 }
 
 type jobMetadata struct {
-	OrgID    string          `json:"org_id"`
-	Progress json.RawMessage `json:"progress"`
-	Output   json.RawMessage `json:"output"`
-	ReplayOf *int64          `json:"replay_of"`
+	OrgID       string          `json:"org_id"`
+	Progress    json.RawMessage `json:"progress"`
+	Output      json.RawMessage `json:"output"`
+	ReplayOf    *int64          `json:"replay_of"`
+	Continues   *int64          `json:"continues"`
+	ContinuedBy *int64          `json:"continued_by"`
 }
 
 func (a *api) toJob(row *rivertype.JobRow) Job {
@@ -116,6 +122,7 @@ func (a *api) toJob(row *rivertype.JobRow) Job {
 		ID: row.ID, Service: a.service, Kind: row.Kind, Queue: row.Queue, State: string(row.State),
 		Attempt: row.Attempt, MaxAttempts: row.MaxAttempts, Priority: row.Priority,
 		Args: json.RawMessage(row.EncodedArgs), Progress: meta.Progress, Output: meta.Output, ReplayOf: meta.ReplayOf,
+		Continues: meta.Continues, ContinuedBy: meta.ContinuedBy,
 		Errors: errs, CreatedAt: row.CreatedAt, ScheduledAt: row.ScheduledAt,
 		AttemptedAt: row.AttemptedAt, FinalizedAt: row.FinalizedAt,
 	}

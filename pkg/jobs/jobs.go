@@ -9,9 +9,17 @@
 // A job that exhausts its attempts is discarded by River; the discarded jobs
 // are the dead-letter queue, and replaying one inserts a fresh job with the
 // same arguments.
+//
+// No attempt runs longer than Settings.JobTimeout, and an attempt whose
+// process died is rescued Settings.RescueAfter after it began (steps.go,
+// rescue.go), so a crash costs seconds, not River's default hour. Work
+// longer than one attempt may take runs as a chain of steps: each does a
+// bounded share, commits its checkpoint and enqueues its successor in one
+// transaction (Continue), and ends.
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,13 +48,21 @@ const (
 // MaxAttempts is how often a job runs before it is discarded (dead-lettered).
 const MaxAttempts = 3
 
-// Defaults of Config.
+// Defaults of Settings. A step of DefaultStepTime leaves room in
+// DefaultJobTimeout for the work in flight when its time is up (a few
+// batches of an import on a loaded machine) to commit; the rescue window
+// exceeds the timeout by the time a timed-out attempt needs to roll back;
+// together with DefaultRescueInterval an attempt whose process died is
+// available again at most half a minute after it began.
 const (
-	DefaultRetryBase    = 2 * time.Second
-	DefaultPollInterval = time.Second
-	DefaultJobTimeout   = 30 * time.Minute
-	maxRetryDelay       = time.Hour
-	stopTimeout         = 20 * time.Second
+	DefaultRetryBase      = 2 * time.Second
+	DefaultPollInterval   = time.Second
+	DefaultJobTimeout     = 20 * time.Second
+	DefaultStepTime       = 5 * time.Second
+	DefaultRescueAfter    = 25 * time.Second
+	DefaultRescueInterval = 5 * time.Second
+	maxRetryDelay         = time.Hour
+	stopTimeout           = 20 * time.Second
 )
 
 // DefaultConcurrency is how many jobs of each queue one process works at once.
@@ -83,34 +99,119 @@ type Settings struct {
 	// PollInterval is how often an idle queue looks for due jobs besides
 	// the notifications River listens to (DefaultPollInterval when zero).
 	PollInterval time.Duration
-	// JobTimeout bounds one attempt unless the worker says otherwise
-	// (DefaultJobTimeout when zero).
+	// JobTimeout bounds every attempt: its context ends then, whatever
+	// the worker's own Timeout says (DefaultJobTimeout when zero).
 	JobTimeout time.Duration
+	// StepTime is the share of an attempt a step of a long job works
+	// before it commits its checkpoint and hands over to its successor
+	// (StepOver, Continue); at most half of JobTimeout (DefaultStepTime
+	// when zero).
+	StepTime time.Duration
+	// RescueAfter is how long after its start an attempt still running is
+	// taken for dead (its process crashed) and its job made available
+	// again; longer than JobTimeout, so no live attempt is rescued
+	// (DefaultRescueAfter when zero).
+	RescueAfter time.Duration
+	// RescueInterval is how often a working process looks for such
+	// attempts (DefaultRescueInterval when zero); at most RescueAfter.
+	RescueInterval time.Duration
 }
 
-// LoadSettings reads JOBS_RETRY_BASE, JOBS_POLL_INTERVAL and
-// JOBS_TIMEOUT (durations such as "2s"), recording problems in e.
+// Environment variables of Settings.
+const (
+	envRetryBase      = "JOBS_RETRY_BASE"
+	envPollInterval   = "JOBS_POLL_INTERVAL"
+	envJobTimeout     = "JOBS_TIMEOUT"
+	envStepTime       = "JOBS_STEP_TIME"
+	envRescueAfter    = "JOBS_RESCUE_AFTER"
+	envRescueInterval = "JOBS_RESCUE_INTERVAL"
+)
+
+// LoadSettings reads JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT,
+// JOBS_STEP_TIME, JOBS_RESCUE_AFTER and JOBS_RESCUE_INTERVAL (durations
+// such as "2s"), recording problems in e, those of Validate included.
 func LoadSettings(e *config.Env) Settings {
 	s := Settings{
-		RetryBase:    e.Duration("JOBS_RETRY_BASE", DefaultRetryBase),
-		PollInterval: e.Duration("JOBS_POLL_INTERVAL", DefaultPollInterval),
-		JobTimeout:   e.Duration("JOBS_TIMEOUT", DefaultJobTimeout),
+		RetryBase:      e.Duration(envRetryBase, DefaultRetryBase),
+		PollInterval:   e.Duration(envPollInterval, DefaultPollInterval),
+		JobTimeout:     e.Duration(envJobTimeout, DefaultJobTimeout),
+		StepTime:       e.Duration(envStepTime, DefaultStepTime),
+		RescueAfter:    e.Duration(envRescueAfter, DefaultRescueAfter),
+		RescueInterval: e.Duration(envRescueInterval, DefaultRescueInterval),
 	}
-	for name, d := range map[string]time.Duration{"JOBS_RETRY_BASE": s.RetryBase, "JOBS_POLL_INTERVAL": s.PollInterval, "JOBS_TIMEOUT": s.JobTimeout} {
-		if d == 0 {
-			e.Check(name, errors.New("must be a positive duration"))
+	zero := false
+	for _, v := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{envRetryBase, s.RetryBase}, {envPollInterval, s.PollInterval}, {envJobTimeout, s.JobTimeout},
+		{envStepTime, s.StepTime}, {envRescueAfter, s.RescueAfter}, {envRescueInterval, s.RescueInterval},
+	} {
+		if v.d == 0 {
+			e.Check(v.name, errors.New("must be a positive duration"))
+			zero = true
+		}
+	}
+	if !zero {
+		for _, p := range s.problems() {
+			e.Check(p.name, p.err)
 		}
 	}
 	return s
 }
 
+// withDefaults fills the zero settings with the defaults.
+func (s Settings) withDefaults() Settings {
+	s.RetryBase = cmp.Or(max(s.RetryBase, 0), DefaultRetryBase)
+	s.PollInterval = cmp.Or(max(s.PollInterval, 0), DefaultPollInterval)
+	s.JobTimeout = cmp.Or(max(s.JobTimeout, 0), DefaultJobTimeout)
+	s.StepTime = cmp.Or(max(s.StepTime, 0), DefaultStepTime)
+	s.RescueAfter = cmp.Or(max(s.RescueAfter, 0), DefaultRescueAfter)
+	s.RescueInterval = cmp.Or(max(s.RescueInterval, 0), DefaultRescueInterval)
+	return s
+}
+
+// Validate reports settings (zero ones taking the defaults) that would
+// make crash recovery unsafe or slow, naming each one's variable.
+func (s Settings) Validate() error {
+	var errs []error
+	for _, p := range s.withDefaults().problems() {
+		errs = append(errs, fmt.Errorf("%s: %w", p.name, p.err))
+	}
+	return errors.Join(errs...)
+}
+
+type settingProblem struct {
+	name string
+	err  error
+}
+
+// problems checks the relations between the settings (all positive).
+func (s Settings) problems() []settingProblem {
+	var out []settingProblem
+	if s.StepTime > s.JobTimeout/2 {
+		out = append(out, settingProblem{envStepTime, fmt.Errorf(
+			"%s is more than half %s (%s): the work in flight when a step's time is up needs the rest of the attempt to commit", s.StepTime, envJobTimeout, s.JobTimeout)})
+	}
+	if s.RescueAfter <= s.JobTimeout {
+		out = append(out, settingProblem{envRescueAfter, fmt.Errorf(
+			"%s must be longer than %s (%s): an attempt still running would be rescued and its job run twice at once", s.RescueAfter, envJobTimeout, s.JobTimeout)})
+	}
+	if s.RescueInterval > s.RescueAfter {
+		out = append(out, settingProblem{envRescueInterval, fmt.Errorf(
+			"%s is longer than %s (%s): a crashed attempt would wait that long again to be rescued", s.RescueInterval, envRescueAfter, s.RescueAfter)})
+	}
+	return out
+}
+
 // Queue is a service's River client with the shared settings.
 type Queue struct {
-	client  *river.Client[pgx.Tx]
-	pool    *pgxpool.Pool
-	schema  string
-	working bool
-	logger  *slog.Logger
+	client   *river.Client[pgx.Tx]
+	pool     *pgxpool.Pool
+	schema   string
+	working  bool
+	logger   *slog.Logger
+	settings Settings
 }
 
 // New returns the service's queue.
@@ -125,18 +226,11 @@ func New(cfg Config) (*Queue, error) {
 	if cfg.Logger == nil {
 		errs = append(errs, errors.New("nil Logger"))
 	}
+	errs = append(errs, cfg.Settings.Validate())
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	if cfg.RetryBase <= 0 {
-		cfg.RetryBase = DefaultRetryBase
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = DefaultPollInterval
-	}
-	if cfg.JobTimeout <= 0 {
-		cfg.JobTimeout = DefaultJobTimeout
-	}
+	cfg.Settings = cfg.Settings.withDefaults()
 	rc := &river.Config{
 		Schema:            cfg.Schema,
 		Logger:            cfg.Logger.With("component", "jobs"),
@@ -145,6 +239,13 @@ func New(cfg Config) (*Queue, error) {
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
 		JobTimeout:        cfg.JobTimeout,
+		// River's own rescuer looks only every 30 s, in the leader (the
+		// interval is not configurable): the queue's rescuer (rescue.go)
+		// looks every RescueInterval. River's stays as a backstop with
+		// twice the window, so the two never race for one job and every
+		// rescue follows one policy.
+		RescueStuckJobsAfter: 2 * cfg.RescueAfter,
+		Middleware:           []rivertype.Middleware{&attemptBounds{timeout: cfg.JobTimeout, step: cfg.StepTime}},
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers
@@ -160,7 +261,8 @@ func New(cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &Queue{client: client, pool: cfg.Pool, schema: cfg.Schema, working: cfg.Workers != nil, logger: cfg.Logger}, nil
+	return &Queue{client: client, pool: cfg.Pool, schema: cfg.Schema, working: cfg.Workers != nil, logger: cfg.Logger,
+		settings: cfg.Settings}, nil
 }
 
 // Client is the River client, for what this package does not wrap.
@@ -208,9 +310,11 @@ func withOrg(opts *river.InsertOpts, org uuid.UUID, extra map[string]any) (*rive
 
 // Metadata keys this package writes.
 const (
-	metaOrg      = "org_id"
-	metaProgress = "progress"
-	metaReplayOf = "replay_of"
+	metaOrg         = "org_id"
+	metaProgress    = "progress"
+	metaReplayOf    = "replay_of"
+	metaContinues   = "continues"
+	metaContinuedBy = "continued_by"
 )
 
 // SetProgress records a running job's progress in its metadata (shown by
@@ -231,7 +335,8 @@ func (q *Queue) SetProgress(ctx context.Context, jobID int64, progress any) erro
 
 // Run works the queue until ctx ends, then stops: jobs in flight get
 // stopTimeout to finish before they are cancelled (a cancelled attempt is
-// retried later). An insert-only queue returns nil at once.
+// retried later). While it works, it rescues the attempts of crashed
+// processes (rescue.go). An insert-only queue returns nil at once.
 func (q *Queue) Run(ctx context.Context) error {
 	if !q.working {
 		return nil
@@ -239,6 +344,16 @@ func (q *Queue) Run(ctx context.Context) error {
 	if err := q.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	rctx, stopRescue := context.WithCancel(ctx)
+	rescued := make(chan struct{})
+	go func() {
+		defer close(rescued)
+		q.rescueLoop(rctx)
+	}()
+	defer func() {
+		stopRescue()
+		<-rescued
+	}()
 	select {
 	case <-ctx.Done():
 	case <-q.client.Stopped():

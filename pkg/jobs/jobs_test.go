@@ -32,6 +32,12 @@ const schema = "svc"
 var ownMigrations = fstest.MapFS{
 	"000001_effects_log.up.sql":   {Data: []byte("CREATE TABLE effect_log (job_key text NOT NULL, job_id bigint NOT NULL);")},
 	"000001_effects_log.down.sql": {Data: []byte("DROP TABLE effect_log;")},
+	// The step tests' work (steps_test.go): a counter's checkpoint, the
+	// units it wrote (each once: the key), and where each attempt began.
+	"000002_steps.up.sql": {Data: []byte(`CREATE TABLE counters (name text PRIMARY KEY, done int NOT NULL);
+		CREATE TABLE units (name text NOT NULL, n int NOT NULL, job_id bigint NOT NULL, PRIMARY KEY (name, n));
+		CREATE TABLE step_starts (job_id bigint NOT NULL, attempt int NOT NULL, from_n int NOT NULL);`)},
+	"000002_steps.down.sql": {Data: []byte("DROP TABLE step_starts, units, counters;")},
 }
 
 func testSchema() postgres.Schema {
@@ -88,6 +94,7 @@ func (w *effectWorker) Work(ctx context.Context, job *river.Job[effectArgs]) err
 }
 
 type fixture struct {
+	db     *testkit.Database
 	pool   *pgxpool.Pool
 	queue  *jobs.Queue
 	worker *effectWorker
@@ -98,16 +105,32 @@ type fixture struct {
 
 func newFixture(t *testing.T, block chan struct{}) *fixture {
 	t.Helper()
+	return newFixtureWith(t, block, jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}, nil)
+}
+
+// newFixtureWith is newFixture with settings, and with more workers added
+// by add (the step tests').
+func newFixtureWith(t *testing.T, block chan struct{}, settings jobs.Settings, add func(*river.Workers, *fixture)) *fixture {
+	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, testSchema())
+	return newFixtureOn(t, db, block, settings, add)
+}
+
+// newFixtureOn is newFixtureWith on db, already migrated.
+func newFixtureOn(t *testing.T, db *testkit.Database, block chan struct{}, settings jobs.Settings, add func(*river.Workers, *fixture)) *fixture {
+	t.Helper()
 	pool := db.Pool(t, "")
-	f := &fixture{pool: pool, tokens: testkit.NewTokens(t), org: uuid.New()}
+	f := &fixture{db: db, pool: pool, tokens: testkit.NewTokens(t), org: uuid.New()}
 	f.worker = &effectWorker{pool: pool, queue: func() *jobs.Queue { return f.queue }, block: block}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, f.worker)
+	if add != nil {
+		add(workers, f)
+	}
 	q, err := jobs.New(jobs.Config{
 		Pool: pool, Schema: schema, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Workers: workers,
-		Settings: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond},
+		Settings: settings,
 	})
 	if err != nil {
 		t.Fatal(err)

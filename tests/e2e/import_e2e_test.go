@@ -163,7 +163,9 @@ func importScenarios(t *testing.T, s *Stack) {
 		if done.Report.Accepted != rows || done.Report.Rows != rows {
 			t.Fatalf("job import = %+v", done.Report)
 		}
-		r = do(t, http.MethodGet, api+"/jobs/property/"+strconv.FormatInt(*queued.JobID, 10), admin, nil)
+		// The job that finished it (its last step, should it have taken more
+		// than one) shows the whole import's progress.
+		r = do(t, http.MethodGet, api+"/jobs/property/"+strconv.FormatInt(*done.JobID, 10), admin, nil)
 		expectStatus(t, r, http.StatusOK, "the import's job")
 		var job struct {
 			State    string `json:"state"`

@@ -162,6 +162,7 @@ func (p *proc) start(t testing.TB) {
 	go func() { _ = cmd.Wait(); f.Close(); close(exited) }()
 }
 
+// stop ends the process gracefully (SIGTERM), killing it after 10 s.
 func (p *proc) stop() {
 	if p.cmd == nil || p.cmd.Process == nil {
 		return
@@ -172,6 +173,28 @@ func (p *proc) stop() {
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.exited
+	}
+	p.cmd = nil
+}
+
+// kill ends the process as a crash would (SIGKILL: no shutdown, no
+// connection closed by it, its jobs left running) and waits until it is
+// gone.
+func (p *proc) kill(t testing.TB) {
+	t.Helper()
+	if p.cmd == nil || p.cmd.Process == nil {
+		t.Fatalf("kill %s: not running", p.name)
+	}
+	if err := syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %s: %v", p.name, err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s still running 10s after SIGKILL", p.name)
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("%s ended with %v, want killed by SIGKILL", p.name, p.cmd.ProcessState)
 	}
 	p.cmd = nil
 }
@@ -219,6 +242,9 @@ type stackOptions struct {
 	// gatewayEnv is appended to the gateway's environment (a variable given
 	// here overrides the stack's default for it).
 	gatewayEnv []string
+	// serviceEnv is appended to the named services' environments, after
+	// their stackServices variables (so it overrides them).
+	serviceEnv map[string][]string
 }
 
 func startStack(t *testing.T) *Stack { return startStackWith(t, stackOptions{}) }
@@ -293,6 +319,7 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		if svc.env != nil {
 			env = append(env, svc.env(t)...)
 		}
+		env = append(env, opts.serviceEnv[svc.name]...)
 		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"), env: env}
 		p.start(t)
 		t.Cleanup(p.stop)

@@ -61,11 +61,20 @@ type JobProgress interface {
 }
 
 // ImportRun is a run of the lead import job: JobRun and the job's id (for
-// progress) and whether a failure ends it.
+// progress) and whether a failure ends it. The job works the import in
+// steps (pkg/jobs): once StepOver is true, the chunk being filled is the
+// step's last, and its transaction hands over with Continue.
 type ImportRun interface {
 	JobRun
 	JobID() int64
 	LastAttempt() bool
+	// StepOver reports whether the attempt working in ctx has worked its
+	// step's share (pkg/jobs StepOver).
+	StepOver(ctx context.Context) bool
+	// Continue enqueues the import job's next step in tx and completes this
+	// one (pkg/jobs Continue), so the next step exists exactly when the
+	// checkpoint of tx commits; it returns the next step's id.
+	Continue(ctx context.Context, tx Tx) (int64, error)
 }
 
 // ImportJobKind is the River kind of the lead import job.
@@ -250,10 +259,12 @@ func (s *service) dropFile(ctx context.Context, key string) {
 	}
 }
 
-// RunLeadImport is the lead import job of orgID's import: it resumes the
-// import after its checkpoint and completes the job with the import's end.
-// An import that has completed already (a replayed job) only completes the
-// job.
+// RunLeadImport is a step of the lead import job of orgID's import: it
+// resumes the import after its checkpoint and either completes the job with
+// the import's end or, its step's time being up, hands over to the next
+// step in the transaction of its last chunk (which becomes the import's
+// job). An import that has completed already (a replayed job) only
+// completes the job.
 func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run ImportRun) error {
 	if run == nil {
 		return errors.New("app: RunLeadImport: nil run")
@@ -335,6 +346,7 @@ type chunk struct {
 	report  csvimport.Report
 	last    int
 	end     bool   // the file is read
+	stepEnd bool   // the job's step ends with this chunk (it hands over)
 	failure string // the rest of the file cannot be read (ends the import)
 	err     error  // reading failed (the run fails, a retry resumes)
 }
@@ -439,8 +451,11 @@ func (im *importer) read(ctx context.Context, rep *csvimport.Report, checkpoint 
 			return
 		}
 		im.add(row, rep, &c)
-		if len(c.rows) >= im.s.cfg.Uploads.ImportBatchRows && !send() {
-			return
+		if len(c.rows) >= im.s.cfg.Uploads.ImportBatchRows {
+			c.stepEnd = im.run != nil && im.run.StepOver(ctx)
+			if end := c.stepEnd; !send() || end {
+				return
+			}
 		}
 	}
 }
@@ -551,6 +566,13 @@ func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.Lead
 		if err := im.completedEvent(ctx, tx, next); err != nil {
 			return cur, err
 		}
+	} else if c.stepEnd && im.run != nil {
+		// The next step exists exactly when this checkpoint does.
+		id, err := im.run.Continue(ctx, tx)
+		if err != nil {
+			return cur, err
+		}
+		next.JobID = &id
 	}
 	if err := tx.Imports().Save(ctx, next); err != nil {
 		return cur, err

@@ -24,7 +24,10 @@ import (
 //	             agents a listing may name), default
 //	             property-identity-read-model
 //
-//	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT  the job queue (pkg/jobs)
+//	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT, JOBS_STEP_TIME,
+//	JOBS_RESCUE_AFTER, JOBS_RESCUE_INTERVAL  the job queue (pkg/jobs:
+//	             attempts bounded to 20s, long work in 5s steps, an attempt
+//	             whose process died rescued 25s after it began)
 //
 //	MARKET_DATA_SEED     the mock market data provider's seed (MODE=mock;
 //	                     default 20260101): the same seed gives the same

@@ -17,7 +17,6 @@ import (
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/csvimport"
-	"reos.dev/pkg/iox"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/property/internal/domain"
@@ -36,13 +35,17 @@ const (
 // thousand rows) are imported inside the request, in one transaction, and
 // answered with the finished report; larger ones up to MaxBytes run as a
 // job. BatchRows records are loaded per statement (and, in a job, per
-// committed checkpoint). Zero values take the defaults, except
-// FileRetention's: how long an ended import's file is kept
-// (imports_retention.go), where zero keeps it forever.
+// committed checkpoint). A job works the import in steps (pkg/jobs): each
+// loads batches until the queue's step time is up, or StepBatches of them
+// when that is set, and hands over to the next. Zero values take the
+// defaults (StepBatches: no bound but the time), except FileRetention's:
+// how long an ended import's file is kept (imports_retention.go), where
+// zero keeps it forever.
 type ImportConfig struct {
 	MaxBytes       int64
 	InlineMaxBytes int64
 	BatchRows      int
+	StepBatches    int
 	FileRetention  time.Duration
 }
 
@@ -56,6 +59,7 @@ func (c ImportConfig) withDefaults() ImportConfig {
 	if c.BatchRows <= 0 {
 		c.BatchRows = DefaultImportBatchRows
 	}
+	c.StepBatches = max(c.StepBatches, 0)
 	c.FileRetention = max(c.FileRetention, 0)
 	return c
 }
@@ -93,7 +97,8 @@ const (
 // ImportProgress is the progress of an import: the import.progress event
 // after each committed batch, and the running job's progress in the jobs
 // API. Line is the checkpoint; BytesRead/FileSize tells how far the file
-// has been read.
+// has been read (BytesRead is the checkpoint's offset, the file's size
+// once it is read to its end).
 type ImportProgress struct {
 	ImportID  string `json:"import_id"`
 	OrgID     string `json:"org_id"`
@@ -287,15 +292,19 @@ func (s *service) ListImports(ctx context.Context, limit int, cursor string) (Pa
 // the import further on or finished).
 var errImportMoved = errors.New("app: the import was moved on by another run")
 
-// RunImport works an import job: it resumes after the import's checkpoint
-// (the first attempt starts at the header), loads batch after batch, each
-// committed with its checkpoint and counts, and finishes the import in the
-// transaction of the last batch, together with the job's completion. A
-// retried attempt (a crash, a lost connection) therefore never loads or
-// reports a row twice. A file that turns out unreadable mid-way (a line
-// over csvimport.MaxLineBytes) fails the import for good; other errors
-// are retried, and after the last attempt the import is failed and the job
-// dead-lettered, where a replay resumes it.
+// RunImport works a step of an import job: it resumes after the import's
+// checkpoint (the first step starts at the header; a later one seeks to
+// the checkpoint's byte), loads batch after batch, each committed with its
+// checkpoint and counts, and either finishes the import in the transaction
+// of the last batch, together with the job's completion, or — its step's
+// time (or StepBatches) being up — hands over in the transaction of its
+// last batch to the next step, a new job enqueued there (pkg/jobs
+// Continue), which becomes the import's job. A retried attempt (a crash, a
+// lost connection, a process killed and its job rescued) therefore never
+// loads or reports a row twice. A file that turns out unreadable mid-way
+// (a line over csvimport.MaxLineBytes) fails the import for good; other
+// errors are retried, and after the step's last attempt the import is
+// failed and the step dead-lettered, where a replay resumes it.
 func (s *service) RunImport(ctx context.Context, job ImportJob, run JobRun) error {
 	org := job.OrgID.String()
 	var imp domain.Import
@@ -413,23 +422,26 @@ func finishedData(imp domain.Import) importFinishedData {
 
 // importBatch is what the reader hands the loader: the valid rows of up
 // to BatchRows records, the report of those records (reads, rejections,
-// duplicates within the batch) and the line to checkpoint after them.
+// duplicates within the batch) and the position to checkpoint after them;
+// last ends the file, stepEnd the job's step (its loader hands over).
 type importBatch struct {
 	rows      []ImportedRow
 	keyColumn string // the file's listing_key column, for duplicates
 	report    csvimport.Report
 	ignored   []string
-	line      int
+	pos       csvimport.Position
 	bytesRead int64
 	last      bool
+	stepEnd   bool
 }
 
 // importFile reads imp's file from its checkpoint and loads it. Reading
 // and validating the next batch (a goroutine) overlaps loading the
 // current one. Inline (tx set: the request's one transaction) the batches
 // are written one after the other; in a job (tx nil) each batch is its
-// own transaction, two at a time (loadBatches). At most five batches are
-// in memory, whatever the file's size.
+// own transaction, two at a time (loadBatches), until the file or the
+// job's step ends. At most five batches are in memory, whatever the
+// file's size.
 func (s *service) importFile(ctx context.Context, imp *domain.Import, tx Tx, run JobRun) error {
 	rc, _, err := s.media.Files.Open(ctx, imp.FileKey)
 	if err != nil {
@@ -440,7 +452,7 @@ func (s *service) importFile(ctx context.Context, imp *domain.Import, tx Tx, run
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(batches)
-		return s.readImport(gctx, *imp, iox.NewCountingReader(rc), batches)
+		return s.readImport(gctx, *imp, rc, batches, run)
 	})
 	g.Go(func() error {
 		if tx == nil {
@@ -610,7 +622,7 @@ func (s *service) writeBatch(ctx context.Context, tx Tx, imp domain.Import, b im
 	from := next.CheckpointLine
 	mergeBatch(&next, b, skipped)
 	now := s.now()
-	next.CheckpointLine, next.UpdatedAt = b.line, now
+	next.CheckpointLine, next.CheckpointOffset, next.UpdatedAt = b.pos.Line, b.pos.Offset, now
 	// The last batch of a file read to the end in a batch of its own holds
 	// nothing new: no progress to announce.
 	if b.report.Rows > 0 {
@@ -618,10 +630,18 @@ func (s *service) writeBatch(ctx context.Context, tx Tx, imp domain.Import, b im
 			return domain.Import{}, err
 		}
 	}
-	if b.last {
+	switch {
+	case b.last:
 		if err := s.completeImport(ctx, tx, &next, run, now); err != nil {
 			return domain.Import{}, err
 		}
+	case b.stepEnd:
+		// The next step exists exactly when this checkpoint does.
+		jobID, err := tx.Jobs().Continue(ctx, run)
+		if err != nil {
+			return domain.Import{}, err
+		}
+		next.JobID = &jobID
 	}
 	saved, err := tx.Imports().Save(ctx, next, from)
 	if err != nil {
@@ -633,14 +653,19 @@ func (s *service) writeBatch(ctx context.Context, tx Tx, imp domain.Import, b im
 	return next, nil
 }
 
-// readImport reads the file into batches; r counts the bytes read from the
-// file for progress (the CSV reader buffers ahead of the records it has
-// returned).
-func (s *service) readImport(ctx context.Context, imp domain.Import, r *iox.CountingReader, out chan<- importBatch) error {
+// readImport reads the file into batches, from the import's checkpoint,
+// until its end or — in a job, run set — the end of the job's step: the
+// batch that ends the step is the last one sent.
+func (s *service) readImport(ctx context.Context, imp domain.Import, r io.Reader, out chan<- importBatch, run JobRun) error {
 	// The reader counts into part; each batch takes it and starts afresh,
 	// so the loader merges the records' outcomes in line order.
 	var part csvimport.Report
-	rd, err := csvimport.NewReader(r, csvimport.Options{Fields: domain.ImportFields(), Mapping: imp.Mapping, ResumeAfterLine: imp.CheckpointLine}, &part)
+	opts := csvimport.Options{Fields: domain.ImportFields(), Mapping: imp.Mapping, ResumeAfterLine: imp.CheckpointLine}
+	if imp.CheckpointOffset > 0 {
+		// Seek past what earlier steps loaded instead of parsing it again.
+		opts.Resume = csvimport.Position{Line: imp.CheckpointLine, Offset: imp.CheckpointOffset}
+	}
+	rd, err := csvimport.NewReader(r, opts, &part)
 	if err != nil {
 		return err
 	}
@@ -649,14 +674,19 @@ func (s *service) readImport(ctx context.Context, imp domain.Import, r *iox.Coun
 	keyColumn := rd.Column(domain.ImportListingKeyColumn)
 	seen := make(map[string]int, s.imports.BatchRows) // listing_key → line, within the batch
 	now := s.now()
-	line := imp.CheckpointLine // of the last record read
+	sent := 0 // batches of this step
 	send := func() error {
-		b.report, b.bytesRead, b.keyColumn, b.line = part, r.N(), keyColumn, line
+		b.report, b.pos, b.keyColumn = part, rd.Position(), keyColumn
+		b.bytesRead = b.pos.Offset
+		if b.last {
+			b.bytesRead = imp.FileSize // blank lines after the last record included
+		}
 		select {
 		case out <- b:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		sent++
 		part, b = csvimport.Report{}, importBatch{}
 		clear(seen)
 		now = s.now()
@@ -666,15 +696,11 @@ func (s *service) readImport(ctx context.Context, imp domain.Import, r *iox.Coun
 		row, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			b.last = true
-			for _, e := range part.Errors {
-				line = max(line, e.Line) // records after the last row were all rejected
-			}
 			return send()
 		}
 		if err != nil {
 			return err
 		}
-		line = row.Line
 		prop, errs := domain.NewImportedProperty(newID(), imp.OrgID, row.Values, now)
 		if len(errs) > 0 {
 			rowErrs := make([]csvimport.RowError, len(errs))
@@ -689,11 +715,26 @@ func (s *service) readImport(ctx context.Context, imp domain.Import, r *iox.Coun
 			b.rows = append(b.rows, ImportedRow{Line: row.Line, Property: prop})
 		}
 		if part.Rows >= s.imports.BatchRows {
+			b.stepEnd = s.stepOver(ctx, run, sent+1)
+			end := b.stepEnd
 			if err := send(); err != nil {
 				return err
 			}
+			if end {
+				return nil
+			}
 		}
 	}
+}
+
+// stepOver reports whether a job's step that has filled its batches-th
+// batch should end with it: its time is up (pkg/jobs StepOver), or it has
+// loaded StepBatches. An inline import (run nil) has no steps.
+func (s *service) stepOver(ctx context.Context, run JobRun, batches int) bool {
+	if run == nil {
+		return false
+	}
+	return (s.imports.StepBatches > 0 && batches >= s.imports.StepBatches) || run.StepOver(ctx)
 }
 
 // completeImport finishes the import in the last batch's transaction. In a

@@ -82,6 +82,11 @@ type Jobs interface {
 	ClaimEffect(ctx context.Context, run JobRun, key string) (bool, error)
 	// Complete marks run's job completed.
 	Complete(ctx context.Context, run JobRun) error
+	// Continue ends run's step of long work: it enqueues the job's
+	// successor, same arguments, and completes run's job, so the successor
+	// exists exactly when the transaction's checkpoint commits (pkg/jobs
+	// Continue). It returns the successor's id.
+	Continue(ctx context.Context, run JobRun) (int64, error)
 }
 
 // Job is a background job's arguments (stored as JSON): its kind, the
@@ -99,6 +104,10 @@ type JobRun interface {
 	// LastAttempt reports whether a failure of this attempt dead-letters
 	// the job.
 	LastAttempt() bool
+	// StepOver reports whether the attempt working in ctx has worked its
+	// share of long work: it should then commit what it has with
+	// Jobs.Continue and end (pkg/jobs StepOver).
+	StepOver(ctx context.Context) bool
 }
 
 // Publisher writes a domain event to the outbox in the transaction.

@@ -31,26 +31,29 @@ func ErrImportNotFound() error { return apperr.NotFound(ReasonImportNotFound, "n
 
 // Import is one bulk import of properties from a CSV file kept in the file
 // store. Report holds the counts and row errors so far; CheckpointLine is
-// the line of the last record whose outcome is committed, where a retried
-// job resumes.
+// the last line of the last record whose outcome is committed, where a
+// retried job or the import's next step resumes, and CheckpointOffset the
+// byte where the record after it begins (0 before the first batch, and
+// for imports checkpointed before offsets were kept: those resume by line).
 type Import struct {
-	ID             string
-	OrgID          string
-	Status         string
-	FileName       string
-	FileKey        string
-	FileSize       int64
-	FileSHA256     string
-	Mapping        map[string]string
-	Report         csvimport.Report
-	CheckpointLine int
-	JobID          *int64
-	Failure        *string
-	CreatedBy      *string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	StartedAt      *time.Time
-	FinishedAt     *time.Time
+	ID               string
+	OrgID            string
+	Status           string
+	FileName         string
+	FileKey          string
+	FileSize         int64
+	FileSHA256       string
+	Mapping          map[string]string
+	Report           csvimport.Report
+	CheckpointLine   int
+	CheckpointOffset int64
+	JobID            *int64
+	Failure          *string
+	CreatedBy        *string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	StartedAt        *time.Time
+	FinishedAt       *time.Time
 	// FileExpiresAt is when the file's deletion is scheduled (set when the
 	// import ends, cleared when it is resumed); FileDeletedAt is when the
 	// file was deleted. See ImportFileDue.

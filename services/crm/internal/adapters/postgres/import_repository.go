@@ -66,6 +66,20 @@ func (j jobRun[T]) JobID() int64 { return j.job.ID }
 // LastAttempt reports whether a failure of this attempt discards the job.
 func (j jobRun[T]) LastAttempt() bool { return j.job.Attempt >= j.job.MaxAttempts }
 
+// StepOver reports whether the attempt has worked its step's share
+// (jobs.StepOver).
+func (j jobRun[T]) StepOver(ctx context.Context) bool { return jobs.StepOver(ctx) }
+
+// Continue enqueues the job's next step (same arguments) in tx and
+// completes this one (jobs.Continue), returning the next step's id.
+func (j jobRun[T]) Continue(ctx context.Context, tx app.Tx) (int64, error) {
+	r, ok := tx.(*repos)
+	if !ok {
+		return 0, errForeignTx
+	}
+	return jobs.Continue(ctx, j.queue, r.tx, j.job, j.job.Args)
+}
+
 const importColumns = `id, status, file_key, file_name, file_size, mapping, phone_region, job_id, fallback_assignee_id,
 checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at, file_deleted_at`
 
@@ -79,8 +93,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 	// file_deleted_at is not among the saved columns: only
 	// sqlImportFileDeleted sets it (once), so no run holding an older copy
 	// of the import can clear it.
+	// job_id moves on to the next step of a job import (app: Continue).
 	sqlSaveImport = `UPDATE crm.lead_imports SET status = $2, checkpoint_line = $3, report = $4, error = $5,
-updated_at = $6, completed_at = $7, file_expires_at = $8 WHERE id = $1`
+updated_at = $6, completed_at = $7, file_expires_at = $8, job_id = $9 WHERE id = $1`
 	sqlImportFileDeleted = `UPDATE crm.lead_imports SET file_deleted_at = $2 WHERE id = $1 AND file_deleted_at IS NULL`
 
 	// The people a batch may merge into, each with whether an active lead
@@ -225,7 +240,7 @@ func (r importRepo) Save(ctx context.Context, imp domain.LeadImport) error {
 		return err
 	}
 	tag, err := r.tx.Exec(ctx, sqlSaveImport, imp.ID, imp.Status, imp.Checkpoint, report, imp.Error, imp.UpdatedAt, imp.CompletedAt,
-		imp.FileExpiresAt)
+		imp.FileExpiresAt, imp.JobID)
 	if err != nil {
 		return fmt.Errorf("save lead import: %w", err)
 	}

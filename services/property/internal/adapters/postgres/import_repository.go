@@ -45,16 +45,16 @@ type importRepo struct{ tx pgx.Tx }
 
 const importColumns = `id, org_id, status, file_name, file_key, file_size, file_sha256, mapping, rows_read, accepted,
 	rejected, skipped, errors, errors_truncated, ignored_columns, checkpoint_line, job_id, failure, created_by,
-	created_at, updated_at, started_at, finished_at, file_expires_at, file_deleted_at`
+	created_at, updated_at, started_at, finished_at, file_expires_at, file_deleted_at, checkpoint_offset`
 
 // importListColumns are importColumns without the row errors (up to a
 // thousand per import), which only GET by id shows.
 const importListColumns = `id, org_id, status, file_name, file_key, file_size, file_sha256, mapping, rows_read, accepted,
 	rejected, skipped, '[]'::jsonb, errors_truncated, ignored_columns, checkpoint_line, job_id, failure, created_by,
-	created_at, updated_at, started_at, finished_at, file_expires_at, file_deleted_at`
+	created_at, updated_at, started_at, finished_at, file_expires_at, file_deleted_at, checkpoint_offset`
 
 const sqlImportInsert = `INSERT INTO property.property_imports (` + importColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`
 
 const sqlImportGet = `SELECT ` + importColumns + ` FROM property.property_imports WHERE id = $1`
 
@@ -70,7 +70,7 @@ ORDER BY created_at DESC, id DESC LIMIT $3`
 // so no run holding an older copy of the import can clear it.
 const sqlImportSave = `UPDATE property.property_imports SET status = $3, rows_read = $4, accepted = $5, rejected = $6,
 	skipped = $7, errors = $8, errors_truncated = $9, ignored_columns = $10, checkpoint_line = $11, job_id = $12,
-	failure = $13, updated_at = $14, started_at = $15, finished_at = $16, file_expires_at = $17
+	failure = $13, updated_at = $14, started_at = $15, finished_at = $16, file_expires_at = $17, checkpoint_offset = $18
 WHERE id = $1 AND checkpoint_line = $2`
 
 // sqlImportFileDeleted records the file's deletion once: a repeated run
@@ -144,7 +144,7 @@ func importArgs(imp domain.Import) ([]any, error) {
 	return []any{imp.ID, imp.OrgID, imp.Status, imp.FileName, imp.FileKey, imp.FileSize, imp.FileSHA256, mapping,
 		imp.Report.Rows, imp.Report.Accepted, imp.Report.Rejected, imp.Report.Skipped, errs, imp.Report.ErrorsTruncated,
 		ignored, imp.CheckpointLine, imp.JobID, imp.Failure, imp.CreatedBy, imp.CreatedAt, imp.UpdatedAt, imp.StartedAt,
-		imp.FinishedAt, imp.FileExpiresAt, imp.FileDeletedAt}, nil
+		imp.FinishedAt, imp.FileExpiresAt, imp.FileDeletedAt, imp.CheckpointOffset}, nil
 }
 
 // reportJSON encodes the report's lists, never as JSON null.
@@ -171,7 +171,7 @@ func scanImport(row pgx.Row) (domain.Import, error) {
 	err := row.Scan(&imp.ID, &imp.OrgID, &imp.Status, &imp.FileName, &imp.FileKey, &imp.FileSize, &imp.FileSHA256, &mapping,
 		&imp.Report.Rows, &imp.Report.Accepted, &imp.Report.Rejected, &imp.Report.Skipped, &errs, &imp.Report.ErrorsTruncated,
 		&ignored, &imp.CheckpointLine, &imp.JobID, &imp.Failure, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt,
-		&imp.StartedAt, &imp.FinishedAt, &imp.FileExpiresAt, &imp.FileDeletedAt)
+		&imp.StartedAt, &imp.FinishedAt, &imp.FileExpiresAt, &imp.FileDeletedAt, &imp.CheckpointOffset)
 	if err != nil {
 		return imp, err
 	}
@@ -259,7 +259,7 @@ func (r importRepo) Save(ctx context.Context, imp domain.Import, from int) (bool
 	}
 	tag, err := r.tx.Exec(ctx, sqlImportSave, imp.ID, from, imp.Status, imp.Report.Rows, imp.Report.Accepted,
 		imp.Report.Rejected, imp.Report.Skipped, errs, imp.Report.ErrorsTruncated, ignored, imp.CheckpointLine,
-		imp.JobID, imp.Failure, imp.UpdatedAt, imp.StartedAt, imp.FinishedAt, imp.FileExpiresAt)
+		imp.JobID, imp.Failure, imp.UpdatedAt, imp.StartedAt, imp.FinishedAt, imp.FileExpiresAt, imp.CheckpointOffset)
 	if err != nil {
 		return false, fmt.Errorf("save import: %w", err)
 	}

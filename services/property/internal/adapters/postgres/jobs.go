@@ -28,6 +28,9 @@ type RunningJob interface {
 	Args() jobs.Args
 	// CompleteTx marks the job completed in tx (jobs.Complete).
 	CompleteTx(ctx context.Context, tx pgx.Tx) error
+	// ContinueTx enqueues the job's successor in tx and completes the job
+	// (jobs.Continue), returning the successor's id.
+	ContinueTx(ctx context.Context, q *jobs.Queue, tx pgx.Tx) (int64, error)
 }
 
 func (q jobQueue) Enqueue(ctx context.Context, job app.Job) (int64, error) {
@@ -60,6 +63,14 @@ func (q jobQueue) Complete(ctx context.Context, run app.JobRun) error {
 		return err
 	}
 	return r.CompleteTx(ctx, q.tx)
+}
+
+func (q jobQueue) Continue(ctx context.Context, run app.JobRun) (int64, error) {
+	r, err := running(run)
+	if err != nil {
+		return 0, err
+	}
+	return r.ContinueTx(ctx, q.queue, q.tx)
 }
 
 func running(run app.JobRun) (RunningJob, error) {

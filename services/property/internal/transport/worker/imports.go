@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -12,18 +11,13 @@ import (
 	"reos.dev/services/property/internal/app"
 )
 
-// importTimeout bounds one attempt of an import job. An attempt that runs
-// out resumes from its last committed batch on the next, so the bound only
-// has to stop a stuck attempt, not fit the largest file.
-const importTimeout = 2 * time.Hour
-
-// importWorker runs app.Service.RunImport.
+// importWorker runs app.Service.RunImport: one step of an import, within
+// the queue's JOBS_TIMEOUT like any job (the import hands over to its next
+// step before then).
 type importWorker struct {
 	river.WorkerDefaults[app.ImportJob]
 	svc app.Service
 }
-
-func (w *importWorker) Timeout(*river.Job[app.ImportJob]) time.Duration { return importTimeout }
 
 func (w *importWorker) Work(ctx context.Context, job *river.Job[app.ImportJob]) error {
 	err := w.svc.RunImport(ctx, job.Args, run[app.ImportJob]{job: job})

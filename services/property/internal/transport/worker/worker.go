@@ -57,3 +57,7 @@ func (r run[T]) Args() jobs.Args   { return r.job.Args }
 func (r run[T]) CompleteTx(ctx context.Context, tx pgx.Tx) error {
 	return jobs.Complete(ctx, tx, r.job)
 }
+func (r run[T]) StepOver(ctx context.Context) bool { return jobs.StepOver(ctx) }
+func (r run[T]) ContinueTx(ctx context.Context, q *jobs.Queue, tx pgx.Tx) (int64, error) {
+	return jobs.Continue(ctx, q, tx, r.job, r.job.Args)
+}

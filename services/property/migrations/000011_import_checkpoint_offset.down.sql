@@ -1,0 +1,1 @@
+ALTER TABLE property_imports DROP COLUMN IF EXISTS checkpoint_offset;
