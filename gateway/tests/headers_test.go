@@ -1,21 +1,18 @@
 package tests
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 )
 
+// closedPortURL is an upstream nothing listens on. Port 1 is privileged
+// and outside the ephemeral range, so no test's server can take it (a port
+// freed by closing a listener could be handed to a parallel test's
+// httptest server, and the "dead" upstream would then answer 200).
 func closedPortURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return "http://" + addr
+	return "http://127.0.0.1:1"
 }
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
