@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -187,20 +186,7 @@ func TestIdentityConsumerFeedsAssignment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- consumer.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("consumer: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("consumer did not stop")
-		}
-	})
+	testkit.RunInBackground(t, "consumer", consumer.Run)
 
 	org := newOrg()
 	admin := e.user(org, permsAdmin)

@@ -220,20 +220,7 @@ func TestIdentityConsumerFeedsAgents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- consumer.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("consumer: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("consumer did not stop")
-		}
-	})
+	testkit.RunInBackground(t, "consumer", consumer.Run)
 
 	admin := e.token(newOrg(), "*")
 	p := e.create(admin, house("8 Broker Lane", "Raleigh", 1, nil))
