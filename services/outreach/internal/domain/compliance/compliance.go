@@ -1,0 +1,91 @@
+// Package compliance is the one gate every outreach message passes before
+// it is sent: opt-outs, do-not-call, suppression, consent, the SMS quiet
+// hours in the recipient's time zone and the email sender's postal
+// address. Pure code: the caller gathers the facts (from its read models)
+// and records the decision on the attempt.
+//
+// CONTRACT (written by the lead before the work was split): the types and
+// signatures here are what the rest of outreach codes against.
+package compliance
+
+import "time"
+
+// Channel is email or sms.
+type Channel string
+
+const (
+	Email Channel = "email"
+	SMS   Channel = "sms"
+)
+
+// Outcome of the gate.
+type Outcome string
+
+const (
+	Send  Outcome = "send"
+	Block Outcome = "block"
+	Defer Outcome = "defer"
+)
+
+// Reasons a message is blocked or deferred (stable strings: they are
+// stored on the attempt, counted in metrics and shown to users).
+const (
+	ReasonUnsubscribed     = "unsubscribed"
+	ReasonDNC              = "do_not_call"
+	ReasonSuppressed       = "suppressed" // hard bounce, complaint, repeated soft bounces
+	ReasonNoConsent        = "no_consent"
+	ReasonConsentWithdrawn = "consent_withdrawn"
+	ReasonQuietHours       = "quiet_hours"
+	ReasonNoAddress        = "no_address" // no email / no phone for the channel
+	ReasonNoPostalAddress  = "no_postal_address"
+)
+
+// Facts is everything the gate needs about one message, gathered by the
+// caller. Address is the normalised email (lower case) or E.164 number.
+type Facts struct {
+	Channel       Channel
+	Address       string
+	Unsubscribed  bool   // on the org's unsubscribe list for this channel
+	DoNotCall     bool   // on the org's DNC list (phone numbers; SMS)
+	Suppressed    string // "" or why: "hard_bounce", "complaint", "soft_bounces"
+	Consent       ConsentState
+	Zones         []*time.Location // candidate time zones of the recipient (SMS), see ZonesFor
+	PostalAddress string           // the org's physical address (email: CAN-SPAM)
+}
+
+// ConsentState is the latest consent-log entry for (org, channel, address).
+type ConsentState string
+
+const (
+	ConsentNone      ConsentState = ""
+	ConsentGranted   ConsentState = "granted"
+	ConsentWithdrawn ConsentState = "withdrawn"
+)
+
+// Decision is what the gate decided and why. NotBefore is set for Defer:
+// the first minute allowed in every candidate zone.
+type Decision struct {
+	Outcome   Outcome
+	Reason    string
+	NotBefore time.Time
+}
+
+// The functions the rest of outreach calls (implemented in this package):
+//
+//	func Decide(f Facts, now time.Time) Decision
+//	    // the order: address, unsubscribed, DNC, suppressed, consent, postal address (email), quiet hours (SMS)
+//	func ZonesFor(storedZone, postalCode, countryHint, e164 string) []*time.Location
+//	    // stored zone, else postal code, else the number's candidate zones (nyaruka/phonenumbers); never empty: falls back to the org's zone given as storedZone of the org by the caller
+//	func NextAllowed(zones []*time.Location, now time.Time) time.Time
+//	    // 08:00–21:00 local in every zone; now itself when allowed
+//	func ParseKeyword(body string) Keyword
+//
+// Keyword is an inbound SMS command (the whole message, case-insensitive, trimmed).
+type Keyword string
+
+const (
+	KeywordNone  Keyword = ""
+	KeywordStop  Keyword = "stop"  // STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE
+	KeywordStart Keyword = "start" // START, UNSTOP
+	KeywordHelp  Keyword = "help"  // HELP
+)
