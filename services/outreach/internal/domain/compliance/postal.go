@@ -218,12 +218,13 @@ var zipCountries = map[string]bool{"US": true, "PR": true, "VI": true, "GU": tru
 // is authoritative: a ZIP-shaped code is looked up only for a country
 // that uses ZIP codes, a Canadian-shaped one only for CA. Without a hint,
 // the shape decides: "A1A 1A1" is Canadian (no other country writes codes
-// so); five digits (or ZIP+4) are a US ZIP code unless the phone's region
-// (phoneRegion, "" when unknown) is a country that does not use ZIP codes
+// so); five digits (or ZIP+4) are a US ZIP code unless the phone's
+// country (phoneCountry: the main region of its calling code, so every +1
+// number counts as US; "" when there is no number) does not use ZIP codes
 // (five digits are also German, French, Spanish, Italian … codes). The
 // caller should pass the org's country as the hint when the contact has
 // none.
-func postalZones(postalCode, countryHint string, phoneRegion func() string) []*time.Location {
+func postalZones(postalCode, countryHint string, phoneCountry func() string) []*time.Location {
 	code := strings.ToUpper(strings.TrimSpace(postalCode))
 	if code == "" {
 		return nil
@@ -231,7 +232,7 @@ func postalZones(postalCode, countryHint string, phoneRegion func() string) []*t
 	country := strings.ToUpper(strings.TrimSpace(countryHint))
 	if zip, ok := parseZIP(code); ok {
 		if country == "" {
-			if r := phoneRegion(); r != "" && !zipCountries[r] {
+			if r := phoneCountry(); r != "" && !zipCountries[r] {
 				return nil
 			}
 		} else if !zipCountries[country] {
