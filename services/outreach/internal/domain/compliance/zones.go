@@ -26,7 +26,7 @@ var zoneCache sync.Map // string → *time.Location
 
 // LoadZone returns the IANA time zone of that name. "", "Local" (the
 // host's zone, which means nothing for a recipient) and names that are
-// not zone names are refused. Safe for concurrent use.
+// not zone names (see zoneNameShape) are refused. Safe for concurrent use.
 func LoadZone(name string) (*time.Location, bool) {
 	if v, ok := zoneCache.Load(name); ok {
 		return v.(*time.Location), true
@@ -43,10 +43,16 @@ func LoadZone(name string) (*time.Location, bool) {
 	return v.(*time.Location), true
 }
 
+// notZones are files of a host's zoneinfo directory that load as zones
+// but are not zones a place keeps (Factory is "-00", the others copies).
+var notZones = map[string]bool{"Local": true, "localtime": true, "posixrules": true, "Factory": true}
+
 // zoneNameShape refuses what cannot be an IANA name before the database
-// is asked: the database's names use letters, digits, "/", "_", "-", "+".
+// is asked: the database's names use letters, digits, "/", "_", "-", "+";
+// the host's posix/ and right/ trees are copies, not names.
 func zoneNameShape(name string) bool {
-	if name == "" || name == "Local" || len(name) > MaxZoneNameLen || name[0] == '/' || strings.Contains(name, "..") {
+	if name == "" || notZones[name] || len(name) > MaxZoneNameLen || name[0] == '/' || strings.Contains(name, "..") ||
+		strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/") {
 		return false
 	}
 	for i := 0; i < len(name); i++ {
