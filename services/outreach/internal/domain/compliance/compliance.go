@@ -89,13 +89,14 @@ type Decision struct {
 //	func Allowed(zones []*time.Location, t time.Time) bool              // window.go (added)
 //	func LoadZone(name string) (*time.Location, bool)                   // zones.go (added): validated, cached
 //	func ParseKeyword(body string) Keyword                              // keyword.go
-//
-// Keyword is an inbound SMS command (the whole message, case-insensitive, trimmed).
+
+// Keyword is an inbound SMS command (the whole message, case-insensitive,
+// trimmed; see ParseKeyword).
 type Keyword string
 
 const (
 	KeywordNone  Keyword = ""
-	KeywordStop  Keyword = "stop"  // STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE
+	KeywordStop  Keyword = "stop"  // STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE (+ STOPALL, OPTOUT, OPT-OUT)
 	KeywordStart Keyword = "start" // START, UNSTOP
 	KeywordHelp  Keyword = "help"  // HELP
 )
