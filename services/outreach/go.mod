@@ -2,7 +2,10 @@ module reos.dev/services/outreach
 
 go 1.26.8
 
-require reos.dev/pkg v0.0.0
+require (
+	github.com/nyaruka/phonenumbers v1.8.1
+	reos.dev/pkg v0.0.0
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -38,7 +38,13 @@ const (
 	ReasonQuietHours       = "quiet_hours"
 	ReasonNoAddress        = "no_address" // no email / no phone for the channel
 	ReasonNoPostalAddress  = "no_postal_address"
+	ReasonNoTimeZone       = "no_time_zone"    // SMS whose recipient has no candidate zone (not even the org's)
+	ReasonUnknownChannel   = "unknown_channel" // Facts.Channel is neither email nor sms
 )
+
+// DetailNoCommonWindow is Decision.Detail when the candidate zones share
+// no 08:00–21:00 window and the first zone's window was used.
+const DetailNoCommonWindow = "no_common_window"
 
 // Facts is everything the gate needs about one message, gathered by the
 // caller. Address is the normalised email (lower case) or E.164 number.
@@ -63,29 +69,34 @@ const (
 )
 
 // Decision is what the gate decided and why. NotBefore is set for Defer:
-// the first minute allowed in every candidate zone.
+// the first minute allowed in every candidate zone. Detail refines the
+// reason: why an address is suppressed ("hard_bounce", "complaint",
+// "soft_bounces"), or DetailNoCommonWindow.
 type Decision struct {
 	Outcome   Outcome
 	Reason    string
 	NotBefore time.Time
+	Detail    string
 }
 
 // The functions the rest of outreach calls (implemented in this package):
 //
-//	func Decide(f Facts, now time.Time) Decision
-//	    // the order: address, unsubscribed, DNC, suppressed, consent, postal address (email), quiet hours (SMS)
-//	func ZonesFor(storedZone, postalCode, countryHint, e164 string) []*time.Location
-//	    // stored zone, else postal code, else the number's candidate zones (nyaruka/phonenumbers); never empty: falls back to the org's zone given as storedZone of the org by the caller
-//	func NextAllowed(zones []*time.Location, now time.Time) time.Time
+//	func Decide(f Facts, now time.Time) Decision                          // decide.go: the order is documented there
+//	func ZonesFor(storedZone, postalCode, countryHint, e164, orgZone string) []*time.Location // zones.go
+//	    // stored zone, else postal code, else the number's candidate zones; else orgZone (changed: an argument)
+//	func NextAllowed(zones []*time.Location, now time.Time) time.Time   // window.go
 //	    // 08:00–21:00 local in every zone; now itself when allowed
-//	func ParseKeyword(body string) Keyword
-//
-// Keyword is an inbound SMS command (the whole message, case-insensitive, trimmed).
+//	func Allowed(zones []*time.Location, t time.Time) bool              // window.go (added)
+//	func LoadZone(name string) (*time.Location, bool)                   // zones.go (added): validated, cached
+//	func ParseKeyword(body string) Keyword                              // keyword.go
+
+// Keyword is an inbound SMS command (the whole message, case-insensitive,
+// trimmed; see ParseKeyword).
 type Keyword string
 
 const (
 	KeywordNone  Keyword = ""
-	KeywordStop  Keyword = "stop"  // STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE
+	KeywordStop  Keyword = "stop"  // STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE (+ STOPALL, OPTOUT, OPT-OUT)
 	KeywordStart Keyword = "start" // START, UNSTOP
 	KeywordHelp  Keyword = "help"  // HELP
 )
