@@ -11,6 +11,10 @@
 //	crm migrate status print the schema versions
 //	crm seed           create the demo leads of SEED_ORG_ID (MODE=mock only; idempotent;
 //	                   a no-op with a message when SEED_ORG_ID is unset)
+//	crm republish [--org <uuid>]... [--batch-size <n>]
+//	                   write every contact (contact.updated) and lead (lead.updated) of the
+//	                   organisations (default: all that have contacts) to the outbox, for
+//	                   read models that missed events (outreach's audience)
 //
 // Configuration comes from the environment only; see config.go.
 package main
@@ -23,6 +27,7 @@ import (
 	"time"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/events"
 	"reos.dev/pkg/service"
 	"reos.dev/services/crm"
 	"reos.dev/services/crm/internal/server"
@@ -39,6 +44,11 @@ func spec() service.Spec[Config] {
 		LoadConfig:   loadConfig,
 		Build:        build,
 		WriteTimeout: 30 * time.Second,
+		Commands: map[string]service.Command[Config]{
+			"republish": service.RepublishCommand(func(rt service.Runtime[Config]) (events.Republisher, error) {
+				return server.Republisher(rt.Pool)
+			}),
+		},
 	}
 }
 

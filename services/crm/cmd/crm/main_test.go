@@ -55,7 +55,8 @@ func TestSeedWithoutOrgIsANoOp(t *testing.T) {
 
 func TestRunRejectsUnknownCommands(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"migrate"}, {"migrate", "down"}, {"serve", "extra"}, {"seed", "extra"}, {"frobnicate"}} {
+	for _, args := range [][]string{{"migrate"}, {"migrate", "down"}, {"serve", "extra"}, {"seed", "extra"}, {"frobnicate"},
+		{"republish", "--org", "not-an-org"}, {"republish", "--batch-size", "0"}, {"republish", "extra"}} {
 		var out, errOut bytes.Buffer
 		err := service.Run(t.Context(), spec(), args, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), "usage:") {
@@ -63,7 +64,8 @@ func TestRunRejectsUnknownCommands(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := service.Run(t.Context(), spec(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "usage: crm") {
+	if err := service.Run(t.Context(), spec(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "usage: crm") ||
+		!strings.Contains(out.String(), "republish [--org <uuid>]... [--batch-size <n>]") {
 		t.Errorf("help: %v %q", err, out.String())
 	}
 }
