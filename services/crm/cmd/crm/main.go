@@ -5,8 +5,10 @@
 //	                   feeds the property read model (group PROPERTY_EVENTS_GROUP,
 //	                   default crm-property-read-model), the consumer of
 //	                   reos.identity.events that feeds the users and teams read model
-//	                   (group IDENTITY_EVENTS_GROUP, default crm-identity-read-model)
-//	                   and the job queue (lead rescoring)
+//	                   (group IDENTITY_EVENTS_GROUP, default crm-identity-read-model),
+//	                   the consumer of reos.outreach.events that puts outreach's events on
+//	                   the lead timeline (group OUTREACH_EVENTS_GROUP, default
+//	                   crm-outreach-timeline) and the job queue (lead rescoring)
 //	crm migrate up     apply crm's and the outbox's migrations (as the schema owner)
 //	crm migrate status print the schema versions
 //	crm seed           create the demo leads of SEED_ORG_ID (MODE=mock only; idempotent;
@@ -85,8 +87,17 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 		if err != nil {
 			return service.App{}, err
 		}
+		// Outreach's events (sends, deliveries, opt-outs) on the lead
+		// timeline, from reos.outreach.events.
+		outreach, err := server.NewOutreachConsumer(server.ConsumerOptions{
+			Pool: rt.Pool, Brokers: rt.Common.KafkaBrokers, Logger: rt.Logger, GroupID: rt.Config.OutreachEventsGroup,
+		})
+		if err != nil {
+			return service.App{}, err
+		}
 		app.Workers = append(app.Workers,
 			service.Worker{Name: "identity-read-model", Run: users.Run},
+			service.Worker{Name: "outreach-timeline", Run: outreach.Run},
 			service.Worker{Name: "jobs", Run: srv.Queue.Run})
 	}
 	return app, nil

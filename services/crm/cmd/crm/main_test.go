@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if cfg.DefaultPhoneRegion != "US" || cfg.SeedOrgID != "" || cfg.PropertyEventsGroup != "crm-property-read-model" || cfg.IdentityEventsGroup != "crm-identity-read-model" || common.HTTPAddr != "127.0.0.1:8103" || common.DBMaxConns != 10 {
+				if cfg.DefaultPhoneRegion != "US" || cfg.SeedOrgID != "" || cfg.PropertyEventsGroup != "crm-property-read-model" || cfg.IdentityEventsGroup != "crm-identity-read-model" || cfg.OutreachEventsGroup != "crm-outreach-timeline" || common.HTTPAddr != "127.0.0.1:8103" || common.DBMaxConns != 10 {
 					t.Errorf("defaults = %+v %+v", common, cfg)
 				}
 				return

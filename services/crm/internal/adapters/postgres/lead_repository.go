@@ -54,8 +54,9 @@ FROM crm.lead_activities WHERE lead_id = $1`
 	sqlInsertScore = `INSERT INTO crm.lead_scores (id, org_id, lead_id, score, factors, computed_at) VALUES ($1, $2, $3, $4, $5, $6)`
 	sqlLatestScore = `SELECT score, factors FROM crm.lead_scores WHERE lead_id = $1 ORDER BY computed_at DESC, id DESC LIMIT 1`
 
-	// The timeline is one keyset-paginated UNION ALL over the three sources,
-	// newest first; each branch is bounded by the same keyset predicate and
+	// The timeline is one keyset-paginated UNION ALL over its sources
+	// (activities, notes, changes, and outreach's events: the lead's own and
+	// its contact's that name no lead), newest first; each branch is bounded by the same keyset predicate and
 	// limit so no branch is read beyond one page.
 	sqlLeadTimeline = `SELECT id, kind, occurred_at, actor_id, data FROM (
   (SELECT a.id, 'activity' AS kind, a.occurred_at, a.actor_id,
@@ -74,6 +75,17 @@ FROM crm.lead_activities WHERE lead_id = $1`
    FROM crm.lead_changes ch
    WHERE ch.lead_id = $1 AND ($2::timestamptz IS NULL OR (ch.occurred_at, ch.id) < ($2, $3::uuid))
    ORDER BY ch.occurred_at DESC, ch.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT o.id, 'outreach', o.occurred_at, NULL::uuid, jsonb_build_object('type', o.type, 'summary', o.summary) || o.detail
+   FROM crm.outreach_events o
+   WHERE o.lead_id = $1 AND ($2::timestamptz IS NULL OR (o.occurred_at, o.id) < ($2, $3::uuid))
+   ORDER BY o.occurred_at DESC, o.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT o.id, 'outreach', o.occurred_at, NULL::uuid, jsonb_build_object('type', o.type, 'summary', o.summary) || o.detail
+   FROM crm.outreach_events o
+   WHERE o.lead_id IS NULL AND o.contact_id = (SELECT l.contact_id FROM crm.leads l WHERE l.id = $1)
+     AND ($2::timestamptz IS NULL OR (o.occurred_at, o.id) < ($2, $3::uuid))
+   ORDER BY o.occurred_at DESC, o.id DESC LIMIT $4)
 ) t ORDER BY occurred_at DESC, id DESC LIMIT $4`
 )
 
