@@ -18,13 +18,34 @@ func TestEachChangeEmitsItsEvents(t *testing.T) {
 	prop := e.knownProperty(org, false)
 	var lead leadJSON
 	var deal dealJSON
+	var contact contactJSON
 	steps := []struct {
 		name string
 		do   func()
 		want []string
 	}{
 		{"create lead", func() { lead = e.createLead(agent, map[string]any{"email": "ev@example.com", "source": "website"}) },
-			[]string{"reos.crm.lead.created"}},
+			[]string{"reos.crm.contact.created", "reos.crm.lead.created"}},
+		{"a lead form that fills the person in", func() {
+			e.createLead(agent, map[string]any{"email": "ev@example.com", "first_name": "Eve"})
+		}, []string{"reos.crm.contact.updated", "reos.crm.lead.created"}},
+		{"a lead form that adds nothing to the person", func() {
+			e.createLead(agent, map[string]any{"email": "ev@example.com", "first_name": "Eve"})
+		}, []string{"reos.crm.lead.created"}},
+		{"create contact", func() {
+			r := e.call("POST", "/api/v1/contacts", agent, map[string]any{"email": "person@example.com", "time_zone": "Europe/Berlin"})
+			expect(t, r, 201, "contact")
+			contact = decode[contactJSON](t, r)
+		}, []string{"reos.crm.contact.created"}},
+		{"update contact", func() {
+			expect(t, e.call("PUT", "/api/v1/contacts/"+contact.ID, agent, map[string]any{"postal_code": "10115"}), 200, "put")
+		}, []string{"reos.crm.contact.updated"}},
+		{"update contact that changes nothing", func() {
+			expect(t, e.call("PUT", "/api/v1/contacts/"+contact.ID, agent, map[string]any{"postal_code": "10115", "time_zone": "Europe/Berlin"}), 200, "put")
+		}, nil},
+		{"refused contact update", func() {
+			expect(t, e.call("PUT", "/api/v1/contacts/"+contact.ID, agent, map[string]any{"time_zone": "Mars/Olympus"}), 422, "put")
+		}, nil},
 		{"update without score change", func() {
 			expect(t, e.call("PUT", "/api/v1/leads/"+lead.ID, agent, map[string]any{"property_ids": []string{prop}}), 200, "put")
 		}, []string{"reos.crm.lead.updated"}},
@@ -88,13 +109,18 @@ func TestEachChangeEmitsItsEvents(t *testing.T) {
 		}
 	}
 	// A lost deal emits lost.
-	d2 := e.createDeal(agent, e.createLead(agent, map[string]any{"email": "ev2@example.com"}).ID, 5)
+	lead2 := e.createLead(agent, map[string]any{"email": "ev2@example.com"})
+	d2 := e.createDeal(agent, lead2.ID, 5)
 	expect(t, e.call("PATCH", "/api/v1/deals/"+d2.ID+"/stage", agent, map[string]any{"stage": "closed_lost"}), 200, "lost")
 	if all := e.outboxTypes(); all[len(all)-1] != "reos.crm.deal.lost" && all[len(all)-2] != "reos.crm.deal.lost" {
 		t.Fatalf("no deal.lost: %v", all[len(all)-2:])
 	}
 
 	// Envelope: topic, key = aggregate id, org extension, subject.
+	var leadIDs []string
+	for _, l := range decode[listJSON[leadJSON]](t, e.call("GET", "/api/v1/leads?include_archived=true", agent, nil)).Items {
+		leadIDs = append(leadIDs, l.ID)
+	}
 	rows, err := e.admin.Query(t.Context(), `SELECT topic, msg_key, payload::text FROM crm.outbox ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
@@ -113,14 +139,21 @@ func TestEachChangeEmitsItsEvents(t *testing.T) {
 		if err := json.Unmarshal([]byte(payload), &ev); err != nil {
 			t.Fatal(err)
 		}
-		if topic != "reos.crm.events" || ev.OrgID != org || ev.Source != "reos.crm" || (key != lead.ID && key != deal.ID && key != d2.ID && key != d2.LeadID) {
+		if topic != "reos.crm.events" || ev.OrgID != org || ev.Source != "reos.crm" {
 			t.Errorf("envelope: topic %s key %s %+v", topic, key, ev)
 		}
 		// The subject names the aggregate the key is the id of: a deal's
-		// events are the deal's, the others (activities, notes) the lead's.
-		aggregate := "lead"
-		if strings.HasPrefix(ev.Type, "reos.crm.deal.") {
-			aggregate = "deal"
+		// events are the deal's, a contact's the contact's, the others
+		// (activities, notes) the lead's.
+		aggregate, ids := "lead", leadIDs
+		switch {
+		case strings.HasPrefix(ev.Type, "reos.crm.deal."):
+			aggregate, ids = "deal", []string{deal.ID, d2.ID}
+		case strings.HasPrefix(ev.Type, "reos.crm.contact."):
+			aggregate, ids = "contact", []string{lead.Contact.ID, contact.ID, lead2.Contact.ID}
+		}
+		if !slices.Contains(ids, key) {
+			t.Errorf("%s keyed %s, not one of the %ss %v", ev.Type, key, aggregate, ids)
 		}
 		if ev.Subject != aggregate+"/"+key {
 			t.Errorf("%s: subject %q, want %s/%s", ev.Type, ev.Subject, aggregate, key)

@@ -113,11 +113,13 @@ func expectField(t testing.TB, r response, status int, field, what string) {
 }
 
 type contactJSON struct {
-	ID        string  `json:"id"`
-	FirstName string  `json:"first_name"`
-	LastName  string  `json:"last_name"`
-	Email     *string `json:"email"`
-	Phone     *string `json:"phone"`
+	ID         string  `json:"id"`
+	FirstName  string  `json:"first_name"`
+	LastName   string  `json:"last_name"`
+	Email      *string `json:"email"`
+	Phone      *string `json:"phone"`
+	TimeZone   *string `json:"time_zone"`
+	PostalCode *string `json:"postal_code"`
 }
 
 type leadJSON struct {
@@ -127,6 +129,7 @@ type leadJSON struct {
 	Status      string      `json:"status"`
 	AssigneeID  *string     `json:"assignee_id"`
 	PropertyIDs []string    `json:"property_ids"`
+	Tags        []string    `json:"tags"`
 	Score       *int        `json:"score"`
 	ArchivedAt  *string     `json:"archived_at"`
 	CreatedAt   string      `json:"created_at"`

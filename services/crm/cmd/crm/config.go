@@ -24,6 +24,8 @@ import (
 //	                      the topic's partitions and each misses the other's share.
 //	IDENTITY_EVENTS_GROUP Kafka consumer group of the users and teams read model, default
 //	                      crm-identity-read-model; shared and separated like PROPERTY_EVENTS_GROUP.
+//	OUTREACH_EVENTS_GROUP Kafka consumer group that puts outreach's events on the lead timeline,
+//	                      default crm-outreach-timeline; shared and separated like PROPERTY_EVENTS_GROUP.
 //	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT  the job queue (pkg/jobs)
 //	STORAGE_DIR, STORAGE_SIGNING_KEY, STORAGE_URL_TTL  file storage (pkg/storage): lead import
 //	                      files and deal documents, and their download links
@@ -39,6 +41,7 @@ type Config struct {
 	SeedOrgID           string
 	PropertyEventsGroup string
 	IdentityEventsGroup string
+	OutreachEventsGroup string
 	Jobs                jobs.Settings
 	Storage             storage.Config
 	Uploads             app.UploadConfig
@@ -50,6 +53,7 @@ func loadConfig(e *config.Env, common config.Common) Config {
 		SeedOrgID:           e.String("SEED_ORG_ID", ""),
 		PropertyEventsGroup: e.String("PROPERTY_EVENTS_GROUP", server.PropertyReadModelGroup),
 		IdentityEventsGroup: e.String("IDENTITY_EVENTS_GROUP", server.IdentityReadModelGroup),
+		OutreachEventsGroup: e.String("OUTREACH_EVENTS_GROUP", server.OutreachTimelineGroup),
 		Jobs:                jobs.LoadSettings(e),
 		Storage:             storage.LoadConfig(e, common),
 		Uploads: app.UploadConfig{

@@ -5,12 +5,18 @@
 //	                   feeds the property read model (group PROPERTY_EVENTS_GROUP,
 //	                   default crm-property-read-model), the consumer of
 //	                   reos.identity.events that feeds the users and teams read model
-//	                   (group IDENTITY_EVENTS_GROUP, default crm-identity-read-model)
-//	                   and the job queue (lead rescoring)
+//	                   (group IDENTITY_EVENTS_GROUP, default crm-identity-read-model),
+//	                   the consumer of reos.outreach.events that puts outreach's events on
+//	                   the lead timeline (group OUTREACH_EVENTS_GROUP, default
+//	                   crm-outreach-timeline) and the job queue (lead rescoring)
 //	crm migrate up     apply crm's and the outbox's migrations (as the schema owner)
 //	crm migrate status print the schema versions
 //	crm seed           create the demo leads of SEED_ORG_ID (MODE=mock only; idempotent;
 //	                   a no-op with a message when SEED_ORG_ID is unset)
+//	crm republish [--org <uuid>]... [--batch-size <n>]
+//	                   write every contact (contact.updated) and lead (lead.updated) of the
+//	                   organisations (default: all that have contacts) to the outbox, for
+//	                   read models that missed events (outreach's audience)
 //
 // Configuration comes from the environment only; see config.go.
 package main
@@ -23,6 +29,7 @@ import (
 	"time"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/events"
 	"reos.dev/pkg/service"
 	"reos.dev/services/crm"
 	"reos.dev/services/crm/internal/server"
@@ -39,6 +46,11 @@ func spec() service.Spec[Config] {
 		LoadConfig:   loadConfig,
 		Build:        build,
 		WriteTimeout: 30 * time.Second,
+		Commands: map[string]service.Command[Config]{
+			"republish": service.RepublishCommand(func(rt service.Runtime[Config]) (events.Republisher, error) {
+				return server.Republisher(rt.Pool)
+			}),
+		},
 	}
 }
 
@@ -75,8 +87,17 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 		if err != nil {
 			return service.App{}, err
 		}
+		// Outreach's events (sends, deliveries, opt-outs) on the lead
+		// timeline, from reos.outreach.events.
+		outreach, err := server.NewOutreachConsumer(server.ConsumerOptions{
+			Pool: rt.Pool, Brokers: rt.Common.KafkaBrokers, Logger: rt.Logger, GroupID: rt.Config.OutreachEventsGroup,
+		})
+		if err != nil {
+			return service.App{}, err
+		}
 		app.Workers = append(app.Workers,
 			service.Worker{Name: "identity-read-model", Run: users.Run},
+			service.Worker{Name: "outreach-timeline", Run: outreach.Run},
 			service.Worker{Name: "jobs", Run: srv.Queue.Run})
 	}
 	return app, nil

@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if cfg.DefaultPhoneRegion != "US" || cfg.SeedOrgID != "" || cfg.PropertyEventsGroup != "crm-property-read-model" || cfg.IdentityEventsGroup != "crm-identity-read-model" || common.HTTPAddr != "127.0.0.1:8103" || common.DBMaxConns != 10 {
+				if cfg.DefaultPhoneRegion != "US" || cfg.SeedOrgID != "" || cfg.PropertyEventsGroup != "crm-property-read-model" || cfg.IdentityEventsGroup != "crm-identity-read-model" || cfg.OutreachEventsGroup != "crm-outreach-timeline" || common.HTTPAddr != "127.0.0.1:8103" || common.DBMaxConns != 10 {
 					t.Errorf("defaults = %+v %+v", common, cfg)
 				}
 				return
@@ -55,7 +55,8 @@ func TestSeedWithoutOrgIsANoOp(t *testing.T) {
 
 func TestRunRejectsUnknownCommands(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"migrate"}, {"migrate", "down"}, {"serve", "extra"}, {"seed", "extra"}, {"frobnicate"}} {
+	for _, args := range [][]string{{"migrate"}, {"migrate", "down"}, {"serve", "extra"}, {"seed", "extra"}, {"frobnicate"},
+		{"republish", "--org", "not-an-org"}, {"republish", "--batch-size", "0"}, {"republish", "extra"}} {
 		var out, errOut bytes.Buffer
 		err := service.Run(t.Context(), spec(), args, &out, &errOut)
 		if err == nil || !strings.Contains(err.Error(), "usage:") {
@@ -63,7 +64,8 @@ func TestRunRejectsUnknownCommands(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := service.Run(t.Context(), spec(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "usage: crm") {
+	if err := service.Run(t.Context(), spec(), []string{"help"}, &out, &out); err != nil || !strings.Contains(out.String(), "usage: crm") ||
+		!strings.Contains(out.String(), "republish [--org <uuid>]... [--batch-size <n>]") {
 		t.Errorf("help: %v %q", err, out.String())
 	}
 }

@@ -23,7 +23,8 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		return domain.Contact{}, err
 	}
 	now := s.now()
-	c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedBy: actorID(p), CreatedAt: now, UpdatedAt: now}
+	c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, TimeZone: nc.TimeZone, PostalCode: nc.PostalCode,
+		CreatedBy: actorID(p), CreatedAt: now, UpdatedAt: now}
 	if nc.FirstName != nil {
 		c.FirstName = *nc.FirstName
 	}
@@ -38,7 +39,7 @@ func (s *service) CreateContact(ctx context.Context, in domain.ContactInput) (do
 		if !inserted {
 			return apperr.Conflict(domain.ReasonContactTaken, "a contact with this email or phone exists")
 		}
-		return nil
+		return s.emit(ctx, tx, p, EventContactCreated, c.ID, contactEvent(c))
 	})
 	return c, err
 }
@@ -67,8 +68,10 @@ func visibleContact(ctx context.Context, tx Tx, p auth.Principal, id string) (do
 	return tx.Contacts().Get(ctx, id, scope)
 }
 
-// UpdateContact changes the fields given (non-nil); an empty email or phone
-// clears it. Unlike the merge on lead creation, an explicit edit overwrites.
+// UpdateContact changes the fields given (non-nil); an empty email, phone,
+// time zone or postal code clears it. Unlike the merge on lead creation,
+// an explicit edit overwrites. An edit that changes nothing writes nothing
+// and emits nothing, as for leads and deals.
 func (s *service) UpdateContact(ctx context.Context, id string, in domain.ContactInput) (domain.Contact, error) {
 	p, err := requireOn(ctx, PermLeadsWrite, id, domain.ReasonContactNotFound, "contact")
 	if err != nil {
@@ -84,20 +87,14 @@ func (s *service) UpdateContact(ctx context.Context, id string, in domain.Contac
 		if c, err = visibleContact(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if nc.FirstName != nil {
-			c.FirstName = *nc.FirstName
-		}
-		if nc.LastName != nil {
-			c.LastName = *nc.LastName
-		}
-		if in.Email != nil {
-			c.Email = nc.Email
-		}
-		if in.Phone != nil {
-			c.Phone = nc.Phone
+		if !c.Edit(in, nc) {
+			return nil
 		}
 		c.UpdatedAt = s.now()
-		return tx.Contacts().Update(ctx, c) // a taken email or phone is a conflict
+		if err := tx.Contacts().Update(ctx, c); err != nil {
+			return err // a taken email or phone is a conflict
+		}
+		return s.emit(ctx, tx, p, EventContactUpdated, c.ID, contactEvent(c))
 	})
 	return c, err
 }

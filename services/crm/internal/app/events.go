@@ -14,11 +14,16 @@ const EventSource = "reos.crm"
 
 // Event types.
 const (
-	EventLeadCreated      = "reos.crm.lead.created"
-	EventLeadUpdated      = "reos.crm.lead.updated"
-	EventLeadAssigned     = "reos.crm.lead.assigned"
-	EventLeadScored       = "reos.crm.lead.scored"
-	EventLeadArchived     = "reos.crm.lead.archived"
+	EventLeadCreated  = "reos.crm.lead.created"
+	EventLeadUpdated  = "reos.crm.lead.updated"
+	EventLeadAssigned = "reos.crm.lead.assigned"
+	EventLeadScored   = "reos.crm.lead.scored"
+	EventLeadArchived = "reos.crm.lead.archived"
+	// EventContactCreated and EventContactUpdated carry the contact's
+	// details (contactEventData): outreach sends to them. Contacts are
+	// never deleted, so there is no contact.deleted.
+	EventContactCreated   = "reos.crm.contact.created"
+	EventContactUpdated   = "reos.crm.contact.updated"
 	EventActivityLogged   = "reos.crm.activity.logged"
 	EventNoteAdded        = "reos.crm.note.added"
 	EventDealCreated      = "reos.crm.deal.created"
@@ -45,6 +50,7 @@ const (
 var eventAggregates = map[string]string{
 	EventLeadCreated: "lead", EventLeadUpdated: "lead", EventLeadAssigned: "lead", EventLeadScored: "lead",
 	EventLeadArchived: "lead", EventActivityLogged: "lead", EventNoteAdded: "lead",
+	EventContactCreated: "contact", EventContactUpdated: "contact",
 	EventDealCreated: "deal", EventDealUpdated: "deal", EventDealStageChanged: "deal", EventDealWon: "deal",
 	EventDealLost: "deal", EventDealDocumentAdded: "deal",
 	EventRuleCreated: "assignment_rule", EventRuleUpdated: "assignment_rule", EventRuleDeleted: "assignment_rule",
@@ -63,12 +69,18 @@ func (s *service) emit(ctx context.Context, tx Tx, p auth.Principal, typ, id str
 	return tx.Events().Publish(ctx, p.OrgID, newEvent(typ, id, data))
 }
 
-// leadEventData is the payload of lead.created/updated/archived: ids and
-// facts, no contact details (consumers that need them ask crm).
+// leadEventData is the lead's state, the data of lead.created, updated
+// and archived and the common part of lead.assigned and lead.scored: ids
+// and facts, no contact details (those travel in the contact's own
+// events). Every lead event carries it whole, so a read model (outreach's
+// audience) can upsert the lead from any of them, the newest by event
+// time winning.
 type leadEventData struct {
-	LeadID           string     `json:"lead_id"`
-	ContactID        string     `json:"contact_id"`
-	SourceID         *string    `json:"source_id"`
+	LeadID    string  `json:"lead_id"`
+	ContactID string  `json:"contact_id"`
+	SourceID  *string `json:"source_id"`
+	// SourceKey is the source's key ("referral"), for filters by source.
+	SourceKey        *string    `json:"source_key"`
 	Status           string     `json:"status"`
 	AssigneeID       *string    `json:"assignee_id"`
 	BudgetMinCents   *int64     `json:"budget_min_cents"`
@@ -76,33 +88,83 @@ type leadEventData struct {
 	TargetPriceCents *int64     `json:"target_price_cents"`
 	PostalCode       *string    `json:"postal_code"`
 	PropertyIDs      []string   `json:"property_ids"`
+	Tags             []string   `json:"tags"`
 	Score            *int       `json:"score"`
 	ArchivedAt       *time.Time `json:"archived_at,omitempty"`
 }
 
 func leadEvent(r LeadRow) leadEventData {
 	l := r.Lead
+	tags := l.Tags
+	if tags == nil {
+		tags = []string{}
+	}
 	return leadEventData{
-		LeadID: l.ID, ContactID: l.ContactID, SourceID: l.SourceID, Status: l.Status, AssigneeID: l.AssigneeID,
+		LeadID: l.ID, ContactID: l.ContactID, SourceID: l.SourceID, SourceKey: r.SourceKey, Status: l.Status, AssigneeID: l.AssigneeID,
 		BudgetMinCents: l.BudgetMinCents, BudgetMaxCents: l.BudgetMaxCents, TargetPriceCents: l.TargetPriceCents,
-		PostalCode: l.PostalCode, PropertyIDs: l.PropertyIDs, Score: l.Score, ArchivedAt: l.ArchivedAt,
+		PostalCode: l.PostalCode, PropertyIDs: l.PropertyIDs, Tags: tags, Score: l.Score, ArchivedAt: l.ArchivedAt,
 	}
 }
 
+// sourceKey is the key of src, nil without a source.
+func sourceKey(src *domain.LeadSource) *string {
+	if src == nil {
+		return nil
+	}
+	return &src.Key
+}
+
+// assignedEvent is lead.assigned: the lead's state (assignee_id is To)
+// and the assignment.
 type assignedEvent struct {
-	LeadID string  `json:"lead_id"`
-	From   *string `json:"from_user_id"`
-	To     *string `json:"to_user_id"`
+	leadEventData
+	From *string `json:"from_user_id"`
+	To   *string `json:"to_user_id"`
 	// RuleID is the assignment rule that chose To; null when explicit.
 	RuleID  *string `json:"rule_id"`
 	ActorID *string `json:"actor_id"`
 }
 
+// scoredEvent is lead.scored: the lead's state (score is the new value)
+// and how the score was made.
 type scoredEvent struct {
-	LeadID     string          `json:"lead_id"`
-	Score      int             `json:"score"`
+	leadEventData
 	Factors    []domain.Factor `json:"factors"`
 	ComputedAt time.Time       `json:"computed_at"`
+}
+
+// contactEventData is the data of contact.created and contact.updated:
+// the person's details as crm holds them (email lower case, phone E.164,
+// time zone IANA; null when unknown). They travel on reos.crm.events by
+// decision: outreach must send to them, and the topic is internal, never
+// exposed to integrators as it is.
+type contactEventData struct {
+	ContactID  string    `json:"contact_id"`
+	FirstName  string    `json:"first_name"`
+	LastName   string    `json:"last_name"`
+	Email      *string   `json:"email"`
+	Phone      *string   `json:"phone"`
+	TimeZone   *string   `json:"time_zone"`
+	PostalCode *string   `json:"postal_code"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func contactEvent(c domain.Contact) contactEventData {
+	return contactEventData{ContactID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
+		TimeZone: c.TimeZone, PostalCode: c.PostalCode, UpdatedAt: c.UpdatedAt.UTC()}
+}
+
+// contactEvents announces the contacts a change created and the ones it
+// changed.
+func contactEvents(created, updated []domain.Contact) []Event {
+	out := make([]Event, 0, len(created)+len(updated))
+	for _, c := range created {
+		out = append(out, newEvent(EventContactCreated, c.ID, contactEvent(c)))
+	}
+	for _, c := range updated {
+		out = append(out, newEvent(EventContactUpdated, c.ID, contactEvent(c)))
+	}
+	return out
 }
 
 type activityEventData struct {

@@ -604,7 +604,7 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 	}
 	plan := domain.PlanImport(rows, known, im.lookup, newID, now)
 	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: im.imp.CreatedBy,
-		Leads: make([]ImportedLead, len(plan.Leads)), Events: make([]Event, 0, len(plan.Leads))}
+		Leads: make([]ImportedLead, len(plan.Leads)), Events: contactEvents(plan.NewContacts, plan.UpdatedContacts)}
 	assign, err := im.assigner(ctx, tx)
 	if err != nil {
 		return b, err
@@ -619,11 +619,12 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 		score := domain.ComputeScore(scoreInput(now, l, ActivityStats{}, src))
 		l.Score = &score.Value
 		il := ImportedLead{Lead: l, CreatedID: newID(), RuleID: ruleID}
-		b.Events = append(b.Events, newEvent(EventLeadCreated, l.ID, leadEvent(LeadRow{Lead: l})))
+		state := leadEvent(LeadRow{Lead: l, SourceKey: sourceKey(src)})
+		b.Events = append(b.Events, newEvent(EventLeadCreated, l.ID, state))
 		if l.AssigneeID != nil {
 			il.AssignedID = newID()
 			b.Events = append(b.Events, newEvent(EventLeadAssigned, l.ID,
-				assignedEvent{LeadID: l.ID, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}))
+				assignedEvent{leadEventData: state, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}))
 		}
 		b.Leads[i] = il
 	}

@@ -46,6 +46,7 @@ func (s *service) CreateLead(ctx context.Context, in domain.LeadInput) (LeadRow,
 		if src != nil {
 			l.SourceID = &src.ID
 		}
+		row.SourceKey = sourceKey(src)
 		if err := checkKnownProperties(ctx, tx, "property_ids", l.PropertyIDs); err != nil {
 			return err
 		}
@@ -170,7 +171,8 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 			return domain.Contact{}, err
 		}
 		if len(matches) == 0 {
-			c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
+			c := domain.Contact{ID: newID(), Email: nc.Email, Phone: nc.Phone, TimeZone: nc.TimeZone, PostalCode: nc.PostalCode,
+				CreatedBy: createdBy, CreatedAt: now, UpdatedAt: now}
 			if nc.FirstName != nil {
 				c.FirstName = *nc.FirstName
 			}
@@ -182,7 +184,7 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 				return domain.Contact{}, err
 			}
 			if inserted {
-				return c, nil
+				return c, tx.Events().Publish(ctx, orgID, contactEvents([]domain.Contact{c}, nil)...)
 			}
 			continue // a concurrent request created the person: merge into it
 		}
@@ -204,6 +206,7 @@ func upsertContact(ctx context.Context, tx Tx, orgID string, nc domain.Normalize
 			if err := tx.Contacts().Update(ctx, c); err != nil {
 				return domain.Contact{}, err
 			}
+			return c, tx.Events().Publish(ctx, orgID, contactEvents(nil, []domain.Contact{c})...)
 		}
 		return c, nil
 	}
@@ -268,7 +271,7 @@ func (s *service) UpdateLead(ctx context.Context, id string, u domain.LeadUpdate
 		if err != nil || !ch.Changed {
 			return err // nothing changed: no write, no timeline entry, no event
 		}
-		if err := checkLeadReferences(ctx, tx, row.Lead, u, ch); err != nil {
+		if err := checkLeadReferences(ctx, tx, &row, u, ch); err != nil {
 			return err
 		}
 		if ch.StatusFrom != nil {
@@ -293,17 +296,19 @@ func (s *service) UpdateLead(ctx context.Context, id string, u domain.LeadUpdate
 	return row, err
 }
 
-// checkLeadReferences checks what an update of l names against the store:
-// its source, a new assignee and the properties it adds (422 naming the
-// field).
-func checkLeadReferences(ctx context.Context, tx Tx, l domain.Lead, u domain.LeadUpdate, ch domain.LeadChange) error {
-	if u.SourceID.Value != nil {
-		if _, err := resolveSource(ctx, tx, u.SourceID.Value, nil); err != nil {
+// checkLeadReferences checks what an update of row's lead names against
+// the store: its source (whose key it records on row), a new assignee and
+// the properties it adds (422 naming the field).
+func checkLeadReferences(ctx context.Context, tx Tx, row *LeadRow, u domain.LeadUpdate, ch domain.LeadChange) error {
+	if u.SourceID.Set {
+		src, err := resolveSource(ctx, tx, u.SourceID.Value, nil)
+		if err != nil {
 			return err
 		}
+		row.SourceKey = sourceKey(src)
 	}
 	if ch.Reassigned {
-		if err := checkAssignee(ctx, tx, "assignee_id", l.AssigneeID); err != nil {
+		if err := checkAssignee(ctx, tx, "assignee_id", row.Lead.AssigneeID); err != nil {
 			return err
 		}
 	}
@@ -318,7 +323,7 @@ func (s *service) recordAssignment(ctx context.Context, tx Tx, p auth.Principal,
 		RuleID: ruleID, ActorID: actorID(p), OccurredAt: now}); err != nil {
 		return err
 	}
-	return s.emit(ctx, tx, p, EventLeadAssigned, row.Lead.ID, assignedEvent{LeadID: row.Lead.ID, From: from, To: row.Lead.AssigneeID,
+	return s.emit(ctx, tx, p, EventLeadAssigned, row.Lead.ID, assignedEvent{leadEventData: leadEvent(row), From: from, To: row.Lead.AssigneeID,
 		RuleID: ruleID, ActorID: actorID(p)})
 }
 
@@ -430,7 +435,7 @@ func (s *service) recordScore(ctx context.Context, tx Tx, p auth.Principal, row 
 	if err := tx.Scores().Record(ctx, p.OrgID, row.Lead.ID, newID(), score, now); err != nil {
 		return err
 	}
-	return s.emit(ctx, tx, p, EventLeadScored, row.Lead.ID, scoredEvent{LeadID: row.Lead.ID, Score: score.Value, Factors: score.Factors, ComputedAt: now})
+	return s.emit(ctx, tx, p, EventLeadScored, row.Lead.ID, scoredEvent{leadEventData: leadEvent(*row), Factors: score.Factors, ComputedAt: now})
 }
 
 // rescore recomputes the score after a change of the lead's own fields; it

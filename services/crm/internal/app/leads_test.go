@@ -60,14 +60,20 @@ func TestCreateLeadRecordsAndAnnouncesIt(t *testing.T) {
 	if len(d.changes) != 1 || d.changes[0].Kind != "created" || *d.changes[0].To != domain.StatusNew {
 		t.Errorf("changes = %+v", d.changes)
 	}
-	if got, want := eventsOf(d.events), []string{app.EventLeadCreated + " lead/" + l.ID}; !slices.Equal(got, want) {
+	// The new person is announced with the lead.
+	if got, want := eventsOf(d.events), []string{app.EventContactCreated + " contact/" + row.Contact.ID, app.EventLeadCreated + " lead/" + l.ID}; !slices.Equal(got, want) {
 		t.Errorf("events = %v, want %v", got, want)
 	}
 
-	// The same person again is the same contact, not a second one.
+	// The same person again is the same contact, not a second one; the
+	// name the form filled in is announced as the contact's update.
 	again := e.newLead(t, e.admin(), domain.LeadInput{Contact: domain.ContactInput{Email: ptr("ada@example.com"), LastName: ptr("Byron")}})
 	if again.Contact.ID != row.Contact.ID || again.Contact.FirstName != "Ada" || again.Contact.LastName != "Byron" {
 		t.Errorf("second lead's contact = %+v, want %s merged", again.Contact, row.Contact.ID)
+	}
+	d = e.store.org(e.org)
+	if got, want := eventsOf(d.events)[2:], []string{app.EventContactUpdated + " contact/" + row.Contact.ID, app.EventLeadCreated + " lead/" + again.Lead.ID}; !slices.Equal(got, want) {
+		t.Errorf("events of the second lead = %v, want %v", got, want)
 	}
 }
 
@@ -85,7 +91,8 @@ func TestCreateLeadAssignsAndAnnouncesTheAssignment(t *testing.T) {
 		t.Fatalf("assignee = %v, want the rule's %s", row.Lead.AssigneeID, agent)
 	}
 	d = e.store.org(e.org)
-	want := []string{app.EventLeadCreated + " lead/" + row.Lead.ID, app.EventLeadAssigned + " lead/" + row.Lead.ID}
+	want := []string{app.EventContactCreated + " contact/" + row.Contact.ID, app.EventLeadCreated + " lead/" + row.Lead.ID,
+		app.EventLeadAssigned + " lead/" + row.Lead.ID}
 	if got := eventsOf(d.events); !slices.Equal(got, want) {
 		t.Errorf("events = %v, want %v", got, want)
 	}

@@ -250,10 +250,12 @@ type Scope string
 // organisation, and of the service's own jobs.
 const Unscoped Scope = ""
 
-// LeadRow is a lead with its contact.
+// LeadRow is a lead with its contact and the key of its source (nil when
+// it has none), which the lead's events carry.
 type LeadRow struct {
-	Lead    domain.Lead
-	Contact domain.Contact
+	Lead      domain.Lead
+	Contact   domain.Contact
+	SourceKey *string
 }
 
 // ActivityStats are the activity counts scoring needs: Total, Inbound and
@@ -313,9 +315,11 @@ type Sort struct {
 // LeadQuery filters, sorts and pages leads.
 type LeadQuery struct {
 	Status, SourceID, AssigneeID string
-	ScoreMin, ScoreMax           *int
-	CreatedFrom, CreatedTo       *time.Time
-	IncludeArchived              bool
+	// Tag, when set, keeps the leads holding it (normalised).
+	Tag                    string
+	ScoreMin, ScoreMax     *int
+	CreatedFrom, CreatedTo *time.Time
+	IncludeArchived        bool
 	// VisibleTo limits the leads to the scope's.
 	VisibleTo Scope
 	// Text is a full-text query over contact names, emails and notes.

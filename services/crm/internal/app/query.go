@@ -14,6 +14,7 @@ import (
 // LeadFilter is a list or search request as the transport parsed it.
 type LeadFilter struct {
 	Status, SourceID, AssigneeID string
+	Tag                          string
 	ScoreMin, ScoreMax           *int
 	CreatedFrom, CreatedTo       *time.Time
 	IncludeArchived              bool
@@ -102,6 +103,13 @@ func (s *service) leadQuery(f LeadFilter) (LeadQuery, error) {
 	if f.AssigneeID != "" {
 		if v := domain.CheckUUID("assignee_id", &f.AssigneeID, &fe); v != nil {
 			q.AssigneeID = *v
+		}
+	}
+	if f.Tag != "" {
+		if tag, ok := domain.NormalizeTag(f.Tag); ok {
+			q.Tag = tag
+		} else {
+			fe.Add("tag", "must be a tag: 1 to 40 characters of text without control characters")
 		}
 	}
 	for name, v := range map[string]*int{"score_min": f.ScoreMin, "score_max": f.ScoreMax} {

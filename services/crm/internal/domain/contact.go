@@ -2,8 +2,12 @@ package domain
 
 import (
 	"net/mail"
+	"regexp"
 	"strings"
 	"time"
+	// The tz database inside the binary: time zones validate the same on
+	// a host without /usr/share/zoneinfo (a slim container).
+	_ "time/tzdata"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -64,6 +68,11 @@ type Contact struct {
 	LastName  string
 	Email     *string
 	Phone     *string
+	// TimeZone is the person's IANA time zone (America/New_York), nil when
+	// unknown; outreach judges SMS quiet hours by it.
+	TimeZone *string
+	// PostalCode is where the person lives, as given, trimmed.
+	PostalCode *string
 	// CreatedBy is the user who created the contact, nil for the system;
 	// written once and read only by the agent visibility rule (in SQL).
 	CreatedBy *string
@@ -78,13 +87,16 @@ type ContactInput struct {
 	Email       *string
 	Phone       *string
 	PhoneRegion string
+	TimeZone    *string
+	PostalCode  *string
 }
 
 // NormalizedContact is a ContactInput after validation: Email and Phone are
 // normalised (nil when absent).
 type NormalizedContact struct {
-	FirstName, LastName *string
-	Email, Phone        *string
+	FirstName, LastName  *string
+	Email, Phone         *string
+	TimeZone, PostalCode *string
 }
 
 // Empty reports whether n names no one: no email, no phone and no name.
@@ -134,7 +146,46 @@ func (in ContactInput) Normalize(defaultRegion string, f *FieldErrors) Normalize
 			f.Add("phone", "must be a valid phone number (E.164, or national format for phone_region)")
 		}
 	}
+	out.TimeZone = CheckTimeZone("time_zone", in.TimeZone, f)
+	out.PostalCode = CheckPostalCode("postal_code", in.PostalCode, f)
 	return out
+}
+
+// MaxTimeZoneLen bounds a time zone name (the longest IANA name has 32
+// characters).
+const MaxTimeZoneLen = 64
+
+// timeZoneName is the shape of an IANA zone name: slash-separated parts of
+// ASCII letters, digits and _ + -, starting with a letter.
+var timeZoneName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`)
+
+// CheckTimeZone trims an IANA time zone name and records it in f under
+// field unless time.LoadLocation knows it; an empty name is no zone (nil).
+// "Local" (the server's zone, not a place) is refused, and so is anything
+// not shaped like a zone name, which LoadLocation would otherwise look up
+// as a path. Names are case-sensitive, as in the tz database.
+func CheckTimeZone(field string, v *string, f *FieldErrors) *string {
+	if v == nil {
+		return nil
+	}
+	s := strings.TrimSpace(*v)
+	if s == "" {
+		return nil
+	}
+	if !ValidTimeZone(s) {
+		f.Add(field, "must be an IANA time zone name such as America/New_York")
+		return nil
+	}
+	return &s
+}
+
+// ValidTimeZone reports whether name is a zone of the tz database.
+func ValidTimeZone(name string) bool {
+	if len(name) > MaxTimeZoneLen || name == "Local" || !timeZoneName.MatchString(name) {
+		return false
+	}
+	_, err := time.LoadLocation(name)
+	return err == nil
 }
 
 // Merge fills the contact's empty fields from n and reports whether anything
@@ -154,5 +205,39 @@ func (c *Contact) Merge(n NormalizedContact) bool {
 	if c.Phone == nil && n.Phone != nil {
 		c.Phone, changed = n.Phone, true
 	}
+	if c.TimeZone == nil && n.TimeZone != nil {
+		c.TimeZone, changed = n.TimeZone, true
+	}
+	if c.PostalCode == nil && n.PostalCode != nil {
+		c.PostalCode, changed = n.PostalCode, true
+	}
 	return changed
+}
+
+// Edit overwrites the contact's fields that n (the normalised form of in)
+// gives — a nil field of in is left as it is; an empty email, phone, time
+// zone or postal code clears it — and reports whether anything changed.
+// Unlike Merge, an explicit edit overwrites.
+func (c *Contact) Edit(in ContactInput, n NormalizedContact) bool {
+	before := *c
+	if n.FirstName != nil {
+		c.FirstName = *n.FirstName
+	}
+	if n.LastName != nil {
+		c.LastName = *n.LastName
+	}
+	if in.Email != nil {
+		c.Email = n.Email
+	}
+	if in.Phone != nil {
+		c.Phone = n.Phone
+	}
+	if in.TimeZone != nil {
+		c.TimeZone = n.TimeZone
+	}
+	if in.PostalCode != nil {
+		c.PostalCode = n.PostalCode
+	}
+	return c.FirstName != before.FirstName || c.LastName != before.LastName || !EqualPtr(c.Email, before.Email) ||
+		!EqualPtr(c.Phone, before.Phone) || !EqualPtr(c.TimeZone, before.TimeZone) || !EqualPtr(c.PostalCode, before.PostalCode)
 }

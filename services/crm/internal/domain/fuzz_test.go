@@ -3,6 +3,8 @@ package domain
 import (
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 func FuzzNormalizeEmail(f *testing.F) {
@@ -39,6 +41,52 @@ func FuzzNormalizePhone(f *testing.F) {
 		}
 		if again, ok := NormalizePhone(p, "US"); !ok || again != p {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, p, again)
+		}
+	})
+}
+
+// FuzzNormalizeTag: a tag accepted is stored as it would be compared —
+// normalising it again changes nothing — and is within the bounds the
+// column and the contract promise.
+func FuzzNormalizeTag(f *testing.F) {
+	for _, s := range []string{"vip", " First-Time  Buyer ", "", " ", "a\tb", "in\u200bvisible", "ÄÖÜ", "\xff", strings.Repeat("x", 41), "İstanbul"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tag, ok := NormalizeTag(s)
+		if !ok {
+			return
+		}
+		if tag == "" || BadText(tag) || utf8.RuneCountInString(tag) > MaxTagLen || tag != strings.TrimSpace(tag) || strings.Contains(tag, "  ") {
+			t.Fatalf("NormalizeTag(%q) = %q", s, tag)
+		}
+		if again, ok := NormalizeTag(tag); !ok || again != tag {
+			t.Fatalf("not idempotent: %q -> %q -> %q (%v)", s, tag, again, ok)
+		}
+	})
+}
+
+// FuzzCheckTimeZone: whatever the input, a zone accepted loads with
+// time.LoadLocation, is not the server's Local, and is accepted again as
+// it was stored.
+func FuzzCheckTimeZone(f *testing.F) {
+	for _, s := range []string{"America/New_York", " Europe/Berlin ", "UTC", "Local", "", "../../etc/passwd", "/etc/localtime", "america/new_york", "Etc/GMT+5", "posix/UTC", "Factory"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var fe FieldErrors
+		tz := CheckTimeZone("time_zone", &s, &fe)
+		if tz == nil {
+			return
+		}
+		if fe.Err() != nil || *tz == "Local" || len(*tz) > MaxTimeZoneLen || strings.Contains(*tz, "..") {
+			t.Fatalf("CheckTimeZone(%q) = %q (%v)", s, *tz, fe.Err())
+		}
+		if _, err := time.LoadLocation(*tz); err != nil {
+			t.Fatalf("accepted %q, which does not load: %v", *tz, err)
+		}
+		if !ValidTimeZone(*tz) {
+			t.Fatalf("stored %q is not accepted again", *tz)
 		}
 	})
 }

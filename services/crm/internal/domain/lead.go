@@ -55,7 +55,9 @@ type Lead struct {
 	// PropertyIDs are the properties of interest (property service ids).
 	// Each was known and unarchived in crm's property read model when it was
 	// added; archiving a property later leaves the leads holding it as they are.
-	PropertyIDs    []string
+	PropertyIDs []string
+	// Tags are the lead's labels, normalised (CheckTags): sorted, each once.
+	Tags           []string
 	Score          *int
 	LastActivityAt *time.Time
 	CreatedAt      time.Time
@@ -78,6 +80,7 @@ type LeadInput struct {
 	TargetPriceCents *int64
 	PostalCode       *string
 	PropertyIDs      []string
+	Tags             []string
 }
 
 // LeadDraft is a new lead checked, with what only the store can resolve:
@@ -114,6 +117,7 @@ func NewLead(id string, in LeadInput, phoneRegion string, now time.Time) (LeadDr
 		f.Add("source", "give source_id or source, not both")
 	}
 	l.PropertyIDs = checkPropertyIDs(in.PropertyIDs, &f)
+	l.Tags = CheckTags("tags", in.Tags, &f)
 	l.ValidateBudget(&f)
 	d := LeadDraft{SourceKey: in.Source}
 	d.ContactID = CheckUUID("contact_id", in.ContactID, &f)
@@ -139,6 +143,8 @@ type LeadUpdate struct {
 	TargetPriceCents Optional[int64]
 	PostalCode       Optional[string]
 	PropertyIDs      Optional[[]string]
+	// Tags replaces the lead's tags (null or [] clears them).
+	Tags Optional[[]string]
 }
 
 // Check validates what the update says on its own, before any lead is
@@ -155,6 +161,14 @@ func (u LeadUpdate) Check() (LeadUpdate, error) {
 	if u.PropertyIDs.Value != nil {
 		ids := checkPropertyIDs(*u.PropertyIDs.Value, &f)
 		u.PropertyIDs.Value = &ids
+	}
+	if u.Tags.Set {
+		var raw []string
+		if u.Tags.Value != nil {
+			raw = *u.Tags.Value
+		}
+		tags := CheckTags("tags", raw, &f)
+		u.Tags.Value = &tags
 	}
 	return u, f.Err()
 }
@@ -202,6 +216,9 @@ func (l *Lead) Apply(u LeadUpdate, now time.Time) (LeadChange, error) {
 			next.PropertyIDs = *u.PropertyIDs.Value
 		}
 	}
+	if u.Tags.Set {
+		next.Tags = *u.Tags.Value // Check made it a set, never nil
+	}
 	var f FieldErrors
 	next.ValidateBudget(&f)
 	if err := f.Err(); err != nil {
@@ -241,7 +258,7 @@ func sameLead(a, b Lead) bool {
 	return a.Status == b.Status && EqualPtr(a.SourceID, b.SourceID) && EqualPtr(a.AssigneeID, b.AssigneeID) &&
 		EqualPtr(a.PostalCode, b.PostalCode) && EqualPtr(a.BudgetMinCents, b.BudgetMinCents) &&
 		EqualPtr(a.BudgetMaxCents, b.BudgetMaxCents) && EqualPtr(a.TargetPriceCents, b.TargetPriceCents) &&
-		slices.Equal(a.PropertyIDs, b.PropertyIDs)
+		slices.Equal(a.PropertyIDs, b.PropertyIDs) && slices.Equal(a.Tags, b.Tags)
 }
 
 // checkPropertyIDs checks the form of the properties of interest (UUIDs, at

@@ -15,6 +15,7 @@ func TestConstructorsNameMissingDependencies(t *testing.T) {
 	t.Parallel()
 	_, consumerErr := NewPropertyConsumer(ConsumerOptions{})
 	_, identityErr := NewIdentityConsumer(ConsumerOptions{})
+	_, outreachErr := NewOutreachConsumer(ConsumerOptions{})
 	_, serverErr := New(Options{})
 	_, _, handlerErr := transport.NewHandler(transport.Config{})
 	var config []string
@@ -30,6 +31,7 @@ func TestConstructorsNameMissingDependencies(t *testing.T) {
 		{"New", serverErr, []string{"Pool", "Verifier", "Logger", "Files", "Signer"}, []string{"Clock", "Metrics", "Health"}},
 		{"NewPropertyConsumer", consumerErr, []string{"Pool", "Brokers", "Logger"}, []string{"GroupID", "MaxWait"}},
 		{"NewIdentityConsumer", identityErr, []string{"Pool", "Brokers", "Logger"}, []string{"GroupID", "MaxWait"}},
+		{"NewOutreachConsumer", outreachErr, []string{"Pool", "Brokers", "Logger"}, []string{"GroupID", "MaxWait"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

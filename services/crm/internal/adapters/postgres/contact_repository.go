@@ -12,7 +12,8 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-const contactColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.created_at, c.updated_at`
+// contactColumns are read into contactFields, in this order.
+const contactColumns = `c.id, c.first_name, c.last_name, c.email, c.phone, c.time_zone, c.postal_code, c.created_at, c.updated_at`
 
 const (
 	sqlFindContacts = `SELECT ` + contactColumns + ` FROM crm.contacts c
@@ -20,9 +21,11 @@ WHERE ($1::text IS NOT NULL AND c.email = $1) OR ($2::text IS NOT NULL AND c.pho
 ORDER BY c.created_at, c.id`
 	// ON CONFLICT DO NOTHING covers both dedupe indexes: a concurrent insert
 	// of the same person waits for the other transaction, then yields.
-	sqlInsertContact = `INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_by, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`
-	sqlUpdateContact = `UPDATE crm.contacts SET first_name = $2, last_name = $3, email = $4, phone = $5, updated_at = $6 WHERE id = $1`
+	sqlInsertContact = `INSERT INTO crm.contacts (id, org_id, first_name, last_name, email, phone, created_by, created_at, updated_at,
+time_zone, postal_code)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) ON CONFLICT DO NOTHING`
+	sqlUpdateContact = `UPDATE crm.contacts SET first_name = $2, last_name = $3, email = $4, phone = $5, updated_at = $6,
+time_zone = $7, postal_code = $8 WHERE id = $1`
 	// sqlListContacts is completed by ListContacts with the scope and the
 	// keyset.
 	sqlListContacts = `SELECT ` + contactColumns + ` FROM crm.contacts c WHERE true`
@@ -31,9 +34,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`
 // sqlGetContact looks a contact up by id ($1) in a scope ($2).
 var sqlGetContact = scopedByID(`SELECT `+contactColumns+` FROM crm.contacts c WHERE c.id = $1`, sqlContactVisible, "$2")
 
+// contactFields are the scan targets of contactColumns in c.
+func contactFields(c *domain.Contact) []any {
+	return []any{&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.TimeZone, &c.PostalCode, &c.CreatedAt, &c.UpdatedAt}
+}
+
 func scanContact(row pgx.Row) (domain.Contact, error) {
 	var c domain.Contact
-	err := row.Scan(&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(contactFields(&c)...)
 	return c, err
 }
 
@@ -46,7 +54,8 @@ func (r contactRepo) Find(ctx context.Context, email, phone *string) ([]domain.C
 }
 
 func (r contactRepo) Create(ctx context.Context, orgID string, c domain.Contact) (bool, error) {
-	tag, err := r.tx.Exec(ctx, sqlInsertContact, c.ID, orgID, c.FirstName, c.LastName, c.Email, c.Phone, c.CreatedBy, c.CreatedAt)
+	tag, err := r.tx.Exec(ctx, sqlInsertContact, c.ID, orgID, c.FirstName, c.LastName, c.Email, c.Phone, c.CreatedBy, c.CreatedAt,
+		c.TimeZone, c.PostalCode)
 	if err != nil {
 		return false, fmt.Errorf("insert contact: %w", err)
 	}
@@ -54,7 +63,7 @@ func (r contactRepo) Create(ctx context.Context, orgID string, c domain.Contact)
 }
 
 func (r contactRepo) Update(ctx context.Context, c domain.Contact) error {
-	tag, err := r.tx.Exec(ctx, sqlUpdateContact, c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.UpdatedAt)
+	tag, err := r.tx.Exec(ctx, sqlUpdateContact, c.ID, c.FirstName, c.LastName, c.Email, c.Phone, c.UpdatedAt, c.TimeZone, c.PostalCode)
 	if _, dup := postgres.IsUniqueViolation(err); dup {
 		return apperr.Conflict(domain.ReasonContactTaken, "another contact has this email or phone")
 	}

@@ -261,8 +261,7 @@ func (r importRepo) Matches(ctx context.Context, emails, phones []string) ([]dom
 	}
 	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ImportMatch, error) {
 		var m domain.ImportMatch
-		c := &m.Contact
-		err := row.Scan(&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.CreatedAt, &c.UpdatedAt, &m.ActiveLead)
+		err := row.Scan(append(contactFields(&m.Contact), &m.ActiveLead)...)
 		return m, err
 	})
 	if err != nil {

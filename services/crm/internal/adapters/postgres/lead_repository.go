@@ -15,19 +15,25 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-const leadColumns = `l.id, l.contact_id, l.source_id, l.status, l.assignee_id, l.budget_min_cents, l.budget_max_cents,
-l.target_price_cents, l.postal_code, l.property_ids, l.score, l.last_activity_at, l.created_at, l.updated_at, l.archived_at, ` + contactColumns
+// leadColumns are a lead's (l), its source's key (s) and its contact's (c)
+// columns, read by scanLead; leadTables joins them.
+const (
+	leadColumns = `l.id, l.contact_id, l.source_id, l.status, l.assignee_id, l.budget_min_cents, l.budget_max_cents,
+l.target_price_cents, l.postal_code, l.property_ids, l.tags, l.score, l.last_activity_at, l.created_at, l.updated_at, l.archived_at,
+s.key, ` + contactColumns
+	leadTables = `crm.leads l JOIN crm.contacts c ON c.id = l.contact_id LEFT JOIN crm.lead_sources s ON s.id = l.source_id`
+)
 
 const (
 	sqlInsertLead = `INSERT INTO crm.leads (id, org_id, contact_id, source_id, status, assignee_id, budget_min_cents,
-budget_max_cents, target_price_cents, property_ids, score, last_activity_at, created_at, updated_at, postal_code)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+budget_max_cents, target_price_cents, property_ids, score, last_activity_at, created_at, updated_at, postal_code, tags)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 	sqlUpdateLead = `UPDATE crm.leads SET source_id = $2, status = $3, assignee_id = $4, budget_min_cents = $5,
 budget_max_cents = $6, target_price_cents = $7, property_ids = $8, score = $9, last_activity_at = $10,
-updated_at = $11, archived_at = $12, postal_code = $13 WHERE id = $1`
+updated_at = $11, archived_at = $12, postal_code = $13, tags = $14 WHERE id = $1`
 	// sqlListLeadsBase is completed by ListLeads with whitelisted predicates
 	// (bound parameters only) and the whitelisted sort.
-	sqlListLeadsBase = `SELECT ` + leadColumns + ` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE true`
+	sqlListLeadsBase = `SELECT ` + leadColumns + ` FROM ` + leadTables + ` WHERE true`
 	// Full text over the contact's names and email and the lead's notes
 	// ('simple' configuration: names and addresses are not English words).
 	sqlLeadText = ` AND (c.search @@ plainto_tsquery('simple', %s)
@@ -48,8 +54,9 @@ FROM crm.lead_activities WHERE lead_id = $1`
 	sqlInsertScore = `INSERT INTO crm.lead_scores (id, org_id, lead_id, score, factors, computed_at) VALUES ($1, $2, $3, $4, $5, $6)`
 	sqlLatestScore = `SELECT score, factors FROM crm.lead_scores WHERE lead_id = $1 ORDER BY computed_at DESC, id DESC LIMIT 1`
 
-	// The timeline is one keyset-paginated UNION ALL over the three sources,
-	// newest first; each branch is bounded by the same keyset predicate and
+	// The timeline is one keyset-paginated UNION ALL over its sources
+	// (activities, notes, changes, and outreach's events: the lead's own and
+	// its contact's that name no lead), newest first; each branch is bounded by the same keyset predicate and
 	// limit so no branch is read beyond one page.
 	sqlLeadTimeline = `SELECT id, kind, occurred_at, actor_id, data FROM (
   (SELECT a.id, 'activity' AS kind, a.occurred_at, a.actor_id,
@@ -68,34 +75,56 @@ FROM crm.lead_activities WHERE lead_id = $1`
    FROM crm.lead_changes ch
    WHERE ch.lead_id = $1 AND ($2::timestamptz IS NULL OR (ch.occurred_at, ch.id) < ($2, $3::uuid))
    ORDER BY ch.occurred_at DESC, ch.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT o.id, 'outreach', o.occurred_at, NULL::uuid, jsonb_build_object('type', o.type, 'summary', o.summary) || o.detail
+   FROM crm.outreach_events o
+   WHERE o.lead_id = $1 AND ($2::timestamptz IS NULL OR (o.occurred_at, o.id) < ($2, $3::uuid))
+   ORDER BY o.occurred_at DESC, o.id DESC LIMIT $4)
+  UNION ALL
+  (SELECT o.id, 'outreach', o.occurred_at, NULL::uuid, jsonb_build_object('type', o.type, 'summary', o.summary) || o.detail
+   FROM crm.outreach_events o
+   WHERE o.lead_id IS NULL AND o.contact_id = (SELECT l.contact_id FROM crm.leads l WHERE l.id = $1)
+     AND ($2::timestamptz IS NULL OR (o.occurred_at, o.id) < ($2, $3::uuid))
+   ORDER BY o.occurred_at DESC, o.id DESC LIMIT $4)
 ) t ORDER BY occurred_at DESC, id DESC LIMIT $4`
 )
 
 // sqlGetLead looks a lead up by id ($1) in a scope ($2).
 var (
-	sqlGetLead       = scopedByID(`SELECT `+leadColumns+` FROM crm.leads l JOIN crm.contacts c ON c.id = l.contact_id WHERE l.id = $1`, sqlLeadVisible, "$2")
+	sqlGetLead       = scopedByID(`SELECT `+leadColumns+` FROM `+leadTables+` WHERE l.id = $1`, sqlLeadVisible, "$2")
 	sqlGetLeadLocked = sqlGetLead + ` FOR UPDATE OF l`
 )
 
 func scanLead(row pgx.Row) (app.LeadRow, error) {
 	var r app.LeadRow
-	l, c := &r.Lead, &r.Contact
-	err := row.Scan(&l.ID, &l.ContactID, &l.SourceID, &l.Status, &l.AssigneeID, &l.BudgetMinCents, &l.BudgetMaxCents,
-		&l.TargetPriceCents, &l.PostalCode, &l.PropertyIDs, &l.Score, &l.LastActivityAt, &l.CreatedAt, &l.UpdatedAt, &l.ArchivedAt,
-		&c.ID, &c.FirstName, &c.LastName, &c.Email, &c.Phone, &c.CreatedAt, &c.UpdatedAt)
+	l := &r.Lead
+	err := row.Scan(append([]any{&l.ID, &l.ContactID, &l.SourceID, &l.Status, &l.AssigneeID, &l.BudgetMinCents, &l.BudgetMaxCents,
+		&l.TargetPriceCents, &l.PostalCode, &l.PropertyIDs, &l.Tags, &l.Score, &l.LastActivityAt, &l.CreatedAt, &l.UpdatedAt, &l.ArchivedAt,
+		&r.SourceKey}, contactFields(&r.Contact)...)...)
 	if l.PropertyIDs == nil {
 		l.PropertyIDs = []string{}
+	}
+	if l.Tags == nil {
+		l.Tags = []string{}
 	}
 	return r, err
 }
 
 func (r leadRepo) Create(ctx context.Context, orgID string, l domain.Lead) error {
 	_, err := r.tx.Exec(ctx, sqlInsertLead, l.ID, orgID, l.ContactID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents,
-		l.BudgetMaxCents, l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.CreatedAt, l.UpdatedAt, l.PostalCode)
+		l.BudgetMaxCents, l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.CreatedAt, l.UpdatedAt, l.PostalCode, tagsArg(l.Tags))
 	if err != nil {
 		return fmt.Errorf("insert lead: %w", err)
 	}
 	return nil
+}
+
+// tagsArg is a lead's tags as the NOT NULL column takes them.
+func tagsArg(tags []string) []string {
+	if tags == nil {
+		return []string{}
+	}
+	return tags
 }
 
 func (r leadRepo) Get(ctx context.Context, id string, scope app.Scope) (app.LeadRow, error) {
@@ -113,7 +142,7 @@ func (r leadRepo) get(ctx context.Context, q, id string, scope app.Scope) (app.L
 
 func (r leadRepo) Update(ctx context.Context, l domain.Lead) error {
 	tag, err := r.tx.Exec(ctx, sqlUpdateLead, l.ID, l.SourceID, l.Status, l.AssigneeID, l.BudgetMinCents, l.BudgetMaxCents,
-		l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.UpdatedAt, l.ArchivedAt, l.PostalCode)
+		l.TargetPriceCents, l.PropertyIDs, l.Score, l.LastActivityAt, l.UpdatedAt, l.ArchivedAt, l.PostalCode, tagsArg(l.Tags))
 	if err != nil {
 		return fmt.Errorf("update lead: %w", err)
 	}
@@ -163,6 +192,9 @@ func (r leadRepo) List(ctx context.Context, lq app.LeadQuery) (app.Page[app.Lead
 	}
 	if lq.AssigneeID != "" {
 		q.where(" AND l.assignee_id = %s::uuid", lq.AssigneeID)
+	}
+	if lq.Tag != "" {
+		q.where(" AND l.tags @> ARRAY[%s::text]", lq.Tag)
 	}
 	q.whereVisible(sqlLeadVisible, lq.VisibleTo)
 	if lq.ScoreMin != nil {

@@ -50,6 +50,7 @@ func (h *handlers) updateLead() http.Handler {
 		row, err := h.svc.UpdateLead(ctx, req.ID, domain.LeadUpdate{
 			Status: b.Status, SourceID: b.SourceID, AssigneeID: b.AssigneeID, BudgetMinCents: b.BudgetMinCents,
 			BudgetMaxCents: b.BudgetMaxCents, TargetPriceCents: b.TargetPriceCents, PostalCode: b.PostalCode, PropertyIDs: b.PropertyIDs,
+			Tags: b.Tags,
 		})
 		return leadOut(row), err
 	}, http.StatusOK)

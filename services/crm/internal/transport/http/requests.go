@@ -32,6 +32,7 @@ type CreateLeadRequest struct {
 	TargetPriceCents *int64   `json:"target_price_cents"`
 	PostalCode       *string  `json:"postal_code"`
 	PropertyIDs      []string `json:"property_ids"`
+	Tags             []string `json:"tags"`
 }
 
 func (r CreateLeadRequest) input() domain.LeadInput {
@@ -40,7 +41,7 @@ func (r CreateLeadRequest) input() domain.LeadInput {
 		Contact:   domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion},
 		SourceID:  r.SourceID, Source: r.Source, Status: r.Status, AssigneeID: r.AssigneeID,
 		BudgetMinCents: r.BudgetMinCents, BudgetMaxCents: r.BudgetMaxCents, TargetPriceCents: r.TargetPriceCents,
-		PostalCode: r.PostalCode, PropertyIDs: r.PropertyIDs,
+		PostalCode: r.PostalCode, PropertyIDs: r.PropertyIDs, Tags: r.Tags,
 	}
 }
 
@@ -53,6 +54,7 @@ type updateLeadRequest struct {
 	TargetPriceCents domain.Optional[int64]    `json:"target_price_cents"`
 	PostalCode       domain.Optional[string]   `json:"postal_code"`
 	PropertyIDs      domain.Optional[[]string] `json:"property_ids"`
+	Tags             domain.Optional[[]string] `json:"tags"`
 }
 
 type assignRequest struct {
@@ -77,10 +79,13 @@ type contactRequest struct {
 	Email       *string `json:"email"`
 	Phone       *string `json:"phone"`
 	PhoneRegion string  `json:"phone_region"`
+	TimeZone    *string `json:"time_zone"`
+	PostalCode  *string `json:"postal_code"`
 }
 
 func (r contactRequest) input() domain.ContactInput {
-	return domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion}
+	return domain.ContactInput{FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Phone: r.Phone, PhoneRegion: r.PhoneRegion,
+		TimeZone: r.TimeZone, PostalCode: r.PostalCode}
 }
 
 type sourceRequest struct {
@@ -128,6 +133,7 @@ type searchRequest struct {
 	Status          string         `json:"status"`
 	SourceID        string         `json:"source_id"`
 	AssigneeID      string         `json:"assignee_id"`
+	Tag             string         `json:"tag"`
 	ScoreMin        *int           `json:"score_min"`
 	ScoreMax        *int           `json:"score_max"`
 	CreatedFrom     *datetime.Time `json:"created_from"`
@@ -197,7 +203,7 @@ func decodeLeadFilter(_ context.Context, r *http.Request) (app.LeadFilter, error
 		return app.LeadFilter{}, err
 	}
 	f := app.LeadFilter{
-		Status: q.Get("status"), SourceID: q.Get("source_id"), AssigneeID: q.Get("assignee_id"), Sort: q.Get("sort"),
+		Status: q.Get("status"), SourceID: q.Get("source_id"), AssigneeID: q.Get("assignee_id"), Tag: q.Get("tag"), Sort: q.Get("sort"),
 		Page: app.PageRequest{Limit: p.Limit, Cursor: p.Cursor},
 	}
 	if s := q.Get("include_archived"); s != "" {
@@ -234,7 +240,7 @@ func decodeSearch(_ context.Context, r *http.Request) (app.LeadFilter, error) {
 		return app.LeadFilter{}, apperr.Invalid("limit", "must be an integer from 1 to "+strconv.Itoa(httpx.MaxLimit))
 	}
 	return app.LeadFilter{
-		Text: s.Q, Status: s.Status, SourceID: s.SourceID, AssigneeID: s.AssigneeID, ScoreMin: s.ScoreMin, ScoreMax: s.ScoreMax,
+		Text: s.Q, Status: s.Status, SourceID: s.SourceID, AssigneeID: s.AssigneeID, Tag: s.Tag, ScoreMin: s.ScoreMin, ScoreMax: s.ScoreMax,
 		CreatedFrom: s.CreatedFrom.Ptr(), CreatedTo: s.CreatedTo.Ptr(), IncludeArchived: s.IncludeArchived, Sort: s.Sort,
 		Page: app.PageRequest{Limit: s.Limit, Cursor: s.Cursor},
 	}, nil

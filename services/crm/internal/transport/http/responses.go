@@ -10,18 +10,20 @@ import (
 )
 
 type contactJSON struct {
-	ID        string    `json:"id"`
-	FirstName string    `json:"first_name"`
-	LastName  string    `json:"last_name"`
-	Email     *string   `json:"email"`
-	Phone     *string   `json:"phone"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID         string    `json:"id"`
+	FirstName  string    `json:"first_name"`
+	LastName   string    `json:"last_name"`
+	Email      *string   `json:"email"`
+	Phone      *string   `json:"phone"`
+	TimeZone   *string   `json:"time_zone"`
+	PostalCode *string   `json:"postal_code"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 func contactOut(c domain.Contact) contactJSON {
 	return contactJSON{ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		TimeZone: c.TimeZone, PostalCode: c.PostalCode, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 }
 
 type leadJSON struct {
@@ -35,6 +37,7 @@ type leadJSON struct {
 	TargetPriceCents *int64      `json:"target_price_cents"`
 	PostalCode       *string     `json:"postal_code"`
 	PropertyIDs      []string    `json:"property_ids"`
+	Tags             []string    `json:"tags"`
 	Score            *int        `json:"score"`
 	LastActivityAt   *time.Time  `json:"last_activity_at"`
 	CreatedAt        time.Time   `json:"created_at"`
@@ -52,14 +55,17 @@ func utcPtr(t *time.Time) *time.Time {
 
 func leadOut(r app.LeadRow) leadJSON {
 	l := r.Lead
-	props := l.PropertyIDs
+	props, tags := l.PropertyIDs, l.Tags
 	if props == nil {
 		props = []string{}
+	}
+	if tags == nil {
+		tags = []string{}
 	}
 	return leadJSON{
 		ID: l.ID, Contact: contactOut(r.Contact), SourceID: l.SourceID, Status: l.Status, AssigneeID: l.AssigneeID,
 		BudgetMinCents: l.BudgetMinCents, BudgetMaxCents: l.BudgetMaxCents, TargetPriceCents: l.TargetPriceCents,
-		PostalCode: l.PostalCode, PropertyIDs: props, Score: l.Score, LastActivityAt: utcPtr(l.LastActivityAt),
+		PostalCode: l.PostalCode, PropertyIDs: props, Tags: tags, Score: l.Score, LastActivityAt: utcPtr(l.LastActivityAt),
 		CreatedAt: l.CreatedAt.UTC(), UpdatedAt: l.UpdatedAt.UTC(), ArchivedAt: utcPtr(l.ArchivedAt),
 	}
 }
