@@ -277,7 +277,7 @@ func (c *checker) command(cmd *parse.CommandNode, d dot, piped bool, in kind) ki
 		return c.call(id.Ident, id.Position(), args)
 	}
 	if len(cmd.Args) > 1 || piped {
-		c.problemAt(cmd.Args[0].Position(), fmt.Sprintf("%s is not a function: it takes no arguments and cannot follow |", cmd.Args[0]))
+		c.problemAt(c.start(cmd.Args[0]), fmt.Sprintf("%s is not a function: it takes no arguments and cannot follow |", cmd.Args[0]))
 		return kindUnknown
 	}
 	return c.arg(cmd.Args[0], d)
@@ -311,17 +311,18 @@ func (c *checker) arg(n parse.Node, d dot) kind {
 			c.problemAt(n.Position(), fmt.Sprintf("inside {{with}}, . is %s and has no fields; use $%s for a merge field", d.kind, n))
 			return kindUnknown
 		}
-		return c.fieldPath(chainStart(c.src, n.Position(), "."+strings.Join(n.Ident, "."), headLen(n.Ident, 1)), n.Ident)
+		return c.fieldPath(c.start(n), n.Ident)
 	case *parse.VariableNode:
 		if n.Ident[0] != "$" {
-			c.problemAt(n.Position(), "variables are not allowed; name the field where it is needed")
+			// The parser accepts only declared variables, and every
+			// declaration is already a problem.
 			return kindUnknown
 		}
 		if len(n.Ident) == 1 {
 			c.problemAt(n.Position(), "$ is the whole merge data; name a field such as $.contact.first_name")
 			return kindUnknown
 		}
-		return c.fieldPath(chainStart(c.src, n.Position(), strings.Join(n.Ident, "."), headLen(n.Ident, 0)), n.Ident[1:])
+		return c.fieldPath(c.start(n), n.Ident[1:])
 	case *parse.DotNode:
 		if d.root {
 			c.problemAt(n.Position(), ". is the whole merge data; name a field such as .contact.first_name")
@@ -404,23 +405,25 @@ func groups() []string {
 	return out
 }
 
-// chainStart is where a field chain such as .contact.first_name starts:
-// the parser positions a chain of two or more names at its second one,
-// headLen bytes after the start. The text is checked there, so a parser
-// that positions chains at their start is followed as well.
-func chainStart(src string, pos parse.Pos, text string, headLen int) parse.Pos {
-	start := int(pos) - headLen
-	if start >= 0 && start < len(src) && strings.HasPrefix(src[start:], text) {
+// start is where an operand starts in the source. The parser positions
+// a chain of two or more names (.contact.first_name, $.org.name) at its
+// second name; the chain's text is looked for where it would start, so a
+// parser that positions chains at their start is followed as well.
+func (c *checker) start(n parse.Node) parse.Pos {
+	var text string
+	var head int
+	switch n := n.(type) {
+	case *parse.FieldNode:
+		text = "." + strings.Join(n.Ident, ".")
+		head = len(n.Ident[0]) + 1
+	case *parse.VariableNode:
+		text = strings.Join(n.Ident, ".")
+		head = len(n.Ident[0])
+	default:
+		return n.Position()
+	}
+	if start := int(n.Position()) - head; start >= 0 && start < len(c.src) && strings.HasPrefix(c.src[start:], text) {
 		return parse.Pos(start)
 	}
-	return pos
-}
-
-// headLen is the length of a chain's first name (with its dot, for a
-// field), or 0 when there is no chain.
-func headLen(ident []string, dot int) int {
-	if len(ident) < 2 {
-		return 0
-	}
-	return len(ident[0]) + dot
+	return n.Position()
 }

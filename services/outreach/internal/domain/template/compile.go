@@ -117,8 +117,13 @@ func escapeProblem(fieldName, src string, err error) Problem {
 		return Problem{Field: fieldName, Message: err.Error()}
 	}
 	off := -1
-	if e.Node != nil {
-		off = int(e.Node.Position())
+	switch n := e.Node.(type) {
+	case nil:
+	case *parse.BranchNode, *parse.IfNode, *parse.WithNode, *parse.RangeNode:
+		// positioned at their pipeline: point at the action instead
+		off = actionStart(src, int(n.Position()))
+	default:
+		off = int(n.Position())
 	}
 	msg := e.Description
 	switch e.ErrorCode {

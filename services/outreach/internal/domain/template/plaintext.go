@@ -69,8 +69,10 @@ func (w *textWriter) String() string {
 }
 
 func (w *textWriter) block(n int) {
-	w.breaks = max(w.breaks, n)
-	w.space = false
+	if n > 0 {
+		w.breaks = max(w.breaks, n)
+		w.space = false
+	}
 }
 
 // flush writes what is owed before the next text: no break or space at

@@ -85,13 +85,17 @@ func tokenOffset(t *parse.Tree) (int, bool) {
 }
 
 // refineOffset moves the parser's offset, which can be the token after
-// the culprit, back to it: to the "{{" of an action left unclosed, to the
-// quoted token the message names when it ends at or before the offset on
+// the culprit, back to it: to the "{{" of an action left unclosed or of
+// one the message names ("unexpected {{end}}"), to the quoted token the message names when it ends at or before the offset on
 // the same line.
 func refineOffset(src string, off int, msg string) int {
 	off = min(max(off, 0), len(src))
-	if strings.HasPrefix(msg, "unclosed action") {
+	switch {
+	case strings.HasPrefix(msg, "unclosed action"):
 		return actionStart(src, off)
+	case strings.Contains(msg, "{{"):
+		// "unexpected {{end}}": the parser stands at the action's "}}".
+		return actionStart(src, min(off+2, len(src)))
 	}
 	if tok, ok := quotedToken(msg); ok {
 		lineStart := strings.LastIndexByte(src[:off], '\n') + 1
