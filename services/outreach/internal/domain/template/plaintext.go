@@ -1,6 +1,7 @@
 package template
 
 import (
+	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 // HTMLToText is the plain-text part Render generates from an email's
 // HTML: paragraphs separated by a blank line, <br> as a line break, list
 // items as "- " (or "1. ") lines, links as "text (url)", images by their
-// alt text; scripts, styles and the head left out; entities decoded.
+// alt text; scripts, styles and the title left out; entities decoded.
 func HTMLToText(s string) string { return scanHTML(s).text }
 
 // htmlDoc is what Render needs to know of rendered HTML: its text and
@@ -22,14 +23,22 @@ type htmlDoc struct {
 	links map[string]bool
 }
 
+// scanHTML reads HTML as a stream of tokens (x/net/html's tokenizer, which
+// decodes entities and knows raw-text elements) rather than building the
+// tree: an email is read once per message, and the tree is not needed to
+// write its text.
 func scanHTML(s string) htmlDoc {
-	w := &textWriter{links: map[string]bool{}}
-	// html.Parse reads from a strings.Reader: it cannot fail.
-	root, err := html.Parse(strings.NewReader(s))
-	if err == nil {
-		w.node(root)
+	sc := scanner{links: map[string]bool{}}
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		sc.token(z, tt)
 	}
-	return htmlDoc{text: w.String(), links: w.links}
+	sc.endLink()
+	return htmlDoc{text: sc.out.String(), links: sc.links}
 }
 
 // Breaks before and after a block: a blank line for paragraphs and the
@@ -45,155 +54,179 @@ var blockBreaks = map[atom.Atom]int{
 
 // skipped elements have no readable text.
 var skipped = map[atom.Atom]bool{
-	atom.Head: true, atom.Script: true, atom.Style: true, atom.Title: true,
-	atom.Template: true, atom.Noscript: true, atom.Iframe: true, atom.Object: true,
+	atom.Script: true, atom.Style: true, atom.Title: true, atom.Template: true,
+	atom.Noscript: true, atom.Iframe: true, atom.Object: true, atom.Textarea: true,
 }
 
-// textWriter collects text with HTML's whitespace rules: runs of spaces
-// become one, breaks asked for between blocks are kept (the largest wins)
-// and never lead or trail the text.
-type textWriter struct {
-	b      strings.Builder
-	breaks int  // line breaks owed before the next text
-	space  bool // a space owed before the next text
-	pre    int  // inside <pre>: whitespace kept as it is
-	links  map[string]bool
+// scanner turns tokens into text.
+type scanner struct {
+	out   textWriter
+	skip  atom.Atom // inside this skipped element
+	lists []int     // open lists: the next number of an <ol>, 0 for a <ul>
+	link  *openLink
+	links map[string]bool
 }
 
-func (w *textWriter) String() string {
-	lines := strings.Split(w.b.String(), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " \t")
+// openLink is an <a> whose text is being collected.
+type openLink struct {
+	href  string
+	label textWriter
+}
+
+// w is where text goes: the open link's label, else the output.
+func (sc *scanner) w() *textWriter {
+	if sc.link != nil {
+		return &sc.link.label
 	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
+	return &sc.out
 }
 
-func (w *textWriter) block(n int) {
-	if n > 0 {
-		w.breaks = max(w.breaks, n)
-		w.space = false
+func (sc *scanner) token(z *html.Tokenizer, tt html.TokenType) {
+	if sc.skip != 0 {
+		if tt == html.EndTagToken {
+			if name, _ := z.TagName(); atom.Lookup(name) == sc.skip {
+				sc.skip = 0
+			}
+		}
+		return
+	}
+	switch tt {
+	case html.TextToken:
+		sc.w().text(z.Text())
+	case html.StartTagToken, html.SelfClosingTagToken:
+		name, hasAttr := z.TagName()
+		a := atom.Lookup(name)
+		var attr string
+		if key := wantedAttr[a]; hasAttr && key != "" {
+			attr = tagAttr(z, key)
+		}
+		sc.start(a, attr)
+		if tt == html.SelfClosingTagToken {
+			sc.end(a)
+		}
+	case html.EndTagToken:
+		name, _ := z.TagName()
+		sc.end(atom.Lookup(name))
 	}
 }
 
-// flush writes what is owed before the next text: no break or space at
-// the start, and no second space after one already written.
-func (w *textWriter) flush() {
+// wantedAttr is the one attribute the text needs of an element.
+var wantedAttr = map[atom.Atom]string{atom.A: "href", atom.Img: "alt", atom.Ol: "start"}
+
+func tagAttr(z *html.Tokenizer, key string) string {
+	for {
+		k, v, more := z.TagAttr()
+		if string(k) == key {
+			return string(v)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+// start handles a start tag; attr is its wantedAttr.
+func (sc *scanner) start(a atom.Atom, attr string) {
+	w := sc.w()
 	switch {
-	case w.b.Len() == 0:
-	case w.breaks > 0:
-		w.b.WriteString(strings.Repeat("\n", w.breaks))
-	case w.space:
-		if last := w.b.String()[w.b.Len()-1]; last != ' ' && last != '\n' {
-			w.b.WriteByte(' ')
+	case skipped[a]:
+		sc.skip = a
+	case a == atom.Br:
+		w.lineBreak()
+	case a == atom.Img:
+		w.text([]byte(strings.TrimSpace(attr)))
+	case a == atom.A:
+		sc.endLink()
+		href := strings.TrimSpace(attr)
+		if href != "" {
+			sc.links[href] = true
 		}
-	}
-	w.breaks, w.space = 0, false
-}
-
-func (w *textWriter) text(s string) {
-	s = strings.ReplaceAll(s, "\u00a0", " ")
-	if w.pre > 0 {
-		w.flush()
-		w.b.WriteString(s)
-		return
-	}
-	for i, f := range strings.Fields(s) {
-		if i > 0 || isSpace(s[0]) {
-			w.space = true
+		sc.link = &openLink{href: href}
+	case a == atom.Td || a == atom.Th:
+		w.space = true
+	case a == atom.Ol || a == atom.Ul:
+		n := 0
+		if a == atom.Ol {
+			n = 1
+			if start, err := strconv.Atoi(strings.TrimSpace(attr)); err == nil {
+				n = start
+			}
 		}
-		w.flush()
-		w.b.WriteString(f)
-	}
-	if s != "" && isSpace(s[len(s)-1]) {
-		w.space = true
-	}
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
-
-func (w *textWriter) children(n *html.Node) {
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		w.node(c)
-	}
-}
-
-func (w *textWriter) node(n *html.Node) {
-	switch n.Type {
-	case html.TextNode:
-		w.text(n.Data)
-		return
-	case html.DocumentNode:
-		w.children(n)
-		return
-	case html.ElementNode:
-	default:
-		return
-	}
-	if skipped[n.DataAtom] {
-		return
-	}
-	switch n.DataAtom {
-	case atom.Br:
-		if w.b.Len() > 0 {
-			w.breaks = min(w.breaks+1, 2)
-			w.space = false
-		}
-		return
-	case atom.Img:
-		w.text(strings.TrimSpace(attr(n, "alt")))
-		return
-	case atom.A:
-		w.link(n)
-		return
-	case atom.Td, atom.Th:
-		w.space = true
-		w.children(n)
-		w.space = true
-		return
-	case atom.Li:
+		w.block(listBreaks(len(sc.lists)))
+		sc.lists = append(sc.lists, n)
+	case a == atom.Li:
 		w.block(1)
-		w.flush()
-		w.b.WriteString(listMarker(n))
-		w.children(n)
-		w.block(1)
-		return
-	case atom.Pre:
+		w.prefix(sc.marker())
+	case a == atom.Pre:
 		w.block(2)
 		w.pre++
-		w.children(n)
-		w.pre--
-		w.block(2)
-		return
+	default:
+		w.block(blockBreaks[a])
 	}
-	br := blockBreaks[n.DataAtom]
-	w.block(br)
-	w.children(n)
-	w.block(br)
 }
 
-// link writes a link as "text (url)": the url alone when it is the text,
-// the text alone when the target is not one a reader can follow (a
-// fragment, javascript:, html/template's #ZgotmplZ).
-func (w *textWriter) link(n *html.Node) {
-	href := strings.TrimSpace(attr(n, "href"))
-	if href != "" {
-		w.links[href] = true
+func (sc *scanner) end(a atom.Atom) {
+	w := sc.w()
+	switch {
+	case a == atom.A:
+		sc.endLink()
+	case a == atom.Td || a == atom.Th:
+		w.space = true
+	case a == atom.Ol || a == atom.Ul:
+		if len(sc.lists) > 0 {
+			sc.lists = sc.lists[:len(sc.lists)-1]
+		}
+		w.block(listBreaks(len(sc.lists)))
+	case a == atom.Pre:
+		w.pre = max(w.pre-1, 0)
+		w.block(2)
+	default:
+		w.block(blockBreaks[a])
 	}
-	inner := &textWriter{links: w.links}
-	inner.children(n)
-	label := strings.Join(strings.Fields(inner.String()), " ")
-	target := readableTarget(href)
+}
+
+// listBreaks: a list is a paragraph, a list inside a list is lines.
+func listBreaks(open int) int {
+	if open > 0 {
+		return 1
+	}
+	return 2
+}
+
+// marker is "1. ", "2. " … in an ordered list, "- " otherwise.
+func (sc *scanner) marker() string {
+	if len(sc.lists) == 0 || sc.lists[len(sc.lists)-1] == 0 {
+		return "- "
+	}
+	n := sc.lists[len(sc.lists)-1]
+	sc.lists[len(sc.lists)-1]++
+	return strconv.Itoa(n) + ". "
+}
+
+// endLink writes an open link as "text (url)": the url alone when it is
+// the text, the text alone when the target is not one a reader can follow
+// (a fragment, javascript:, html/template's #ZgotmplZ).
+func (sc *scanner) endLink() {
+	l := sc.link
+	if l == nil {
+		return
+	}
+	sc.link = nil
+	label := strings.Join(strings.Fields(l.label.String()), " ")
+	target := readableTarget(l.href)
+	var s string
 	switch {
 	case target == "" || target == label || strings.TrimPrefix(target, "mailto:") == label || strings.TrimPrefix(target, "tel:") == label:
-		if label == "" {
-			label = target
+		s = label
+		if s == "" {
+			s = target
 		}
-		w.text(label)
 	case label == "":
-		w.text(target)
+		s = target
 	default:
-		w.text(label + " (" + target + ")")
+		s = label + " (" + target + ")"
 	}
+	sc.out.text([]byte(s))
 }
 
 func readableTarget(href string) string {
@@ -208,28 +241,89 @@ func readableTarget(href string) string {
 	return ""
 }
 
-// listMarker is "1. ", "2. " … in an ordered list, "- " otherwise.
-func listMarker(li *html.Node) string {
-	if li.Parent == nil || li.Parent.DataAtom != atom.Ol {
-		return "- "
-	}
-	n := 1
-	if start, err := strconv.Atoi(attr(li.Parent, "start")); err == nil {
-		n = start
-	}
-	for s := li.PrevSibling; s != nil; s = s.PrevSibling {
-		if s.Type == html.ElementNode && s.DataAtom == atom.Li {
-			n++
-		}
-	}
-	return strconv.Itoa(n) + ". "
+// textWriter collects text with HTML's whitespace rules: runs of spaces
+// become one, breaks asked for between blocks are kept (the largest wins),
+// never lead or trail the text, and lines carry no trailing spaces.
+type textWriter struct {
+	b      []byte
+	breaks int  // line breaks owed before the next text
+	space  bool // a space owed before the next text
+	pre    int  // inside <pre>: whitespace kept as it is
 }
 
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key && a.Namespace == "" {
-			return a.Val
+func (w *textWriter) String() string { return string(bytes.TrimSpace(w.b)) }
+
+func (w *textWriter) block(n int) {
+	if n > 0 {
+		w.breaks = max(w.breaks, n)
+		w.space = false
+	}
+}
+
+// lineBreak is a <br>: two in a row make a blank line, more add nothing.
+func (w *textWriter) lineBreak() {
+	if len(w.b) > 0 {
+		w.breaks = min(w.breaks+1, 2)
+		w.space = false
+	}
+}
+
+// flush writes what is owed before the next text: no break or space at
+// the start, and no second space after one already written.
+func (w *textWriter) flush() {
+	switch {
+	case len(w.b) == 0:
+	case w.breaks > 0:
+		w.b = bytes.TrimRight(w.b, " \t")
+		for range w.breaks {
+			w.b = append(w.b, '\n')
+		}
+	case w.space:
+		if last := w.b[len(w.b)-1]; last != ' ' && last != '\n' {
+			w.b = append(w.b, ' ')
 		}
 	}
-	return ""
+	w.breaks, w.space = 0, false
 }
+
+// prefix writes a list marker at the start of a line.
+func (w *textWriter) prefix(s string) {
+	w.flush()
+	w.b = append(w.b, s...)
+}
+
+const nbsp = "\u00a0"
+
+func (w *textWriter) text(s []byte) {
+	if w.pre > 0 {
+		w.flush()
+		w.b = append(w.b, bytes.ReplaceAll(s, []byte(nbsp), []byte(" "))...)
+		return
+	}
+	for len(s) > 0 {
+		// a run of white space, then a word
+		i := 0
+		for i < len(s) && (isSpace(s[i]) || bytes.HasPrefix(s[i:], []byte(nbsp))) {
+			if s[i] == nbsp[0] {
+				i += len(nbsp)
+			} else {
+				i++
+			}
+		}
+		if i > 0 {
+			w.space = true
+			s = s[i:]
+		}
+		j := 0
+		for j < len(s) && !isSpace(s[j]) && !bytes.HasPrefix(s[j:], []byte(nbsp)) {
+			j++
+		}
+		if j > 0 {
+			w.flush()
+			w.b = append(w.b, s[:j]...)
+			s = s[j:]
+		}
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }

@@ -30,6 +30,12 @@ func TestHTMLToText(t *testing.T) {
 		{"head, style and script are left out", "<html><head><title>T</title><style>p{color:red}</style></head><body><script>x()</script><p>Hi</p></body></html>", "Hi"},
 		{"comments are left out", "a<!-- hidden -->b", "ab"},
 		{"pre keeps its whitespace", "<p>x</p><pre>a\n  b</pre><p>y</p>", "x\n\na\n  b\n\ny"},
+		{"a button made of blocks is one link", `<a href="https://x.example/"><div><p>See the</p><p>listing</p></div></a>`, "See the listing (https://x.example/)"},
+		{"an unclosed link ends at the next one", `<a href="https://a.example/">A<a href="https://b.example/">B</a>`, "A (https://a.example/)B (https://b.example/)"},
+		{"a link to the end of the text", `<p><a href="https://a.example/">A`, "A (https://a.example/)"},
+		{"lists nest, each with its own numbering", "<ol><li>a<ul><li>x</li></ul></li><li>b</li></ol>", "1. a\n- x\n2. b"},
+		{"a head without its end tag hides nothing", "<html><head><meta charset=utf-8><p>Hi</p>", "Hi"},
+		{"non-breaking spaces are spaces", "a&nbsp;&nbsp;b\u00a0c ©", "a b c ©"},
 		{"nothing but markup is empty", "<div><p> </p></div>", ""},
 	}
 	for _, tc := range tests {

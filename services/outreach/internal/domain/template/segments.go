@@ -18,17 +18,36 @@ const (
 	ucs2Single, ucs2Part = 70, 67
 )
 
-// gsmWidths maps every GSM-7 character to its septets.
-var gsmWidths = func() map[rune]int {
-	m := make(map[rune]int, 140)
-	for _, r := range gsmBasic {
-		m[r] = 1
+// gsmTable holds every GSM-7 character's septets: an array for ASCII
+// (nearly every text), a map for the rest.
+type gsmTable struct {
+	ascii [128]int8
+	other map[rune]int8
+}
+
+var gsmWidths = func() *gsmTable {
+	t := &gsmTable{other: map[rune]int8{}}
+	set := func(chars string, w int8) {
+		for _, r := range chars {
+			if r < 128 {
+				t.ascii[r] = w
+			} else {
+				t.other[r] = w
+			}
+		}
 	}
-	for _, r := range gsmExtension {
-		m[r] = 2
-	}
-	return m
+	set(gsmBasic, 1)
+	set(gsmExtension, 2)
+	return t
 }()
+
+// width is the septets of r, 0 when GSM-7 cannot carry it.
+func (t *gsmTable) width(r rune) int {
+	if r >= 0 && r < 128 {
+		return int(t.ascii[r])
+	}
+	return int(t.other[r])
+}
 
 // Count says how body travels as SMS. A body of GSM-7 characters only is
 // sent in septets, anything else in UCS-2 (UTF-16: a character outside
@@ -37,14 +56,14 @@ var gsmWidths = func() map[rune]int {
 // can hold one unit less than its size. An empty body is no message.
 func Count(body string) Segments {
 	if gsm7(body) {
-		return segments("GSM-7", body, func(r rune) int { return gsmWidths[r] }, gsmSingle, gsmPart)
+		return segments("GSM-7", body, gsmWidths.width, gsmSingle, gsmPart)
 	}
 	return segments("UCS-2", body, utf16Width, ucs2Single, ucs2Part)
 }
 
 func gsm7(body string) bool {
 	for _, r := range body {
-		if gsmWidths[r] == 0 {
+		if gsmWidths.width(r) == 0 {
 			return false
 		}
 	}
