@@ -359,14 +359,19 @@ func (c *checker) number(n *parse.NumberNode) kind {
 	case n.IsComplex:
 		c.problemAt(n.Position(), "complex numbers are not allowed")
 		return kindUnknown
-	case n.IsFloat && !strings.HasPrefix(n.Text, "0x") && !strings.HasPrefix(n.Text, "0X") &&
-		!strings.HasPrefix(n.Text, "'") && strings.ContainsAny(n.Text, ".eEpP"):
+	case n.IsFloat && !isHexInt(n.Text) && !strings.HasPrefix(n.Text, "'") && strings.ContainsAny(n.Text, ".eEpP"):
 		return kindFloat
 	case n.IsInt:
 		return kindInt
 	}
 	c.problemAt(n.Position(), fmt.Sprintf("the number %s is too large", n.Text))
 	return kindUnknown
+}
+
+// isHexInt is exec's test for a hexadecimal integer literal ("0x1e" has
+// an e and is still an int).
+func isHexInt(s string) bool {
+	return len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && !strings.ContainsAny(s, "pP")
 }
 
 func (c *checker) fieldPath(pos parse.Pos, path []string) kind {

@@ -173,6 +173,9 @@ func TestCompileEmailProblems(t *testing.T) {
 		{"a number too large for an int",
 			EmailSource{Subject: `{{ if eq .lead.score 18446744073709551615 }}x{{ end }}`, HTML: okHTML},
 			[]want{{"subject", 1, 22, "too large"}}},
+		{"a hexadecimal float is a decimal number",
+			EmailSource{Subject: `{{ if eq .lead.score 0x1p4 }}x{{ end }}`, HTML: okHTML},
+			[]want{{"subject", 1, 7, "cannot compare a whole number with a decimal number"}}},
 		{"a complex number",
 			EmailSource{Subject: `{{ if eq .lead.score 1i }}x{{ end }}`, HTML: okHTML},
 			[]want{{"subject", 1, 22, "complex numbers are not allowed"}}},
@@ -251,9 +254,16 @@ func TestCompileAllowsTheDocumentedSyntax(t *testing.T) {
 		`{{ title .agent.full_name }} {{ trim .lead.source }} {{ .lead.score | default 50 }} ` +
 		`{{ if and (ge .lead.score 70) (ne .lead.stage "lost") }}hot{{ else if not .lead.stage }}new{{ else }}warm{{ end }} ` +
 		`{{ with .agent.phone }}{{ . }} ({{ $.agent.full_name }}){{ else }}{{ .org.help_text }}{{ end }} ` +
-		`{{ if or (eq .lead.stage "new" "qualified") (lt .lead.score 1000) }}y{{ end }} {{ .unsubscribe_url }}{{/* a note */}}`
-	if _, err := CompileSMS(SMSSource{Body: body}); err != nil {
+		`{{ if or (eq .lead.stage "new" "qualified") (lt .lead.score 1000) (gt .lead.score 0x1e) (ne .lead.score 'a') }}y{{ end }} {{ .unsubscribe_url }}{{/* a note */}}`
+	s, err := CompileSMS(SMSSource{Body: body})
+	if err != nil {
 		t.Fatalf("CompileSMS: %v", err)
+	}
+	// What compiles renders, on full data and on empty data.
+	for _, d := range []Data{SampleData(), {}} {
+		if _, err := s.Render(d); err != nil {
+			t.Fatalf("Render(%+v): %v", d, err)
+		}
 	}
 	if _, err := CompileEmail(EmailSource{Subject: body, HTML: "<p>" + body + "</p>", Text: body}); err != nil {
 		t.Fatalf("CompileEmail: %v", err)

@@ -292,30 +292,28 @@ func (w *textWriter) prefix(s string) {
 	w.b = append(w.b, s...)
 }
 
-const nbsp = "\u00a0"
-
 func (w *textWriter) text(s []byte) {
 	if w.pre > 0 {
 		w.flush()
-		w.b = append(w.b, bytes.ReplaceAll(s, []byte(nbsp), []byte(" "))...)
+		w.b = append(w.b, bytes.ReplaceAll(s, []byte("\u00a0"), []byte(" "))...)
 		return
 	}
 	for len(s) > 0 {
 		// a run of white space, then a word
 		i := 0
-		for i < len(s) && (isSpace(s[i]) || bytes.HasPrefix(s[i:], []byte(nbsp))) {
-			if s[i] == nbsp[0] {
-				i += len(nbsp)
-			} else {
-				i++
+		for i < len(s) {
+			if n := spaceLen(s[i:]); n > 0 {
+				i += n
+				continue
 			}
+			break
 		}
 		if i > 0 {
 			w.space = true
 			s = s[i:]
 		}
 		j := 0
-		for j < len(s) && !isSpace(s[j]) && !bytes.HasPrefix(s[j:], []byte(nbsp)) {
+		for j < len(s) && spaceLen(s[j:]) == 0 {
 			j++
 		}
 		if j > 0 {
@@ -324,6 +322,18 @@ func (w *textWriter) text(s []byte) {
 			s = s[j:]
 		}
 	}
+}
+
+// spaceLen is the length of the white space s starts with: HTML's ASCII
+// white space or a no-break space (U+00A0, two bytes), else 0.
+func spaceLen(s []byte) int {
+	switch {
+	case isSpace(s[0]):
+		return 1
+	case s[0] == 0xC2 && len(s) > 1 && s[1] == 0xA0:
+		return 2
+	}
+	return 0
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
