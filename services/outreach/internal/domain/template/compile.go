@@ -47,7 +47,7 @@ type source struct {
 // finds to problems and returns the tree only when there were none.
 func parsePart(s source, problems *[]Problem) *parse.Tree {
 	switch {
-	case s.text == "" && s.required:
+	case strings.TrimSpace(s.text) == "" && s.required:
 		*problems = append(*problems, Problem{Field: s.field, Message: "is required"})
 		return nil
 	case s.text == "":
