@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/nyaruka/phonenumbers v1.8.1
+	golang.org/x/net v0.59.0
 	reos.dev/pkg v0.0.0
 )
 
@@ -57,7 +58,6 @@ require (
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
-	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
