@@ -523,7 +523,9 @@ func (ru *run[Tx, I, R]) writeBatch(ctx context.Context, plan Batches[Tx, I, R],
 
 // write commits a batch with no rows to write (an import that cannot read
 // on).
-func (ru *run[Tx, I, R]) write(ctx context.Context, b batch[R]) error { return ru.writeBatch(ctx, nil, b) }
+func (ru *run[Tx, I, R]) write(ctx context.Context, b batch[R]) error {
+	return ru.writeBatch(ctx, nil, b)
+}
 
 // commit writes b in one transaction: its rows, the import's new report
 // and checkpoint, and — with the last batch — the import's end (and the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
 )
 
 // ImportFileExpireJobKind is the River kind of the job that deletes an

@@ -345,4 +345,6 @@ type LeadImport struct {
 }
 
 // FullReport is the import's report with crm's counts.
-func (i LeadImport) FullReport() ImportReport { return ImportReport{Report: i.Report, ImportTally: i.Tally} }
+func (i LeadImport) FullReport() ImportReport {
+	return ImportReport{Report: i.Report, ImportTally: i.Tally}
+}
