@@ -97,8 +97,8 @@ type UploadConfig struct {
 	// ImportInlineBytes is the largest file imported within the request
 	// (default 1 MiB, some ten thousand rows); larger ones run as a job.
 	ImportInlineBytes int64
-	// ImportBatchRows is how many valid rows one transaction writes
-	// (default 5000).
+	// ImportBatchRows is how many records (valid or not) one transaction
+	// reads and writes (default 5000).
 	ImportBatchRows int
 	// DocumentMaxBytes is the largest deal document (default 25 MiB).
 	DocumentMaxBytes int64
@@ -130,8 +130,9 @@ func (c UploadConfig) withDefaults() UploadConfig {
 	return c
 }
 
-// DefaultImportFileRetention is IMPORT_FILE_RETENTION's default: 30 days.
-const DefaultImportFileRetention = 30 * 24 * time.Hour
+// DefaultImportFileRetention is IMPORT_FILE_RETENTION's default
+// (csvimport.LoadFileRetention).
+const DefaultImportFileRetention = csvimport.DefaultFileRetention
 
 // ImportLeads receives a CSV of leads (multipart: optional mapping and
 // phone_region fields, then file), checks it can be imported at all, and

@@ -20,7 +20,7 @@ const (
 	DefaultImportMaxBytes       = 2 << 30
 	DefaultImportInlineMaxBytes = 1 << 20
 	DefaultImportBatchRows      = 5000
-	DefaultImportFileRetention  = 30 * 24 * time.Hour
+	DefaultImportFileRetention  = csvimport.DefaultFileRetention
 )
 
 // ImportConfig bounds bulk imports. Files up to InlineMaxBytes (about five
