@@ -511,14 +511,7 @@ func (ru *run[Tx, I, R]) writeBatch(ctx context.Context, plan Batches[Tx, I, R],
 			break
 		}
 	}
-	if err != nil || ru.step == nil {
-		return err
-	}
-	if perr := ru.step.SetProgress(ctx, ru.imp.Progress(ru.last)); perr != nil {
-		// A lost progress update is not worth failing for.
-		ru.cfg.Logger.WarnContext(ctx, "import progress not recorded", "kind", ru.cfg.Name, "import_id", ru.id, "error", perr)
-	}
-	return nil
+	return err
 }
 
 // write commits a batch with no rows to write (an import that cannot read
@@ -549,12 +542,13 @@ func (ru *run[Tx, I, R]) commit(ctx context.Context, plan Batches[Tx, I, R], b b
 		merge(&st.Report, b, w)
 		now := ru.cfg.Now()
 		st.Checkpoint, st.UpdatedAt = b.pos, now
-		switch {
-		case b.last:
+		if b.last {
 			if err := ru.end(ctx, tx, next, b.failure, now); err != nil {
 				return err
 			}
-		case b.stepEnd:
+		}
+		ru.setProgress(ctx, next)
+		if b.stepEnd {
 			jobID, err := ru.step.Continue(ctx, tx)
 			if err != nil {
 				return err
@@ -580,6 +574,21 @@ func (ru *run[Tx, I, R]) commit(ctx context.Context, plan Batches[Tx, I, R], b b
 		ru.last = next
 	}
 	return err
+}
+
+// setProgress records a job's progress as the batch leaves the import. It
+// is written at once, before the batch's transaction touches the job's row
+// (Continue, Complete) and commits: whoever sees the job completed sees its
+// final progress. A batch that then rolls back leaves its progress ahead of
+// the checkpoint until the retry writes it again; a lost update is not
+// worth failing for.
+func (ru *run[Tx, I, R]) setProgress(ctx context.Context, imp I) {
+	if ru.step == nil {
+		return
+	}
+	if err := ru.step.SetProgress(ctx, ru.imp.Progress(imp)); err != nil {
+		ru.cfg.Logger.WarnContext(ctx, "import progress not recorded", "kind", ru.cfg.Name, "import_id", ru.id, "error", err)
+	}
 }
 
 // end ends the import in tx: completed, or failed with failure; its file's
