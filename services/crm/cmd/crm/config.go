@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/app"
@@ -26,13 +27,17 @@ import (
 //	                      crm-identity-read-model; shared and separated like PROPERTY_EVENTS_GROUP.
 //	OUTREACH_EVENTS_GROUP Kafka consumer group that puts outreach's events on the lead timeline,
 //	                      default crm-outreach-timeline; shared and separated like PROPERTY_EVENTS_GROUP.
-//	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT  the job queue (pkg/jobs)
+//	JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT, JOBS_STEP_TIME,
+//	JOBS_RESCUE_AFTER, JOBS_RESCUE_INTERVAL  the job queue (pkg/jobs: attempts bounded
+//	                      to 20s, long work — lead imports — in 5s steps, an attempt whose
+//	                      process died rescued 25s after it began)
 //	STORAGE_DIR, STORAGE_SIGNING_KEY, STORAGE_URL_TTL  file storage (pkg/storage): lead import
 //	                      files and deal documents, and their download links
 //	IMPORT_MAX_BYTES      largest lead import file, default 64 MiB (nginx's request limit)
 //	IMPORT_INLINE_MAX_BYTES  largest file imported within the request, default 1 MiB;
 //	                      larger ones run as a job
-//	IMPORT_BATCH_ROWS     valid rows one import transaction writes, default 5000
+//	IMPORT_BATCH_ROWS     records (valid or not) one import transaction reads and writes,
+//	                      default 5000
 //	IMPORT_FILE_RETENTION how long an ended import's file is kept (Go duration), default 720h
 //	                      (30 days); 0 keeps files forever
 //	DOCUMENT_MAX_BYTES    largest deal document, default 25 MiB
@@ -61,7 +66,7 @@ func loadConfig(e *config.Env, common config.Common) Config {
 			ImportInlineBytes:   int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", 1<<20, 1, 64<<20)),
 			ImportBatchRows:     e.IntRange("IMPORT_BATCH_ROWS", 5000, 1, 50000),
 			DocumentMaxBytes:    int64(e.IntRange("DOCUMENT_MAX_BYTES", 25<<20, 1<<10, 1<<30)),
-			ImportFileRetention: e.Duration("IMPORT_FILE_RETENTION", app.DefaultImportFileRetention),
+			ImportFileRetention: csvimport.LoadFileRetention(e),
 		},
 	}
 	c.Uploads.LinkTTL = c.Storage.URLTTL

@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -16,8 +14,9 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-// ErrImportContention is ImportRepository.WriteBatch's retryable failure.
-var ErrImportContention = errors.New("app: a concurrent change touched the same people")
+// ErrImportContention is ImportRepository.WriteBatch's retryable failure
+// (the runner writes the batch again).
+var ErrImportContention = csvimport.ErrContention
 
 // ImportBatch is one planned batch of an import, ready to write.
 type ImportBatch struct {
@@ -98,8 +97,8 @@ type UploadConfig struct {
 	// ImportInlineBytes is the largest file imported within the request
 	// (default 1 MiB, some ten thousand rows); larger ones run as a job.
 	ImportInlineBytes int64
-	// ImportBatchRows is how many valid rows one transaction writes
-	// (default 5000).
+	// ImportBatchRows is how many records (valid or not) one transaction
+	// reads and writes (default 5000).
 	ImportBatchRows int
 	// DocumentMaxBytes is the largest deal document (default 25 MiB).
 	DocumentMaxBytes int64
@@ -131,12 +130,9 @@ func (c UploadConfig) withDefaults() UploadConfig {
 	return c
 }
 
-// DefaultImportFileRetention is IMPORT_FILE_RETENTION's default: 30 days.
-const DefaultImportFileRetention = 30 * 24 * time.Hour
-
-// importRetries bounds how often a batch is planned again after it lost a
-// race with a concurrent writer.
-const importRetries = 3
+// DefaultImportFileRetention is IMPORT_FILE_RETENTION's default
+// (csvimport.LoadFileRetention).
+const DefaultImportFileRetention = csvimport.DefaultFileRetention
 
 // ImportLeads receives a CSV of leads (multipart: optional mapping and
 // phone_region fields, then file), checks it can be imported at all, and
@@ -148,8 +144,8 @@ func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadIm
 		return domain.LeadImport{}, err
 	}
 	now := s.now()
-	imp := domain.LeadImport{ID: newID(), Status: domain.ImportRunning, PhoneRegion: s.cfg.DefaultPhoneRegion,
-		CreatedBy: actorID(p), CreatedAt: now, UpdatedAt: now}
+	imp := domain.LeadImport{State: csvimport.State{ID: newID(), OrgID: p.OrgID, Status: domain.ImportRunning, UpdatedAt: now,
+		Report: csvimport.NewReport()}, PhoneRegion: s.cfg.DefaultPhoneRegion, CreatedBy: actorID(p), CreatedAt: now}
 	imp.FileKey = p.OrgID + "/lead-imports/" + imp.ID + ".csv"
 	rec, err := up.Receive(ctx, s.files, imp.FileKey, storage.Rules{
 		MaxBytes: s.cfg.Uploads.ImportMaxBytes, Allow: importContentTypes,
@@ -162,7 +158,7 @@ func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadIm
 		return domain.LeadImport{}, err
 	}
 	imp.FileName, imp.FileSize = rec.FileName, rec.Object.Size
-	if err := s.checkImportFile(ctx, imp); err != nil {
+	if err := s.imports.CheckFile(ctx, imp.FileKey, imp.Mapping); err != nil {
 		s.dropFile(ctx, imp.FileKey)
 		return domain.LeadImport{}, err
 	}
@@ -170,31 +166,31 @@ func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadIm
 		s.dropFile(ctx, imp.FileKey)
 		return domain.LeadImport{}, err
 	}
-	imp.Report.Errors, imp.Report.IgnoredColumns = []csvimport.RowError{}, []string{}
-	if imp.FileSize > s.cfg.Uploads.ImportInlineBytes {
-		imp.Status = domain.ImportQueued
-		err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-			id, err := tx.Jobs().EnqueueImport(ctx, p.OrgID, imp.ID)
-			if err != nil {
-				return err
-			}
-			imp.JobID = &id
+	inline := imp.FileSize <= s.cfg.Uploads.ImportInlineBytes
+	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
+		if inline {
 			return tx.Imports().Create(ctx, p.OrgID, imp)
-		})
-		if err != nil {
-			s.dropFile(ctx, imp.FileKey)
 		}
-		return imp, err
-	}
-	if err := s.store.InOrg(ctx, p.OrgID, func(tx Tx) error { return tx.Imports().Create(ctx, p.OrgID, imp) }); err != nil {
+		imp.Status = domain.ImportQueued
+		id, err := tx.Jobs().EnqueueImport(ctx, p.OrgID, imp.ID)
+		if err != nil {
+			return err
+		}
+		imp.JobID = &id
+		return tx.Imports().Create(ctx, p.OrgID, imp)
+	})
+	if err != nil {
 		s.dropFile(ctx, imp.FileKey)
 		return domain.LeadImport{}, err
 	}
-	done, err := s.runImport(ctx, p.OrgID, imp, nil)
-	if err != nil && ctx.Err() == nil {
-		s.failImport(ctx, p.OrgID, imp.ID, "the import stopped on an internal error; uploading the file again imports the rest (rows already imported merge)")
+	if !inline {
+		return imp, nil
 	}
-	return done, err
+	done, err := s.imports.Run(ctx, p.OrgID, imp.ID, nil)
+	if err != nil {
+		return domain.LeadImport{}, err
+	}
+	return *done, nil
 }
 
 // parseImportOptions reads the form fields of an upload into imp.
@@ -211,27 +207,6 @@ func parseImportOptions(fields map[string]string, imp *domain.LeadImport) error 
 		imp.PhoneRegion = r
 	}
 	return nil
-}
-
-// checkImportFile reads the stored file's header: a file that cannot be
-// imported at all (not CSV, a mapping that does not fit, no email or phone
-// column) is refused before anything is queued.
-func (s *service) checkImportFile(ctx context.Context, imp domain.LeadImport) error {
-	body, _, err := s.files.Open(ctx, imp.FileKey)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	_, err = openImportReader(body, imp, &csvimport.Report{})
-	return err
-}
-
-func openImportReader(r io.Reader, imp domain.LeadImport, rep *csvimport.Report) (*csvimport.Reader, error) {
-	rd, err := csvimport.NewReader(r, csvimport.Options{Fields: domain.ImportFields(), Mapping: imp.Mapping, ResumeAfterLine: imp.Checkpoint}, rep)
-	if err != nil {
-		return nil, err
-	}
-	return rd, domain.CheckImportColumns(rd.HasColumn)
 }
 
 // importScope is whom an import's unassigned leads go to when no rule
@@ -259,210 +234,117 @@ func (s *service) dropFile(ctx context.Context, key string) {
 	}
 }
 
-// RunLeadImport is a step of the lead import job of orgID's import: it
-// resumes the import after its checkpoint and either completes the job with
-// the import's end or, its step's time being up, hands over to the next
-// step in the transaction of its last chunk (which becomes the import's
-// job). An import that has completed already (a replayed job) only
-// completes the job.
+// RunLeadImport is a step of the lead import job of orgID's import
+// (pkg/csvimport's Runner.Run): it resumes the import at its checkpoint
+// and either ends it, completing the job, or hands over to the next step.
 func (s *service) RunLeadImport(ctx context.Context, orgID, importID string, run ImportRun) error {
 	if run == nil {
 		return errors.New("app: RunLeadImport: nil run")
 	}
-	var imp domain.LeadImport
-	done := false
-	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		var err error
-		if imp, err = tx.Imports().GetForUpdate(ctx, importID, Unscoped); err != nil {
-			return err
-		}
-		if imp.Status == domain.ImportCompleted {
-			done = true
-			return run.Complete(ctx, tx)
-		}
-		if imp.FileDeletedAt != nil {
-			return nil // runImport fails it for good: no attempt can read the file
-		}
-		// Running again, the import keeps its file: the deletion its end
-		// scheduled finds it resumed (domain.LeadImport.FileDue), and its
-		// next end schedules another.
-		imp.Status, imp.Error, imp.UpdatedAt, imp.FileExpiresAt = domain.ImportRunning, nil, s.now(), nil
-		return tx.Imports().Save(ctx, imp)
-	})
-	if err != nil || done {
-		return err
-	}
-	_, err = s.runImport(ctx, orgID, imp, run)
-	if err != nil && run.LastAttempt() && ctx.Err() == nil {
-		s.failImport(ctx, orgID, importID, "the import stopped after its last attempt; retrying its job resumes it")
-	}
+	_, err := s.imports.Run(ctx, orgID, importID, importStep{ImportRun: run, progress: s.progress})
 	return err
 }
 
-// failImport records that an import's job gave up (best effort: the job's
-// own failure is what is returned).
-func (s *service) failImport(ctx context.Context, orgID, id, msg string) {
-	err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		imp, err := tx.Imports().GetForUpdate(ctx, id, Unscoped)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		imp.Status, imp.Error, imp.UpdatedAt = domain.ImportFailed, &msg, now
-		// A retry may still resume a dead-lettered import, but only within
-		// the retention, which therefore runs from here too.
-		if err := s.scheduleFileExpiry(ctx, tx, orgID, &imp, now); err != nil {
-			return err
-		}
-		return tx.Imports().Save(ctx, imp)
+// importRunner is crm's lead imports as pkg/csvimport's runner works them.
+type importRunner = csvimport.Runner[Tx, *domain.LeadImport, domain.ImportRow]
+
+func newImportRunner(s *service) (*importRunner, error) {
+	return csvimport.NewRunner[Tx, *domain.LeadImport, domain.ImportRow](leadImports{s: s}, csvimport.Config{
+		Name: ImportJobKind, FileExpireKind: ImportFileExpireJobKind,
+		Fields: domain.ImportFields(), CheckHeader: domain.CheckImportColumns, Again: "rows already imported merge",
+		BatchRows: s.cfg.Uploads.ImportBatchRows, FileRetention: s.cfg.Uploads.ImportFileRetention,
+		Files: s.files, Now: s.now, Logger: s.log,
 	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "could not mark a lead import failed", "import_id", id, "error", err)
-	}
 }
 
-// importer is one run over an import's file: a reader goroutine parses and
-// validates the rows into chunks of Config.Uploads.ImportBatchRows valid
-// rows while the run writes the previous chunk, so reading the file (the
-// phone numbers' parsing above all) overlaps the database's work.
+// importStep is a step of the import job as the runner needs it.
+type importStep struct {
+	ImportRun
+	progress JobProgress
+}
+
+func (st importStep) SetProgress(ctx context.Context, progress any) error {
+	return st.progress.SetProgress(ctx, st.JobID(), progress)
+}
+
+// leadImports is csvimport.Importer: where crm keeps its lead imports,
+// how their rows are planned and written, and what it announces.
+type leadImports struct{ s *service }
+
+func (li leadImports) InOrg(ctx context.Context, orgID string, fn func(Tx) error) error {
+	return li.s.store.InOrg(ctx, orgID, fn)
+}
+
+func (leadImports) Lock(ctx context.Context, tx Tx, id string) (*domain.LeadImport, error) {
+	imp, err := tx.Imports().GetForUpdate(ctx, id, Unscoped)
+	return &imp, err
+}
+
+func (leadImports) Save(ctx context.Context, tx Tx, imp *domain.LeadImport) error {
+	return tx.Imports().Save(ctx, *imp)
+}
+
+func (leadImports) MarkFileDeleted(ctx context.Context, tx Tx, id string, at time.Time) error {
+	return tx.Imports().MarkFileDeleted(ctx, id, at)
+}
+
+func (leadImports) ScheduleFileExpiry(ctx context.Context, tx Tx, imp *domain.LeadImport, at time.Time) error {
+	return tx.Jobs().ScheduleImportFileExpiry(ctx, imp.OrgID, imp.ID, at)
+}
+
+// Begin reads the organisation's lead sources, which every row may name.
+func (li leadImports) Begin(ctx context.Context, imp *domain.LeadImport, rd *csvimport.Reader) (csvimport.Batches[Tx, *domain.LeadImport, domain.ImportRow], error) {
+	im := &importer{s: li.s, org: imp.OrgID, rd: rd, region: imp.PhoneRegion}
+	err := li.s.store.InOrg(ctx, imp.OrgID, func(tx Tx) error {
+		if err := tx.Catalog().EnsureDefaults(ctx, imp.OrgID, li.s.now()); err != nil {
+			return err
+		}
+		var err error
+		im.sources, err = tx.Catalog().Sources(ctx)
+		return err
+	})
+	im.lookup = domain.SourceLookup(im.sources)
+	return im, err
+}
+
+// Progressed announces nothing: crm's import events are its end's.
+func (leadImports) Progressed(context.Context, Tx, *domain.LeadImport) error { return nil }
+
+// Ended announces the end a run commits (completed, or failed for good)
+// with its counts; a job that gave up is told by the job's own discard,
+// and the import's end is announced when its retry or replay ends it.
+func (leadImports) Ended(ctx context.Context, tx Tx, imp *domain.LeadImport, how csvimport.End) error {
+	if how == csvimport.GaveUp {
+		return nil
+	}
+	r := imp.FullReport()
+	return tx.Events().Publish(ctx, imp.OrgID, newEvent(EventImportCompleted, imp.ID, importEventData{
+		ImportID: imp.ID, Status: imp.Status, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
+		ContactsCreated: r.ContactsCreated, ContactsUpdated: r.ContactsUpdated, ActorID: imp.CreatedBy,
+	}))
+}
+
+func (leadImports) Progress(imp *domain.LeadImport) any {
+	return importProgress{Rows: imp.Report.Rows, Accepted: imp.Report.Accepted, Merged: imp.Tally.Merged, Rejected: imp.Report.Rejected}
+}
+
+// importer is one run's planner and writer (csvimport.Batches): Plan
+// parses and validates a record (the phone numbers' parsing above all) in
+// the runner's reader goroutine, Write resolves the batch against the
+// people already known and writes it.
 type importer struct {
-	s   *service
-	org string
-	imp domain.LeadImport // as last committed
-	run ImportRun         // nil inline
-	// rd, region, sources and lookup are the reader goroutine's.
+	s       *service
+	org     string
 	rd      *csvimport.Reader
 	region  string
 	sources []domain.LeadSource
 	lookup  map[string]string
 	// analysed: the statistics were refreshed after the run's first batch.
-	analysed bool
+	analysed, wrote bool
 }
 
-// chunk is what the reader hands the writer: valid rows, and the report
-// and last line read as they stood after them.
-type chunk struct {
-	rows    []domain.ImportRow
-	report  csvimport.Report
-	last    int
-	end     bool   // the file is read
-	stepEnd bool   // the job's step ends with this chunk (it hands over)
-	failure string // the rest of the file cannot be read (ends the import)
-	err     error  // reading failed (the run fails, a retry resumes)
-}
-
-// runImport imports imp's file after its checkpoint. Each chunk commits in
-// one transaction with the import's new checkpoint and report, so a run that
-// stops (a crash, a lost database) and starts again neither repeats nor
-// loses a row: the reader resumes after the checkpoint with the report
-// saved there. The last transaction ends the import (and completes run's
-// job).
-func (s *service) runImport(ctx context.Context, orgID string, imp domain.LeadImport, run ImportRun) (domain.LeadImport, error) {
-	im := &importer{s: s, org: orgID, imp: imp, run: run, region: imp.PhoneRegion}
-	if imp.FileDeletedAt != nil {
-		return im.imp, im.write(ctx, chunk{report: imp.Report.Report, last: imp.Checkpoint, end: true,
-			failure: domain.FileGoneReason(*imp.FileDeletedAt)})
-	}
-	body, _, err := s.files.Open(ctx, imp.FileKey)
-	if errors.Is(err, storage.ErrNotFound) {
-		return im.imp, im.write(ctx, chunk{report: imp.Report.Report, last: imp.Checkpoint, end: true,
-			failure: "the uploaded file is no longer stored; upload it again"})
-	}
-	if err != nil {
-		return imp, err
-	}
-	defer body.Close()
-	rep := imp.Report.Report
-	rep.Errors = slices.Clone(rep.Errors)
-	if im.rd, err = openImportReader(body, imp, &rep); err != nil {
-		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
-			return im.imp, im.write(ctx, chunk{report: rep, last: imp.Checkpoint, end: true, failure: problemText(e)})
-		}
-		return imp, err
-	}
-	if err := s.store.InOrg(ctx, orgID, func(tx Tx) error {
-		if err := tx.Catalog().EnsureDefaults(ctx, orgID, s.now()); err != nil {
-			return err
-		}
-		im.sources, err = tx.Catalog().Sources(ctx)
-		return err
-	}); err != nil {
-		return imp, err
-	}
-	im.lookup = domain.SourceLookup(im.sources)
-
-	rctx, stop := context.WithCancel(ctx)
-	chunks := make(chan chunk, 1)
-	go im.read(rctx, &rep, imp.Checkpoint, chunks)
-	defer func() {
-		stop()
-		for range chunks { //nolint:revive // waits for the reader to let go of the file
-		}
-	}()
-	for c := range chunks {
-		if c.err != nil {
-			return im.imp, c.err
-		}
-		if err := im.write(ctx, c); err != nil {
-			return im.imp, err
-		}
-		if c.end {
-			break
-		}
-	}
-	return im.imp, ctx.Err()
-}
-
-// read parses the file after line checkpoint into chunks until its end, a
-// failure or ctx's end; rep is the reader's report, which only this
-// goroutine touches from now on.
-func (im *importer) read(ctx context.Context, rep *csvimport.Report, checkpoint int, out chan<- chunk) {
-	defer close(out)
-	c := chunk{last: checkpoint}
-	send := func() bool {
-		c.report = *rep
-		// The writer reads the errors listed so far while this goroutine
-		// appends after them; the capacity cap keeps the two apart.
-		c.report.Errors = rep.Errors[:len(rep.Errors):len(rep.Errors)]
-		c.report.IgnoredColumns = slices.Clone(rep.IgnoredColumns)
-		select {
-		case out <- c:
-			c = chunk{last: c.last}
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	for {
-		row, err := im.rd.Next()
-		switch {
-		case errors.Is(err, io.EOF):
-			c.end = true
-			send()
-			return
-		case err != nil:
-			if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
-				// The rest of the file cannot be read; what came before is kept.
-				c.end, c.failure = true, problemText(e)
-			} else {
-				c.err = err
-			}
-			send()
-			return
-		}
-		im.add(row, rep, &c)
-		if len(c.rows) >= im.s.cfg.Uploads.ImportBatchRows {
-			c.stepEnd = im.run != nil && im.run.StepOver(ctx)
-			if end := c.stepEnd; !send() || end {
-				return
-			}
-		}
-	}
-}
-
-// add validates one record into the chunk, or rejects it naming each bad
-// column.
-func (im *importer) add(row *csvimport.Row, rep *csvimport.Report, c *chunk) {
+// Plan validates one record, or rejects it naming each bad column.
+func (im *importer) Plan(row *csvimport.Row) (domain.ImportRow, []csvimport.RowError) {
 	var f domain.FieldErrors
 	r := domain.ParseImportRow(row.Line, row.Values, im.region, &f)
 	if r.Source != nil {
@@ -470,125 +352,49 @@ func (im *importer) add(row *csvimport.Row, rep *csvimport.Report, c *chunk) {
 			f.Add("source", "is not a lead source of the organisation (give a source's key or name)")
 		}
 	}
-	c.last = row.Line
 	if len(f) == 0 {
-		c.rows = append(c.rows, r)
-		return
+		return r, nil
 	}
 	errs := make([]csvimport.RowError, len(f))
 	for i, e := range f {
 		errs[i] = csvimport.RowError{Line: row.Line, Column: im.rd.Column(domain.ImportFieldIndex(e.Field)), Reason: e.Message}
 	}
-	rep.RejectRecord(errs...)
+	return domain.ImportRow{}, errs
 }
 
-// write commits a chunk with the import's new checkpoint and report (and,
-// for the last chunk, the import's end). A chunk that lost a race with a
-// concurrent writer is planned again from fresh lookups.
-func (im *importer) write(ctx context.Context, c chunk) error {
-	var err error
-	var next domain.LeadImport
-	for range importRetries {
-		err = im.s.store.InOrg(ctx, im.org, func(tx Tx) error {
-			var err error
-			next, err = im.writeChunk(ctx, tx, c)
-			return err
-		})
-		if !errors.Is(err, ErrImportContention) {
-			break
+// Write plans the batch against the people known (locked until it
+// commits), writes it and announces its new leads. After a first batch
+// that created contacts, the statistics are refreshed first: more batches
+// look people up in an organisation that just grew, and the planner must
+// know it did.
+func (im *importer) Write(ctx context.Context, tx Tx, imp *domain.LeadImport, rows []domain.ImportRow) (csvimport.Written, error) {
+	if im.wrote && !im.analysed && imp.Tally.ContactsCreated > 0 {
+		if err := tx.Imports().RefreshStatistics(ctx); err != nil {
+			return csvimport.Written{}, err
 		}
-	}
-	if err != nil {
-		return err
-	}
-	im.imp = next
-	if !im.analysed && !c.end && next.Report.ContactsCreated > 0 {
-		// More batches follow, each looking people up in an organisation
-		// that just grew; the planner must know it did.
 		im.analysed = true
-		if err := im.s.store.InOrg(ctx, im.org, func(tx Tx) error { return tx.Imports().RefreshStatistics(ctx) }); err != nil {
-			return err
-		}
 	}
-	if im.run != nil {
-		r := next.Report
-		if perr := im.s.progress.SetProgress(ctx, im.run.JobID(), importProgress{
-			Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
-		}); perr != nil {
-			im.s.log.WarnContext(ctx, "could not record import progress", "import_id", im.imp.ID, "error", perr)
-		}
-	}
-	return nil
-}
-
-// writeChunk plans and writes c in tx and returns the import as it stands
-// after it (write adopts it once the transaction commits).
-func (im *importer) writeChunk(ctx context.Context, tx Tx, c chunk) (domain.LeadImport, error) {
-	s := im.s
-	cur, err := tx.Imports().GetForUpdate(ctx, im.imp.ID, Unscoped)
+	b, err := im.plan(ctx, tx, imp, rows, im.s.now())
 	if err != nil {
-		return cur, err
+		return csvimport.Written{}, err
 	}
-	if cur.Checkpoint != im.imp.Checkpoint || cur.Status == domain.ImportCompleted {
-		return cur, fmt.Errorf("app: lead import %s advanced under another run", im.imp.ID)
+	if err := tx.Imports().WriteBatch(ctx, im.org, b); err != nil {
+		return csvimport.Written{}, err
 	}
-	now := s.now()
-	next := im.imp
-	next.Report.Report = c.report
-	next.Report.Accepted = im.imp.Report.Accepted
-	if len(c.rows) > 0 {
-		b, err := im.plan(ctx, tx, c.rows, now)
-		if err != nil {
-			return cur, err
-		}
-		if err := tx.Imports().WriteBatch(ctx, im.org, b); err != nil {
-			return cur, err
-		}
-		if err := tx.Events().Publish(ctx, im.org, b.Events...); err != nil {
-			return cur, err
-		}
-		next.Report.Accepted += len(b.Leads)
-		next.Report.Merged += len(c.rows) - len(b.Leads)
-		next.Report.ContactsCreated += len(b.NewContacts)
-		next.Report.ContactsUpdated += len(b.UpdatedContacts)
+	if err := tx.Events().Publish(ctx, im.org, b.Events...); err != nil {
+		return csvimport.Written{}, err
 	}
-	next.Checkpoint = c.last
-	next.UpdatedAt = now
-	if c.end {
-		next.Status = domain.ImportCompleted
-		if c.failure != "" {
-			next.Status, next.Error = domain.ImportFailed, &c.failure
-		}
-		next.CompletedAt = &now
-		if err := s.scheduleFileExpiry(ctx, tx, im.org, &next, now); err != nil {
-			return cur, err
-		}
-		if err := im.completedEvent(ctx, tx, next); err != nil {
-			return cur, err
-		}
-	} else if c.stepEnd && im.run != nil {
-		// The next step exists exactly when this checkpoint does.
-		id, err := im.run.Continue(ctx, tx)
-		if err != nil {
-			return cur, err
-		}
-		next.JobID = &id
-	}
-	if err := tx.Imports().Save(ctx, next); err != nil {
-		return cur, err
-	}
-	if c.end && im.run != nil {
-		if err := im.run.Complete(ctx, tx); err != nil {
-			return cur, err
-		}
-	}
-	return next, nil
+	im.wrote = true
+	imp.Tally.Merged += len(rows) - len(b.Leads)
+	imp.Tally.ContactsCreated += len(b.NewContacts)
+	imp.Tally.ContactsUpdated += len(b.UpdatedContacts)
+	return csvimport.Written{Accepted: len(b.Leads)}, nil
 }
 
 // plan resolves the batch against the people already known (locked until
 // the batch commits), applies the merge rules, assigns and scores the new
 // leads and builds their events.
-func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, now time.Time) (ImportBatch, error) {
+func (im *importer) plan(ctx context.Context, tx Tx, imp *domain.LeadImport, rows []domain.ImportRow, now time.Time) (ImportBatch, error) {
 	var emails, phones []string
 	for _, r := range rows {
 		if r.Contact.Email != nil {
@@ -603,9 +409,9 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 		return ImportBatch{}, err
 	}
 	plan := domain.PlanImport(rows, known, im.lookup, newID, now)
-	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: im.imp.CreatedBy,
+	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: imp.CreatedBy,
 		Leads: make([]ImportedLead, len(plan.Leads)), Events: contactEvents(plan.NewContacts, plan.UpdatedContacts)}
-	assign, err := im.assigner(ctx, tx)
+	assign, err := im.assigner(ctx, tx, imp.FallbackAssignee)
 	if err != nil {
 		return b, err
 	}
@@ -624,7 +430,7 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 		if l.AssigneeID != nil {
 			il.AssignedID = newID()
 			b.Events = append(b.Events, newEvent(EventLeadAssigned, l.ID,
-				assignedEvent{leadEventData: state, To: l.AssigneeID, RuleID: ruleID, ActorID: im.imp.CreatedBy}))
+				assignedEvent{leadEventData: state, To: l.AssigneeID, RuleID: ruleID, ActorID: imp.CreatedBy}))
 		}
 		b.Leads[i] = il
 	}
@@ -636,7 +442,7 @@ func (im *importer) plan(ctx context.Context, tx Tx, rows []domain.ImportRow, no
 // hook, assignByRules, per lead), else to the import's fallback assignee.
 // The rules are listed once per batch; with none enabled the per-lead hook
 // is skipped.
-func (im *importer) assigner(ctx context.Context, tx Tx) (func(l *domain.Lead) (*string, error), error) {
+func (im *importer) assigner(ctx context.Context, tx Tx, fallback *string) (func(l *domain.Lead) (*string, error), error) {
 	rules, err := tx.Rules().List(ctx)
 	if err != nil {
 		return nil, err
@@ -650,7 +456,7 @@ func (im *importer) assigner(ctx context.Context, tx Tx) (func(l *domain.Lead) (
 				return ruleID, err
 			}
 		}
-		l.AssigneeID = im.imp.FallbackAssignee
+		l.AssigneeID = fallback
 		return nil, nil
 	}, nil
 }
@@ -665,15 +471,6 @@ func (im *importer) source(id *string) *domain.LeadSource {
 		}
 	}
 	return nil
-}
-
-// completedEvent announces the end of an import with its counts.
-func (im *importer) completedEvent(ctx context.Context, tx Tx, imp domain.LeadImport) error {
-	r := imp.Report
-	return tx.Events().Publish(ctx, im.org, newEvent(EventImportCompleted, imp.ID, importEventData{
-		ImportID: imp.ID, Status: imp.Status, Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected,
-		ContactsCreated: r.ContactsCreated, ContactsUpdated: r.ContactsUpdated, ActorID: imp.CreatedBy,
-	}))
 }
 
 type importEventData struct {
@@ -694,18 +491,6 @@ type importProgress struct {
 	Accepted int `json:"accepted"`
 	Merged   int `json:"merged"`
 	Rejected int `json:"rejected"`
-}
-
-// problemText flattens an invalid-input error into the import's error text.
-func problemText(e *apperr.Error) string {
-	parts := make([]string, 0, len(e.Fields))
-	for _, f := range e.Fields {
-		parts = append(parts, f.Field+": "+f.Message)
-	}
-	if len(parts) == 0 {
-		return e.Message
-	}
-	return strings.Join(parts, "; ")
 }
 
 func (s *service) GetLeadImport(ctx context.Context, id string) (domain.LeadImport, error) {

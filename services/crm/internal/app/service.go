@@ -117,6 +117,8 @@ type service struct {
 	files    storage.Store
 	links    FileLinks
 	progress JobProgress
+	// imports: imports.go.
+	imports *importRunner
 }
 
 // NewService returns the service.
@@ -144,8 +146,13 @@ func NewService(cfg Config, d Deps) (Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(errors.New("app: NewService"), err)
 	}
-	return &service{cfg: cfg, store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app"),
-		files: d.Files, links: d.Links, progress: d.Progress}, nil
+	s := &service{cfg: cfg, store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app"),
+		files: d.Files, links: d.Links, progress: d.Progress}
+	var err error
+	if s.imports, err = newImportRunner(s); err != nil {
+		return nil, errors.Join(errors.New("app: NewService"), err)
+	}
+	return s, nil
 }
 
 // now is the clock truncated to PostgreSQL's microsecond precision, so a

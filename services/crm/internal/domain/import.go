@@ -14,10 +14,10 @@ import (
 // rejected) or failed (the file stopped being readable; the rows before that
 // point stay imported and counted).
 const (
-	ImportQueued    = "queued"
-	ImportRunning   = "running"
-	ImportCompleted = "completed"
-	ImportFailed    = "failed"
+	ImportQueued    = csvimport.StatusQueued
+	ImportRunning   = csvimport.StatusRunning
+	ImportCompleted = csvimport.StatusCompleted
+	ImportFailed    = csvimport.StatusFailed
 )
 
 // ReasonImportNotFound is the problem reason of a missing lead import.
@@ -309,65 +309,42 @@ func SourceLookup(sources []LeadSource) map[string]string {
 	return m
 }
 
-// ImportReport is the outcome of a lead import: csvimport's counts and
-// rejections (Accepted counts the new leads; Skipped is unused) plus the
-// rows merged into a person's active lead and the contacts created and
-// filled. Rows is Accepted + Merged + Rejected once the import has ended.
-type ImportReport struct {
-	csvimport.Report
+// ImportTally is what a lead import counts beyond csvimport's report
+// (where Accepted counts the new leads and Skipped is unused): the rows
+// merged into a person's active lead and the contacts created and filled.
+// Rows is Accepted + Merged + Rejected once the import has ended.
+type ImportTally struct {
 	Merged          int `json:"merged"`
 	ContactsCreated int `json:"contacts_created"`
 	ContactsUpdated int `json:"contacts_updated"`
 }
 
-// LeadImport is one CSV import of leads and its progress.
+// ImportReport is a lead import's whole report, as it is stored and shown.
+type ImportReport struct {
+	csvimport.Report
+	ImportTally
+}
+
+// LeadImport is one CSV import of leads and its progress. Its lifecycle
+// (status, report, checkpoint, job, error, the file's retention) is
+// csvimport.State, which pkg/csvimport's runner moves on; the rest is
+// crm's.
 type LeadImport struct {
-	ID     string
-	Status string
-	// FileKey is the uploaded file in storage; FileName the client's name.
-	FileKey  string
+	csvimport.State
+	// FileName is the client's name of the file (FileKey: where it is).
 	FileName string
-	FileSize int64
-	Mapping  map[string]string
 	// PhoneRegion applies to the file's national phone numbers.
 	PhoneRegion string
-	// JobID is the job working a large import (nil: imported inline).
-	JobID *int64
 	// FallbackAssignee gets the leads no assignment rule assigns: the
 	// importing caller when it sees only its own leads, else nobody.
 	FallbackAssignee *string
-	// Checkpoint is the last file line whose outcome is committed: a retried
-	// job resumes after it.
-	Checkpoint int
-	// Report is the report so far (up to Checkpoint while running).
-	Report      ImportReport
-	Error       *string
-	CreatedBy   *string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	CompletedAt *time.Time
-	// FileExpiresAt is when the file's deletion is scheduled (set when the
-	// import ends, cleared when it is resumed); FileDeletedAt is when the
-	// file was deleted. See FileDue.
-	FileExpiresAt *time.Time
-	FileDeletedAt *time.Time
+	// Tally adds crm's counts to State.Report.
+	Tally     ImportTally
+	CreatedBy *string
+	CreatedAt time.Time
 }
 
-// Ended reports whether the import has ended (completed or failed); only
-// an ended import's file may expire.
-func (i LeadImport) Ended() bool { return i.Status == ImportCompleted || i.Status == ImportFailed }
-
-// FileDue reports whether a file deletion scheduled for at is still the
-// import's current one: the import has ended and the deletion its end
-// scheduled is this one. A resumed import cleared it, and its next end
-// schedules another, so an older deletion finds nothing to do.
-func (i LeadImport) FileDue(at time.Time) bool {
-	return i.Ended() && i.FileExpiresAt != nil && i.FileExpiresAt.Equal(at)
-}
-
-// FileGoneReason is the error of an import resumed after its file was
-// deleted.
-func FileGoneReason(deletedAt time.Time) string {
-	return "the uploaded file was deleted at " + deletedAt.UTC().Format(time.RFC3339) +
-		", when its retention (IMPORT_FILE_RETENTION) after the import ended ran out; upload it again to import the rest (rows already imported merge)"
+// FullReport is the import's report with crm's counts.
+func (i LeadImport) FullReport() ImportReport {
+	return ImportReport{Report: i.Report, ImportTally: i.Tally}
 }

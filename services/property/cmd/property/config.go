@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/property/internal/adapters/market"
@@ -85,7 +86,7 @@ func loadConfig(e *config.Env, common config.Common) Config {
 			MaxBytes:       int64(e.IntRange("IMPORT_MAX_BYTES", app.DefaultImportMaxBytes, 1, 1<<36)),
 			InlineMaxBytes: int64(e.IntRange("IMPORT_INLINE_MAX_BYTES", app.DefaultImportInlineMaxBytes, 1, 64<<20)),
 			BatchRows:      e.IntRange("IMPORT_BATCH_ROWS", app.DefaultImportBatchRows, 1, 100_000),
-			FileRetention:  e.Duration("IMPORT_FILE_RETENTION", app.DefaultImportFileRetention),
+			FileRetention:  csvimport.LoadFileRetention(e),
 		},
 	}
 }

@@ -92,8 +92,9 @@ type service struct {
 	log    *slog.Logger
 	market MarketData
 	media  MediaConfig
-	// imports: imports.go.
+	// imports and runner: imports.go.
 	imports ImportConfig
+	runner  *importRunner
 }
 
 // NewService returns the Service over deps.
@@ -116,8 +117,12 @@ func NewService(d Deps) (Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, errors.Join(errors.New("app: NewService"), err)
 	}
-	return &service{store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app"), market: d.Market, media: media,
-		imports: d.Imports.withDefaults()}, nil
+	s := &service{store: d.Store, clock: d.Clock, log: d.Logger.With("component", "app"), market: d.Market, media: media,
+		imports: d.Imports.withDefaults()}
+	if s.runner, err = newImportRunner(s); err != nil {
+		return nil, errors.Join(errors.New("app: NewService"), err)
+	}
+	return s, nil
 }
 
 // now is truncated to microseconds, PostgreSQL's precision, so a time read

@@ -12,14 +12,14 @@ import (
 	"reos.dev/pkg/csvimport"
 )
 
-// Import statuses. An import small enough to run inside its request is
-// stored completed; a larger one is queued for a job, running while the job
-// works it, and completed or failed when the job ends.
+// Import statuses (csvimport's). An import small enough to run inside its
+// request ends there; a larger one is queued for a job, running while the
+// job works it, and completed or failed when the job ends.
 const (
-	ImportQueued    = "queued"
-	ImportRunning   = "running"
-	ImportCompleted = "completed"
-	ImportFailed    = "failed"
+	ImportQueued    = csvimport.StatusQueued
+	ImportRunning   = csvimport.StatusRunning
+	ImportCompleted = csvimport.StatusCompleted
+	ImportFailed    = csvimport.StatusFailed
 )
 
 // ReasonImportNotFound is the problem reason of a missing import.
@@ -30,63 +30,23 @@ const ReasonImportNotFound = "import_not_found"
 func ErrImportNotFound() error { return apperr.NotFound(ReasonImportNotFound, "no such import") }
 
 // Import is one bulk import of properties from a CSV file kept in the file
-// store. Report holds the counts and row errors so far; CheckpointLine is
-// the last line of the last record whose outcome is committed, where a
-// retried job or the import's next step resumes, and CheckpointOffset the
-// byte where the record after it begins (0 before the first batch, and
-// for imports checkpointed before offsets were kept: those resume by line).
+// store. Its lifecycle (status, report, checkpoint, job, failure, the
+// file's retention) is csvimport.State, which pkg/csvimport's runner
+// moves on; the rest is property's.
 type Import struct {
-	ID               string
-	OrgID            string
-	Status           string
-	FileName         string
-	FileKey          string
-	FileSize         int64
-	FileSHA256       string
-	Mapping          map[string]string
-	Report           csvimport.Report
-	CheckpointLine   int
-	CheckpointOffset int64
-	JobID            *int64
-	Failure          *string
-	CreatedBy        *string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	StartedAt        *time.Time
-	FinishedAt       *time.Time
-	// FileExpiresAt is when the file's deletion is scheduled (set when the
-	// import ends, cleared when it is resumed); FileDeletedAt is when the
-	// file was deleted. See ImportFileDue.
-	FileExpiresAt *time.Time
-	FileDeletedAt *time.Time
-}
-
-// Ended reports whether the import has ended (completed or failed); only
-// an ended import's file may expire.
-func (i Import) Ended() bool { return i.Status == ImportCompleted || i.Status == ImportFailed }
-
-// FileDue reports whether a file deletion scheduled for at is still the
-// import's current one: the import has ended and the deletion its end
-// scheduled is this one. A resumed import cleared it, and its next end
-// schedules another, so an older deletion finds nothing to do.
-func (i Import) FileDue(at time.Time) bool {
-	return i.Ended() && i.FileExpiresAt != nil && i.FileExpiresAt.Equal(at)
-}
-
-// FileGoneReason is the failure of an import resumed after its file was
-// deleted.
-func FileGoneReason(deletedAt time.Time) string {
-	return fmt.Sprintf("the import's file was deleted at %s, when its retention (IMPORT_FILE_RETENTION) after the import ended ran out; "+
-		"upload the file again to import the rest (listing keys already loaded are skipped)", deletedAt.UTC().Format(time.RFC3339))
+	csvimport.State
+	FileName   string
+	FileSHA256 string
+	CreatedBy  *string
+	CreatedAt  time.Time
 }
 
 // NewImport is a queued import of the file stored under ImportKey(orgID, id).
 func NewImport(id, orgID string, file ImportFile, mapping map[string]string, createdBy *string, now time.Time) Import {
 	return Import{
-		ID: id, OrgID: orgID, Status: ImportQueued, FileName: file.Name, FileKey: ImportKey(orgID, id),
-		FileSize: file.Size, FileSHA256: file.SHA256, Mapping: mapping, CreatedBy: createdBy,
-		CreatedAt: now, UpdatedAt: now,
-		Report: csvimport.Report{Errors: []csvimport.RowError{}, IgnoredColumns: []string{}},
+		State: csvimport.State{ID: id, OrgID: orgID, Status: ImportQueued, FileKey: ImportKey(orgID, id), FileSize: file.Size,
+			Mapping: mapping, UpdatedAt: now, Report: csvimport.NewReport()},
+		FileName: file.Name, FileSHA256: file.SHA256, CreatedBy: createdBy, CreatedAt: now,
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 
+	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/crm/internal/app"
@@ -81,21 +82,23 @@ func (j jobRun[T]) Continue(ctx context.Context, tx app.Tx) (int64, error) {
 }
 
 const importColumns = `id, status, file_key, file_name, file_size, mapping, phone_region, job_id, fallback_assignee_id,
-checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at, file_deleted_at`
+checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at, file_deleted_at,
+checkpoint_offset, org_id`
 
 const (
 	sqlInsertImport = `INSERT INTO crm.lead_imports (id, org_id, status, file_key, file_name, file_size, mapping, phone_region,
-job_id, fallback_assignee_id, checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+job_id, fallback_assignee_id, checkpoint_line, report, error, created_by, created_at, updated_at, completed_at, file_expires_at,
+checkpoint_offset)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`
 	// sqlListImports is completed by ListImports with the scope and the
 	// keyset.
 	sqlListImports = `SELECT ` + importColumns + ` FROM crm.lead_imports i WHERE true`
 	// file_deleted_at is not among the saved columns: only
 	// sqlImportFileDeleted sets it (once), so no run holding an older copy
 	// of the import can clear it.
-	// job_id moves on to the next step of a job import (app: Continue).
+	// job_id moves on to the step of a job import that works it.
 	sqlSaveImport = `UPDATE crm.lead_imports SET status = $2, checkpoint_line = $3, report = $4, error = $5,
-updated_at = $6, completed_at = $7, file_expires_at = $8, job_id = $9 WHERE id = $1`
+updated_at = $6, completed_at = $7, file_expires_at = $8, job_id = $9, checkpoint_offset = $10 WHERE id = $1`
 	sqlImportFileDeleted = `UPDATE crm.lead_imports SET file_deleted_at = $2 WHERE id = $1 AND file_deleted_at IS NULL`
 
 	// The people a batch may merge into, each with whether an active lead
@@ -160,17 +163,19 @@ func scanImport(row pgx.Row) (domain.LeadImport, error) {
 	var imp domain.LeadImport
 	var mapping, report []byte
 	err := row.Scan(&imp.ID, &imp.Status, &imp.FileKey, &imp.FileName, &imp.FileSize, &mapping, &imp.PhoneRegion, &imp.JobID,
-		&imp.FallbackAssignee, &imp.Checkpoint, &report, &imp.Error, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt, &imp.CompletedAt,
-		&imp.FileExpiresAt, &imp.FileDeletedAt)
+		&imp.FallbackAssignee, &imp.Checkpoint.Line, &report, &imp.Failure, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt,
+		&imp.FinishedAt, &imp.FileExpiresAt, &imp.FileDeletedAt, &imp.Checkpoint.Offset, &imp.OrgID)
 	if err != nil {
 		return imp, err
 	}
 	if err := json.Unmarshal(mapping, &imp.Mapping); err != nil {
 		return imp, fmt.Errorf("lead import %s mapping: %w", imp.ID, err)
 	}
-	if err := json.Unmarshal(report, &imp.Report); err != nil {
+	var full domain.ImportReport
+	if err := json.Unmarshal(report, &full); err != nil {
 		return imp, fmt.Errorf("lead import %s report: %w", imp.ID, err)
 	}
+	imp.Report, imp.Tally = full.Report, full.ImportTally
 	return imp, nil
 }
 
@@ -180,8 +185,8 @@ func (r importRepo) Create(ctx context.Context, orgID string, imp domain.LeadImp
 		return err
 	}
 	_, err = r.tx.Exec(ctx, sqlInsertImport, imp.ID, orgID, imp.Status, imp.FileKey, imp.FileName, imp.FileSize, mapping,
-		imp.PhoneRegion, imp.JobID, imp.FallbackAssignee, imp.Checkpoint, report, imp.Error, imp.CreatedBy, imp.CreatedAt,
-		imp.UpdatedAt, imp.CompletedAt, imp.FileExpiresAt)
+		imp.PhoneRegion, imp.JobID, imp.FallbackAssignee, imp.Checkpoint.Line, report, imp.Failure, imp.CreatedBy, imp.CreatedAt,
+		imp.UpdatedAt, imp.FinishedAt, imp.FileExpiresAt, imp.Checkpoint.Offset)
 	if err != nil {
 		return fmt.Errorf("insert lead import: %w", err)
 	}
@@ -196,7 +201,7 @@ func importJSON(imp domain.LeadImport) (mapping, report []byte, err error) {
 	if mapping, err = json.Marshal(m); err != nil {
 		return nil, nil, err
 	}
-	report, err = json.Marshal(imp.Report)
+	report, err = json.Marshal(imp.FullReport())
 	return mapping, report, err
 }
 
@@ -239,8 +244,8 @@ func (r importRepo) Save(ctx context.Context, imp domain.LeadImport) error {
 	if err != nil {
 		return err
 	}
-	tag, err := r.tx.Exec(ctx, sqlSaveImport, imp.ID, imp.Status, imp.Checkpoint, report, imp.Error, imp.UpdatedAt, imp.CompletedAt,
-		imp.FileExpiresAt, imp.JobID)
+	tag, err := r.tx.Exec(ctx, sqlSaveImport, imp.ID, imp.Status, imp.Checkpoint.Line, report, imp.Failure, imp.UpdatedAt,
+		imp.FinishedAt, imp.FileExpiresAt, imp.JobID, imp.Checkpoint.Offset)
 	if err != nil {
 		return fmt.Errorf("save lead import: %w", err)
 	}
@@ -298,7 +303,7 @@ func (r importRepo) WriteBatch(ctx context.Context, orgID string, b app.ImportBa
 		l.score, l.createdID, l.assignedID, l.ruleID, l.createdAt, b.ActorID)
 	if err != nil {
 		if contention(err) {
-			return fmt.Errorf("%w: %w", app.ErrImportContention, err)
+			return fmt.Errorf("%w: %w", csvimport.ErrContention, err)
 		}
 		return fmt.Errorf("import batch: %w", err)
 	}

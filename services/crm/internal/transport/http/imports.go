@@ -102,11 +102,11 @@ type importReportJSON struct {
 }
 
 func leadImportOut(imp domain.LeadImport) leadImportJSON {
-	r := imp.Report
+	r := imp.FullReport()
 	out := leadImportJSON{
 		ID: imp.ID, Status: imp.Status, FileName: imp.FileName, FileSize: imp.FileSize, Mapping: imp.Mapping,
-		PhoneRegion: imp.PhoneRegion, JobID: imp.JobID, Error: imp.Error, CreatedBy: imp.CreatedBy,
-		CreatedAt: imp.CreatedAt.UTC(), UpdatedAt: imp.UpdatedAt.UTC(), CompletedAt: utcPtr(imp.CompletedAt),
+		PhoneRegion: imp.PhoneRegion, JobID: imp.JobID, Error: imp.Failure, CreatedBy: imp.CreatedBy,
+		CreatedAt: imp.CreatedAt.UTC(), UpdatedAt: imp.UpdatedAt.UTC(), CompletedAt: utcPtr(imp.FinishedAt),
 		FileExpiresAt: utcPtr(imp.FileExpiresAt), FileDeletedAt: utcPtr(imp.FileDeletedAt),
 		Report: importReportJSON{
 			Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected, ContactsCreated: r.ContactsCreated,

@@ -64,14 +64,14 @@ const sqlImportList = `SELECT ` + importListColumns + ` FROM property.property_i
 WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1, $2::uuid))
 ORDER BY created_at DESC, id DESC LIMIT $3`
 
-// sqlImportSave moves the import on only from the checkpoint its run
-// started the batch at: two runs of one import cannot both commit.
-// file_deleted_at is not among its columns: only MarkFileDeleted sets it,
-// so no run holding an older copy of the import can clear it.
-const sqlImportSave = `UPDATE property.property_imports SET status = $3, rows_read = $4, accepted = $5, rejected = $6,
-	skipped = $7, errors = $8, errors_truncated = $9, ignored_columns = $10, checkpoint_line = $11, job_id = $12,
-	failure = $13, updated_at = $14, started_at = $15, finished_at = $16, file_expires_at = $17, checkpoint_offset = $18
-WHERE id = $1 AND checkpoint_line = $2`
+// sqlImportSave stores what a run moves on (pkg/csvimport's runner holds
+// the import's lock while it does). file_deleted_at is not among its
+// columns: only MarkFileDeleted sets it, so no run holding an older copy
+// of the import can clear it.
+const sqlImportSave = `UPDATE property.property_imports SET status = $2, rows_read = $3, accepted = $4, rejected = $5,
+	skipped = $6, errors = $7, errors_truncated = $8, ignored_columns = $9, checkpoint_line = $10, job_id = $11,
+	failure = $12, updated_at = $13, started_at = $14, finished_at = $15, file_expires_at = $16, checkpoint_offset = $17
+WHERE id = $1`
 
 // sqlImportFileDeleted records the file's deletion once: a repeated run
 // keeps the first time.
@@ -143,8 +143,8 @@ func importArgs(imp domain.Import) ([]any, error) {
 	}
 	return []any{imp.ID, imp.OrgID, imp.Status, imp.FileName, imp.FileKey, imp.FileSize, imp.FileSHA256, mapping,
 		imp.Report.Rows, imp.Report.Accepted, imp.Report.Rejected, imp.Report.Skipped, errs, imp.Report.ErrorsTruncated,
-		ignored, imp.CheckpointLine, imp.JobID, imp.Failure, imp.CreatedBy, imp.CreatedAt, imp.UpdatedAt, imp.StartedAt,
-		imp.FinishedAt, imp.FileExpiresAt, imp.FileDeletedAt, imp.CheckpointOffset}, nil
+		ignored, imp.Checkpoint.Line, imp.JobID, imp.Failure, imp.CreatedBy, imp.CreatedAt, imp.UpdatedAt, imp.StartedAt,
+		imp.FinishedAt, imp.FileExpiresAt, imp.FileDeletedAt, imp.Checkpoint.Offset}, nil
 }
 
 // reportJSON encodes the report's lists, never as JSON null.
@@ -170,8 +170,8 @@ func scanImport(row pgx.Row) (domain.Import, error) {
 	var mapping, errs, ignored []byte
 	err := row.Scan(&imp.ID, &imp.OrgID, &imp.Status, &imp.FileName, &imp.FileKey, &imp.FileSize, &imp.FileSHA256, &mapping,
 		&imp.Report.Rows, &imp.Report.Accepted, &imp.Report.Rejected, &imp.Report.Skipped, &errs, &imp.Report.ErrorsTruncated,
-		&ignored, &imp.CheckpointLine, &imp.JobID, &imp.Failure, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt,
-		&imp.StartedAt, &imp.FinishedAt, &imp.FileExpiresAt, &imp.FileDeletedAt, &imp.CheckpointOffset)
+		&ignored, &imp.Checkpoint.Line, &imp.JobID, &imp.Failure, &imp.CreatedBy, &imp.CreatedAt, &imp.UpdatedAt,
+		&imp.StartedAt, &imp.FinishedAt, &imp.FileExpiresAt, &imp.FileDeletedAt, &imp.Checkpoint.Offset)
 	if err != nil {
 		return imp, err
 	}
@@ -252,18 +252,21 @@ func (r importRepo) List(ctx context.Context, limit int, cursorText string) (app
 	return page, nil
 }
 
-func (r importRepo) Save(ctx context.Context, imp domain.Import, from int) (bool, error) {
+func (r importRepo) Save(ctx context.Context, imp domain.Import) error {
 	errs, ignored, err := reportJSON(imp.Report)
 	if err != nil {
-		return false, err
+		return err
 	}
-	tag, err := r.tx.Exec(ctx, sqlImportSave, imp.ID, from, imp.Status, imp.Report.Rows, imp.Report.Accepted,
-		imp.Report.Rejected, imp.Report.Skipped, errs, imp.Report.ErrorsTruncated, ignored, imp.CheckpointLine,
-		imp.JobID, imp.Failure, imp.UpdatedAt, imp.StartedAt, imp.FinishedAt, imp.FileExpiresAt, imp.CheckpointOffset)
+	tag, err := r.tx.Exec(ctx, sqlImportSave, imp.ID, imp.Status, imp.Report.Rows, imp.Report.Accepted,
+		imp.Report.Rejected, imp.Report.Skipped, errs, imp.Report.ErrorsTruncated, ignored, imp.Checkpoint.Line,
+		imp.JobID, imp.Failure, imp.UpdatedAt, imp.StartedAt, imp.FinishedAt, imp.FileExpiresAt, imp.Checkpoint.Offset)
 	if err != nil {
-		return false, fmt.Errorf("save import: %w", err)
+		return fmt.Errorf("save import: %w", err)
 	}
-	return tag.RowsAffected() == 1, nil
+	if tag.RowsAffected() != 1 {
+		return domain.ErrImportNotFound()
+	}
+	return nil
 }
 
 func (r importRepo) MarkFileDeleted(ctx context.Context, id string, at time.Time) error {

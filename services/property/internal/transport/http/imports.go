@@ -66,7 +66,7 @@ type importReportDTO struct {
 func toImport(imp domain.Import, withErrors bool) importDTO {
 	rep := imp.Report
 	out := importDTO{ID: imp.ID, OrgID: imp.OrgID, Status: imp.Status, FileName: imp.FileName, FileSize: imp.FileSize,
-		FileSHA256: imp.FileSHA256, Mapping: imp.Mapping, JobID: imp.JobID, CheckpointLine: imp.CheckpointLine,
+		FileSHA256: imp.FileSHA256, Mapping: imp.Mapping, JobID: imp.JobID, CheckpointLine: imp.Checkpoint.Line,
 		Report: importReportDTO{Rows: rep.Rows, Accepted: rep.Accepted, Rejected: rep.Rejected, Skipped: rep.Skipped,
 			ErrorsTruncated: rep.ErrorsTruncated, IgnoredColumns: rep.IgnoredColumns},
 		Failure: imp.Failure, CreatedBy: imp.CreatedBy, CreatedAt: imp.CreatedAt, UpdatedAt: imp.UpdatedAt,
