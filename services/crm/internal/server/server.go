@@ -5,15 +5,12 @@ package server
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
-	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
@@ -57,20 +54,11 @@ type Options struct {
 	Uploads app.UploadConfig
 }
 
-// Server is the wired service.
+// Server is the wired service: what every service serves (service.Served:
+// Handler, Router, Routes, Queue) and crm's use cases.
 type Server struct {
-	// Handler serves every route, wrapped in request id, panic recovery,
-	// access log and tracing.
-	Handler http.Handler
-	// Router is the bare router (for route listing in tests).
-	Router http.Handler
-	// Routes is the route table Router is built from (for the generated
-	// route tests).
-	Routes  []routes.Route
+	service.Served
 	Service app.Service
-	// Queue is the service's job queue; the binary runs it while serving
-	// (Queue.Run), tests run it themselves.
-	Queue *jobs.Queue
 }
 
 // New wires the service.
@@ -81,18 +69,12 @@ func New(o Options) (*Server, error) {
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
 	}
-	if o.Metrics == nil {
-		o.Metrics = telemetry.NewMetrics(ServiceName)
-	}
-	if o.Health == nil {
-		o.Health = health.New(o.Logger)
-		o.Health.Add("postgres", health.PingPostgres(o.Pool))
-	}
-	workers := river.NewWorkers()
-	queue, err := jobs.New(jobs.Config{Pool: o.Pool, Schema: crm.Schema, Logger: o.Logger, Workers: workers, Settings: o.Jobs})
+	base, err := service.NewBase(service.BaseOptions{Name: ServiceName, Schema: crm.Schema, Pool: o.Pool, Logger: o.Logger,
+		Metrics: o.Metrics, Health: o.Health, Jobs: o.Jobs})
 	if err != nil {
 		return nil, err
 	}
+	queue := base.Queue
 	store, err := pgstore.NewStore(o.Pool, crm.Schema, queue)
 	if err != nil {
 		return nil, err
@@ -105,7 +87,7 @@ func New(o Options) (*Server, error) {
 	}
 	// River reads its workers when the queue starts (and checks a job's
 	// kind when it is inserted), so they join after the service they call.
-	if err := worker.Register(workers, svc, queue); err != nil {
+	if err := worker.Register(base.Workers, svc, queue); err != nil {
 		return nil, err
 	}
 	doc, err := OpenAPIJSON()
@@ -119,13 +101,13 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	router, table, err := transport.NewHandler(transport.Config{
-		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
 		Files: files,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc, Queue: queue}, nil
+	return &Server{Served: base.Serve(ServiceName, o.Logger, router, table), Service: svc}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at

@@ -5,15 +5,12 @@ package server
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
-	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/storage"
 	"reos.dev/pkg/telemetry"
@@ -57,20 +54,11 @@ type Options struct {
 	Imports app.ImportConfig
 }
 
-// Server is the wired service.
+// Server is the wired service: what every service serves (service.Served:
+// Handler, Router, Routes, Queue) and property's use cases.
 type Server struct {
-	// Handler serves every route, wrapped in request id, panic recovery,
-	// access log and tracing.
-	Handler http.Handler
-	// Router is the bare router (for route listing in tests).
-	Router http.Handler
-	// Routes is the route table Router serves (the generated route tests
-	// run over it).
-	Routes  []routes.Route
+	service.Served
 	Service app.Service
-	// Queue is the service's job queue; the binary runs it while serving
-	// (Queue.Run), tests run it themselves.
-	Queue *jobs.Queue
 }
 
 // New wires the service.
@@ -81,23 +69,15 @@ func New(o Options) (*Server, error) {
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
 	}
-	if o.Metrics == nil {
-		o.Metrics = telemetry.NewMetrics(ServiceName)
-	}
-	if o.Health == nil {
-		o.Health = health.New(o.Logger)
-		o.Health.Add("postgres", health.PingPostgres(o.Pool))
-	}
 	if o.Market == nil {
 		o.Market = market.NewMock(market.DefaultSeed, nil)
 	}
-	// The queue comes first (the store enqueues through it); the workers,
-	// which need the service, are registered before it ever runs.
-	workers := river.NewWorkers()
-	queue, err := jobs.New(jobs.Config{Pool: o.Pool, Schema: property.Schema, Logger: o.Logger, Workers: workers, Settings: o.Jobs})
+	base, err := service.NewBase(service.BaseOptions{Name: ServiceName, Schema: property.Schema, Pool: o.Pool, Logger: o.Logger,
+		Metrics: o.Metrics, Health: o.Health, Jobs: o.Jobs})
 	if err != nil {
 		return nil, err
 	}
+	queue := base.Queue
 	store, err := pgstore.NewStore(o.Pool, property.Schema, queue)
 	if err != nil {
 		return nil, err
@@ -111,7 +91,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := worker.Register(workers, svc); err != nil {
+	if err := worker.Register(base.Workers, svc); err != nil {
 		return nil, err
 	}
 	doc, err := OpenAPIJSON()
@@ -119,13 +99,13 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	h, err := transport.NewHandler(transport.Config{
-		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Service: svc, Jobs: queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
 		Files: files,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, h.Router), Router: h.Router, Routes: h.Routes, Service: svc, Queue: queue}, nil
+	return &Server{Served: base.Serve(ServiceName, o.Logger, h.Router, h.Routes), Service: svc}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at

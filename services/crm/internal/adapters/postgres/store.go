@@ -24,8 +24,7 @@ import (
 // Store implements app.Store over a pool that runs as the service role.
 type Store struct {
 	pool   *pgxpool.Pool
-	outbox *events.Outbox
-	topic  string
+	events *events.Publisher
 	// queue takes the jobs changes cause, in their transaction.
 	queue *jobs.Queue
 }
@@ -38,7 +37,7 @@ func NewStore(pool *pgxpool.Pool, schema string, queue *jobs.Queue) (*Store, err
 	if pool == nil || queue == nil {
 		return nil, errors.New("postgres: NewStore: nil pool or queue")
 	}
-	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("crm"), queue: queue}, nil
+	return &Store{pool: pool, events: events.NewPublisher(schema, "crm", app.EventSource), queue: queue}, nil
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -99,21 +98,14 @@ type publisher struct {
 }
 
 func (p publisher) Publish(ctx context.Context, orgID string, evs ...app.Event) error {
-	msgs := make([]events.Message, len(evs))
+	pending := make([]events.Pending, len(evs))
 	for i, e := range evs {
 		if e.Aggregate == "" || e.ID == "" {
 			return fmt.Errorf("publish %s: no aggregate (%q) or id (%q)", e.Type, e.Aggregate, e.ID)
 		}
-		ev, err := events.New(app.EventSource, e.Type, e.Aggregate+"/"+e.ID, orgID, e.Data)
-		if err != nil {
-			return fmt.Errorf("build %s event: %w", e.Type, err)
-		}
-		msgs[i] = events.Message{Key: e.ID, Event: ev}
+		pending[i] = events.Pending{Type: e.Type, Subject: e.Aggregate + "/" + e.ID, Key: e.ID, Data: e.Data}
 	}
-	if len(msgs) == 1 {
-		return p.store.outbox.Enqueue(ctx, p.tx, p.store.topic, msgs[0].Key, msgs[0].Event)
-	}
-	return p.store.outbox.EnqueueAll(ctx, p.tx, p.store.topic, msgs)
+	return p.store.events.Publish(ctx, p.tx, orgID, pending...)
 }
 
 // notFound maps "no rows" to the not-found error of what.

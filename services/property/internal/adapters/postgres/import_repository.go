@@ -27,18 +27,11 @@ func (s *Store) SetJobProgress(ctx context.Context, jobID int64, progress any) e
 
 // PublishAll builds the CloudEvents and enqueues them with one COPY.
 func (p publisher) PublishAll(ctx context.Context, eventType, orgID string, items []app.EventData) error {
-	if len(items) == 0 {
-		return nil
-	}
-	msgs := make([]events.Message, len(items))
+	pending := make([]events.Pending, len(items))
 	for i, it := range items {
-		ev, err := events.New(app.EventSource, eventType, it.Key, orgID, it.Data)
-		if err != nil {
-			return fmt.Errorf("build %s event: %w", eventType, err)
-		}
-		msgs[i] = events.Message{Key: it.Key, Event: ev}
+		pending[i] = events.Pending{Type: eventType, Subject: it.Key, Key: it.Key, Data: it.Data}
 	}
-	return p.store.outbox.EnqueueAll(ctx, p.tx, p.store.topic, msgs)
+	return p.store.events.Publish(ctx, p.tx, orgID, pending...)
 }
 
 type importRepo struct{ tx pgx.Tx }

@@ -41,7 +41,7 @@ func NewSnapshotStore(pool *pgxpool.Pool, schema string) (SnapshotStore, error) 
 	if pool == nil {
 		return SnapshotStore{}, errors.New("postgres: NewSnapshotStore: nil pool")
 	}
-	return SnapshotStore{store: &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("property")}}, nil
+	return SnapshotStore{store: &Store{pool: pool, events: events.NewPublisher(schema, "property", app.EventSource)}}, nil
 }
 
 // OrgIDs pages through the organisations that have properties with the

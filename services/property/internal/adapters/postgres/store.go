@@ -7,7 +7,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,8 +20,7 @@ import (
 // Store implements app.Store over a pool that runs as the service role.
 type Store struct {
 	pool   *pgxpool.Pool
-	outbox *events.Outbox
-	topic  string
+	events *events.Publisher
 	queue  *jobs.Queue
 }
 
@@ -37,7 +35,7 @@ func NewStore(pool *pgxpool.Pool, schema string, queue *jobs.Queue) (*Store, err
 	if queue == nil {
 		return nil, errors.New("postgres: NewStore: nil queue")
 	}
-	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("property"), queue: queue}, nil
+	return &Store{pool: pool, events: events.NewPublisher(schema, "property", app.EventSource), queue: queue}, nil
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -67,9 +65,5 @@ type publisher struct {
 
 // Publish builds the CloudEvent and enqueues it in the caller's transaction.
 func (p publisher) Publish(ctx context.Context, eventType, key, orgID string, data any) error {
-	ev, err := events.New(app.EventSource, eventType, key, orgID, data)
-	if err != nil {
-		return fmt.Errorf("build %s event: %w", eventType, err)
-	}
-	return p.store.outbox.Enqueue(ctx, p.tx, p.store.topic, key, ev)
+	return p.store.events.Publish(ctx, p.tx, orgID, events.Pending{Type: eventType, Subject: key, Key: key, Data: data})
 }
