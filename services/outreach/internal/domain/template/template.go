@@ -1,6 +1,32 @@
 // Package template parses, validates and renders outreach's email and SMS
 // templates. It is pure code (no I/O).
 //
+// # What users write
+//
+// Templates use Go's template syntax. A merge field is written with a dot
+// and its name from Fields(): {{ .contact.first_name }}, {{ .org.name }},
+// {{ .unsubscribe_url }}. Also allowed:
+//
+//   - functions default, upper, lower, title, trim:
+//     {{ .contact.first_name | default "there" }}, {{ upper .org.name }};
+//   - {{ if }} / {{ else if }} / {{ else }} / {{ with }} … {{ end }}, with
+//     the comparisons eq, ne, lt, le, gt, ge and the logic and, or, not:
+//     {{ if ge .lead.score 70 }}…{{ end }}. Inside {{ with .x }}, . is that
+//     value and $ the whole data ($.org.name).
+//
+// Everything else is refused when the template is saved, each refusal a
+// Problem with its line and column: unknown fields, other functions
+// (printf, index, call, len, html, js …), {{ range }}, {{ template }},
+// {{ define }}, {{ block }}, variables, comparisons of different kinds
+// (a number with text). So a template that compiles also renders.
+//
+// The email's HTML part runs through html/template: merge data is escaped
+// for where it lands (text, attribute, URL, script), so a contact named
+// <script> or a javascript: link in the data cannot inject anything. The
+// subject, the text part and SMS bodies are text/template (plain text).
+// Each part is parsed once with text/template/parse and the tree is
+// walked by the sandbox before any execution.
+//
 // CONTRACT (written by the lead before the work was split): the types and
 // function signatures in this file are what the rest of outreach codes
 // against. Implementations live next to it; change a signature only
