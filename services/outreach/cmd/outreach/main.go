@@ -14,14 +14,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
 	_ "time/tzdata" // quiet hours and settings need IANA zones on hosts without a zoneinfo database
 
-	"reos.dev/pkg/config"
 	"reos.dev/pkg/service"
 	"reos.dev/services/outreach"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
@@ -70,28 +67,11 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	return app, nil
 }
 
-// seed fills orgID with the demo templates and draft campaign. outreach
-// cannot read identity's tables, so the organisation comes from
-// SEED_ORG_ID (make up passes the demo org's id).
+// seed fills orgID with the demo data (service.DemoSeed: SEED_ORG_ID,
+// MODE=mock only).
 func seed(mode, orgID string, srv *server.Server) func(context.Context, io.Writer) error {
-	return func(ctx context.Context, out io.Writer) error {
-		if orgID == "" {
-			fmt.Fprintln(out, "seed: SEED_ORG_ID is not set; nothing to do")
-			return nil
-		}
-		if mode != config.ModeMock {
-			return errors.New("seed: the demo data exists only in MODE=mock")
-		}
+	return service.DemoSeed(mode, orgID, func(ctx context.Context, orgID string) ([]string, bool, error) {
 		rep, err := srv.Service.SeedDemo(ctx, orgID)
-		for _, line := range rep.Lines {
-			fmt.Fprintln(out, "seed:", line)
-		}
-		if err != nil {
-			return err
-		}
-		if !rep.Changed {
-			fmt.Fprintln(out, "seed: nothing to do; the demo data is already there")
-		}
-		return nil
-	}
+		return rep.Lines, rep.Changed, err
+	})
 }
