@@ -56,10 +56,15 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", int(k))
 }
 
-// FieldError names one input field and why it was refused.
+// FieldError names one input field and why it was refused. Line and
+// Column (1-based; 0 and left out of the JSON when unknown) place the
+// problem inside the field's text, for fields that hold source code
+// (outreach's templates).
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
 }
 
 // Error is an application error. Construct it with the helpers below.

@@ -108,6 +108,8 @@ type Problem struct {
 	Errors []struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
+		Line    int    `json:"line"`
+		Column  int    `json:"column"`
 	} `json:"errors"`
 }
 

@@ -208,6 +208,12 @@ func TestStack(t *testing.T) {
 		}
 		listingAgentScenarios(t, s, people)
 	})
+	t.Run("outreach templates and unsubscribe", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		outreachScenarios(t, s, people)
+	})
 	t.Run("property media", func(t *testing.T) { mediaScenarios(t, s) })
 	t.Run("property import", func(t *testing.T) { importScenarios(t, s) })
 	t.Run("slow upload", func(t *testing.T) { transferScenarios(t, s) })

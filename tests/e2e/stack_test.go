@@ -84,6 +84,11 @@ var stackServices = []stackService{
 			"STORAGE_DIR=" + t.TempDir(), "IMPORT_INLINE_MAX_BYTES=2048", "IMPORT_BATCH_ROWS=20",
 		}
 	}},
+	{name: "outreach", cmd: "./services/outreach/cmd/outreach", env: func(t testing.TB) []string {
+		// Its own audience read model group, as crm's above; the mock
+		// unsubscribe secret (outreach_e2e_test.go signs with it).
+		return []string{"CRM_EVENTS_GROUP=" + testkit.UniqueName(t, "outreach-e2e-crm")}
+	}},
 }
 
 // binaries returns the directory holding the services' and the gateway's
@@ -421,10 +426,14 @@ func (r response) json(t testing.TB, v any) {
 	}
 }
 
+// do sends a request: body is marshalled as JSON, except a []byte, sent
+// as is.
 func do(t testing.TB, method, url, token string, body any, headers ...string) response {
 	t.Helper()
 	var rd io.Reader
-	if body != nil {
+	if raw, ok := body.([]byte); ok {
+		rd = bytes.NewReader(raw) // sent as is (a form); headers name its type
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			t.Fatal(err)

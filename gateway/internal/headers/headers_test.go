@@ -3,6 +3,7 @@ package headers_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"reos.dev/gateway/internal/headers"
@@ -60,5 +61,27 @@ func TestStripUpstream(t *testing.T) {
 	headers.StripUpstream(h)
 	if len(h) != 1 || h.Get("Content-Type") != "x" {
 		t.Errorf("after StripUpstream: %v", h)
+	}
+}
+
+// TestUnsubscribePageMayPostItsForm: the unsubscribe page alone may submit
+// a form, and only to this origin; every other answer keeps form-action
+// 'none', a path under the unsubscribe path included.
+func TestUnsubscribePageMayPostItsForm(t *testing.T) {
+	t.Parallel()
+	h := headers.NewSecurity().Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for path, want := range map[string]string{
+		"/api/v1/compliance/unsubscribe":   headers.CSPForm,
+		"/api/v1/compliance/unsubscribe/x": headers.CSPAPI,
+		"/api/v1/compliance/dnc-list":      headers.CSPAPI,
+	} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if got := w.Header().Get("Content-Security-Policy"); got != want {
+			t.Errorf("%s: CSP = %q, want %q", path, got, want)
+		}
+	}
+	if !strings.Contains(headers.CSPForm, "form-action 'self'") || strings.Contains(headers.CSPAPI, "form-action 'self'") {
+		t.Errorf("form-action: page %q, API %q", headers.CSPForm, headers.CSPAPI)
 	}
 }

@@ -11,14 +11,22 @@ import (
 // they may load nothing and be framed by nobody. The Swagger UI page needs
 // its own scripts, styles and inline SVG images (data: URIs in the CSS),
 // still nothing from elsewhere; it has no inline script (see package docs).
+//
+// The unsubscribe link's page (outreach's GET /compliance/unsubscribe) is
+// a document with one form that posts back to the same path: it may submit
+// forms to this origin and nothing else.
 const (
 	CSPAPI  = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+	CSPForm = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 	CSPDocs = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
 // DocsPrefix is the path under which the relaxed policy applies.
 const DocsPrefix = "/api/v1/docs"
+
+// UnsubscribePath is the one path whose page may post its form (CSPForm).
+const UnsubscribePath = "/api/v1/compliance/unsubscribe"
 
 // Canonical header names, for map writes that skip canonicalisation.
 const (
@@ -39,7 +47,7 @@ var securityHeaderNames = [...]string{hCSP, hHSTS, hXFO, hXCTO, hRefPol, hPermPo
 // Security sets the security headers. The values are built once and shared
 // read-only between responses, so setting them costs no allocation.
 type Security struct {
-	api, docs map[string][]string
+	api, docs, form map[string][]string
 }
 
 // NewSecurity builds the header sets.
@@ -60,7 +68,7 @@ func NewSecurity() *Security {
 		}
 		return m
 	}
-	return &Security{api: build(CSPAPI), docs: build(CSPDocs)}
+	return &Security{api: build(CSPAPI), docs: build(CSPDocs), form: build(CSPForm)}
 }
 
 // Middleware sets the headers before the handler runs, so they are on every
@@ -68,8 +76,11 @@ func NewSecurity() *Security {
 func (s *Security) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set := s.api
-		if strings.HasPrefix(r.URL.Path, DocsPrefix) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, DocsPrefix):
 			set = s.docs
+		case r.URL.Path == UnsubscribePath:
+			set = s.form
 		}
 		h := w.Header()
 		for k, v := range set {

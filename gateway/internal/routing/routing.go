@@ -188,19 +188,22 @@ type Public struct {
 }
 
 // DefaultPublic returns the platform's public routes: registration, login,
-// refresh and logout, the JWKS, the unsubscribe link target, the email/SMS
-// providers' delivery webhooks (which carry their own signature) and the
-// services' stored files under /files/ (reached through expiring signed URLs
-// that the owning service checks).
+// refresh and logout, the JWKS, the unsubscribe link target (GET shows the
+// confirmation page, POST unsubscribes: the signed token in the link is the
+// credential), the email/SMS providers' delivery webhooks at
+// /outreach/webhooks and /outreach/webhooks/{provider} (which carry their
+// own signature, checked by outreach) and the services' stored files under
+// /files/ (reached through expiring signed URLs that the owning service
+// checks).
 func DefaultPublic() *Public {
 	const get, post = 1 | 2, 4
-	return &Public{prefixes: map[string]uint8{APIPrefix + "/files": get}, exact: map[string]uint8{
+	return &Public{prefixes: map[string]uint8{APIPrefix + "/files": get, APIPrefix + "/outreach/webhooks": post}, exact: map[string]uint8{
 		APIPrefix + "/auth/register":          post,
 		APIPrefix + "/auth/login":             post,
 		APIPrefix + "/auth/refresh":           post,
 		APIPrefix + "/auth/logout":            post,
 		APIPrefix + "/.well-known/jwks.json":  get,
-		APIPrefix + "/compliance/unsubscribe": post,
+		APIPrefix + "/compliance/unsubscribe": get | post,
 		APIPrefix + "/outreach/webhooks":      post,
 	}}
 }

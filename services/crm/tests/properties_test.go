@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/segmentio/kafka-go"
 
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/logging"
@@ -234,27 +232,6 @@ func publishOn(t *testing.T, brokers []string, topic, key string, ev events.Even
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &kafka.Writer{
-		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
-		RequiredAcks: kafka.RequireAll, AllowAutoTopicCreation: true, BatchTimeout: time.Millisecond,
-	}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	msg := kafka.Message{Key: []byte(key), Value: payload, Headers: []kafka.Header{
-		{Key: "content-type", Value: []byte("application/cloudevents+json")},
-		{Key: "ce_id", Value: []byte(ev.ID)}, {Key: "ce_type", Value: []byte(ev.Type)},
-	}}
-	// The topic's first write can race its auto-creation; retry that
-	// briefly, and nothing else.
-	racing := func(err error) bool {
-		return strings.Contains(err.Error(), "Unknown Topic") || strings.Contains(err.Error(), "Leader Not Available")
-	}
-	testkit.Eventually(t, 10*time.Second, func() bool {
-		err = w.WriteMessages(ctx, msg)
-		return err == nil || !racing(err)
-	}, func() string { return fmt.Sprintf("publish %s: %v", ev.Type, err) })
-	if err != nil {
-		t.Fatalf("publish %s: %v", ev.Type, err)
-	}
+	testkit.Publish(t, brokers, topic, key, payload,
+		"content-type", "application/cloudevents+json", "ce_id", ev.ID, "ce_type", ev.Type)
 }

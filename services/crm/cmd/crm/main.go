@@ -23,12 +23,9 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
-	"reos.dev/pkg/config"
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/service"
 	"reos.dev/services/crm"
@@ -103,30 +100,13 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	return app, nil
 }
 
-// seed fills orgID with the demo leads. crm cannot read identity's tables,
-// so the organisation comes from SEED_ORG_ID (make up passes the demo org's
-// id); without it seed says so and does nothing. The demo leads carry no
-// property_ids: seed runs without the property consumer, and the read model
-// of a fresh stack may not have caught up yet.
+// seed fills orgID with the demo leads (service.DemoSeed: SEED_ORG_ID,
+// MODE=mock only). The demo leads carry no property_ids: seed runs without
+// the property consumer, and the read model of a fresh stack may not have
+// caught up yet.
 func seed(mode, orgID string, srv *server.Server) func(context.Context, io.Writer) error {
-	return func(ctx context.Context, out io.Writer) error {
-		if orgID == "" {
-			fmt.Fprintln(out, "seed: SEED_ORG_ID is not set; nothing to do")
-			return nil
-		}
-		if mode != config.ModeMock {
-			return errors.New("seed: the demo data exists only in MODE=mock")
-		}
+	return service.DemoSeed(mode, orgID, func(ctx context.Context, orgID string) ([]string, bool, error) {
 		rep, err := srv.Service.SeedDemo(ctx, orgID)
-		for _, line := range rep.Lines {
-			fmt.Fprintln(out, "seed:", line)
-		}
-		if err != nil {
-			return err
-		}
-		if !rep.Changed {
-			fmt.Fprintln(out, "seed: nothing to do; the demo data is already there")
-		}
-		return nil
-	}
+		return rep.Lines, rep.Changed, err
+	})
 }

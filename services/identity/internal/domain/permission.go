@@ -52,6 +52,8 @@ var catalogue = []Permission{
 	{"campaigns:launch", "campaigns", "Launch, pause and cancel campaigns"},
 	{"templates:read", "templates", "View message templates"},
 	{"templates:write", "templates", "Create and edit message templates"},
+	{"compliance:read", "compliance", "View the do-not-call list and the consent log"},
+	{"compliance:write", "compliance", "Edit the do-not-call list and record consent"},
 	{"portfolio:read", "portfolio", "View portfolios, holdings and transactions"},
 	{"portfolio:write", "portfolio", "Edit portfolios, holdings and transactions"},
 	{"analytics:read", "analytics", "View analytics and reports"},

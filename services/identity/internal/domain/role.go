@@ -37,12 +37,12 @@ func SystemRoles(orgID string, now time.Time, newID func() string) []Role {
 		PermUsersRead, PermTeamsRead, PermRolesRead,
 		"properties:read", "properties:write", "leads:read", "leads:write", "deals:read", "deals:write",
 		"campaigns:read", "campaigns:write", "campaigns:launch", "templates:read", "templates:write",
-		"portfolio:read", "analytics:read", "tasks:read", "tasks:write",
+		"compliance:read", "compliance:write", "portfolio:read", "analytics:read", "tasks:read", "tasks:write",
 	}
 	agent := []string{
 		PermUsersRead, PermTeamsRead, PermRolesRead,
 		"properties:read", "properties:write", "leads:read", "leads:write", "deals:read", "deals:write",
-		"campaigns:read", "templates:read", "portfolio:read", "tasks:read", "tasks:write",
+		"campaigns:read", "templates:read", "compliance:read", "portfolio:read", "tasks:read", "tasks:write",
 	}
 	mk := func(name, desc string, perms []string) Role {
 		slices.Sort(perms)

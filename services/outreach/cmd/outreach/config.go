@@ -1,0 +1,89 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/url"
+
+	"reos.dev/pkg/config"
+	"reos.dev/pkg/storage"
+	"reos.dev/services/outreach/internal/domain"
+	"reos.dev/services/outreach/internal/domain/unsubscribe"
+	"reos.dev/services/outreach/internal/server"
+)
+
+// Config is outreach's own configuration; the variables every service
+// shares (DATABASE_URL, DB_ROLE, KAFKA_BROKERS, JWKS_URL …) are read by
+// pkg/service.
+//
+//	UNSUBSCRIBE_SECRET  the HMAC key of unsubscribe links, at least 32 bytes
+//	                    (`openssl rand -base64 48`). Required in production;
+//	                    every instance must share it, and changing it breaks
+//	                    the links of every message already sent. In mock mode
+//	                    it defaults to a key derived from the service name:
+//	                    public, so mock links are forgeable by design. Never
+//	                    logged (only its length is ever reported).
+//	PUBLIC_BASE_URL     the origin recipients reach the API at, for the links
+//	                    in messages (https://app.example.com); required in
+//	                    production, default http://127.0.0.1:8000 (make up's nginx).
+//	DEFAULT_TIME_ZONE   an organisation's zone until its settings name one
+//	                    (IANA), default America/New_York.
+//	CRM_EVENTS_GROUP    Kafka consumer group of the audience read model
+//	                    (reos.crm.events), default outreach-crm-read-model.
+//	                    Every outreach instance of one database must share it;
+//	                    a stack with its own database on a shared broker needs
+//	                    its own, or the two split the topic's partitions.
+//	SEED_ORG_ID         the organisation `outreach seed` fills with demo
+//	                    templates and a draft campaign; seed does nothing when unset.
+type Config struct {
+	UnsubscribeSecret storage.Secret
+	PublicBaseURL     string
+	DefaultTimeZone   string
+	CRMEventsGroup    string
+	SeedOrgID         string
+}
+
+func loadConfig(e *config.Env, common config.Common) Config {
+	c := Config{
+		DefaultTimeZone: e.String("DEFAULT_TIME_ZONE", "America/New_York"),
+		CRMEventsGroup:  e.String("CRM_EVENTS_GROUP", server.CRMReadModelGroup),
+		SeedOrgID:       e.String("SEED_ORG_ID", ""),
+	}
+	secret := e.String("UNSUBSCRIBE_SECRET", "")
+	if common.Mode == config.ModeProduction {
+		c.PublicBaseURL = e.Required("PUBLIC_BASE_URL")
+		if secret == "" {
+			e.Required("UNSUBSCRIBE_SECRET")
+		}
+	} else {
+		c.PublicBaseURL = e.String("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+		if secret == "" {
+			secret = mockSecret(common.Service)
+		}
+	}
+	if secret != "" && len(secret) < unsubscribe.MinSecretLen {
+		e.Check("UNSUBSCRIBE_SECRET", fmt.Errorf("must be at least %d bytes, got %d", unsubscribe.MinSecretLen, len(secret)))
+	}
+	c.UnsubscribeSecret = storage.Secret(secret)
+	if u, err := url.Parse(c.PublicBaseURL); c.PublicBaseURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "") {
+		e.Check("PUBLIC_BASE_URL", configError("must be an http(s) origin such as https://app.example.com, without a path"))
+	}
+	if !domain.ValidZone(c.DefaultTimeZone) {
+		e.Check("DEFAULT_TIME_ZONE", configError("must be an IANA time zone such as America/New_York"))
+	}
+	if c.SeedOrgID != "" && !domain.ValidID(c.SeedOrgID) {
+		e.Check("SEED_ORG_ID", configError("must be an organisation id (UUID)"))
+	}
+	return c
+}
+
+// mockSecret is the mock-mode unsubscribe key: derived from the service's
+// name so every instance agrees, and worthless as a secret.
+func mockSecret(service string) string {
+	sum := sha256.Sum256([]byte("reos mock unsubscribe secret: " + service))
+	return fmt.Sprintf("%x", sum)
+}
+
+type configError string
+
+func (e configError) Error() string { return string(e) }

@@ -1,0 +1,118 @@
+// Package postgres implements outreach's store and repositories (app.Tx)
+// and the audience read model on PostgreSQL. All of outreach's SQL lives
+// here, as named constants (lists add whitelisted fragments); tables are
+// schema-qualified (outreach.*) so no query depends on the search_path.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"reos.dev/pkg/events"
+	"reos.dev/pkg/postgres"
+	"reos.dev/services/outreach/internal/app"
+	"reos.dev/services/outreach/internal/domain"
+)
+
+// Store implements app.Store over a pool that runs as the service role.
+type Store struct {
+	pool   *pgxpool.Pool
+	outbox *events.Outbox
+	topic  string
+}
+
+var _ app.Store = (*Store)(nil)
+
+// NewStore returns a store over pool; events go to <schema>.outbox.
+func NewStore(pool *pgxpool.Pool, schema string) (*Store, error) {
+	if pool == nil {
+		return nil, errors.New("postgres: NewStore: nil pool")
+	}
+	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("outreach")}, nil
+}
+
+// InOrg runs fn in a transaction with app.org_id = orgID.
+func (s *Store) InOrg(ctx context.Context, orgID string, fn func(app.Tx) error) error {
+	return postgres.InOrgTx(ctx, s.pool, orgID, func(tx pgx.Tx) error { return fn(&repos{tx: tx, store: s}) })
+}
+
+// repos is app.Tx: one transaction's view of every repository.
+type repos struct {
+	tx    pgx.Tx
+	store *Store
+}
+
+var _ app.Tx = (*repos)(nil)
+
+func (r *repos) Settings() app.SettingsRepository     { return settingsRepo{tx: r.tx} }
+func (r *repos) Templates() app.TemplateRepository    { return templateRepo{tx: r.tx} }
+func (r *repos) Campaigns() app.CampaignRepository    { return campaignRepo{tx: r.tx} }
+func (r *repos) Compliance() app.ComplianceRepository { return complianceRepo{tx: r.tx} }
+func (r *repos) Audience() app.AudienceDirectory      { return audienceDirectory{tx: r.tx} }
+func (r *repos) Events() app.Publisher                { return publisher{tx: r.tx, store: r.store} }
+
+// The repositories, each over the transaction (in the files named after them).
+type (
+	settingsRepo      struct{ tx pgx.Tx }
+	templateRepo      struct{ tx pgx.Tx }
+	campaignRepo      struct{ tx pgx.Tx }
+	complianceRepo    struct{ tx pgx.Tx }
+	audienceDirectory struct{ tx pgx.Tx }
+)
+
+// publisher wraps the app's events in CloudEvents envelopes (source
+// app.EventSource, subject "<aggregate>/<id>") and writes them to the
+// outbox keyed by the aggregate id.
+type publisher struct {
+	tx    pgx.Tx
+	store *Store
+}
+
+func (p publisher) Publish(ctx context.Context, orgID string, evs ...app.Event) error {
+	for _, e := range evs {
+		if e.Aggregate == "" || e.ID == "" {
+			return fmt.Errorf("publish %s: no aggregate (%q) or id (%q)", e.Type, e.Aggregate, e.ID)
+		}
+		ev, err := events.New(app.EventSource, e.Type, e.Aggregate+"/"+e.ID, orgID, e.Data)
+		if err != nil {
+			return fmt.Errorf("build %s event: %w", e.Type, err)
+		}
+		if err := p.store.outbox.Enqueue(ctx, p.tx, p.store.topic, e.ID, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notFound maps "no rows" to the not-found error of what.
+func notFound(err error, reason, what string) error {
+	if postgres.IsNoRows(err) {
+		return domain.ErrNotFound(reason, what)
+	}
+	return err
+}
+
+// expectOne reports what as not found when the statement touched no row.
+func expectOne(tag interface{ RowsAffected() int64 }, reason, what string) error {
+	if tag.RowsAffected() == 0 {
+		return domain.ErrNotFound(reason, what)
+	}
+	return nil
+}
+
+// newestFirst is the keyset of the lists ordered by creation, newest
+// first, on the columns of alias.
+func newestFirst(alias string) postgres.Keyset {
+	return postgres.SortKeyset("created_at", true, postgres.Timestamptz, alias+".created_at", alias+".id")
+}
+
+// collectPage reads a page query's rows into the app's page.
+func collectPage[T any](p postgres.Page, rows pgx.Rows, scan func(pgx.CollectableRow) (T, error),
+	key func(T) (any, string)) (app.Page[T], error) {
+	items, next, err := postgres.CollectPage(p, rows, scan, key)
+	return app.Page[T]{Items: items, Next: next}, err
+}

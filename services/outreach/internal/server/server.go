@@ -1,0 +1,123 @@
+// Package server wires outreach together: store, service and HTTP handler.
+// The binary and the component tests build it the same way through New,
+// so the tests exercise the real wiring.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/events"
+	"reos.dev/pkg/health"
+	"reos.dev/pkg/routes"
+	"reos.dev/pkg/service"
+	"reos.dev/pkg/telemetry"
+	"reos.dev/services/outreach"
+	pgstore "reos.dev/services/outreach/internal/adapters/postgres"
+	"reos.dev/services/outreach/internal/app"
+	"reos.dev/services/outreach/internal/domain/unsubscribe"
+	transport "reos.dev/services/outreach/internal/transport/http"
+)
+
+// ServiceName names the service in logs, metrics and traces.
+const ServiceName = "outreach"
+
+// Options configure New. Pool, Verifier, Logger, Unsubscribe and
+// PublicBaseURL are required; the optional ones have defaults.
+type Options struct {
+	// Pool runs as the service role (never the schema owner).
+	Pool *pgxpool.Pool
+	// Verifier checks access tokens (JWKS from identity; static in tests).
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Unsubscribe signs and checks unsubscribe tokens (UNSUBSCRIBE_SECRET).
+	Unsubscribe *unsubscribe.Signer
+	// PublicBaseURL is where recipients reach the API (links in messages).
+	PublicBaseURL string
+	// DefaultTimeZone is an organisation's zone until it saves one;
+	// default America/New_York.
+	DefaultTimeZone string `service:"optional"`
+	// Clock defaults to the wall clock; tests use a fake one.
+	Clock app.Clock `service:"optional"`
+	// Metrics defaults to a fresh registry.
+	Metrics *telemetry.Metrics `service:"optional"`
+	// Health defaults to a checker with the PostgreSQL ping only.
+	Health *health.Checker `service:"optional"`
+}
+
+// Server is the wired service.
+type Server struct {
+	// Handler serves every route, wrapped in request id, panic recovery,
+	// access log and tracing.
+	Handler http.Handler
+	// Router is the bare router (route listing in tests); Routes the table
+	// it is built from.
+	Router  http.Handler
+	Routes  []routes.Route
+	Service app.Service
+}
+
+// New wires the service.
+func New(o Options) (*Server, error) {
+	if err := service.RequireFields("server.New", o); err != nil {
+		return nil, err
+	}
+	if o.Clock == nil {
+		o.Clock = app.SystemClock{}
+	}
+	if o.Metrics == nil {
+		o.Metrics = telemetry.NewMetrics(ServiceName)
+	}
+	if o.Health == nil {
+		o.Health = health.New(o.Logger)
+		o.Health.Add("postgres", health.PingPostgres(o.Pool))
+	}
+	store, err := pgstore.NewStore(o.Pool, outreach.Schema)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL},
+		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := OpenAPIJSON()
+	if err != nil {
+		return nil, err
+	}
+	router, table, err := transport.NewHandler(transport.Config{
+		Service: svc, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc}, nil
+}
+
+// OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
+// /openapi.json.
+func OpenAPIJSON() ([]byte, error) {
+	return service.OpenAPIJSON(outreach.Root.OpenAPIYAML())
+}
+
+// CRMReadModelGroup is the Kafka consumer group (and inbox consumer name)
+// of the audience read model. A new group starts at the oldest retained
+// message of reos.crm.events, so a fresh outreach catches up on every
+// contact and lead the topic still holds (`crm republish` brings the rest).
+const CRMReadModelGroup = "outreach-crm-read-model"
+
+// ConsumerOptions configure NewCRMConsumer: Pool, Brokers and Logger are
+// required; GroupID defaults to CRMReadModelGroup.
+type ConsumerOptions = events.ReadModelOptions
+
+// NewCRMConsumer returns the consumer that feeds the audience read model
+// from reos.crm.events (app.ApplyCRMEvent); the binary runs it as a worker
+// beside the HTTP server.
+func NewCRMConsumer(o ConsumerOptions) (*events.Consumer, error) {
+	return events.NewReadModelConsumer(events.ReadModel{
+		Schema: outreach.Schema, Context: "crm", Group: CRMReadModelGroup, Handler: pgstore.AudienceEventHandler(),
+	}, o)
+}

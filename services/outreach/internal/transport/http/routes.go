@@ -1,0 +1,79 @@
+package http
+
+import (
+	"net/http"
+
+	"reos.dev/pkg/routes"
+	"reos.dev/services/outreach/internal/app"
+)
+
+// Kinds of org-owned rows the path variables name (routes.Route.Owned).
+const (
+	KindCampaign      = "campaign"
+	KindEmailTemplate = "email_template"
+	KindSMSTemplate   = "sms_template"
+)
+
+// The unsubscribe link's path (public: the signed token is the credential).
+const unsubscribePath = APIPrefix + "/compliance/unsubscribe"
+
+// routeTable is outreach's one list of routes: routes.Mount builds the
+// router from it and testkit.RouteTests the tests every route must pass.
+// Launch, pause, metrics, attempts, sends and the provider webhooks belong
+// to the send engine and are not here yet.
+func (h *handlers) routeTable() []routes.Route {
+	const (
+		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+		cr, cw, cl          = app.PermCampaignsRead, app.PermCampaignsWrite, app.PermCampaignsLaunch
+		tr, tw              = app.PermTemplatesRead, app.PermTemplatesWrite
+		pr, pw              = app.PermComplianceRead, app.PermComplianceWrite
+	)
+	campaign := map[string]string{"id": KindCampaign}
+	email := map[string]string{"id": KindEmailTemplate}
+	sms := map[string]string{"id": KindSMSTemplate}
+	row := func(method, path, perm string, owned map[string]string, handler http.Handler) routes.Route {
+		return routes.Route{Method: method, Path: APIPrefix + path, Perm: perm, Owned: owned, Handler: handler}
+	}
+	readOnly := func(rt routes.Route) routes.Route { rt.ReadOnly = true; return rt }
+	public := func(method string, handler http.Handler) routes.Route {
+		return routes.Route{Method: method, Path: unsubscribePath, Public: true, Handler: handler}
+	}
+	return []routes.Route{
+		row(get, "/outreach/settings", cr, nil, h.getSettings()),
+		row(put, "/outreach/settings", app.PermAdmin, nil, h.updateSettings()),
+
+		row(get, "/campaigns", cr, nil, h.listCampaigns()),
+		row(post, "/campaigns", cw, nil, h.createCampaign()),
+		row(get, "/campaigns/{id}", cr, campaign, h.getCampaign()),
+		row(put, "/campaigns/{id}", cw, campaign, h.updateCampaign()),
+		// DELETE cancels; it stops a running campaign, so it is a launch
+		// permission like pause.
+		row(del, "/campaigns/{id}", cl, campaign, h.cancelCampaign()),
+		row(post, "/campaigns/{id}/targets", cw, campaign, h.setTargets()),
+		readOnly(row(post, "/search/campaigns", cr, nil, h.searchCampaigns())),
+
+		row(get, "/templates/email", tr, nil, h.listEmailTemplates()),
+		row(post, "/templates/email", tw, nil, h.createEmailTemplate()),
+		row(get, "/templates/email/{id}", tr, email, h.getEmailTemplate()),
+		row(put, "/templates/email/{id}", tw, email, h.updateEmailTemplate()),
+		row(del, "/templates/email/{id}", tw, email, h.deleteEmailTemplate()),
+		readOnly(row(post, "/templates/email/{id}/preview", tr, email, h.previewEmailTemplate())),
+		row(get, "/templates/sms", tr, nil, h.listSMSTemplates()),
+		row(post, "/templates/sms", tw, nil, h.createSMSTemplate()),
+		row(get, "/templates/sms/{id}", tr, sms, h.getSMSTemplate()),
+		row(put, "/templates/sms/{id}", tw, sms, h.updateSMSTemplate()),
+		row(del, "/templates/sms/{id}", tw, sms, h.deleteSMSTemplate()),
+		readOnly(row(post, "/templates/sms/{id}/preview", tr, sms, h.previewSMSTemplate())),
+
+		// The unsubscribe link: GET shows the confirmation page and never
+		// unsubscribes (mail scanners follow links); POST unsubscribes
+		// (the page's button, RFC 8058 one-click, or a JSON client).
+		public(get, h.unsubscribePage()),
+		public(post, h.unsubscribe()),
+		row(get, "/compliance/dnc-list", pr, nil, h.listDNC()),
+		row(post, "/compliance/dnc-add", pw, nil, h.addDNC()),
+		row(del, "/compliance/dnc-remove", pw, nil, h.removeDNC()),
+		row(get, "/compliance/consent-log", pr, nil, h.listConsent()),
+		row(post, "/compliance/consent", pw, nil, h.recordConsent()),
+	}
+}

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS audience_leads, audience_contacts;
