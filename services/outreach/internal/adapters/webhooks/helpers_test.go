@@ -136,3 +136,5 @@ func (f *fakeFetcher) total() int {
 	}
 	return n
 }
+
+func errIs(err, target error) bool { return errors.Is(err, target) }

@@ -107,6 +107,11 @@ func (s *SendGrid) Decode(_ context.Context, r *http.Request, body []byte) ([]Ev
 	if !ecdsa.VerifyASN1(s.pub, h.Sum(nil), sig) {
 		return nil, unauthorized("SendGrid signature does not verify")
 	}
+	return decodeSendGridEvents(body)
+}
+
+// decodeSendGridEvents maps a verified event list.
+func decodeSendGridEvents(body []byte) ([]Event, error) {
 	var in []sendgridEvent
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, malformed("body must be a JSON list of events: %v", err)
