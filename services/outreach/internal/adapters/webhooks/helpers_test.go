@@ -54,9 +54,8 @@ func wantErr(t testing.TB, err, want error) {
 // self-signed certificate, served by a fake fetcher at the URL of a
 // region's SNS host.
 type snsSigner struct {
-	key      *rsa.PrivateKey
-	certPEM  []byte
-	notAfter time.Time
+	key     *rsa.PrivateKey
+	certPEM []byte
 }
 
 var (
@@ -75,6 +74,12 @@ func newSNSSigner(t testing.TB, notBefore, notAfter time.Time) *snsSigner {
 		}
 		snsKey = k
 	})
+	return &snsSigner{key: snsKey, certPEM: selfSigned(t, snsKey, notBefore, notAfter)}
+}
+
+// selfSigned is a PEM certificate for key, valid from notBefore to notAfter.
+func selfSigned(t testing.TB, key *rsa.PrivateKey, notBefore, notAfter time.Time) []byte {
+	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: "sns.amazonaws.com"},
@@ -82,11 +87,11 @@ func newSNSSigner(t testing.TB, notBefore, notAfter time.Time) *snsSigner {
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &snsKey.PublicKey, snsKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &snsSigner{key: snsKey, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), notAfter: notAfter}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // fakeFetcher serves fixed documents and counts the fetches by URL.

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"reos.dev/pkg/auth"
 )
 
 // SubscriptionConfirmation is the result of an SNS SubscriptionConfirmation
@@ -393,8 +395,8 @@ func (c *certCache) key(ctx context.Context, certURL string, now time.Time, f Fe
 		return nil, unauthorized("the signing certificate is not valid now")
 	}
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return nil, unauthorized("the signing certificate's key is not RSA")
+	if !ok || pub.N.BitLen() < auth.MinRSAKeyBits {
+		return nil, unauthorized("the signing certificate's key is not RSA of at least 2048 bits")
 	}
 	c.mu.Lock()
 	if len(c.keys) >= c.max {

@@ -308,6 +308,17 @@ func TestSESCertificateMustBeValidAndIsCached(t *testing.T) {
 	_, err := expired.decode(old.sign(t, notification(string(fixture(t, "ses/delivery.json")), expired.now), "2"))
 	wantErr(t, err, ErrUnauthorized)
 
+	weak := newSESFixture(t)
+	weakKey, err := rsa.GenerateKey(rand.Reader, 1024) // #nosec G403 -- a key too small, to be refused
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakSigner := &snsSigner{key: weakKey}
+	weakSigner.certPEM = selfSigned(t, weakKey, weak.now.Add(-time.Hour), weak.now.Add(time.Hour))
+	weak.fetcher.serve(testCertURL, weakSigner.certPEM)
+	_, err = weak.decode(weakSigner.sign(t, notification(string(fixture(t, "ses/delivery.json")), weak.now), "2"))
+	wantErr(t, err, ErrUnauthorized)
+
 	down := newSESFixture(t)
 	down.fetcher.err = errors.New("connection refused")
 	_, err = down.decode(down.signer.sign(t, notification(string(fixture(t, "ses/delivery.json")), down.now), "2"))
