@@ -2,7 +2,16 @@ module reos.dev/services/outreach
 
 go 1.26.8
 
-require reos.dev/pkg v0.0.0
+require (
+	github.com/emersion/go-msgauth v0.7.0
+	github.com/wneessen/go-mail v0.8.1
+	reos.dev/pkg v0.0.0
+)
+
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	github.com/emersion/go-smtp v0.26.0 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -54,6 +63,7 @@ require (
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
@@ -62,7 +72,10 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	reos.dev/tools/smtpsink v0.0.0
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
 replace reos.dev/pkg => ../../pkg
+
+replace reos.dev/tools/smtpsink => ../../tools/smtpsink

@@ -39,9 +39,15 @@ type Options struct {
 	// refuses it (use Reply for a chosen SMTP code).
 	Rcpt func(to string) error
 	// Data, when set, is asked after a message's data was read; a non-nil
-	// error refuses the message at the end of DATA (nothing is recorded).
+	// error refuses the message at the end of DATA (nothing is recorded),
+	// except ErrDrop.
 	Data func(from string, to []string) error
 }
+
+// ErrDrop, returned by the Data hook, records the message and closes the
+// connection before the reply: the client cannot know the message arrived
+// (the ambiguous end of DATA).
+var ErrDrop = errors.New("sink: drop the connection before replying")
 
 // Message is one accepted message.
 type Message struct {
@@ -75,9 +81,10 @@ type Sink struct {
 	dropped     atomic.Int64
 	refused     atomic.Int64
 
-	mu   sync.Mutex
-	ids  map[string]int
-	kept []Message
+	mu    sync.Mutex
+	ids   map[string]int
+	kept  []Message
+	open  map[*session]struct{}
 }
 
 // Reply is an SMTP reply error for the hooks: code 4xx is temporary, 5xx
@@ -96,7 +103,7 @@ func Start(opts Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sink: listen %s: %w", addr, err)
 	}
-	s := &Sink{opts: opts, listener: l, done: make(chan struct{}), ids: map[string]int{}}
+	s := &Sink{opts: opts, listener: l, done: make(chan struct{}), ids: map[string]int{}, open: map[*session]struct{}{}}
 	s.dropAfter.Store(int64(opts.DropAfter))
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "sink.localhost"
@@ -122,6 +129,9 @@ func (s *Sink) Addr() string { return s.listener.Addr().String() }
 // Close stops the server and every connection.
 func (s *Sink) Close() error {
 	err := s.server.Close()
+	// Close closes the listeners Serve has registered; Serve may not have
+	// run yet, so close ours too.
+	_ = s.listener.Close()
 	<-s.done
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil
@@ -200,9 +210,27 @@ func (s *Sink) record(m Message) {
 	s.messages.Add(1)
 }
 
+// DropAll closes every open connection now, as a restarting or
+// idle-timing-out server would; it returns how many it closed.
+func (s *Sink) DropAll() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.open)
+	for se := range s.open {
+		_ = se.conn.Conn().Close()
+		delete(s.open, se)
+	}
+	s.dropped.Add(int64(n))
+	return n
+}
+
 func (s *Sink) newSession(c *smtp.Conn) (smtp.Session, error) {
 	s.connections.Add(1)
-	return &session{sink: s, conn: c}, nil
+	se := &session{sink: s, conn: c}
+	s.mu.Lock()
+	s.open[se] = struct{}{}
+	s.mu.Unlock()
+	return se, nil
 }
 
 type session struct {
@@ -249,7 +277,12 @@ func (se *session) Data(r io.Reader) error {
 		return Reply(554, "unreadable message: "+err.Error())
 	}
 	if hook := se.sink.opts.Data; hook != nil {
-		if err := hook(m.From, m.To); err != nil {
+		if err := hook(m.From, m.To); errors.Is(err, ErrDrop) {
+			se.sink.record(m)
+			se.sink.dropped.Add(1)
+			_ = se.conn.Conn().Close()
+			return err
+		} else if err != nil {
 			se.sink.refused.Add(1)
 			return err
 		}
@@ -272,7 +305,12 @@ func (se *session) Reset() {
 	}
 }
 
-func (se *session) Logout() error { return nil }
+func (se *session) Logout() error {
+	se.sink.mu.Lock()
+	delete(se.sink.open, se)
+	se.sink.mu.Unlock()
+	return nil
+}
 
 // messageID reads the header block and returns its Message-ID ("" when it has none).
 func messageID(r *bufio.Reader) (string, error) {

@@ -191,3 +191,45 @@ func TestHandler(t *testing.T) {
 		t.Fatalf("reset: %d, count %d", rec.Code, s.Count())
 	}
 }
+
+func TestDropAllAndErrDrop(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{Data: func(_ string, to []string) error {
+		if strings.HasPrefix(to[0], "lost-ack@") {
+			return ErrDrop
+		}
+		return nil
+	}})
+	c := dial(t, s)
+	if err := send(c, "b@example.test", "<1@x>"); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.DropAll(); n != 1 {
+		t.Fatalf("DropAll closed %d connections, want 1", n)
+	}
+	if err := send(c, "b@example.test", "<2@x>"); err == nil {
+		t.Fatal("send on a dropped connection succeeded")
+	}
+	c2 := dial(t, s)
+	if err := send(c2, "lost-ack@example.test", "<3@x>"); err == nil {
+		t.Fatal("the client saw an answer to a message whose reply was dropped")
+	}
+	// The message arrived even though its sender could not know.
+	if st := s.Stats(); st.Messages != 2 || st.Dropped != 2 || s.MessageIDs()["<3@x>"] != 1 {
+		t.Fatalf("stats = %+v, ids %v", st, s.MessageIDs())
+	}
+}
+
+func TestCloseRightAfterStartReturns(t *testing.T) {
+	t.Parallel()
+	// Close can run before Serve has registered its listener.
+	for range 20 {
+		s, err := Start(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
