@@ -81,10 +81,10 @@ type Sink struct {
 	dropped     atomic.Int64
 	refused     atomic.Int64
 
-	mu    sync.Mutex
-	ids   map[string]int
-	kept  []Message
-	open  map[*session]struct{}
+	mu   sync.Mutex
+	ids  map[string]int
+	kept []Message
+	open map[*session]struct{}
 }
 
 // Reply is an SMTP reply error for the hooks: code 4xx is temporary, 5xx

@@ -375,19 +375,15 @@ func setExtraHeaders(msg *gomail.Msg, h map[string]string) error {
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		if !validHeaderName(k) {
-			return invalid("smtp", "headers", fmt.Sprintf("%q is not a header name", k))
-		}
-		if slices.Contains(reservedNames, strings.ToLower(k)) {
-			return invalid("smtp", "headers", fmt.Sprintf("%s is set by the adapter", k))
-		}
-		if strings.ContainsAny(h[k], "\r\n") {
-			return invalid("smtp", "headers", fmt.Sprintf("%s contains a line break", k))
+		if err := checkHeader("smtp", k, h[k]); err != nil {
+			return err
 		}
 		msg.SetGenHeader(gomail.Header(k), h[k])
 	}
 	return nil
 }
+
+func isReserved(k string) bool { return slices.Contains(reservedNames, strings.ToLower(k)) }
 
 // validHeaderName: printable ASCII without colon or space (RFC 5322 §3.6.8).
 func validHeaderName(k string) bool {
