@@ -110,9 +110,15 @@ type Attempt[M any] struct {
 	At        time.Time
 }
 
-// mock is the engine both mocks share: idempotency by key, the record,
-// and the scheduled events.
-type mock[M any] struct {
+// Mock is what both mocks are: idempotency by key, the record of every
+// answer, and the scheduled events. MockEmail and MockSMS add the sending.
+type Mock[M any] struct {
+	// Notify, when set (before the first send), receives the asynchronous
+	// outcomes (delivered, bounced, complained, deferred, the inbound STOP)
+	// when DeliverDue or Run finds them due; outreach wires it to the path
+	// its webhook endpoint uses.
+	Notify func(ctx context.Context, e webhooks.Event)
+
 	name  string
 	clock func() time.Time
 
@@ -132,16 +138,16 @@ type scheduled struct {
 	event webhooks.Event
 }
 
-func newMock[M any](name string, clock func() time.Time) *mock[M] {
+func newMock[M any](name string, clock func() time.Time) *Mock[M] {
 	if clock == nil {
 		clock = time.Now
 	}
-	m := &mock[M]{name: name, clock: clock}
-	m.reset()
+	m := &Mock[M]{name: name, clock: clock}
+	m.clear()
 	return m
 }
 
-func (m *mock[M]) reset() {
+func (m *Mock[M]) clear() {
 	m.attempts = nil
 	m.accepted = map[string]int{}
 	m.duplicates = map[string]int{}
@@ -153,7 +159,7 @@ func (m *mock[M]) reset() {
 // send answers one message: invalid → the refusal; a key already accepted
 // → the first Result, nothing recorded but the duplicate; otherwise the
 // behaviour's outcome, recorded, with its events scheduled when notify is set.
-func (m *mock[M]) send(key string, msg M, invalid error, b Behaviour, events func(Result) []timed, notify bool) (Result, error) {
+func (m *Mock[M]) send(key string, msg M, invalid error, b Behaviour, events func(Result) []timed) (Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock()
@@ -173,7 +179,7 @@ func (m *mock[M]) send(key string, msg M, invalid error, b Behaviour, events fun
 	if a.Err == nil {
 		a.Result = Result{ProviderMessageID: mockMessageID(m.name, key), Provider: "mock", AcceptedAt: now}
 		m.accepted[key] = len(m.attempts)
-		if notify {
+		if m.Notify != nil {
 			for _, t := range events(a.Result) {
 				m.seq++
 				m.pending = append(m.pending, scheduled{due: now.Add(t.after), seq: m.seq, event: t.event})
@@ -187,7 +193,7 @@ func (m *mock[M]) send(key string, msg M, invalid error, b Behaviour, events fun
 }
 
 // refusal is the error of a refusing behaviour for this attempt, or nil.
-func (m *mock[M]) refusal(key string, b Behaviour, now time.Time) error {
+func (m *Mock[M]) refusal(key string, b Behaviour, now time.Time) error {
 	switch b {
 	case Fail5xx:
 		return &Error{Provider: m.name, Code: "503", Err: fmt.Errorf("mock: service unavailable")}
@@ -212,7 +218,7 @@ func (m *mock[M]) refusal(key string, b Behaviour, now time.Time) error {
 	return nil
 }
 
-func (m *mock[M]) rejectCode() string {
+func (m *Mock[M]) rejectCode() string {
 	if m.name == "mock-sms" {
 		return "21211"
 	}
@@ -225,7 +231,7 @@ type timed struct {
 }
 
 // due removes and returns, in order, the events due at the mock's clock.
-func (m *mock[M]) due() []webhooks.Event {
+func (m *Mock[M]) due() []webhooks.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock()
@@ -247,7 +253,8 @@ func (m *mock[M]) due() []webhooks.Event {
 	return out
 }
 
-func (m *mock[M]) pendingEvents() []webhooks.Event {
+// Pending returns the scheduled events not yet delivered.
+func (m *Mock[M]) Pending() []webhooks.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]webhooks.Event, len(m.pending))
@@ -257,13 +264,15 @@ func (m *mock[M]) pendingEvents() []webhooks.Event {
 	return out
 }
 
-func (m *mock[M]) all() []Attempt[M] {
+// Attempts returns every answered call except repeats of an accepted key.
+func (m *Mock[M]) Attempts() []Attempt[M] {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.attempts)
 }
 
-func (m *mock[M]) sent() []Attempt[M] {
+// Sent returns the accepted messages, one per key, in order.
+func (m *Mock[M]) Sent() []Attempt[M] {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []Attempt[M]
@@ -275,7 +284,8 @@ func (m *mock[M]) sent() []Attempt[M] {
 	return out
 }
 
-func (m *mock[M]) byKey(key string) (Attempt[M], bool) {
+// ByKey returns the accepted message of key.
+func (m *Mock[M]) ByKey(key string) (Attempt[M], bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	i, ok := m.accepted[key]
@@ -285,13 +295,15 @@ func (m *mock[M]) byKey(key string) (Attempt[M], bool) {
 	return m.attempts[i], true
 }
 
-func (m *mock[M]) duplicatesOf(key string) int {
+// DuplicatesOf counts the sends of key after it was accepted.
+func (m *Mock[M]) DuplicatesOf(key string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.duplicates[key]
 }
 
-func (m *mock[M]) duplicateTotal() int {
+// Duplicates counts every send of an already accepted key.
+func (m *Mock[M]) Duplicates() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -301,19 +313,27 @@ func (m *mock[M]) duplicateTotal() int {
 	return n
 }
 
-// deliverDue hands every due event to notify, outside the lock.
-func (m *mock[M]) deliverDue(ctx context.Context, notify func(context.Context, webhooks.Event)) int {
+// DeliverDue hands every event due at the mock's clock to Notify (outside
+// the lock), in due order, and returns how many there were.
+func (m *Mock[M]) DeliverDue(ctx context.Context) int {
 	events := m.due()
-	if notify != nil {
+	if m.Notify != nil {
 		for _, e := range events {
-			notify(ctx, e)
+			m.Notify(ctx, e)
 		}
 	}
 	return len(events)
 }
 
-// run delivers due events every interval until ctx ends.
-func (m *mock[M]) run(ctx context.Context, every time.Duration, notify func(context.Context, webhooks.Event)) error {
+// Reset forgets everything.
+func (m *Mock[M]) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clear()
+}
+
+// Run calls DeliverDue every interval until ctx ends (the service's worker).
+func (m *Mock[M]) Run(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -321,7 +341,7 @@ func (m *mock[M]) run(ctx context.Context, every time.Duration, notify func(cont
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			m.deliverDue(ctx, notify)
+			m.DeliverDue(ctx)
 		}
 	}
 }
@@ -333,17 +353,11 @@ func mockMessageID(name, key string) string {
 }
 
 // MockEmail is the deterministic email provider of MODE=mock.
-type MockEmail struct {
-	// Notify, when set (before the first send), receives the asynchronous
-	// outcomes (delivered, bounced, complained, deferred) when DeliverDue
-	// or Run finds them due; outreach wires it to its webhook path.
-	Notify func(ctx context.Context, e webhooks.Event)
-	m      *mock[EmailMessage]
-}
+type MockEmail struct{ *Mock[EmailMessage] }
 
 // NewMockEmail is a mock email provider on clock (time.Now when nil).
 func NewMockEmail(clock func() time.Time) *MockEmail {
-	return &MockEmail{m: newMock[EmailMessage]("mock-email", clock)}
+	return &MockEmail{newMock[EmailMessage]("mock-email", clock)}
 }
 
 // Name is "mock".
@@ -355,7 +369,7 @@ func (p *MockEmail) SendEmail(_ context.Context, msg EmailMessage) (Result, erro
 	b := EmailBehaviour(msg.To)
 	msg.Headers = maps.Clone(msg.Headers)
 	events := func(r Result) []timed { return emailEvents(b, msg, r) }
-	return p.m.send(msg.Key, msg, p.invalid(msg), b, events, p.Notify != nil)
+	return p.send(msg.Key, msg, p.invalid(msg), b, events)
 }
 
 func (p *MockEmail) invalid(msg EmailMessage) error {
@@ -390,50 +404,12 @@ func emailEvents(b Behaviour, msg EmailMessage, r Result) []timed {
 	}
 }
 
-// DeliverDue hands every event due at the mock's clock to Notify, in due
-// order, and returns how many there were.
-func (p *MockEmail) DeliverDue(ctx context.Context) int { return p.m.deliverDue(ctx, p.Notify) }
-
-// Run calls DeliverDue every interval until ctx ends (the service's worker).
-func (p *MockEmail) Run(ctx context.Context, every time.Duration) error {
-	return p.m.run(ctx, every, p.Notify)
-}
-
-// Pending returns the scheduled events not yet delivered.
-func (p *MockEmail) Pending() []webhooks.Event { return p.m.pendingEvents() }
-
-// Attempts returns every answered call except repeats of an accepted key.
-func (p *MockEmail) Attempts() []Attempt[EmailMessage] { return p.m.all() }
-
-// Sent returns the accepted messages, one per key, in order.
-func (p *MockEmail) Sent() []Attempt[EmailMessage] { return p.m.sent() }
-
-// ByKey returns the accepted message of key.
-func (p *MockEmail) ByKey(key string) (Attempt[EmailMessage], bool) { return p.m.byKey(key) }
-
-// DuplicatesOf counts the sends of key after it was accepted.
-func (p *MockEmail) DuplicatesOf(key string) int { return p.m.duplicatesOf(key) }
-
-// Duplicates counts every send of an already accepted key.
-func (p *MockEmail) Duplicates() int { return p.m.duplicateTotal() }
-
-// Reset forgets everything.
-func (p *MockEmail) Reset() {
-	p.m.mu.Lock()
-	defer p.m.mu.Unlock()
-	p.m.reset()
-}
-
 // MockSMS is the deterministic SMS provider of MODE=mock.
-type MockSMS struct {
-	// Notify: as MockEmail's; also receives the simulated inbound STOP.
-	Notify func(ctx context.Context, e webhooks.Event)
-	m      *mock[SMSMessage]
-}
+type MockSMS struct{ *Mock[SMSMessage] }
 
 // NewMockSMS is a mock SMS provider on clock (time.Now when nil).
 func NewMockSMS(clock func() time.Time) *MockSMS {
-	return &MockSMS{m: newMock[SMSMessage]("mock-sms", clock)}
+	return &MockSMS{newMock[SMSMessage]("mock-sms", clock)}
 }
 
 // Name is "mock".
@@ -444,7 +420,7 @@ func (*MockSMS) Name() string { return "mock" }
 func (p *MockSMS) SendSMS(_ context.Context, msg SMSMessage) (Result, error) {
 	b := SMSBehaviour(msg.To)
 	events := func(r Result) []timed { return smsEvents(b, msg, r) }
-	return p.m.send(msg.Key, msg, p.invalid(msg), b, events, p.Notify != nil)
+	return p.send(msg.Key, msg, p.invalid(msg), b, events)
 }
 
 func (p *MockSMS) invalid(msg SMSMessage) error {
@@ -481,39 +457,6 @@ func smsEvents(b Behaviour, msg SMSMessage, r Result) []timed {
 	default:
 		return []timed{ev(webhooks.Delivered, MockDeliveredAfter, "")}
 	}
-}
-
-// DeliverDue hands every event due at the mock's clock to Notify, in due order.
-func (p *MockSMS) DeliverDue(ctx context.Context) int { return p.m.deliverDue(ctx, p.Notify) }
-
-// Run calls DeliverDue every interval until ctx ends.
-func (p *MockSMS) Run(ctx context.Context, every time.Duration) error {
-	return p.m.run(ctx, every, p.Notify)
-}
-
-// Pending returns the scheduled events not yet delivered.
-func (p *MockSMS) Pending() []webhooks.Event { return p.m.pendingEvents() }
-
-// Attempts returns every answered call except repeats of an accepted key.
-func (p *MockSMS) Attempts() []Attempt[SMSMessage] { return p.m.all() }
-
-// Sent returns the accepted messages, one per key, in order.
-func (p *MockSMS) Sent() []Attempt[SMSMessage] { return p.m.sent() }
-
-// ByKey returns the accepted message of key.
-func (p *MockSMS) ByKey(key string) (Attempt[SMSMessage], bool) { return p.m.byKey(key) }
-
-// DuplicatesOf counts the sends of key after it was accepted.
-func (p *MockSMS) DuplicatesOf(key string) int { return p.m.duplicatesOf(key) }
-
-// Duplicates counts every send of an already accepted key.
-func (p *MockSMS) Duplicates() int { return p.m.duplicateTotal() }
-
-// Reset forgets everything.
-func (p *MockSMS) Reset() {
-	p.m.mu.Lock()
-	defer p.m.mu.Unlock()
-	p.m.reset()
 }
 
 // IsE164 reports whether s is an E.164 number: '+', a non-zero digit, 8 to 15 digits in all.

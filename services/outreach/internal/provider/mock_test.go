@@ -215,7 +215,7 @@ func TestMockEmailEventsArriveOnTheClock(t *testing.T) {
 			t.Fatalf("at +%s: %v, want %v", to, got, want)
 		}
 	}
-	step(MockDeliveredAfter-time.Millisecond) // nothing yet
+	step(MockDeliveredAfter - time.Millisecond) // nothing yet
 	step(MockDeliveredAfter, "ann@example.test:delivered", "complaint@example.test:delivered", "delay@example.test:deferred")
 	step(MockBounceAfter, "bounce-hard@example.test:bounced_hard", "bounce-soft@example.test:bounced_soft")
 	step(MockComplaintAfter, "complaint@example.test:complained")
@@ -291,4 +291,28 @@ func TestMockRunDeliversUntilCancelled(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzBehaviour: recipients come from user data; the pattern readers never
+// panic and always answer a known behaviour.
+func FuzzBehaviour(f *testing.F) {
+	for _, s := range []string{"ann@example.test", "a+bounce-hard@x", "bounce-hard", "+12125550109", "\"x@y\"@z", "+", ""} {
+		f.Add(s)
+	}
+	known := map[Behaviour]bool{Deliver: true}
+	for _, b := range emailTokens {
+		known[b] = true
+	}
+	for _, b := range smsBehaviours {
+		known[b] = true
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if b := EmailBehaviour(s); !known[b] {
+			t.Fatalf("EmailBehaviour(%q) = %q", s, b)
+		}
+		if b := SMSBehaviour(s); !known[b] {
+			t.Fatalf("SMSBehaviour(%q) = %q", s, b)
+		}
+		_ = IsE164(s)
+	})
 }

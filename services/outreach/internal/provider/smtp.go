@@ -58,7 +58,12 @@ type SMTP struct {
 	closeOnce sync.Once
 }
 
-type smtpConn struct{ c *smtp.Client }
+// smtpConn is one pooled connection: nil until dialled and after a break;
+// dirty once a transaction ran on it (the next one starts with RSET).
+type smtpConn struct {
+	c     *smtp.Client
+	dirty bool
+}
 
 // NewSMTP validates cfg and makes the pool; connections are dialled on first use.
 func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
@@ -110,18 +115,19 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 // Name is "smtp".
 func (*SMTP) Name() string { return "smtp" }
 
-// Close ends every connection (QUIT), waiting for the sends in flight.
+// Close ends every connection, waiting for the sends in flight: QUIT, or
+// just closing one the server has already dropped (nothing is lost then:
+// every message on it was answered). It always returns nil.
 func (s *SMTP) Close() error {
-	var errs []error
 	s.closeOnce.Do(func() {
 		for range cap(s.slots) {
 			sc := <-s.slots
-			if sc.c != nil {
-				errs = append(errs, s.client.CloseWithSMTPClient(sc.c))
+			if sc.c != nil && sc.c.Quit() != nil {
+				_ = sc.c.Close()
 			}
 		}
 	})
-	return errors.Join(errs...)
+	return nil
 }
 
 // MessageID is the Message-ID (without brackets) of the message with key:
@@ -160,50 +166,66 @@ func (s *SMTP) SendEmail(ctx context.Context, m EmailMessage) (Result, error) {
 			}
 			sc.c = c
 		}
-		stage, err := s.transaction(sc.c, from, to, raw)
+		stage, err := s.transaction(sc, from, to, raw)
 		if err == nil {
 			return Result{ProviderMessageID: id, Provider: "smtp", AcceptedAt: s.clock()}, nil
 		}
 		var te *textproto.Error
-		if errors.As(err, &te) {
-			// The server answered: the connection is fine, the transaction is
-			// refused; RSET for the next message (a failed RSET drops it).
-			if rerr := sc.c.Reset(); rerr != nil {
-				s.drop(sc)
-			}
+		if errors.As(err, &te) && stage != stageReset {
+			// The server answered: the connection is fine and the
+			// transaction refused; the next one starts with RSET.
 			return Result{}, classifySMTP(err, "")
 		}
-		// No reply: the connection broke.
+		// No reply (or a refused RSET): the connection is no good.
 		s.drop(sc)
 		switch {
-		case stage == stageReset:
-			return Result{ProviderMessageID: id, Provider: "smtp", AcceptedAt: s.clock()}, nil // accepted before the break
 		case stage == stageEnd:
 			// The data was sent; whether the server took it is unknown.
 			return Result{}, &Error{Provider: "smtp", Code: CodeOutcomeUnknown, Err: err}
 		case attempt > 0:
 			return Result{}, classifySMTP(err, "connection")
 		}
-		// Before the data was committed (MAIL, RCPT, DATA, the bytes):
-		// nothing was delivered; send again on a fresh connection.
+		// Before the data was committed (RSET, MAIL, RCPT, DATA, the
+		// bytes): nothing was delivered; send again on a fresh connection.
 	}
 }
 
 type stage int
 
 const (
-	stageMail stage = iota
+	stageReset stage = iota // the RSET that ends the previous transaction
+	stageMail
 	stageRcpt
 	stageData
 	stageWrite
-	stageEnd   // the final dot and its reply
-	stageReset // after the message was accepted
+	stageEnd // the final dot and its reply
 )
 
-// transaction sends one message on c and says where it stopped.
-func (s *SMTP) transaction(c *smtp.Client, from, to string, raw []byte) (stage, error) {
+// transaction sends one message on sc and says where it stopped. With
+// PIPELINING (RFC 2920) the RSET of the previous transaction, MAIL, RCPT
+// and DATA go in one write and their replies are read together: two round
+// trips a message instead of five.
+func (s *SMTP) transaction(sc *smtpConn, from, to string, raw []byte) (stage, error) {
+	c := sc.c
 	if err := c.UpdateDeadline(s.timeout); err != nil {
-		return stageMail, err
+		return stageReset, err
+	}
+	params := ""
+	if !isASCII(from) || !isASCII(to) {
+		if ok, _ := c.Extension("SMTPUTF8"); !ok {
+			return stageMail, &textproto.Error{Code: 553, Msg: "5.6.7 the server does not take non-ASCII addresses (no SMTPUTF8)"}
+		}
+		params = " SMTPUTF8"
+	}
+	reset := sc.dirty
+	sc.dirty = true
+	if ok, _ := c.Extension("PIPELINING"); ok {
+		return s.pipelined(c, reset, from, to, params, raw)
+	}
+	if reset {
+		if err := c.Reset(); err != nil {
+			return stageReset, err
+		}
 	}
 	if err := c.Mail(from); err != nil {
 		return stageMail, err
@@ -221,10 +243,71 @@ func (s *SMTP) transaction(c *smtp.Client, from, to string, raw []byte) (stage, 
 	if err := w.Close(); err != nil {
 		return stageEnd, err
 	}
-	if err := c.Reset(); err != nil {
+	return stageEnd, nil
+}
+
+func (s *SMTP) pipelined(c *smtp.Client, reset bool, from, to, params string, raw []byte) (stage, error) {
+	w := c.Text.W
+	if reset {
+		_, _ = w.WriteString("RSET\r\n")
+	}
+	_, _ = fmt.Fprintf(w, "MAIL FROM:%s%s\r\nRCPT TO:%s\r\nDATA\r\n", from, params, to)
+	if err := w.Flush(); err != nil {
 		return stageReset, err
 	}
-	return stageReset, nil
+	type reply struct {
+		stage stage
+		code  int
+	}
+	replies := []reply{{stageMail, 250}, {stageRcpt, 25}, {stageData, 354}}
+	if reset {
+		replies = append([]reply{{stageReset, 250}}, replies...)
+	}
+	// Every reply is read, so the stream stays in step; the first refusal decides.
+	var refused error
+	refusedAt, dataOpen := stageReset, false
+	for _, r := range replies {
+		_, _, err := c.Text.ReadResponse(r.code)
+		var te *textproto.Error
+		switch {
+		case err == nil:
+			dataOpen = r.stage == stageData
+		case errors.As(err, &te):
+			if refused == nil {
+				refused, refusedAt = err, r.stage
+			}
+		default:
+			return r.stage, err // no reply: the connection broke before the data
+		}
+	}
+	switch {
+	case refused != nil && dataOpen:
+		// The server took DATA after refusing MAIL or RCPT and now waits
+		// for data: this connection cannot go on (stageReset drops it).
+		return stageReset, refused
+	case refused != nil:
+		return refusedAt, refused
+	}
+	dw := c.Text.DotWriter()
+	if _, err := dw.Write(raw); err != nil {
+		return stageWrite, err
+	}
+	if err := dw.Close(); err != nil { // the final dot: from here the outcome is the server's
+		return stageEnd, err
+	}
+	if _, _, err := c.Text.ReadResponse(250); err != nil {
+		return stageEnd, err
+	}
+	return stageEnd, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *SMTP) drop(sc *smtpConn) {
@@ -277,6 +360,7 @@ func (s *SMTP) render(m EmailMessage) (from, to string, raw []byte, id string, e
 		return "", "", nil, "", err
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(m.HTML) + len(m.Text) + len(m.HTML)/8 + 2048) // the headers and quoted-printable's growth: one allocation
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return "", "", nil, "", invalid("smtp", "body", err.Error())
 	}
@@ -286,7 +370,7 @@ func (s *SMTP) render(m EmailMessage) (from, to string, raw []byte, id string, e
 			return "", "", nil, "", &Error{Provider: "smtp", Permanent: true, Code: "dkim", Err: err}
 		}
 	}
-	from, _ = msg.GetSender(false) // both validated by build
+	from, _ = msg.GetSender(false) // both validated by build; go-mail gives them in angle brackets
 	rcpts, _ := msg.GetRecipients()
 	return from, rcpts[0], raw, id, nil
 }
