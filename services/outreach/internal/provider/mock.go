@@ -382,14 +382,20 @@ func (p *MockEmail) invalid(msg EmailMessage) error {
 	return nil
 }
 
-func emailEvents(b Behaviour, msg EmailMessage, r Result) []timed {
-	ev := func(t webhooks.Type, after time.Duration, detail string) timed {
+// eventMaker makes the mock's events about one accepted message: each
+// stamped with its due time, and with an id unique per message and type.
+func eventMaker(key, recipient string, r Result) func(t webhooks.Type, after time.Duration, detail string) timed {
+	return func(t webhooks.Type, after time.Duration, detail string) timed {
 		return timed{after: after, event: webhooks.Event{
 			Provider: "mock", ProviderEventID: r.ProviderMessageID + ":" + string(t), Type: t,
-			MessageKey: msg.Key, ProviderMessageID: r.ProviderMessageID, Recipient: msg.To,
+			MessageKey: key, ProviderMessageID: r.ProviderMessageID, Recipient: recipient,
 			Detail: detail, At: r.AcceptedAt.Add(after),
 		}}
 	}
+}
+
+func emailEvents(b Behaviour, msg EmailMessage, r Result) []timed {
+	ev := eventMaker(msg.Key, msg.To, r)
 	switch b {
 	case BounceHard:
 		return []timed{ev(webhooks.BouncedHard, MockBounceAfter, "550 5.1.1 user unknown")}
@@ -434,13 +440,7 @@ func (p *MockSMS) invalid(msg SMSMessage) error {
 }
 
 func smsEvents(b Behaviour, msg SMSMessage, r Result) []timed {
-	ev := func(t webhooks.Type, after time.Duration, detail string) timed {
-		return timed{after: after, event: webhooks.Event{
-			Provider: "mock", ProviderEventID: r.ProviderMessageID + ":" + string(t), Type: t,
-			MessageKey: msg.Key, ProviderMessageID: r.ProviderMessageID, Recipient: msg.To,
-			Detail: detail, At: r.AcceptedAt.Add(after),
-		}}
-	}
+	ev := eventMaker(msg.Key, msg.To, r)
 	switch b {
 	case BounceHard:
 		return []timed{ev(webhooks.BouncedHard, MockBounceAfter, "30005 unknown destination handset")}
