@@ -14,9 +14,6 @@ import (
 	"reos.dev/services/crm/internal/domain"
 )
 
-// nilUUID sorts before every id: the keyset start of a first batch.
-const nilUUID = "00000000-0000-0000-0000-000000000000"
-
 const (
 	sqlOrgIDsAfter = `SELECT id FROM crm.crm_org_ids_after($1::uuid, $2) AS id`
 	// FOR SHARE, not property's FOR KEY SHARE: a contact is changed by a
@@ -51,15 +48,7 @@ func NewSnapshotStore(pool *pgxpool.Pool, schema string) (SnapshotStore, error) 
 // SECURITY DEFINER function crm_org_ids_after (row-level security shows
 // the service role one organisation at a time).
 func (s SnapshotStore) OrgIDs(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := s.store.pool.Query(ctx, sqlOrgIDsAfter, startAfter(after), limit)
-	if err != nil {
-		return nil, fmt.Errorf("organisation ids: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("organisation ids: %w", err)
-	}
-	return ids, nil
+	return postgres.IDsAfter(ctx, s.store.pool, "organisation ids", sqlOrgIDsAfter, after, limit)
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -77,7 +66,7 @@ type snapshotTx struct {
 }
 
 func (t snapshotTx) Contacts(ctx context.Context, after string, limit int) ([]domain.Contact, error) {
-	rows, err := t.tx.Query(ctx, sqlContactSnapshots, t.org, startAfter(after), limit)
+	rows, err := t.tx.Query(ctx, sqlContactSnapshots, t.org, postgres.IDStart(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read contacts: %w", err)
 	}
@@ -89,7 +78,7 @@ func (t snapshotTx) Contacts(ctx context.Context, after string, limit int) ([]do
 }
 
 func (t snapshotTx) Leads(ctx context.Context, after string, limit int) ([]app.LeadRow, error) {
-	rows, err := t.tx.Query(ctx, sqlLeadSnapshots, t.org, startAfter(after), limit)
+	rows, err := t.tx.Query(ctx, sqlLeadSnapshots, t.org, postgres.IDStart(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read leads: %w", err)
 	}
@@ -98,12 +87,4 @@ func (t snapshotTx) Leads(ctx context.Context, after string, limit int) ([]app.L
 		return nil, fmt.Errorf("read leads: %w", err)
 	}
 	return out, nil
-}
-
-// startAfter is the keyset start of a batch: after, or before every id.
-func startAfter(after string) string {
-	if after == "" {
-		return nilUUID
-	}
-	return after
 }

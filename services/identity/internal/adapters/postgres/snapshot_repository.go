@@ -13,9 +13,6 @@ import (
 	"reos.dev/services/identity/internal/app"
 )
 
-// nilUUID sorts before every id: the keyset start of a first page.
-const nilUUID = "00000000-0000-0000-0000-000000000000"
-
 const (
 	sqlOrgIDsAfter = `SELECT id FROM identity.organization_ids_after($1::uuid, $2) AS id`
 
@@ -63,15 +60,7 @@ func NewSnapshotStore(pool *pgxpool.Pool, schema string) (*SnapshotStore, error)
 // function organization_ids_after (row-level security shows the service
 // role one organisation at a time).
 func (s *SnapshotStore) OrgIDs(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := s.pool.Query(ctx, sqlOrgIDsAfter, keysetStart(after), limit)
-	if err != nil {
-		return nil, fmt.Errorf("organisation ids: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("organisation ids: %w", err)
-	}
-	return ids, nil
+	return postgres.IDsAfter(ctx, s.pool, "organisation ids", sqlOrgIDsAfter, after, limit)
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -79,13 +68,6 @@ func (s *SnapshotStore) InOrg(ctx context.Context, orgID string, fn func(app.Sna
 	return postgres.InOrgTx(ctx, s.pool, orgID, func(tx pgx.Tx) error {
 		return fn(snapshotTx{tx: tx, org: orgID, outbox: s.outbox})
 	})
-}
-
-func keysetStart(after string) string {
-	if after == "" {
-		return nilUUID
-	}
-	return after
 }
 
 // snapshotTx is app.SnapshotTx over one transaction of org.
@@ -97,7 +79,7 @@ type snapshotTx struct {
 
 // lockIDs locks the next page of ids (sqlLock) and returns them.
 func (t snapshotTx) lockIDs(ctx context.Context, sqlLock, after string, limit int) ([]string, error) {
-	rows, err := t.tx.Query(ctx, sqlLock, t.org, keysetStart(after), limit)
+	rows, err := t.tx.Query(ctx, sqlLock, t.org, postgres.IDStart(after), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +121,7 @@ func (t snapshotTx) Teams(ctx context.Context, after string, limit int) ([]app.T
 }
 
 func (t snapshotTx) DeletedTeams(ctx context.Context, after string, limit int) ([]app.TeamSnapshot, error) {
-	rows, err := t.tx.Query(ctx, sqlDeletedTeamSnapshots, t.org, keysetStart(after), limit)
+	rows, err := t.tx.Query(ctx, sqlDeletedTeamSnapshots, t.org, postgres.IDStart(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read deleted teams: %w", err)
 	}

@@ -13,9 +13,6 @@ import (
 	"reos.dev/services/property/internal/app"
 )
 
-// nilUUID sorts before every id: the keyset start of a first page.
-const nilUUID = "00000000-0000-0000-0000-000000000000"
-
 const (
 	sqlPropertyOrgIDsAfter = `SELECT id FROM property.property_org_ids_after($1::uuid, $2) AS id`
 	// FOR KEY SHARE conflicts with the FOR UPDATE of updates and archiving
@@ -48,18 +45,7 @@ func NewSnapshotStore(pool *pgxpool.Pool, schema string) (SnapshotStore, error) 
 // SECURITY DEFINER function property_org_ids_after (row-level security
 // shows the service role one organisation at a time).
 func (s SnapshotStore) OrgIDs(ctx context.Context, after string, limit int) ([]string, error) {
-	if after == "" {
-		after = nilUUID
-	}
-	rows, err := s.store.pool.Query(ctx, sqlPropertyOrgIDsAfter, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("organisation ids: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("organisation ids: %w", err)
-	}
-	return ids, nil
+	return postgres.IDsAfter(ctx, s.store.pool, "organisation ids", sqlPropertyOrgIDsAfter, after, limit)
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -77,10 +63,7 @@ type snapshotTx struct {
 }
 
 func (t snapshotTx) Properties(ctx context.Context, after string, limit int) ([]app.PropertySnapshot, error) {
-	if after == "" {
-		after = nilUUID
-	}
-	rows, err := t.tx.Query(ctx, sqlPropertySnapshots, t.org, after, limit)
+	rows, err := t.tx.Query(ctx, sqlPropertySnapshots, t.org, postgres.IDStart(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read properties: %w", err)
 	}
