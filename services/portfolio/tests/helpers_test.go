@@ -26,7 +26,6 @@ import (
 	"reos.dev/pkg/testkit"
 	"reos.dev/services/portfolio"
 	pgstore "reos.dev/services/portfolio/internal/adapters/postgres"
-	"reos.dev/services/portfolio/internal/app"
 	"reos.dev/services/portfolio/internal/domain"
 	"reos.dev/services/portfolio/internal/server"
 )
@@ -44,7 +43,8 @@ type env struct {
 	property *fakeProperty
 }
 
-func newEnv(t testing.TB, cfg ...app.Config) *env {
+// newEnv starts the service; opts adjust its options (settings, jobs).
+func newEnv(t testing.TB, opts ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, portfolio.Root.Database())
@@ -53,8 +53,8 @@ func newEnv(t testing.TB, cfg ...app.Config) *env {
 	pool := db.Pool(t, "portfolio_app")
 	prop := newFakeProperty()
 	o := server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock, Property: prop}
-	if len(cfg) > 0 {
-		o.App = cfg[0]
+	for _, opt := range opts {
+		opt(&o)
 	}
 	srv, err := server.New(o)
 	if err != nil {
@@ -198,7 +198,10 @@ func propertyEvent(t testing.TB, typ, orgID, propertyID string, at time.Time, da
 }
 
 // valuationEvent is property's valuation.completed of propertyID.
+// An empty valuationID makes the event without data's id (the caller sets
+// Data).
 func valuationEvent(t testing.TB, org, propertyID, valuationID, asOf string, estimate int64, at time.Time) events.Event {
+	t.Helper()
 	return propertyEvent(t, "reos.property.valuation.completed", org, propertyID, at, map[string]any{
 		"valuation_id": valuationID, "property_id": propertyID, "org_id": org, "as_of": asOf, "method": "comparables",
 		"estimate_cents": estimate, "low_cents": estimate * 9 / 10, "high_cents": estimate * 11 / 10, "confidence": 70,

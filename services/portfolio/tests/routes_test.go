@@ -8,7 +8,6 @@ import (
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/routes"
 	"reos.dev/pkg/testkit"
-	"reos.dev/services/portfolio/internal/app"
 	"reos.dev/services/portfolio/internal/server"
 	transport "reos.dev/services/portfolio/internal/transport/http"
 )
@@ -22,7 +21,7 @@ func TestRoutes(t *testing.T) {
 	t.Parallel()
 	// A portfolio of more than one holding is reconciled by a job, so the
 	// jobs API's rows have a job to name (the queue does not run here).
-	e := newEnv(t, app.Config{InlineReconcileHoldings: 1})
+	e := newEnv(t, func(o *server.Options) { o.App.InlineReconcileHoldings = 1 })
 	org := newOrg()
 	owner, viewer, intruder := e.user(org, permsAdmin), e.user(org, permsViewer), e.user(newOrg(), permsAdmin)
 	p := e.portfolio(owner, "Route portfolio")

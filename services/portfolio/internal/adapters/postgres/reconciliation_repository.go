@@ -21,6 +21,9 @@ const (
 	sqlSaveReconciliation      = `UPDATE portfolio.reconciliations SET status = $2, ledger_cents = $3, abs_difference_cents = $4,
     holdings_total = $5, holdings_checked = $6, difference_count = $7, checkpoint_holding = $8, job_id = $9, completed_at = $10
 WHERE id = $1`
+	sqlAddDifferences = `INSERT INTO portfolio.reconciliation_differences (org_id, reconciliation_id, holding_id, property_id, measure,
+    expected_cents, actual_cents, delta_cents)
+SELECT $1, $2, h, p, m, e, a, d FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[]) AS x(h, p, m, e, a, d)`
 	sqlGetReconciliation   = `SELECT ` + reconciliationColumns + ` FROM portfolio.reconciliations r WHERE r.portfolio_id = $1 AND r.id = $2`
 	sqlReconciliationDiffs = `SELECT holding_id::text, property_id::text, measure, expected_cents, actual_cents, delta_cents
 FROM portfolio.reconciliation_differences WHERE reconciliation_id = $1 ORDER BY holding_id, measure`
@@ -63,18 +66,19 @@ func (q reconciliationRepo) Save(ctx context.Context, r domain.Reconciliation) e
 	return nil
 }
 
-// AddDifferences writes a batch's differences with one COPY.
+// AddDifferences writes a batch's differences in one INSERT over arrays
+// (COPY is refused on a table with row-level security).
 func (q reconciliationRepo) AddDifferences(ctx context.Context, orgID, id string, diffs []domain.Difference) error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	_, err := q.tx.CopyFrom(ctx, pgx.Identifier{"portfolio", "reconciliation_differences"},
-		[]string{"org_id", "reconciliation_id", "holding_id", "property_id", "measure", "expected_cents", "actual_cents", "delta_cents"},
-		pgx.CopyFromSlice(len(diffs), func(i int) ([]any, error) {
-			d := diffs[i]
-			return []any{orgID, id, d.HoldingID, d.PropertyID, d.Measure, d.ExpectedCents, d.ActualCents, d.DeltaCents}, nil
-		}))
-	if err != nil {
+	holdings, properties, measures := make([]string, len(diffs)), make([]string, len(diffs)), make([]string, len(diffs))
+	expected, actual, delta := make([]int64, len(diffs)), make([]int64, len(diffs)), make([]int64, len(diffs))
+	for i, d := range diffs {
+		holdings[i], properties[i], measures[i] = d.HoldingID, d.PropertyID, d.Measure
+		expected[i], actual[i], delta[i] = d.ExpectedCents, d.ActualCents, d.DeltaCents
+	}
+	if _, err := q.tx.Exec(ctx, sqlAddDifferences, orgID, id, holdings, properties, measures, expected, actual, delta); err != nil {
 		return fmt.Errorf("add reconciliation differences: %w", err)
 	}
 	return nil
