@@ -223,6 +223,12 @@ func TestStack(t *testing.T) {
 		}
 		valuationScenarios(t, s, people)
 	})
+	t.Run("portfolio", func(t *testing.T) {
+		if people.outsider == "" {
+			t.Fatal("the actors scenario failed first")
+		}
+		portfolioScenarios(t, s, people)
+	})
 
 	t.Run("circuit opens when identity is down and closes when it returns", func(t *testing.T) {
 		if tokens.AccessToken == "" {

@@ -57,6 +57,9 @@ type stackService struct {
 	cmd  string // package path of its main, relative to the repository
 	// env returns the service's own variables for this run.
 	env func(t testing.TB) []string
+	// peers returns variables naming the services started before it
+	// (their base URLs by name), for one that calls another directly.
+	peers func(urls map[string]string) []string
 }
 
 // stackServices are started in order (identity first: the others and the
@@ -89,6 +92,9 @@ var stackServices = []stackService{
 		// unsubscribe secret (outreach_e2e_test.go signs with it).
 		return []string{"CRM_EVENTS_GROUP=" + testkit.UniqueName(t, "outreach-e2e-crm")}
 	}},
+	{name: "portfolio", cmd: "./services/portfolio/cmd/portfolio", env: func(t testing.TB) []string {
+		return []string{"PROPERTY_EVENTS_GROUP=" + testkit.UniqueName(t, "portfolio-e2e-property")}
+	}, peers: func(urls map[string]string) []string { return []string{"PROPERTY_URL=" + urls["property"]} }},
 }
 
 // binaries returns the directory holding the services' and the gateway's
@@ -323,6 +329,9 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		)
 		if svc.env != nil {
 			env = append(env, svc.env(t)...)
+		}
+		if svc.peers != nil {
+			env = append(env, svc.peers(s.URLs)...)
 		}
 		env = append(env, opts.serviceEnv[svc.name]...)
 		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"), env: env}

@@ -52,7 +52,7 @@ func DefaultRoutes() []Route {
 		r(Property, "/properties", "/listings", "/search/properties", "/jobs/property", "/files/property"),
 		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads", "/jobs/crm", "/files/crm", "/assignment-rules", "/crm"),
 		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns"),
-		r(Portfolio, "/portfolio"),
+		r(Portfolio, "/portfolio", "/jobs/portfolio"),
 		r(Platform, "/tasks", "/admin", "/webhooks", "/events", "/storage", "/analytics", "/search/suggestions"),
 	)
 }

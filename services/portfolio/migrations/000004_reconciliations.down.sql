@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS reconciliation_differences;
+DROP TABLE IF EXISTS reconciliations;
