@@ -84,7 +84,9 @@ func (s State) FileDue(at time.Time) bool {
 }
 
 // NewReport is an empty report whose lists encode as [] rather than null.
-func NewReport() Report { return Report{Errors: []RowError{}, IgnoredColumns: []string{}} }
+func NewReport() Report {
+	return Report{Errors: []RowError{}, IgnoredColumns: []string{}, Columns: []ColumnMapping{}}
+}
 
 // Stateful is a service's import type (a pointer to it): it holds a State.
 type Stateful interface{ ImportState() *State }
@@ -215,7 +217,9 @@ type Config struct {
 	// Fields are the import's fields; CheckHeader, when set, refuses a
 	// header that can feed no row beyond what Fields' Required says
 	// (has reports whether field i has a column).
-	Fields      []Field
+	Fields []Field
+	// Recognise is the import's recognition table (Options.Recognise).
+	Recognise   *Recognition
 	CheckHeader func(has func(i int) bool) error
 	// Again says what importing the same file again does to the rows
 	// already imported ("rows already imported merge"), in failures that
@@ -269,7 +273,7 @@ func (r *Runner[Tx, I, R]) CheckFile(ctx context.Context, key string, mapping ma
 }
 
 func (r *Runner[Tx, I, R]) open(rc io.Reader, st *State, rep *Report) (*Reader, error) {
-	opts := Options{Fields: r.cfg.Fields, Mapping: st.Mapping, ResumeAfterLine: st.Checkpoint.Line}
+	opts := Options{Fields: r.cfg.Fields, Mapping: st.Mapping, Recognise: r.cfg.Recognise, ResumeAfterLine: st.Checkpoint.Line}
 	if st.Checkpoint.Offset > 0 {
 		// Seek past what earlier batches wrote instead of parsing it again.
 		opts.Resume = st.Checkpoint

@@ -1,0 +1,105 @@
+package csvimport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+)
+
+// PreviewRows is how many records a dry run reads.
+const PreviewRows = 50
+
+// Preview is a dry run's answer: the mapping the import would use, why,
+// the columns it would ignore, and what would become of the first
+// PreviewRows records. Mapping is in the form an import accepts: edit it
+// and send it back with the file.
+type Preview struct {
+	Columns  []ColumnMapping   `json:"columns"`
+	Mapping  map[string]string `json:"mapping"`
+	Unmapped []string          `json:"unmapped_columns"`
+	Rows     []PreviewRow      `json:"rows"`
+	// More says whether the file has records past the ones previewed.
+	More bool `json:"more"`
+}
+
+// Outcomes of a previewed record.
+const (
+	OutcomeImport = "import" // valid: the import loads it (unless what it describes is there already)
+	OutcomeReject = "reject" // the import rejects it, for Errors
+)
+
+// PreviewRow is the outcome of one previewed record.
+type PreviewRow struct {
+	Line    int        `json:"line"`
+	Outcome string     `json:"outcome"`
+	Errors  []RowError `json:"errors,omitempty"`
+	// Notes are what the import would do beyond the row (a lead source
+	// created, an agent not found): Batches that implement Noter say.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Noter is what a Batches may implement to tell a dry run what a planned
+// row would do beyond being written.
+type Noter[R any] interface {
+	Notes(row R) []string
+}
+
+// Preview dry-runs imp (its FileKey and Mapping; nothing of it is stored):
+// the header is mapped and checked as an import's, and the first
+// PreviewRows records are planned — never written. A file that cannot be
+// imported at all is the apperr an import would answer.
+func (r *Runner[Tx, I, R]) Preview(ctx context.Context, imp I) (Preview, error) {
+	st := imp.ImportState()
+	rc, _, err := r.cfg.Files.Open(ctx, st.FileKey)
+	if err != nil {
+		return Preview{}, err
+	}
+	defer rc.Close()
+	rep := NewReport()
+	rd, err := r.open(rc, &State{Mapping: st.Mapping}, &rep)
+	if err != nil {
+		return Preview{}, err
+	}
+	b, err := r.imp.Begin(ctx, imp, rd)
+	if err != nil {
+		return Preview{}, err
+	}
+	noter, _ := b.(Noter[R])
+	p := Preview{Columns: slices.Clone(rep.Columns), Mapping: rep.MappingOf(), Unmapped: slices.Clone(rep.IgnoredColumns), Rows: []PreviewRow{}}
+	for records := 0; ; {
+		before := len(rep.Errors)
+		rec, err := rd.Next()
+		// Records the reader rejected on the way (broken quoting, a wrong
+		// column count) count as previewed.
+		for _, e := range rep.Errors[before:] {
+			p.Rows = append(p.Rows, PreviewRow{Line: e.Line, Outcome: OutcomeReject, Errors: []RowError{e}})
+			records++
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Preview{}, err
+		}
+		if records >= PreviewRows {
+			p.More = true
+			break
+		}
+		records++
+		row, errs := b.Plan(rec)
+		if len(errs) > 0 {
+			p.Rows = append(p.Rows, PreviewRow{Line: rec.Line, Outcome: OutcomeReject, Errors: errs})
+			continue
+		}
+		pr := PreviewRow{Line: rec.Line, Outcome: OutcomeImport}
+		if noter != nil {
+			pr.Notes = noter.Notes(row)
+		}
+		p.Rows = append(p.Rows, pr)
+	}
+	if len(p.Rows) > PreviewRows {
+		p.Rows, p.More = p.Rows[:PreviewRows], true
+	}
+	return p, nil
+}
