@@ -3,8 +3,12 @@ package csvimport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/url"
 	"slices"
+
+	"reos.dev/pkg/apperr"
 )
 
 // PreviewRows is how many records a dry run reads.
@@ -102,4 +106,21 @@ func (r *Runner[Tx, I, R]) Preview(ctx context.Context, imp I) (Preview, error) 
 		p.Rows, p.More = p.Rows[:PreviewRows], true
 	}
 	return p, nil
+}
+
+// ParamDryRun is the query parameter of an import's upload that asks for a
+// Preview instead of the import.
+const ParamDryRun = "dry_run"
+
+// DryRun reads ?dry_run=: absent or "false" imports, "true" previews;
+// another value is a 422 naming the parameter.
+func DryRun(q url.Values) (bool, error) {
+	switch v := q.Get(ParamDryRun); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, apperr.Invalid(ParamDryRun, fmt.Sprintf("must be true or false, not %q", v))
+	}
 }

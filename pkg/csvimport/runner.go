@@ -385,6 +385,7 @@ type batch[R any] struct {
 	rows    []R
 	report  Report
 	ignored []string
+	columns []ColumnMapping
 	pos     Position
 	last    bool
 	stepEnd bool
@@ -451,8 +452,8 @@ func (ru *run[Tx, I, R]) importFile(ctx context.Context) error {
 // a failure or — in a job — the end of the step: the batch that ends the
 // step is the last one sent.
 func (ru *run[Tx, I, R]) read(ctx context.Context, rd *Reader, part *Report, plan Batches[Tx, I, R], out chan<- batch[R]) error {
-	b := batch[R]{ignored: part.IgnoredColumns}
-	part.IgnoredColumns = nil
+	b := batch[R]{ignored: part.IgnoredColumns, columns: part.Columns}
+	part.IgnoredColumns, part.Columns = nil, nil
 	sent := 0
 	send := func() bool {
 		b.report, b.pos = *part, rd.Position()
@@ -741,6 +742,9 @@ func (r *Runner[Tx, I, R]) ExpireFile(ctx context.Context, orgID, id string, exp
 func merge[R any](rep *Report, b batch[R], w Written) {
 	if len(rep.IgnoredColumns) == 0 && len(b.ignored) > 0 {
 		rep.IgnoredColumns = b.ignored
+	}
+	if len(rep.Columns) == 0 && len(b.columns) > 0 {
+		rep.Columns = b.columns
 	}
 	errs := b.report.Errors
 	if len(w.Skipped) > 0 {

@@ -166,17 +166,7 @@ func (s *service) StartImport(ctx context.Context, up Upload) (domain.Import, er
 	}
 	id := newID()
 	key := domain.ImportKey(p.OrgID, id)
-	got, err := up.Receive(ctx, s.media.Files, key, storage.Rules{
-		MaxBytes: s.imports.MaxBytes,
-		// A CSV file whose first bytes do not parse as CSV (broken quoting,
-		// one column) sniffs as plain text; the reader judges it.
-		Allow:  []string{storage.TypeCSV, storage.TypeText},
-		Fields: []string{domain.FieldMapping},
-		Check: func(f map[string]string) error {
-			_, err := csvimport.ParseMapping(f[domain.FieldMapping])
-			return err
-		},
-	})
+	got, err := up.Receive(ctx, s.media.Files, key, s.importRules())
 	if err != nil {
 		return domain.Import{}, err
 	}
@@ -193,6 +183,46 @@ func (s *service) StartImport(ctx context.Context, up Upload) (domain.Import, er
 		return domain.Import{}, err
 	}
 	return *ended, nil
+}
+
+// importRules are what an uploaded import file must be.
+func (s *service) importRules() storage.Rules {
+	return storage.Rules{
+		MaxBytes: s.imports.MaxBytes,
+		// A CSV file whose first bytes do not parse as CSV (broken quoting,
+		// one column) sniffs as plain text; the reader judges it.
+		Allow:  []string{storage.TypeCSV, storage.TypeText},
+		Fields: []string{domain.FieldMapping},
+		Check: func(f map[string]string) error {
+			_, err := csvimport.ParseMapping(f[domain.FieldMapping])
+			return err
+		},
+	}
+}
+
+// PreviewImport is a dry run of an import (?dry_run=true): the mapping it
+// would use and why, the columns it would ignore, and the outcome of the
+// first csvimport.PreviewRows records. Nothing is recorded; the file is
+// stored only while it is read, then deleted.
+func (s *service) PreviewImport(ctx context.Context, up Upload) (csvimport.Preview, error) {
+	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
+	if err != nil {
+		return csvimport.Preview{}, err
+	}
+	id := newID()
+	key := domain.ImportKey(p.OrgID, id)
+	got, err := up.Receive(ctx, s.media.Files, key, s.importRules())
+	if err != nil {
+		return csvimport.Preview{}, err
+	}
+	defer s.removeFile(ctx, key)
+	mapping, err := csvimport.ParseMapping(got.Fields[domain.FieldMapping])
+	if err != nil {
+		return csvimport.Preview{}, err
+	}
+	imp := domain.NewImport(id, p.OrgID, domain.ImportFile{Name: got.FileName, Size: got.Object.Size, SHA256: got.Object.SHA256},
+		mapping, nil, s.now())
+	return s.runner.Preview(ctx, &imp)
 }
 
 // recordImport records the import of a received file whose header fits:
@@ -277,7 +307,7 @@ type importRunner = csvimport.Runner[Tx, *domain.Import, ImportedRow]
 func newImportRunner(s *service) (*importRunner, error) {
 	return csvimport.NewRunner[Tx, *domain.Import, ImportedRow](propertyImports{s: s}, csvimport.Config{
 		Name: ImportJobKind, FileExpireKind: ImportFileExpireJobKind,
-		Fields: domain.ImportFields(), CheckHeader: domain.CheckImportHeader,
+		Fields: domain.ImportFields(), Recognise: domain.ImportColumns, CheckHeader: domain.CheckImportHeader,
 		Again:     "listing keys already loaded are skipped",
 		BatchRows: s.imports.BatchRows, StepBatches: s.imports.StepBatches, FileRetention: s.imports.FileRetention,
 		Files: s.media.Files, Now: s.now, Logger: s.log,
