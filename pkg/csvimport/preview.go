@@ -2,9 +2,11 @@ package csvimport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 
@@ -123,4 +125,39 @@ func DryRun(q url.Values) (bool, error) {
 	default:
 		return false, apperr.Invalid(ParamDryRun, fmt.Sprintf("must be true or false, not %q", v))
 	}
+}
+
+// UploadAnswer is what an import's upload answers (pkg/httpx encodes it):
+// the import T, with its own status and headers when it has them
+// (httpx.StatusCoder, Headers), or for a dry run the Preview, 200.
+type UploadAnswer[T any] struct {
+	Import  T
+	Preview *Preview
+}
+
+// StatusCode is 200 for a preview, else the import's.
+func (a UploadAnswer[T]) StatusCode() int {
+	if a.Preview != nil {
+		return http.StatusOK
+	}
+	if sc, ok := any(a.Import).(interface{ StatusCode() int }); ok {
+		return sc.StatusCode()
+	}
+	return 0
+}
+
+// Headers are the import's (none for a preview).
+func (a UploadAnswer[T]) Headers() http.Header {
+	if h, ok := any(a.Import).(interface{ Headers() http.Header }); ok && a.Preview == nil {
+		return h.Headers()
+	}
+	return nil
+}
+
+// MarshalJSON encodes the preview or the import.
+func (a UploadAnswer[T]) MarshalJSON() ([]byte, error) {
+	if a.Preview != nil {
+		return json.Marshal(a.Preview)
+	}
+	return json.Marshal(a.Import)
 }

@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -110,34 +109,6 @@ func (s startedImport) Headers() http.Header {
 	return http.Header{"Location": {APIPrefix + "/properties/bulk-import/" + s.ID}}
 }
 
-// importAnswer is POST /properties/bulk-import's answer: the started
-// import, or with ?dry_run=true the preview (200).
-type importAnswer struct {
-	started *startedImport
-	preview *csvimport.Preview
-}
-
-func (a importAnswer) StatusCode() int {
-	if a.preview != nil {
-		return http.StatusOK
-	}
-	return a.started.StatusCode()
-}
-
-func (a importAnswer) Headers() http.Header {
-	if a.preview != nil {
-		return nil
-	}
-	return a.started.Headers()
-}
-
-func (a importAnswer) MarshalJSON() ([]byte, error) {
-	if a.preview != nil {
-		return json.Marshal(a.preview)
-	}
-	return json.Marshal(a.started)
-}
-
 type importUpload struct {
 	uploadRequest
 	dryRun bool
@@ -153,13 +124,13 @@ func decodeImportUpload(_ context.Context, r *http.Request) (importUpload, error
 }
 
 func (h *handlers) startImport() http.Handler {
-	return endpoint(h, decodeImportUpload, func(ctx context.Context, req importUpload) (importAnswer, error) {
+	return endpoint(h, decodeImportUpload, func(ctx context.Context, req importUpload) (csvimport.UploadAnswer[startedImport], error) {
 		if req.dryRun {
 			p, err := h.svc.PreviewImport(ctx, req.Upload)
-			return importAnswer{preview: &p}, err
+			return csvimport.UploadAnswer[startedImport]{Preview: &p}, err
 		}
 		imp, err := h.svc.StartImport(ctx, req.Upload)
-		return importAnswer{started: &startedImport{toImport(imp, true)}}, err
+		return csvimport.UploadAnswer[startedImport]{Import: startedImport{toImport(imp, true)}}, err
 	}, http.StatusCreated)
 }
 
