@@ -96,3 +96,36 @@ func FuzzParseBoolAndLookup(f *testing.F) {
 		}
 	})
 }
+
+// Benchmarks of the per-cell work recognition adds to an import
+// (go test -bench . -run XXX ./pkg/csvimport).
+func BenchmarkParseMoney(b *testing.B) {
+	for _, s := range []string{"350000", "$350,000.00", "€1.234,56"} {
+		b.Run(s, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := csvimport.ParseMoney(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	for b.Loop() {
+		if _, ok := csvimport.PropertyColumns.Lookup("property_type", "Single Family Residential"); !ok {
+			b.Fatal("no match")
+		}
+	}
+}
+
+func BenchmarkRecogniseRedfinHeader(b *testing.B) {
+	line := "SALE TYPE,SOLD DATE,PROPERTY TYPE,ADDRESS,CITY,STATE OR PROVINCE,ZIP OR POSTAL CODE,PRICE,BEDS,BATHS,LOCATION," +
+		"SQUARE FEET,LOT SIZE,YEAR BUILT,DAYS ON MARKET,$/SQUARE FEET,HOA/MONTH,STATUS,SOURCE,MLS#,LATITUDE,LONGITUDE\n"
+	for b.Loop() {
+		rep := csvimport.NewReport()
+		if _, err := csvimport.NewReader(strings.NewReader(line), csvimport.Options{Fields: propertyFields, Recognise: csvimport.PropertyColumns}, &rep); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

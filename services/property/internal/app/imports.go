@@ -157,16 +157,11 @@ type ImportedRow struct {
 // StartImport stores the uploaded CSV file and imports it: inside the
 // request when it is small (the import comes back ended), else as a job
 // (the import comes back queued with its job id). A file that cannot be
-// imported at all (not CSV text, a header that names no listing_key, a
-// mapping that does not fit it) is refused before anything is recorded.
+// imported at all (not CSV text, a header without the columns a property
+// needs, a mapping that does not fit it) is refused before anything is
+// recorded.
 func (s *service) StartImport(ctx context.Context, up Upload) (domain.Import, error) {
-	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
-	if err != nil {
-		return domain.Import{}, err
-	}
-	id := newID()
-	key := domain.ImportKey(p.OrgID, id)
-	got, err := up.Receive(ctx, s.media.Files, key, s.importRules())
+	p, id, key, got, err := s.receiveImport(ctx, up)
 	if err != nil {
 		return domain.Import{}, err
 	}
@@ -185,9 +180,16 @@ func (s *service) StartImport(ctx context.Context, up Upload) (domain.Import, er
 	return *ended, nil
 }
 
-// importRules are what an uploaded import file must be.
-func (s *service) importRules() storage.Rules {
-	return storage.Rules{
+// receiveImport checks the caller and stores the uploaded file under a
+// new import's id and key.
+func (s *service) receiveImport(ctx context.Context, up Upload) (p auth.Principal, id, key string, got storage.Received, err error) {
+	p, err = auth.CallerWith(ctx, domain.PermPropertiesWrite)
+	if err != nil {
+		return p, "", "", got, err
+	}
+	id = newID()
+	key = domain.ImportKey(p.OrgID, id)
+	got, err = up.Receive(ctx, s.media.Files, key, storage.Rules{
 		MaxBytes: s.imports.MaxBytes,
 		// A CSV file whose first bytes do not parse as CSV (broken quoting,
 		// one column) sniffs as plain text; the reader judges it.
@@ -197,7 +199,8 @@ func (s *service) importRules() storage.Rules {
 			_, err := csvimport.ParseMapping(f[domain.FieldMapping])
 			return err
 		},
-	}
+	})
+	return p, id, key, got, err
 }
 
 // PreviewImport is a dry run of an import (?dry_run=true): the mapping it
@@ -205,13 +208,7 @@ func (s *service) importRules() storage.Rules {
 // first csvimport.PreviewRows records. Nothing is recorded; the file is
 // stored only while it is read, then deleted.
 func (s *service) PreviewImport(ctx context.Context, up Upload) (csvimport.Preview, error) {
-	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
-	if err != nil {
-		return csvimport.Preview{}, err
-	}
-	id := newID()
-	key := domain.ImportKey(p.OrgID, id)
-	got, err := up.Receive(ctx, s.media.Files, key, s.importRules())
+	p, id, key, got, err := s.receiveImport(ctx, up)
 	if err != nil {
 		return csvimport.Preview{}, err
 	}
