@@ -113,7 +113,7 @@ func TestImportDryRunWritesNothingAndTheEditedMappingIsHonoured(t *testing.T) {
 		t.Fatalf("preview mapping %+v", p)
 	}
 	if len(p.Rows) != 2 || p.Rows[0].Outcome != "import" || p.Rows[1].Outcome != "reject" || p.Rows[1].Line != 3 ||
-		p.Rows[1].Errors[0].Column != "Asking" {
+		p.Rows[1].Errors[0].Column != "Asking" || len(p.Rows[0].Notes) != 1 || !strings.Contains(p.Rows[0].Notes[0], `derived from the address "1 elm st|dallas||`) {
 		t.Fatalf("preview rows %+v", p.Rows)
 	}
 	if after := count(); after != before {

@@ -152,6 +152,8 @@ type ImportBatch struct {
 type ImportedRow struct {
 	Line     int
 	Property domain.Property
+	// KeyDerived: the record had no listing_key; it is domain.AddressKey's.
+	KeyDerived bool
 }
 
 // StartImport stores the uploaded CSV file and imports it: inside the
@@ -372,13 +374,21 @@ type propertyBatches struct {
 func (b *propertyBatches) Plan(rec *csvimport.Row) (ImportedRow, []csvimport.RowError) {
 	prop, errs := domain.NewImportedProperty(newID(), b.orgID, rec.Values, b.s.now())
 	if len(errs) == 0 {
-		return ImportedRow{Line: rec.Line, Property: prop}, nil
+		return ImportedRow{Line: rec.Line, Property: prop, KeyDerived: rec.Values[domain.ImportListingKeyColumn] == ""}, nil
 	}
 	rowErrs := make([]csvimport.RowError, len(errs))
 	for i, e := range errs {
 		rowErrs[i] = csvimport.RowError{Line: rec.Line, Column: b.rd.Column(e.Field), Reason: e.Reason}
 	}
 	return ImportedRow{}, rowErrs
+}
+
+// Notes tell a dry run of a derived listing key (csvimport.Noter).
+func (b *propertyBatches) Notes(row ImportedRow) []string {
+	if !row.KeyDerived {
+		return nil
+	}
+	return []string{fmt.Sprintf("listing_key %s derived from the address %q", *row.Property.ListingKey, domain.NormalAddress(row.Property))}
 }
 
 // Write loads the batch's properties, skipping listing keys that repeat
