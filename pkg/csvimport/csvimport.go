@@ -48,6 +48,11 @@ type Options struct {
 	// "list-price" and "LIST_PRICE" all match list_price); other columns are
 	// ignored and listed in the report.
 	Mapping map[string]string
+	// Recognise, when set, maps the headers neither the mapping nor a
+	// field's name claims through the recognition table (RESO names,
+	// synonyms, export formats). A mapping's column mapped to "" is
+	// ignored, whatever the table says.
+	Recognise *Recognition
 	// ResumeAfterLine makes the reader read past, without returning or
 	// counting them, the records that start on or before this line: an
 	// import resumed after a checkpoint continues with the report it saved
@@ -105,6 +110,23 @@ type Report struct {
 	ErrorsTruncated bool       `json:"errors_truncated"`
 	// IgnoredColumns are the file's columns that map to no field.
 	IgnoredColumns []string `json:"ignored_columns"`
+	// Columns say which column went to which field, and why, in the
+	// file's order.
+	Columns []ColumnMapping `json:"columns"`
+}
+
+// MappingOf is the mapping of a report's columns in the form an import
+// accepts ({"File column": "field"}, ignored columns mapped to ""): what a
+// dry run answers, for the client to edit and send back.
+func (r *Report) MappingOf() map[string]string {
+	m := make(map[string]string, len(r.Columns)+len(r.IgnoredColumns))
+	for _, c := range r.IgnoredColumns {
+		m[c] = ""
+	}
+	for _, c := range r.Columns {
+		m[c.Column] = c.Field
+	}
+	return m
 }
 
 // Reject records a rejected record.
@@ -241,49 +263,79 @@ func (rd *Reader) mapHeader(opts Options) error {
 	}
 	explicit := make(map[string]string, len(opts.Mapping))
 	for col, field := range opts.Mapping {
-		if _, ok := byName[field]; !ok {
+		if _, ok := byName[field]; !ok && field != "" {
 			return apperr.Invalid("mapping", fmt.Sprintf("maps column %q to %q, which is not a field (fields: %s)", col, field, fieldNames(opts.Fields)))
 		}
 		explicit[strings.TrimSpace(col)] = field
 	}
 	seenCol := make(map[string]bool, len(explicit))
 	rd.columns = make([]int, len(rd.header))
-	owner := make([]string, len(opts.Fields))
+	type claim struct {
+		col  int
+		rank int
+		why  string
+	}
+	owner := make([]claim, len(opts.Fields))
+	for i := range owner {
+		owner[i] = claim{col: -1, rank: rankNone}
+	}
 	for c, h := range rd.header {
 		h = strings.TrimSpace(h)
 		if !utf8.ValidString(h) {
 			return apperr.Invalid("file", "the header is not valid UTF-8: save the file as UTF-8")
 		}
 		rd.header[c] = h
-		field, ok := explicit[h]
-		if ok {
+		rd.columns[c] = -1
+		m := match{rank: rankNone}
+		if field, ok := explicit[h]; ok {
 			seenCol[h] = true
-		} else {
-			field = normalise(h)
-		}
-		i, known := byName[field]
-		if !known {
-			rd.columns[c] = -1
-			// A resumed import's report lists them already.
-			if !slices.Contains(rd.report.IgnoredColumns, h) {
-				rd.report.IgnoredColumns = append(rd.report.IgnoredColumns, h)
+			m = match{field: field, rank: rankMapping, why: WhyMapping}
+		} else if f := normalise(h); f != "" {
+			if _, ok := byName[f]; ok {
+				m = match{field: f, rank: rankField, why: WhyField}
+			} else if t := opts.Recognise.header(h); t.rank != rankNone {
+				if _, ok := byName[t.field]; ok {
+					m = t
+				}
 			}
+		}
+		if m.field == "" {
 			continue
 		}
-		if owner[i] != "" {
-			return apperr.Invalid("mapping", fmt.Sprintf("columns %q and %q both map to %s", owner[i], h, field))
+		i := byName[m.field]
+		prev := owner[i]
+		switch {
+		case prev.col < 0 || m.rank < prev.rank:
+			if prev.col >= 0 {
+				rd.columns[prev.col] = -1
+			}
+			owner[i] = claim{col: c, rank: m.rank, why: m.why}
+			rd.columns[c] = i
+		case m.rank == prev.rank && m.rank <= rankField:
+			return apperr.Invalid("mapping", fmt.Sprintf("columns %q and %q both map to %s", rd.header[prev.col], h, m.field))
 		}
-		owner[i] = h
-		rd.columns[c] = i
+		// Otherwise a better-named column already feeds the field: this
+		// one is ignored.
 	}
 	for col := range explicit {
 		if !seenCol[col] {
 			return apperr.Invalid("mapping", fmt.Sprintf("names column %q, which the file does not have", col))
 		}
 	}
+	rd.report.Columns = rd.report.Columns[:0]
+	for c, i := range rd.columns {
+		if i < 0 {
+			// A resumed import's report lists them already.
+			if !slices.Contains(rd.report.IgnoredColumns, rd.header[c]) {
+				rd.report.IgnoredColumns = append(rd.report.IgnoredColumns, rd.header[c])
+			}
+			continue
+		}
+		rd.report.Columns = append(rd.report.Columns, ColumnMapping{Column: rd.header[c], Field: opts.Fields[i].Name, Why: owner[i].why})
+	}
 	var missing apperr.Fields
 	for i, f := range opts.Fields {
-		if f.Required && owner[i] == "" {
+		if f.Required && owner[i].col < 0 {
 			missing.Add(f.Name, "is required: the file has no column for it (name a column after it, or map one to it)")
 		}
 	}

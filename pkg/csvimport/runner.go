@@ -84,7 +84,9 @@ func (s State) FileDue(at time.Time) bool {
 }
 
 // NewReport is an empty report whose lists encode as [] rather than null.
-func NewReport() Report { return Report{Errors: []RowError{}, IgnoredColumns: []string{}} }
+func NewReport() Report {
+	return Report{Errors: []RowError{}, IgnoredColumns: []string{}, Columns: []ColumnMapping{}}
+}
 
 // Stateful is a service's import type (a pointer to it): it holds a State.
 type Stateful interface{ ImportState() *State }
@@ -215,7 +217,9 @@ type Config struct {
 	// Fields are the import's fields; CheckHeader, when set, refuses a
 	// header that can feed no row beyond what Fields' Required says
 	// (has reports whether field i has a column).
-	Fields      []Field
+	Fields []Field
+	// Recognise is the import's recognition table (Options.Recognise).
+	Recognise   *Recognition
 	CheckHeader func(has func(i int) bool) error
 	// Again says what importing the same file again does to the rows
 	// already imported ("rows already imported merge"), in failures that
@@ -269,7 +273,7 @@ func (r *Runner[Tx, I, R]) CheckFile(ctx context.Context, key string, mapping ma
 }
 
 func (r *Runner[Tx, I, R]) open(rc io.Reader, st *State, rep *Report) (*Reader, error) {
-	opts := Options{Fields: r.cfg.Fields, Mapping: st.Mapping, ResumeAfterLine: st.Checkpoint.Line}
+	opts := Options{Fields: r.cfg.Fields, Mapping: st.Mapping, Recognise: r.cfg.Recognise, ResumeAfterLine: st.Checkpoint.Line}
 	if st.Checkpoint.Offset > 0 {
 		// Seek past what earlier batches wrote instead of parsing it again.
 		opts.Resume = st.Checkpoint
@@ -381,6 +385,7 @@ type batch[R any] struct {
 	rows    []R
 	report  Report
 	ignored []string
+	columns []ColumnMapping
 	pos     Position
 	last    bool
 	stepEnd bool
@@ -447,8 +452,8 @@ func (ru *run[Tx, I, R]) importFile(ctx context.Context) error {
 // a failure or — in a job — the end of the step: the batch that ends the
 // step is the last one sent.
 func (ru *run[Tx, I, R]) read(ctx context.Context, rd *Reader, part *Report, plan Batches[Tx, I, R], out chan<- batch[R]) error {
-	b := batch[R]{ignored: part.IgnoredColumns}
-	part.IgnoredColumns = nil
+	b := batch[R]{ignored: part.IgnoredColumns, columns: part.Columns}
+	part.IgnoredColumns, part.Columns = nil, nil
 	sent := 0
 	send := func() bool {
 		b.report, b.pos = *part, rd.Position()
@@ -737,6 +742,9 @@ func (r *Runner[Tx, I, R]) ExpireFile(ctx context.Context, orgID, id string, exp
 func merge[R any](rep *Report, b batch[R], w Written) {
 	if len(rep.IgnoredColumns) == 0 && len(b.ignored) > 0 {
 		rep.IgnoredColumns = b.ignored
+	}
+	if len(rep.Columns) == 0 && len(b.columns) > 0 {
+		rep.Columns = b.columns
 	}
 	errs := b.report.Errors
 	if len(w.Skipped) > 0 {

@@ -291,6 +291,9 @@ func TestInlineRunImportsEveryRowOnceAndReportsEachBadOne(t *testing.T) {
 		imp.FinishedAt == nil || !imp.FinishedAt.Equal(t0) {
 		t.Fatalf("import %+v", imp.State)
 	}
+	if want := []csvimport.ColumnMapping{{Column: "name", Field: "name", Why: csvimport.WhyField}}; !slices.Equal(r.Columns, want) {
+		t.Fatalf("columns %+v, want %+v", r.Columns, want)
+	}
 	// Rejections and the writer's skip, in line order.
 	if want := []int{3, 9, 17, 26}; !slices.Equal(errLines(r.Errors), want) || r.Errors[1].Reason != "is there already" || r.Errors[0].Column != "name" {
 		t.Fatalf("errors %+v, want lines %v", r.Errors, want)

@@ -73,6 +73,8 @@ type importReportJSON struct {
 	Errors          []rowErrorJSON `json:"errors"`
 	ErrorsTruncated bool           `json:"errors_truncated"`
 	IgnoredColumns  []string       `json:"ignored_columns"`
+	SourcesCreated  []string       `json:"sources_created"`
+	Warnings        []rowErrorJSON `json:"warnings"`
 }
 
 type leadImportJSON struct {
@@ -110,7 +112,7 @@ func (e *env) count(query string, args ...any) int {
 // The messy file: a BOM, a mapped column, an ignored one holding a quoted
 // newline, duplicates within the file and of existing contacts, and rows
 // bad in every way the report must name.
-const messyCSV = "\ufeffFirst Name,Last Name,E-mail,Phone,Status,Source,Budget Max Cents,Notes\n" +
+const messyCSV = "\ufeffFirst Name,Last Name,E-mail,Phone,Status,Source,Budget Max Cents,Remarks\n" +
 	"Ann,Ames,ANN@example.com,,,,,has a lead already\n" + // 2: merged into Ann's lead, her last name filled
 	"Bob,Brown,bob@example.com,(415) 555-0102,contacted,Referral,50000000,\n" + // 3: Bob (by phone) gets a lead and his email
 	"Dee,Diaz,dee@example.com,,,open house,,\"met at the\nopen house\"\n" + // 4-5: new person
@@ -120,7 +122,7 @@ const messyCSV = "\ufeffFirst Name,Last Name,E-mail,Phone,Status,Source,Budget M
 	"too,few,columns\n" + // 9: unreadable
 	"Nobody,,,,,,,\n" + // 10: neither email nor phone
 	",,cy@example.com,,,,,\n" + // 11: Cy's old lead is archived: a new one
-	"Gil,,gil@example.com,,,Billboard,,\n" + // 12: unknown source
+	"Gil,,gil@example.com,,,Billboard,,\n" + // 12: a source the org lacks: created
 	"\n" + // 13: blank, not a row
 	"Eve,,,+44 20 7946 0958,qualified,,,\n" // 14: new person by phone only
 
@@ -143,16 +145,15 @@ func TestImportMessyFileReportsEveryRowAndReimportAddsNothing(t *testing.T) {
 
 	imp := e.importCSV(agent, messyCSV, []part{{"mapping", `{"E-mail": "email"}`}})
 	want := importReportJSON{
-		Rows: 11, Accepted: 4, Merged: 2, Rejected: 5, ContactsCreated: 2, ContactsUpdated: 2,
+		Rows: 11, Accepted: 5, Merged: 2, Rejected: 4, ContactsCreated: 3, ContactsUpdated: 2,
 		Errors: []rowErrorJSON{
 			{Line: 7, Column: "E-mail", Reason: "must be a plain email address such as name@example.com"},
 			{Line: 8, Column: "Phone", Reason: "must be a valid phone number (E.164, or national format for phone_region)"},
 			{Line: 8, Column: "Status", Reason: "must be one of new, contacted, qualified, nurturing, unqualified, converted"},
 			{Line: 9, Reason: "has 3 columns; the header has 8"},
 			{Line: 10, Column: "E-mail", Reason: "a row needs an email or a phone: people are deduplicated by them"},
-			{Line: 12, Column: "Source", Reason: "is not a lead source of the organisation (give a source's key or name)"},
 		},
-		IgnoredColumns: []string{"Notes"},
+		IgnoredColumns: []string{"Remarks"}, SourcesCreated: []string{"Billboard"}, Warnings: []rowErrorJSON{},
 	}
 	if imp.Status != "completed" || imp.JobID != nil || imp.CompletedAt == nil || imp.Error != nil || imp.FileName != "leads.csv" ||
 		imp.FileSize != int64(len(messyCSV)) || imp.Mapping["E-mail"] != "email" || imp.PhoneRegion != "US" {
@@ -166,11 +167,11 @@ func TestImportMessyFileReportsEveryRowAndReimportAddsNothing(t *testing.T) {
 	}
 
 	// The people as the rules say.
-	if n := e.count(`SELECT count(*) FROM crm.contacts`); n != contactsBefore+2 {
-		t.Fatalf("%d contacts, want %d", n, contactsBefore+2)
+	if n := e.count(`SELECT count(*) FROM crm.contacts`); n != contactsBefore+3 {
+		t.Fatalf("%d contacts, want %d", n, contactsBefore+3)
 	}
-	if n := e.count(`SELECT count(*) FROM crm.leads`); n != leadsBefore+4 {
-		t.Fatalf("%d leads, want %d", n, leadsBefore+4)
+	if n := e.count(`SELECT count(*) FROM crm.leads`); n != leadsBefore+5 {
+		t.Fatalf("%d leads, want %d", n, leadsBefore+5)
 	}
 	person := func(email string) string {
 		return scalar[string](e, `SELECT concat_ws('|', first_name, last_name, email, phone) FROM crm.contacts WHERE email = $1`, email)
@@ -201,7 +202,7 @@ JOIN crm.lead_sources s ON s.id = l.source_id WHERE c.email = 'dee@example.com'`
 	}
 	// Each new lead has its timeline entry and event; the import its
 	// summary.
-	if n := e.count(`SELECT count(*) FROM crm.lead_changes WHERE kind = 'created'`); n != leadsBefore+4 {
+	if n := e.count(`SELECT count(*) FROM crm.lead_changes WHERE kind = 'created'`); n != leadsBefore+5 {
 		t.Errorf("%d created entries", n)
 	}
 	// The score is on the lead; an import records no history row (the
@@ -210,8 +211,8 @@ JOIN crm.lead_sources s ON s.id = l.source_id WHERE c.email = 'dee@example.com'`
 		t.Errorf("%d score rows, want the API-created leads' %d", n, leadsBefore)
 	}
 	types := e.outboxTypes()
-	if n := countOf(types, "reos.crm.lead.created"); n != leadsBefore+4 {
-		t.Errorf("%d lead.created events, want %d", n, leadsBefore+4)
+	if n := countOf(types, "reos.crm.lead.created"); n != leadsBefore+5 {
+		t.Errorf("%d lead.created events, want %d", n, leadsBefore+5)
 	}
 	if n := countOf(types, "reos.crm.lead_import.completed"); n != 1 {
 		t.Errorf("%d lead_import.completed events", n)
@@ -219,14 +220,14 @@ JOIN crm.lead_sources s ON s.id = l.source_id WHERE c.email = 'dee@example.com'`
 
 	// The same file again: everyone is there with an active lead.
 	again := e.importCSV(agent, messyCSV, []part{{"mapping", `{"E-mail": "email"}`}})
-	want.Accepted, want.Merged, want.ContactsCreated, want.ContactsUpdated = 0, 6, 0, 0
+	want.Accepted, want.Merged, want.ContactsCreated, want.ContactsUpdated, want.SourcesCreated = 0, 7, 0, 0, []string{}
 	if !reflect.DeepEqual(again.Report, want) {
 		t.Fatalf("re-import report =\n%+v\nwant\n%+v", again.Report, want)
 	}
-	if e.count(`SELECT count(*) FROM crm.contacts`) != contactsBefore+2 || e.count(`SELECT count(*) FROM crm.leads`) != leadsBefore+4 {
+	if e.count(`SELECT count(*) FROM crm.contacts`) != contactsBefore+3 || e.count(`SELECT count(*) FROM crm.leads`) != leadsBefore+5 {
 		t.Fatal("the re-import added people or leads")
 	}
-	if n := countOf(e.outboxTypes(), "reos.crm.lead.created"); n != leadsBefore+4 {
+	if n := countOf(e.outboxTypes(), "reos.crm.lead.created"); n != leadsBefore+5 {
 		t.Errorf("the re-import emitted lead.created: %d", n)
 	}
 	// An imported lead's score is the model's: scoring it again gives it.
@@ -367,7 +368,8 @@ func TestLargeImportRunsAsAJobAndAFailedRunResumesWithoutDuplicates(t *testing.T
 		return decode[leadImportJSON](t, e.call(http.MethodGet, "/api/v1/leads/imports/"+imp.ID, agent, nil)).Status == "completed"
 	})
 	got = decode[leadImportJSON](t, e.call(http.MethodGet, "/api/v1/leads/imports/"+imp.ID, agent, nil))
-	want := importReportJSON{Rows: 45, Accepted: 40, Merged: 5, ContactsCreated: 40, Errors: []rowErrorJSON{}, IgnoredColumns: []string{}}
+	want := importReportJSON{Rows: 45, Accepted: 40, Merged: 5, ContactsCreated: 40, Errors: []rowErrorJSON{}, IgnoredColumns: []string{},
+		SourcesCreated: []string{}, Warnings: []rowErrorJSON{}}
 	if !reflect.DeepEqual(got.Report, want) || got.Error != nil || got.CompletedAt == nil {
 		t.Fatalf("completed import = %+v", got)
 	}

@@ -41,13 +41,14 @@ type importJSON struct {
 	CreatedBy      *string           `json:"created_by"`
 	FinishedAt     *string           `json:"finished_at"`
 	Report         struct {
-		Rows            int                  `json:"rows"`
-		Accepted        int                  `json:"accepted"`
-		Rejected        int                  `json:"rejected"`
-		Skipped         int                  `json:"skipped"`
-		Errors          []csvimport.RowError `json:"errors"`
-		ErrorsTruncated bool                 `json:"errors_truncated"`
-		IgnoredColumns  []string             `json:"ignored_columns"`
+		Rows            int                       `json:"rows"`
+		Accepted        int                       `json:"accepted"`
+		Rejected        int                       `json:"rejected"`
+		Skipped         int                       `json:"skipped"`
+		Errors          []csvimport.RowError      `json:"errors"`
+		ErrorsTruncated bool                      `json:"errors_truncated"`
+		IgnoredColumns  []string                  `json:"ignored_columns"`
+		Columns         []csvimport.ColumnMapping `json:"columns"`
 	} `json:"report"`
 }
 
@@ -98,20 +99,19 @@ var messyCSV = []byte(messyHeader +
 	"\"A-8\",\"2500000\",Land,\"18 Oak Ave, Lot 2\",Austin,,,,\"quoted, with comma\"\n" + // 9 good
 	"A-1,100,Residential,19 Oak Ave,Austin,,,,same key as line 2\n" + // 10 duplicate
 	"A-9,100,Residential,20 Oak Ave,Austin,old,1,,two bad values\n" + // 11
-	",100,Residential,21 Oak Ave,Austin,,,,no listing key\n" + // 12
+	",100,Residential,21 Oak Ave,Austin,,,,no listing key: one from the address\n" + // 12 good
 	"\"A-10,100,Residential,22 Oak Ave,Austin,,,,unterminated\n") // 13
 
 var wantMessyErrors = []csvimport.RowError{
 	{Line: 3, Column: "list_price_cents", Reason: "must be a whole number of cents, e.g. 45000000"},
 	{Line: 4, Column: "City", Reason: "is required"},
-	{Line: 5, Column: "property_type", Reason: "must be a RESO PropertyType: Residential, ResidentialIncome, ResidentialLease, Land, Farm, CommercialSale, CommercialLease, BusinessOpportunity, ManufacturedInPark"},
+	{Line: 5, Column: "property_type", Reason: `"Castle" is no RESO PropertyType value nor a known spelling of one: write one of Residential, ResidentialIncome, ResidentialLease, Land, Farm, CommercialSale, CommercialLease, BusinessOpportunity, ManufacturedInPark`},
 	{Line: 6, Reason: "has a \" inside an unquoted value (quote the value and double the quote)"},
 	{Line: 7, Column: "City", Reason: "is not valid UTF-8: save the file as UTF-8"},
 	{Line: 8, Reason: "has 3 columns; the header has 9"},
 	{Line: 10, Column: "Listing Key", Reason: `duplicate: listing_key "A-1" repeats line 2; the row was skipped`},
 	{Line: 11, Column: "year_built", Reason: "must be a whole number"},
 	{Line: 11, Column: "longitude", Reason: "latitude and longitude must be given together"},
-	{Line: 12, Column: "Listing Key", Reason: "is required: the import skips the listing keys it has already loaded, so a file can be imported again safely"},
 	{Line: 13, Reason: "has broken quoting (a quoted value must end with \" and quotes inside it must be doubled)"},
 }
 
@@ -148,7 +148,7 @@ func TestImportLoadsGoodRowsAndReportsEachBadOne(t *testing.T) {
 		imp.FileSHA256 != sha(messyCSV) || imp.FileSize != int64(len(messyCSV)) || imp.FinishedAt == nil {
 		t.Fatalf("import %+v", imp)
 	}
-	if rep.Rows != 12 || rep.Accepted != 2 || rep.Rejected != 9 || rep.Skipped != 1 || rep.ErrorsTruncated ||
+	if rep.Rows != 12 || rep.Accepted != 3 || rep.Rejected != 8 || rep.Skipped != 1 || rep.ErrorsTruncated ||
 		len(rep.IgnoredColumns) != 1 || rep.IgnoredColumns[0] != "Notes" {
 		t.Fatalf("report %+v", rep)
 	}
@@ -156,24 +156,25 @@ func TestImportLoadsGoodRowsAndReportsEachBadOne(t *testing.T) {
 
 	// The loaded rows are properties like any other.
 	list := decode[listJSON[propertyJSON]](t, e.call(http.MethodGet, "/api/v1/properties?sort=list_price", admin.Token, nil))
-	if len(list.Items) != 2 || *list.Items[0].ListingKey != "A-8" || list.Items[0].UnparsedAddress != "18 Oak Ave, Lot 2" ||
-		list.Items[0].PropertyType != "Land" || *list.Items[1].ListingKey != "A-1" || list.Items[1].ListPriceCents != 45000000 ||
-		*list.Items[1].YearBuilt != 1999 || *list.Items[1].Latitude != 30.25 || list.Items[1].StandardStatus != "Active" {
+	if len(list.Items) != 3 || !strings.HasPrefix(*list.Items[0].ListingKey, "addr-") || list.Items[0].UnparsedAddress != "21 Oak Ave" ||
+		*list.Items[1].ListingKey != "A-8" || list.Items[1].UnparsedAddress != "18 Oak Ave, Lot 2" ||
+		list.Items[1].PropertyType != "Land" || *list.Items[2].ListingKey != "A-1" || list.Items[2].ListPriceCents != 45000000 ||
+		*list.Items[2].YearBuilt != 1999 || *list.Items[2].Latitude != 30.25 || list.Items[2].StandardStatus != "Active" {
 		t.Fatalf("listed %+v", list.Items)
 	}
 	found := decode[listJSON[propertyJSON]](t, e.call(http.MethodGet, "/api/v1/properties/search?q=oak+lot", admin.Token, nil))
-	if len(found.Items) == 0 || found.Items[0].ID != list.Items[0].ID {
+	if len(found.Items) == 0 || found.Items[0].ID != list.Items[1].ID {
 		t.Fatalf("search for an imported address: %+v", found.Items)
 	}
-	hist := decode[listJSON[map[string]any]](t, e.call(http.MethodGet, "/api/v1/properties/"+list.Items[1].ID+"/history", admin.Token, nil))
+	hist := decode[listJSON[map[string]any]](t, e.call(http.MethodGet, "/api/v1/properties/"+list.Items[2].ID+"/history", admin.Token, nil))
 	if len(hist.Items) != 1 || hist.Items[0]["field"] != "import" || hist.Items[0]["actor_id"] != admin.UserID {
 		t.Fatalf("history %+v", hist.Items)
 	}
 	if nv, _ := hist.Items[0]["new_value"].(map[string]any); nv["import_id"] != imp.ID || nv["line"] != float64(2) {
 		t.Fatalf("history entry %+v", hist.Items[0])
 	}
-	if n := e.importEvents(app.EventPropertyCreated, imp.ID); n != 2 {
-		t.Errorf("%d property.created events, want 2", n)
+	if n := e.importEvents(app.EventPropertyCreated, imp.ID); n != 3 {
+		t.Errorf("%d property.created events, want 3", n)
 	}
 	if n := e.importEvents(app.EventImportCompleted, imp.ID); n != 1 {
 		t.Errorf("%d import.completed events, want 1", n)
@@ -186,7 +187,7 @@ func TestImportLoadsGoodRowsAndReportsEachBadOne(t *testing.T) {
 	r = e.importCSV(admin, messyCSV, "")
 	expect(t, r, http.StatusCreated, "import again")
 	again := decode[importJSON](t, r)
-	if again.ID == imp.ID || again.Report.Accepted != 0 || again.Report.Skipped != 3 || again.Report.Rejected != 9 {
+	if again.ID == imp.ID || again.Report.Accepted != 0 || again.Report.Skipped != 4 || again.Report.Rejected != 8 {
 		t.Fatalf("second import: %s", again.counts())
 	}
 	var dups []int
@@ -198,11 +199,11 @@ func TestImportLoadsGoodRowsAndReportsEachBadOne(t *testing.T) {
 			}
 		}
 	}
-	if fmt.Sprint(dups) != "[2 9 10]" {
-		t.Fatalf("duplicates reported on lines %v, want [2 9 10]", dups)
+	if fmt.Sprint(dups) != "[2 9 10 12]" {
+		t.Fatalf("duplicates reported on lines %v, want [2 9 10 12]", dups)
 	}
-	if n := scalar[int](e, `SELECT count(*) FROM property.properties`); n != 2 {
-		t.Fatalf("%d properties after importing twice, want 2", n)
+	if n := scalar[int](e, `SELECT count(*) FROM property.properties`); n != 3 {
+		t.Fatalf("%d properties after importing twice, want 3", n)
 	}
 	if n := e.importEvents(app.EventPropertyCreated, again.ID); n != 0 {
 		t.Fatalf("the second import announced %d properties", n)
@@ -210,7 +211,7 @@ func TestImportLoadsGoodRowsAndReportsEachBadOne(t *testing.T) {
 
 	// Both imports are listed, newest first, without their row errors.
 	l := decode[listJSON[importJSON]](t, e.call(http.MethodGet, importPath, admin.Token, nil))
-	if len(l.Items) != 2 || l.Items[0].ID != again.ID || l.Items[1].ID != imp.ID || l.Items[1].Report.Errors != nil || l.Items[1].Report.Accepted != 2 {
+	if len(l.Items) != 2 || l.Items[0].ID != again.ID || l.Items[1].ID != imp.ID || l.Items[1].Report.Errors != nil || l.Items[1].Report.Accepted != 3 {
 		t.Fatalf("imports listed %+v", l.Items)
 	}
 	page := decode[listJSON[importJSON]](t, e.call(http.MethodGet, importPath+"?limit=1", admin.Token, nil))
@@ -237,8 +238,7 @@ func TestImportHeaderMapping(t *testing.T) {
 	if imp.Report.Accepted != 1 || imp.Mapping["MLS #"] != "listing_key" {
 		t.Fatalf("import %+v", imp)
 	}
-	expectErrors(t, imp.Report.Errors, []csvimport.RowError{{Line: 3, Column: "Price",
-		Reason: "must be a number with at most 2 decimals and no separators, e.g. 450000 or 450000.50"}})
+	expectErrors(t, imp.Report.Errors, []csvimport.RowError{{Line: 3, Column: "Price", Reason: csvimport.ErrMoney.Error()}})
 	p := decode[listJSON[propertyJSON]](t, e.call(http.MethodGet, "/api/v1/properties", admin.Token, nil)).Items
 	if len(p) != 1 || p[0].ListPriceCents != 45000050 || *p[0].PostalCode != "75201" || p[0].City != "Dallas" {
 		t.Fatalf("imported %+v", p)
@@ -258,9 +258,10 @@ func TestImportRefusesFilesItCannotRead(t *testing.T) {
 		form    form
 		status  int
 		field   string
-		content string
+		content string // the query
 	}{
-		{"no listing_key column", fileForm("a.csv", "text/csv", []byte("list_price_cents,property_type,unparsed_address,city\n1,Land,1 A,X\n")), http.StatusUnprocessableEntity, "listing_key", ""},
+		{"no property_type column", fileForm("a.csv", "text/csv", []byte("listing_key,list_price_cents,unparsed_address,city\nK,1,1 A,X\n")), http.StatusUnprocessableEntity, "property_type", ""},
+		{"dry_run not a boolean", fileForm("a.csv", "text/csv", []byte(good)), http.StatusUnprocessableEntity, "dry_run", "?dry_run=maybe"},
 		{"no price column", fileForm("a.csv", "text/csv", []byte("listing_key,property_type,unparsed_address,city\nK,Land,1 A,X\n")), http.StatusUnprocessableEntity, "list_price_cents", ""},
 		{"no address column", fileForm("a.csv", "text/csv", []byte("listing_key,list_price_cents,property_type,city\nK,1,Land,X\n")), http.StatusUnprocessableEntity, "unparsed_address", ""},
 		{"mapping an absent column", fileForm("a.csv", "text/csv", []byte(good), [2]string{"mapping", `{"Zip": "postal_code"}`}), http.StatusUnprocessableEntity, "mapping", ""},
@@ -273,7 +274,7 @@ func TestImportRefusesFilesItCannotRead(t *testing.T) {
 		{"no file", form{fields: [][2]string{{"mapping", "{}"}}}, http.StatusUnprocessableEntity, "file", ""},
 	}
 	for _, tc := range tests {
-		expectField(t, e.upload(admin.Token, importPath, tc.form), tc.status, tc.field, tc.name)
+		expectField(t, e.upload(admin.Token, importPath+tc.content, tc.form), tc.status, tc.field, tc.name)
 	}
 	expectField(t, e.client.Do(http.MethodPost, importPath, admin.Token, good, "Content-Type", "text/csv"),
 		http.StatusUnsupportedMediaType, "Content-Type", "a raw CSV body")

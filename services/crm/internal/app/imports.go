@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
@@ -41,6 +44,9 @@ type ImportedLead struct {
 	Lead                  domain.Lead
 	CreatedID, AssignedID string
 	RuleID                *string
+	// Note is the row's note on the lead, NoteID its id ("" without one).
+	Note   *string
+	NoteID string
 }
 
 // FileUpload is an upload not yet read (storage.Upload): Receive checks its
@@ -139,25 +145,10 @@ const DefaultImportFileRetention = csvimport.DefaultFileRetention
 // imports it: inline when the file is at most Config.ImportInlineBytes (the
 // returned import has ended), else as a job (the import is queued).
 func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadImport, error) {
-	p, err := auth.CallerWith(ctx, PermLeadsWrite)
+	p, imp, err := s.receiveImport(ctx, up)
 	if err != nil {
 		return domain.LeadImport{}, err
 	}
-	now := s.now()
-	imp := domain.LeadImport{State: csvimport.State{ID: newID(), OrgID: p.OrgID, Status: domain.ImportRunning, UpdatedAt: now,
-		Report: csvimport.NewReport()}, PhoneRegion: s.cfg.DefaultPhoneRegion, CreatedBy: actorID(p), CreatedAt: now}
-	imp.FileKey = p.OrgID + "/lead-imports/" + imp.ID + ".csv"
-	rec, err := up.Receive(ctx, s.files, imp.FileKey, storage.Rules{
-		MaxBytes: s.cfg.Uploads.ImportMaxBytes, Allow: importContentTypes,
-		Fields: []string{importFieldMapping, importFieldRegion},
-		Check: func(fields map[string]string) error {
-			return parseImportOptions(fields, &imp)
-		},
-	})
-	if err != nil {
-		return domain.LeadImport{}, err
-	}
-	imp.FileName, imp.FileSize = rec.FileName, rec.Object.Size
 	if err := s.imports.CheckFile(ctx, imp.FileKey, imp.Mapping); err != nil {
 		s.dropFile(ctx, imp.FileKey)
 		return domain.LeadImport{}, err
@@ -191,6 +182,45 @@ func (s *service) ImportLeads(ctx context.Context, up FileUpload) (domain.LeadIm
 		return domain.LeadImport{}, err
 	}
 	return *done, nil
+}
+
+// receiveImport checks the caller and stores the uploaded file as a new
+// running import's (not yet recorded).
+func (s *service) receiveImport(ctx context.Context, up FileUpload) (auth.Principal, domain.LeadImport, error) {
+	p, err := auth.CallerWith(ctx, PermLeadsWrite)
+	if err != nil {
+		return p, domain.LeadImport{}, err
+	}
+	now := s.now()
+	imp := domain.LeadImport{State: csvimport.State{ID: newID(), OrgID: p.OrgID, Status: domain.ImportRunning, UpdatedAt: now,
+		Report: csvimport.NewReport()}, PhoneRegion: s.cfg.DefaultPhoneRegion, CreatedBy: actorID(p), CreatedAt: now}
+	imp.FileKey = p.OrgID + "/lead-imports/" + imp.ID + ".csv"
+	rec, err := up.Receive(ctx, s.files, imp.FileKey, storage.Rules{
+		MaxBytes: s.cfg.Uploads.ImportMaxBytes, Allow: importContentTypes,
+		Fields: []string{importFieldMapping, importFieldRegion},
+		Check: func(fields map[string]string) error {
+			return parseImportOptions(fields, &imp)
+		},
+	})
+	if err != nil {
+		return p, domain.LeadImport{}, err
+	}
+	imp.FileName, imp.FileSize = rec.FileName, rec.Object.Size
+	return p, imp, nil
+}
+
+// PreviewLeadImport is a dry run of ImportLeads (?dry_run=true): the
+// mapping it would use and why, the columns it would ignore, and the
+// outcome of the first csvimport.PreviewRows records, with what each would
+// do beyond its lead (a source created, an agent not found). Nothing is
+// recorded; the file is stored only while it is read.
+func (s *service) PreviewLeadImport(ctx context.Context, up FileUpload) (csvimport.Preview, error) {
+	_, imp, err := s.receiveImport(ctx, up)
+	if err != nil {
+		return csvimport.Preview{}, err
+	}
+	defer s.dropFile(ctx, imp.FileKey)
+	return s.imports.Preview(ctx, &imp)
 }
 
 // parseImportOptions reads the form fields of an upload into imp.
@@ -251,7 +281,8 @@ type importRunner = csvimport.Runner[Tx, *domain.LeadImport, domain.ImportRow]
 func newImportRunner(s *service) (*importRunner, error) {
 	return csvimport.NewRunner[Tx, *domain.LeadImport, domain.ImportRow](leadImports{s: s}, csvimport.Config{
 		Name: ImportJobKind, FileExpireKind: ImportFileExpireJobKind,
-		Fields: domain.ImportFields(), CheckHeader: domain.CheckImportColumns, Again: "rows already imported merge",
+		Fields: domain.ImportFields(), Recognise: domain.ImportColumns, CheckHeader: domain.CheckImportColumns,
+		Again:     "rows already imported merge",
 		BatchRows: s.cfg.Uploads.ImportBatchRows, FileRetention: s.cfg.Uploads.ImportFileRetention,
 		Files: s.files, Now: s.now, Logger: s.log,
 	})
@@ -292,17 +323,20 @@ func (leadImports) ScheduleFileExpiry(ctx context.Context, tx Tx, imp *domain.Le
 	return tx.Jobs().ScheduleImportFileExpiry(ctx, imp.OrgID, imp.ID, at)
 }
 
-// Begin reads the organisation's lead sources, which every row may name.
+// Begin reads the organisation's lead sources, which a dry run's notes
+// name (Notes); each batch reads them again in its transaction (Write).
 func (li leadImports) Begin(ctx context.Context, imp *domain.LeadImport, rd *csvimport.Reader) (csvimport.Batches[Tx, *domain.LeadImport, domain.ImportRow], error) {
 	im := &importer{s: li.s, org: imp.OrgID, rd: rd, region: imp.PhoneRegion}
+	// Read only: a dry run writes nothing, so an organisation that never
+	// used its sources is told of the defaults Write will ensure.
 	err := li.s.store.InOrg(ctx, imp.OrgID, func(tx Tx) error {
-		if err := tx.Catalog().EnsureDefaults(ctx, imp.OrgID, li.s.now()); err != nil {
-			return err
-		}
 		var err error
 		im.sources, err = tx.Catalog().Sources(ctx)
 		return err
 	})
+	if len(im.sources) == 0 {
+		im.sources = domain.LeadSourceDefaults()
+	}
 	im.lookup = domain.SourceLookup(im.sources)
 	return im, err
 }
@@ -348,8 +382,10 @@ func (im *importer) Plan(row *csvimport.Row) (domain.ImportRow, []csvimport.RowE
 	var f domain.FieldErrors
 	r := domain.ParseImportRow(row.Line, row.Values, im.region, &f)
 	if r.Source != nil {
-		if _, ok := im.lookup[domain.SourceLookupKey(*r.Source)]; !ok {
-			f.Add("source", "is not a lead source of the organisation (give a source's key or name)")
+		// A source the organisation lacks is created by Write; one that
+		// cannot be a source is refused here.
+		if _, ok := domain.NewImportedSource(*r.Source); !ok {
+			f.Add("source", "names no lead source of the organisation, and cannot name a new one (at most 100 characters, with a letter or digit)")
 		}
 	}
 	if len(f) == 0 {
@@ -374,7 +410,12 @@ func (im *importer) Write(ctx context.Context, tx Tx, imp *domain.LeadImport, ro
 		}
 		im.analysed = true
 	}
-	b, err := im.plan(ctx, tx, imp, rows, im.s.now())
+	now := im.s.now()
+	sources, err := im.ensureSources(ctx, tx, imp, rows, now)
+	if err != nil {
+		return csvimport.Written{}, err
+	}
+	b, err := im.plan(ctx, tx, imp, rows, sources, now)
 	if err != nil {
 		return csvimport.Written{}, err
 	}
@@ -394,7 +435,7 @@ func (im *importer) Write(ctx context.Context, tx Tx, imp *domain.LeadImport, ro
 // plan resolves the batch against the people already known (locked until
 // the batch commits), applies the merge rules, assigns and scores the new
 // leads and builds their events.
-func (im *importer) plan(ctx context.Context, tx Tx, imp *domain.LeadImport, rows []domain.ImportRow, now time.Time) (ImportBatch, error) {
+func (im *importer) plan(ctx context.Context, tx Tx, imp *domain.LeadImport, rows []domain.ImportRow, sources []domain.LeadSource, now time.Time) (ImportBatch, error) {
 	var emails, phones []string
 	for _, r := range rows {
 		if r.Contact.Email != nil {
@@ -408,23 +449,41 @@ func (im *importer) plan(ctx context.Context, tx Tx, imp *domain.LeadImport, row
 	if err != nil {
 		return ImportBatch{}, err
 	}
-	plan := domain.PlanImport(rows, known, im.lookup, newID, now)
+	plan := domain.PlanImport(rows, known, domain.SourceLookup(sources), newID, now)
 	b := ImportBatch{NewContacts: plan.NewContacts, UpdatedContacts: plan.UpdatedContacts, ActorID: imp.CreatedBy,
 		Leads: make([]ImportedLead, len(plan.Leads)), Events: contactEvents(plan.NewContacts, plan.UpdatedContacts)}
 	assign, err := im.assigner(ctx, tx, imp.FallbackAssignee)
 	if err != nil {
 		return b, err
 	}
+	agents := map[string]bool{}
 	for i, pl := range plan.Leads {
 		l := pl.Lead
-		ruleID, err := assign(&l)
-		if err != nil {
+		var ruleID *string
+		if pl.Agent != nil {
+			ok, err := im.knownAgent(ctx, tx, agents, *pl.Agent)
+			if err != nil {
+				return b, err
+			}
+			if ok {
+				l.AssigneeID = pl.Agent
+			} else {
+				// Kept unassigned (or the importing agent's, when it sees
+				// only its own leads), and said so.
+				l.AssigneeID = imp.FallbackAssignee
+				imp.Tally.Warn(csvimport.RowError{Line: pl.Line, Column: im.rd.Column(domain.ColAssignedAgent),
+					Reason: fmt.Sprintf("%q is no active user of the organisation (give the user's id): the lead is kept unassigned", *pl.Agent)})
+			}
+		} else if ruleID, err = assign(&l); err != nil {
 			return b, err
 		}
-		src := im.source(l.SourceID)
+		src := sourceByID(sources, l.SourceID)
 		score := domain.ComputeScore(scoreInput(now, l, ActivityStats{}, src))
 		l.Score = &score.Value
-		il := ImportedLead{Lead: l, CreatedID: newID(), RuleID: ruleID}
+		il := ImportedLead{Lead: l, CreatedID: newID(), RuleID: ruleID, Note: pl.Note}
+		if pl.Note != nil {
+			il.NoteID = newID()
+		}
 		state := leadEvent(LeadRow{Lead: l, SourceKey: sourceKey(src)})
 		b.Events = append(b.Events, newEvent(EventLeadCreated, l.ID, state))
 		if l.AssigneeID != nil {
@@ -461,16 +520,94 @@ func (im *importer) assigner(ctx context.Context, tx Tx, fallback *string) (func
 	}, nil
 }
 
-func (im *importer) source(id *string) *domain.LeadSource {
+func sourceByID(sources []domain.LeadSource, id *string) *domain.LeadSource {
 	if id == nil {
 		return nil
 	}
-	for i := range im.sources {
-		if im.sources[i].ID == *id {
-			return &im.sources[i]
+	for i := range sources {
+		if sources[i].ID == *id {
+			return &sources[i]
 		}
 	}
 	return nil
+}
+
+// ensureSources reads the organisation's lead sources in tx (the
+// defaults ensured first) and creates those
+// the batch's rows name that it lacks (NewImportedSource; a name whose
+// key exists is that source), listing them in the import's tally. Reading
+// them in the batch's own transaction keeps a batch written again after
+// contention from naming a source its lost transaction created.
+func (im *importer) ensureSources(ctx context.Context, tx Tx, imp *domain.LeadImport, rows []domain.ImportRow, now time.Time) ([]domain.LeadSource, error) {
+	if err := tx.Catalog().EnsureDefaults(ctx, im.org, now); err != nil {
+		return nil, err
+	}
+	sources, err := tx.Catalog().Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lookup := domain.SourceLookup(sources)
+	for _, r := range rows {
+		if r.Source == nil {
+			continue
+		}
+		if _, ok := lookup[domain.SourceLookupKey(*r.Source)]; ok {
+			continue
+		}
+		src, ok := domain.NewImportedSource(*r.Source)
+		if !ok { // unreachable: Plan refused the row
+			continue
+		}
+		if id, ok := lookup[src.Key]; ok {
+			lookup[domain.SourceLookupKey(*r.Source)] = id
+			continue
+		}
+		src.ID = newID()
+		if err := tx.Catalog().CreateSource(ctx, im.org, src, now); err != nil {
+			return nil, err
+		}
+		sources = append(sources, src)
+		lookup[domain.SourceLookupKey(src.Name)], lookup[src.Key] = src.ID, src.ID
+		imp.Tally.SourcesCreated = append(imp.Tally.SourcesCreated, src.Name)
+	}
+	return sources, nil
+}
+
+// knownAgent reports whether an assigned-agent cell names an active user
+// of the organisation (by id: crm's read model of identity knows no
+// names or emails), remembering the answers of the batch in seen.
+func (im *importer) knownAgent(ctx context.Context, tx Tx, seen map[string]bool, cell string) (bool, error) {
+	if ok, done := seen[cell]; done {
+		return ok, nil
+	}
+	ok := false
+	if id, err := uuid.Parse(cell); err == nil && id.String() == strings.ToLower(cell) {
+		if ok, err = tx.Users().ActiveUser(ctx, cell); err != nil {
+			return false, err
+		}
+	}
+	seen[cell] = ok
+	return ok, nil
+}
+
+// Notes tell a dry run what a row would do beyond the lead: a lead source
+// created, an agent that is no user id.
+func (im *importer) Notes(r domain.ImportRow) []string {
+	var notes []string
+	if r.Source != nil {
+		if _, ok := im.lookup[domain.SourceLookupKey(*r.Source)]; !ok {
+			notes = append(notes, fmt.Sprintf("lead source %q would be created", strings.TrimSpace(*r.Source)))
+		}
+	}
+	if r.Agent != nil {
+		if _, err := uuid.Parse(*r.Agent); err != nil {
+			notes = append(notes, fmt.Sprintf("assigned agent %q is no user id: the lead would be kept unassigned", *r.Agent))
+		}
+	}
+	if r.Note != nil {
+		notes = append(notes, "a note would be added to the lead")
+	}
+	return notes
 }
 
 type importEventData struct {

@@ -163,6 +163,7 @@ func TestEveryUseCaseChecksItsPermission(t *testing.T) {
 			return err
 		}},
 		{"ImportLeads", app.PermLeadsWrite, func(ctx context.Context, s app.Service) error { _, err := s.ImportLeads(ctx, up); return err }},
+		{"PreviewLeadImport", app.PermLeadsWrite, func(ctx context.Context, s app.Service) error { _, err := s.PreviewLeadImport(ctx, up); return err }},
 		{"GetLeadImport", app.PermLeadsRead, func(ctx context.Context, s app.Service) error { _, err := s.GetLeadImport(ctx, id); return err }},
 		{"ListLeadImports", app.PermLeadsRead, func(ctx context.Context, s app.Service) error {
 			_, err := s.ListLeadImports(ctx, app.PageRequest{})

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/auth"
+	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/domain"
 )
@@ -78,6 +79,7 @@ type Service interface {
 
 	// Lead imports (imports.go) and deal documents (deal_documents.go).
 	ImportLeads(ctx context.Context, up FileUpload) (domain.LeadImport, error)
+	PreviewLeadImport(ctx context.Context, up FileUpload) (csvimport.Preview, error)
 	GetLeadImport(ctx context.Context, id string) (domain.LeadImport, error)
 	ListLeadImports(ctx context.Context, p PageRequest) (Page[domain.LeadImport], error)
 	// RunLeadImport is the lead import job of orgID's import.

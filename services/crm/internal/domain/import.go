@@ -25,8 +25,9 @@ const ReasonImportNotFound = "lead_import_not_found"
 
 // The lead import's fields, in the order a csvimport.Row holds them. A
 // file's column maps onto the field of the same name (csvimport's
-// normalisation: "First Name" is first_name) or through the request's
-// mapping.
+// normalisation: "First Name" is first_name), through the request's
+// mapping, or through csvimport.LeadColumns (synonyms and the columns of
+// CRM and portal exports: "E-mail Address", "Lead Source", "Stage").
 const (
 	ColFirstName = iota
 	ColLastName
@@ -39,13 +40,24 @@ const (
 	ColBudgetMin
 	ColBudgetMax
 	ColTargetPrice
+	ColFullName
+	ColTags
+	ColNotes
+	ColAssignedAgent
+	ColBudgetMinAmount
+	ColBudgetMaxAmount
+	ColTargetPriceAmount
 	importColumns
 )
 
 var importFields = [importColumns]string{
 	"first_name", "last_name", "email", "phone", "phone_region", "source", "status",
 	"postal_code", "budget_min_cents", "budget_max_cents", "target_price_cents",
+	"full_name", "tags", "notes", "assigned_agent", "budget_min", "budget_max", "target_price",
 }
+
+// ImportColumns is the recognition table of lead files.
+var ImportColumns = csvimport.LeadColumns
 
 // ImportFields are the fields a lead import reads. None is required on its
 // own; a file needs an email or a phone column (CheckImportColumns), and
@@ -87,6 +99,14 @@ type ImportRow struct {
 	BudgetMinCents   *int64
 	BudgetMaxCents   *int64
 	TargetPriceCents *int64
+	// Tags become the lead's tags (CheckTags): the cell is split at
+	// commas, semicolons and pipes.
+	Tags []string
+	// Note becomes a note on the new lead; nil when the cell is empty.
+	Note *string
+	// Agent is the assigned agent as the file names it (the caller
+	// resolves it); nil when empty.
+	Agent *string
 }
 
 // ParseImportRow validates one record's values (indexed like ImportFields)
@@ -103,6 +123,10 @@ func ParseImportRow(line int, v []string, region string, f *FieldErrors) ImportR
 		return &s
 	}
 	in := ContactInput{FirstName: cell(ColFirstName), LastName: cell(ColLastName), Email: cell(ColEmail), Phone: cell(ColPhone)}
+	if full := cell(ColFullName); full != nil && *full != "" && isEmpty(in.FirstName) && isEmpty(in.LastName) {
+		first, last := SplitFullName(*full)
+		in.FirstName, in.LastName = &first, &last
+	}
 	if r := cell(ColPhoneRegion); r != nil {
 		in.PhoneRegion = strings.ToUpper(*r)
 	}
@@ -122,13 +146,65 @@ func ParseImportRow(line int, v []string, region string, f *FieldErrors) ImportR
 		row.Source = s
 	}
 	row.PostalCode = CheckPostalCode("postal_code", cell(ColPostalCode), f)
-	row.BudgetMinCents = parseCents("budget_min_cents", cell(ColBudgetMin), f)
-	row.BudgetMaxCents = parseCents("budget_max_cents", cell(ColBudgetMax), f)
-	row.TargetPriceCents = parseCents("target_price_cents", cell(ColTargetPrice), f)
+	row.BudgetMinCents = amount("budget_min_cents", cell(ColBudgetMin), "budget_min", cell(ColBudgetMinAmount), f)
+	row.BudgetMaxCents = amount("budget_max_cents", cell(ColBudgetMax), "budget_max", cell(ColBudgetMaxAmount), f)
+	row.TargetPriceCents = amount("target_price_cents", cell(ColTargetPrice), "target_price", cell(ColTargetPriceAmount), f)
+	if t := cell(ColTags); t != nil && *t != "" {
+		row.Tags = CheckTags("tags", strings.FieldsFunc(*t, func(r rune) bool { return r == ',' || r == ';' || r == '|' }), f)
+	}
+	if n := cell(ColNotes); n != nil && *n != "" {
+		var nf FieldErrors
+		body := ValidateNoteBody(*n, &nf)
+		for _, e := range nf {
+			f.Add("notes", e.Message)
+		}
+		row.Note = &body
+	}
+	if a := cell(ColAssignedAgent); a != nil && *a != "" {
+		row.Agent = a
+	}
 	if !hasField(*f, before, "budget_min_cents", "budget_max_cents") {
 		Lead{BudgetMinCents: row.BudgetMinCents, BudgetMaxCents: row.BudgetMaxCents}.ValidateBudget(f)
 	}
 	return row
+}
+
+func isEmpty(s *string) bool { return s == nil || *s == "" }
+
+// SplitFullName splits a full-name cell: "Last, First" at its comma, else
+// the last word is the last name ("Mary Ann Smith": Mary Ann, Smith); one
+// word is a first name.
+func SplitFullName(s string) (first, last string) {
+	if l, f, ok := strings.Cut(s, ","); ok {
+		return strings.TrimSpace(f), strings.TrimSpace(l)
+	}
+	words := strings.Fields(s)
+	if len(words) == 1 {
+		return words[0], ""
+	}
+	return strings.Join(words[:len(words)-1], " "), words[len(words)-1]
+}
+
+// amount reads an amount given in cents (centsField) or in currency units
+// as people write them (unitsField, csvimport.ParseMoney), not both.
+func amount(centsField string, cents *string, unitsField string, units *string, f *FieldErrors) *int64 {
+	if isEmpty(units) {
+		return parseCents(centsField, cents, f)
+	}
+	if !isEmpty(cents) {
+		f.Add(unitsField, "give "+unitsField+" or "+centsField+", not both")
+		return nil
+	}
+	n, err := csvimport.ParseMoney(*units)
+	if err != nil {
+		f.Add(unitsField, err.Error())
+		return nil
+	}
+	if n > MaxImportCents {
+		f.Add(unitsField, "must be at most "+strconv.FormatInt(MaxImportCents/100, 10))
+		return nil
+	}
+	return &n
 }
 
 // MaxImportCents bounds an imported amount (a hundred billion in any
@@ -172,10 +248,13 @@ type ImportMatch struct {
 	ActiveLead bool
 }
 
-// ImportedLead is a lead a batch creates, with the file line it comes from.
+// ImportedLead is a lead a batch creates, with the file line it comes
+// from, its note and the agent its row names (resolved by the caller).
 type ImportedLead struct {
-	Line int
-	Lead Lead
+	Line  int
+	Lead  Lead
+	Note  *string
+	Agent *string
 }
 
 // ImportPlan is what one batch of rows does.
@@ -271,14 +350,17 @@ func PlanImport(rows []ImportRow, known []ImportMatch, sources map[string]string
 		l := Lead{
 			ID: newID(), ContactID: p.c.ID, Status: r.Status, PostalCode: r.PostalCode,
 			BudgetMinCents: r.BudgetMinCents, BudgetMaxCents: r.BudgetMaxCents, TargetPriceCents: r.TargetPriceCents,
-			PropertyIDs: []string{}, CreatedAt: now, UpdatedAt: now,
+			PropertyIDs: []string{}, Tags: r.Tags, CreatedAt: now, UpdatedAt: now,
+		}
+		if l.Tags == nil {
+			l.Tags = []string{}
 		}
 		if r.Source != nil {
 			if id, ok := sources[SourceLookupKey(*r.Source)]; ok {
 				l.SourceID = &id
 			}
 		}
-		plan.Leads = append(plan.Leads, ImportedLead{Line: r.Line, Lead: l})
+		plan.Leads = append(plan.Leads, ImportedLead{Line: r.Line, Lead: l, Note: r.Note, Agent: r.Agent})
 	}
 	for _, p := range order {
 		switch {
@@ -317,6 +399,59 @@ type ImportTally struct {
 	Merged          int `json:"merged"`
 	ContactsCreated int `json:"contacts_created"`
 	ContactsUpdated int `json:"contacts_updated"`
+	// SourcesCreated are the lead sources the file named that the
+	// organisation did not have: the import created them (NewImportedSource).
+	SourcesCreated []string `json:"sources_created"`
+	// Warnings are accepted rows the import could not take whole (an
+	// assigned agent it does not know: the lead is kept unassigned), the
+	// first csvimport.MaxReportedErrors of them, in line order per batch.
+	Warnings []csvimport.RowError `json:"warnings"`
+}
+
+// Warn records a warning within the bound.
+func (t *ImportTally) Warn(e csvimport.RowError) {
+	if len(t.Warnings) < csvimport.MaxReportedErrors {
+		t.Warnings = append(t.Warnings, e)
+	}
+}
+
+// ImportedSourceWeight is the scoring weight of a lead source an import
+// creates: that of "Other" (LeadSourceDefaults), until someone rates it.
+const ImportedSourceWeight = 30
+
+// NewImportedSource is the lead source an import creates for a source cell
+// the organisation has no source for: the cell as its name, and a key made
+// of it (lower case, other characters as "_", "s_" before a leading digit,
+// at most 50 characters). ok is false when the cell makes no valid source
+// (the row is then rejected naming it).
+func NewImportedSource(cell string) (LeadSource, bool) {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(strings.TrimSpace(cell)) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			under = false
+			b.WriteRune(r)
+		} else {
+			under = true
+		}
+	}
+	key := b.String()
+	if key == "" {
+		key = "source"
+	}
+	if key[0] >= '0' && key[0] <= '9' {
+		key = "s_" + key
+	}
+	if len(key) > 50 {
+		key = strings.TrimRight(key[:50], "_")
+	}
+	s := LeadSource{Key: key, Name: strings.TrimSpace(cell), Weight: ImportedSourceWeight}
+	var f FieldErrors
+	s.Validate(&f)
+	return s, len(f) == 0
 }
 
 // ImportReport is a lead import's whole report, as it is stored and shown.

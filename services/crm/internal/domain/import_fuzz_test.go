@@ -22,9 +22,10 @@ func FuzzImport(f *testing.F) {
 	f.Add("\ufeffE-mail,Phone,Status,Budget Min Cents,Budget Max Cents\nb@x.io,415-555-0102,qualified,5,4\n\"c@x.io\",\"415\n5550103\",NEW,1,2\n")
 	f.Add("phone,phone_region,postal_code,source\n020 7946 0958,GB,SW1A 1AA,referral\n02079460958,gb,!!,\n")
 	f.Add("email,phone\nx@y.io,+14155550104\nz@y.io,+14155550104\nx@y.io,+14155550105\n")
+	f.Add("Full Name,E-mail Address,Tags,Notes,Assigned To,Max Budget\n\"Diaz, Dee\",d@x.io,\"a; b|c\",hi,Pat,\"$450,000\"\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		var rep csvimport.Report
-		rd, err := csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: ImportFields()}, &rep)
+		rd, err := csvimport.NewReader(strings.NewReader(in), csvimport.Options{Fields: ImportFields(), Recognise: ImportColumns}, &rep)
 		if err != nil {
 			return
 		}

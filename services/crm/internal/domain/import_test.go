@@ -50,6 +50,21 @@ func TestParseImportRow(t *testing.T) {
 				t.Fatalf("row = %+v", r)
 			}
 		}},
+		{"the columns people have", row("email", "a@b.io", "full_name", "Diaz, Dee", "tags", "Buyer; downtown|buyer", "notes", " wants a yard ",
+			"assigned_agent", "Pat", "budget_max", "$450,000", "target_price", "€1.234,56"), nil, func(t *testing.T, r ImportRow) {
+			if *r.Contact.FirstName != "Dee" || *r.Contact.LastName != "Diaz" || strings.Join(r.Tags, ",") != "buyer,downtown" ||
+				*r.Note != "wants a yard" || *r.Agent != "Pat" || *r.BudgetMaxCents != 45000000 || *r.TargetPriceCents != 123456 {
+				t.Fatalf("row = %+v", r)
+			}
+		}},
+		{"a full name does not override the names", row("email", "a@b.io", "first_name", "Ann", "full_name", "Someone Else"), nil, func(t *testing.T, r ImportRow) {
+			if *r.Contact.FirstName != "Ann" || (r.Contact.LastName != nil && *r.Contact.LastName != "") {
+				t.Fatalf("row = %+v", r.Contact)
+			}
+		}},
+		{"bad people values", row("email", "a@b.io", "budget_min", "12.345", "budget_max", "1", "budget_max_cents", "100",
+			"tags", strings.Repeat("t,", 0)+"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u", "notes", "a\x00b"),
+			[]string{"budget_min", "budget_max", "tags", "notes"}, nil},
 		{"neither email nor phone", row("first_name", "Nobody"), []string{"email"}, nil},
 		{"bad email names only email", row("email", "Jane <j@x.io>"), []string{"email"}, nil},
 		{"bad phone names only phone", row("phone", "12"), []string{"phone"}, nil},
@@ -73,6 +88,34 @@ func TestParseImportRow(t *testing.T) {
 				tc.check(t, r)
 			}
 		})
+	}
+}
+
+func TestSplitFullName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string][2]string{
+		"Ann Ames": {"Ann", "Ames"}, "Mary Ann Smith": {"Mary Ann", "Smith"}, "Diaz, Dee": {"Dee", "Diaz"}, "Cher": {"Cher", ""},
+		" van Dyke ,  Dick ": {"Dick", "van Dyke"},
+	} {
+		if f, l := SplitFullName(in); f != want[0] || l != want[1] {
+			t.Errorf("SplitFullName(%q) = %q, %q; want %v", in, f, l, want)
+		}
+	}
+}
+
+func TestNewImportedSource(t *testing.T) {
+	t.Parallel()
+	for in, key := range map[string]string{
+		"Zillow": "zillow", " Realtor.com ": "realtor_com", "Open House!": "open_house", "99 Acres": "s_99_acres", "***": "source",
+		strings.Repeat("ab ", 30): strings.TrimRight(strings.Repeat("ab_", 17)[:50], "_"),
+	} {
+		s, ok := NewImportedSource(in)
+		if !ok || s.Key != key || s.Name != strings.TrimSpace(in) || s.Weight != ImportedSourceWeight {
+			t.Errorf("NewImportedSource(%q) = %+v, %v; want key %q", in, s, ok, key)
+		}
+	}
+	if _, ok := NewImportedSource(strings.Repeat("x", 101)); ok {
+		t.Error("a 101-character name made a source")
 	}
 }
 

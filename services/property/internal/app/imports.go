@@ -152,31 +152,18 @@ type ImportBatch struct {
 type ImportedRow struct {
 	Line     int
 	Property domain.Property
+	// KeyDerived: the record had no listing_key; it is domain.AddressKey's.
+	KeyDerived bool
 }
 
 // StartImport stores the uploaded CSV file and imports it: inside the
 // request when it is small (the import comes back ended), else as a job
 // (the import comes back queued with its job id). A file that cannot be
-// imported at all (not CSV text, a header that names no listing_key, a
-// mapping that does not fit it) is refused before anything is recorded.
+// imported at all (not CSV text, a header without the columns a property
+// needs, a mapping that does not fit it) is refused before anything is
+// recorded.
 func (s *service) StartImport(ctx context.Context, up Upload) (domain.Import, error) {
-	p, err := auth.CallerWith(ctx, domain.PermPropertiesWrite)
-	if err != nil {
-		return domain.Import{}, err
-	}
-	id := newID()
-	key := domain.ImportKey(p.OrgID, id)
-	got, err := up.Receive(ctx, s.media.Files, key, storage.Rules{
-		MaxBytes: s.imports.MaxBytes,
-		// A CSV file whose first bytes do not parse as CSV (broken quoting,
-		// one column) sniffs as plain text; the reader judges it.
-		Allow:  []string{storage.TypeCSV, storage.TypeText},
-		Fields: []string{domain.FieldMapping},
-		Check: func(f map[string]string) error {
-			_, err := csvimport.ParseMapping(f[domain.FieldMapping])
-			return err
-		},
-	})
+	p, id, key, got, err := s.receiveImport(ctx, up)
 	if err != nil {
 		return domain.Import{}, err
 	}
@@ -193,6 +180,48 @@ func (s *service) StartImport(ctx context.Context, up Upload) (domain.Import, er
 		return domain.Import{}, err
 	}
 	return *ended, nil
+}
+
+// receiveImport checks the caller and stores the uploaded file under a
+// new import's id and key.
+func (s *service) receiveImport(ctx context.Context, up Upload) (p auth.Principal, id, key string, got storage.Received, err error) {
+	p, err = auth.CallerWith(ctx, domain.PermPropertiesWrite)
+	if err != nil {
+		return p, "", "", got, err
+	}
+	id = newID()
+	key = domain.ImportKey(p.OrgID, id)
+	got, err = up.Receive(ctx, s.media.Files, key, storage.Rules{
+		MaxBytes: s.imports.MaxBytes,
+		// A CSV file whose first bytes do not parse as CSV (broken quoting,
+		// one column) sniffs as plain text; the reader judges it.
+		Allow:  []string{storage.TypeCSV, storage.TypeText},
+		Fields: []string{domain.FieldMapping},
+		Check: func(f map[string]string) error {
+			_, err := csvimport.ParseMapping(f[domain.FieldMapping])
+			return err
+		},
+	})
+	return p, id, key, got, err
+}
+
+// PreviewImport is a dry run of an import (?dry_run=true): the mapping it
+// would use and why, the columns it would ignore, and the outcome of the
+// first csvimport.PreviewRows records. Nothing is recorded; the file is
+// stored only while it is read, then deleted.
+func (s *service) PreviewImport(ctx context.Context, up Upload) (csvimport.Preview, error) {
+	p, id, key, got, err := s.receiveImport(ctx, up)
+	if err != nil {
+		return csvimport.Preview{}, err
+	}
+	defer s.removeFile(ctx, key)
+	mapping, err := csvimport.ParseMapping(got.Fields[domain.FieldMapping])
+	if err != nil {
+		return csvimport.Preview{}, err
+	}
+	imp := domain.NewImport(id, p.OrgID, domain.ImportFile{Name: got.FileName, Size: got.Object.Size, SHA256: got.Object.SHA256},
+		mapping, nil, s.now())
+	return s.runner.Preview(ctx, &imp)
 }
 
 // recordImport records the import of a received file whose header fits:
@@ -277,7 +306,7 @@ type importRunner = csvimport.Runner[Tx, *domain.Import, ImportedRow]
 func newImportRunner(s *service) (*importRunner, error) {
 	return csvimport.NewRunner[Tx, *domain.Import, ImportedRow](propertyImports{s: s}, csvimport.Config{
 		Name: ImportJobKind, FileExpireKind: ImportFileExpireJobKind,
-		Fields: domain.ImportFields(), CheckHeader: domain.CheckImportHeader,
+		Fields: domain.ImportFields(), Recognise: domain.ImportColumns, CheckHeader: domain.CheckImportHeader,
 		Again:     "listing keys already loaded are skipped",
 		BatchRows: s.imports.BatchRows, StepBatches: s.imports.StepBatches, FileRetention: s.imports.FileRetention,
 		Files: s.media.Files, Now: s.now, Logger: s.log,
@@ -345,13 +374,21 @@ type propertyBatches struct {
 func (b *propertyBatches) Plan(rec *csvimport.Row) (ImportedRow, []csvimport.RowError) {
 	prop, errs := domain.NewImportedProperty(newID(), b.orgID, rec.Values, b.s.now())
 	if len(errs) == 0 {
-		return ImportedRow{Line: rec.Line, Property: prop}, nil
+		return ImportedRow{Line: rec.Line, Property: prop, KeyDerived: rec.Values[domain.ImportListingKeyColumn] == ""}, nil
 	}
 	rowErrs := make([]csvimport.RowError, len(errs))
 	for i, e := range errs {
 		rowErrs[i] = csvimport.RowError{Line: rec.Line, Column: b.rd.Column(e.Field), Reason: e.Reason}
 	}
 	return ImportedRow{}, rowErrs
+}
+
+// Notes tell a dry run of a derived listing key (csvimport.Noter).
+func (b *propertyBatches) Notes(row ImportedRow) []string {
+	if !row.KeyDerived {
+		return nil
+	}
+	return []string{fmt.Sprintf("listing_key %s derived from the address %q", *row.Property.ListingKey, domain.NormalAddress(row.Property))}
 }
 
 // Write loads the batch's properties, skipping listing keys that repeat

@@ -13,6 +13,7 @@ import (
 
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/auth"
+	"reos.dev/pkg/csvimport"
 	"reos.dev/services/property/internal/domain"
 )
 
@@ -53,6 +54,7 @@ type Service interface {
 	// Bulk imports (imports.go). RunImport has no caller: the job queue
 	// runs it for the import job's organisation.
 	StartImport(ctx context.Context, up Upload) (domain.Import, error)
+	PreviewImport(ctx context.Context, up Upload) (csvimport.Preview, error)
 	GetImport(ctx context.Context, id string) (domain.Import, error)
 	ListImports(ctx context.Context, limit int, cursor string) (Page[domain.Import], error)
 	RunImport(ctx context.Context, job ImportJob, run JobRun) error

@@ -1,12 +1,15 @@
 package domain
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/csvimport"
@@ -93,12 +96,14 @@ const (
 	importColumns
 )
 
-// importFields: listing_key is required because it is what makes an import
-// safe to run again (a re-run, or a retried job, skips the keys it finds);
-// property_type and city are required by every property. The price and
+// importFields: property_type and city are required by every property.
+// listing_key is what makes an import safe to run again (a re-run, or a
+// retried job, skips the keys it finds); a file without one (most people
+// have no MLS number for a property they track) gets a key derived from
+// the normalised address (AddressKey), so it dedupes the same way. The price and
 // the address may each come from one of two columns (CheckImportHeader).
 var importFields = [importColumns]csvimport.Field{
-	colListingKey:            {Name: "listing_key", Required: true},
+	colListingKey:            {Name: "listing_key"},
 	colListPriceCents:        {Name: "list_price_cents"},
 	colListPrice:             {Name: "list_price"},
 	colBedroomsTotal:         {Name: "bedrooms_total"},
@@ -121,6 +126,10 @@ var importFields = [importColumns]csvimport.Field{
 	colLongitude:             {Name: "longitude"},
 	colPublicRemarks:         {Name: "public_remarks"},
 }
+
+// ImportColumns is the recognition table of property files (RESO names,
+// synonyms, Redfin and Zillow-style exports, lookup spellings).
+var ImportColumns = csvimport.PropertyColumns
 
 // ImportFields are the fields an import file's columns map to.
 func ImportFields() []csvimport.Field { return importFields[:] }
@@ -160,9 +169,7 @@ func NewImportedProperty(id, orgID string, values []string, now time.Time) (Prop
 	var errs []ImportError
 	bad := func(col int, reason string) { errs = append(errs, ImportError{Field: col, Reason: reason}) }
 
-	if values[colListingKey] == "" {
-		bad(colListingKey, "is required: the import skips the listing keys it has already loaded, so a file can be imported again safely")
-	} else {
+	if values[colListingKey] != "" {
 		f.ListingKey = Of(values[colListingKey])
 	}
 	priceCol := colListPriceCents
@@ -178,24 +185,26 @@ func NewImportedProperty(id, orgID string, values []string, now time.Time) (Prop
 		}
 	case values[colListPrice] != "":
 		priceCol = colListPrice
-		if n, ok := parseMoney(values[colListPrice]); !ok {
-			bad(colListPrice, "must be a number with at most 2 decimals and no separators, e.g. 450000 or 450000.50")
+		if n, err := csvimport.ParseMoney(values[colListPrice]); err != nil {
+			bad(colListPrice, err.Error())
 		} else {
 			f.ListPriceCents = Of(n)
 		}
 	}
 	setInt(&f.BedroomsTotal, values[colBedroomsTotal], colBedroomsTotal, bad)
-	setInt(&f.BathroomsTotalInteger, values[colBathroomsTotalInteger], colBathroomsTotalInteger, bad)
+	setBaths(&f.BathroomsTotalInteger, values[colBathroomsTotalInteger], bad)
 	setInt(&f.LivingArea, values[colLivingArea], colLivingArea, bad)
 	setInt(&f.YearBuilt, values[colYearBuilt], colYearBuilt, bad)
 	setFloat(&f.Latitude, values[colLatitude], colLatitude, bad)
 	setFloat(&f.Longitude, values[colLongitude], colLongitude, bad)
+	setLookup(&f.PropertyType, values[colPropertyType], colPropertyType, propertyTypes, bad)
+	setLookup(&f.StandardStatus, values[colStandardStatus], colStandardStatus, standardStatuses, bad)
 	for _, t := range [...]struct {
 		col int
 		dst *Patch[string]
 	}{
-		{colLotSizeAcres, &f.LotSizeAcres}, {colPropertyType, &f.PropertyType}, {colPropertySubType, &f.PropertySubType},
-		{colStandardStatus, &f.StandardStatus}, {colUnparsedAddress, &f.UnparsedAddress}, {colStreetNumber, &f.StreetNumber},
+		{colLotSizeAcres, &f.LotSizeAcres}, {colPropertySubType, &f.PropertySubType},
+		{colUnparsedAddress, &f.UnparsedAddress}, {colStreetNumber, &f.StreetNumber},
 		{colStreetName, &f.StreetName}, {colUnitNumber, &f.UnitNumber}, {colCity, &f.City}, {colStateOrProvince, &f.StateOrProvince},
 		{colPostalCode, &f.PostalCode}, {colCountry, &f.Country}, {colPublicRemarks, &f.PublicRemarks},
 	} {
@@ -217,6 +226,10 @@ func NewImportedProperty(id, orgID string, values []string, now time.Time) (Prop
 				bad(col, fe.Message)
 			}
 		}
+	}
+	if len(errs) == 0 && p.ListingKey == nil {
+		key := AddressKey(p)
+		p.ListingKey = &key
 	}
 	if len(errs) > 0 {
 		// In column order, as a reader scans the row.
@@ -253,12 +266,57 @@ func setInt[T int | int64](dst *Patch[T], s string, col int, bad func(int, strin
 	if s == "" {
 		return
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || int64(T(n)) != n {
+	n, ok := csvimport.ParseWhole(s) // 1850 or 1,850
+	if !ok || int64(T(n)) != n {
 		bad(col, "must be a whole number")
 		return
 	}
 	*dst = Of(T(n))
+}
+
+// setBaths reads a bathroom count. Exports write half baths as a fraction
+// (Redfin's 2.5); RESO's BathroomsTotalInteger is the simple sum of the
+// bathrooms, a half bath counted as one, so a fraction rounds up.
+func setBaths(dst *Patch[int], s string, bad func(int, string)) {
+	if s == "" {
+		return
+	}
+	whole, frac, ok := strings.Cut(s, ".")
+	if !ok {
+		setInt(dst, s, colBathroomsTotalInteger, bad)
+		return
+	}
+	n, okWhole := csvimport.ParseWhole(whole)
+	if !okWhole || frac == "" || strings.Trim(frac, "0123456789") != "" || n > MaxRooms {
+		bad(colBathroomsTotalInteger, "must be a number of bathrooms, such as 2 or 2.5")
+		return
+	}
+	if strings.Trim(frac, "0") != "" {
+		n++
+	}
+	*dst = Of(int(n))
+}
+
+// setLookup reads a RESO lookup as people spell it (ImportColumns'
+// values: "single family" is Residential, "Sold" is Closed); a cell that
+// maps to nothing is refused with its original spelling and the values.
+func setLookup(dst *Patch[string], s string, col int, values []string, bad func(int, string)) {
+	if s == "" {
+		return
+	}
+	v, ok := ImportColumns.Lookup(importFields[col].Name, s)
+	if !ok {
+		bad(col, fmt.Sprintf("%q is no RESO %s value nor a known spelling of one: write one of %s", s, resoName(col), strings.Join(values, ", ")))
+		return
+	}
+	*dst = Of(v)
+}
+
+func resoName(col int) string {
+	if col == colPropertyType {
+		return "PropertyType"
+	}
+	return "StandardStatus"
 }
 
 func setFloat(dst *Patch[float64], s string, col int, bad func(int, string)) {
@@ -273,37 +331,63 @@ func setFloat(dst *Patch[float64], s string, col int, bad func(int, string)) {
 	*dst = Of(v)
 }
 
-// parseMoney reads an amount in currency units with at most two decimals
-// into exact cents; amounts past MaxPriceCents read as out of range, which
-// validation then reports.
-func parseMoney(s string) (int64, bool) {
-	whole, frac, hasFrac := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 || (hasFrac && frac == "") || !digits(whole) || !digits(frac) {
-		return 0, false
-	}
-	if len(whole) > 15 {
-		return MaxPriceCents + 1, true
-	}
-	units, _ := strconv.ParseInt(whole, 10, 64) // at most 15 digits: no overflow
-	cents := int64(0)
-	if frac != "" {
-		c, _ := strconv.ParseInt(frac, 10, 64)
-		if len(frac) == 1 {
-			c *= 10
-		}
-		cents = c
-	}
-	return units*100 + cents, true
+// AddressKey is the listing key of a property imported without one:
+// "addr-" and the first 20 hex digits of the SHA-256 of its normalised
+// address (NormalAddress), so the same place written twice — "12 Oak
+// Avenue, Apt 4B" and "12 oak ave apt 4b" — dedupes like a repeated MLS
+// number, in this import and in every later one.
+func AddressKey(p Property) string {
+	sum := sha256.Sum256([]byte(NormalAddress(p)))
+	return "addr-" + hex.EncodeToString(sum[:10])
 }
 
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
+// streetWords are the USPS abbreviations (Publication 28) addresses are
+// compared by.
+var streetWords = map[string]string{
+	"street": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr", "boulevard": "blvd", "lane": "ln",
+	"court": "ct", "place": "pl", "terrace": "ter", "circle": "cir", "highway": "hwy", "parkway": "pkwy",
+	"square": "sq", "trail": "trl", "way": "way", "north": "n", "south": "s", "east": "e", "west": "w",
+	"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw",
+	// Every unit designator reads as one: "Apt 4B", "Unit 4B", "#4B".
+	"apartment": "apt", "unit": "apt", "suite": "apt", "ste": "apt", "#": "apt", "number": "apt", "no": "apt",
+}
+
+// NormalAddress is the address a derived listing key hashes: the street
+// address and unit, city, state and the first five characters of the
+// postal code, lower case, punctuation dropped, words abbreviated the USPS
+// way, joined by "|".
+func NormalAddress(p Property) string {
+	words := func(s string) string {
+		var out []string
+		for _, w := range strings.FieldsFunc(strings.ToLower(strings.ReplaceAll(s, "#", " # ")), func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '#'
+		}) {
+			if a, ok := streetWords[w]; ok {
+				w = a
+			}
+			out = append(out, w)
+		}
+		return strings.Join(out, " ")
+	}
+	street := p.UnparsedAddress
+	if p.UnitNumber != nil && !strings.Contains(strings.ToLower(street), strings.ToLower(*p.UnitNumber)) {
+		street += " " + *p.UnitNumber
+	}
+	zip := ""
+	if p.PostalCode != nil {
+		zip = strings.ToLower(strings.ReplaceAll(*p.PostalCode, " ", ""))
+		if len(zip) > 5 && digitsOnly(zip[:5]) {
+			zip = zip[:5]
 		}
 	}
-	return true
+	state := ""
+	if p.StateOrProvince != nil {
+		state = words(*p.StateOrProvince)
+	}
+	return strings.Join([]string{words(street), words(p.City), state, zip, strings.ToLower(p.Country)}, "|")
 }
+
+func digitsOnly(s string) bool { return strings.Trim(s, "0123456789") == "" }
 
 // DuplicateReason explains a record skipped because its listing_key is
 // already taken: by an earlier record of the same batch (line > 0), or by

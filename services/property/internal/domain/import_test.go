@@ -68,15 +68,15 @@ func TestNewImportedPropertyReportsEveryBadValue(t *testing.T) {
 	}{
 		{"price not a number", map[string]string{"list_price_cents": "12.5"}, []want{{"list_price_cents", "must be a whole number of cents"}}},
 		{"dollar price with three decimals", map[string]string{"list_price_cents": "", "list_price": "1.005"}, []want{{"list_price", "at most 2 decimals"}}},
-		{"dollar price with a separator", map[string]string{"list_price_cents": "", "list_price": "450,000"}, []want{{"list_price", "no separators"}}},
-		{"dollar price out of range", map[string]string{"list_price_cents": "", "list_price": "100000000001"}, []want{{"list_price", "must be between 0 and"}}},
+		{"dollar price with bad grouping", map[string]string{"list_price_cents": "", "list_price": "45,00,000"}, []want{{"list_price", "must be an amount"}}},
+		{"dollar price out of range", map[string]string{"list_price_cents": "", "list_price": "100000000001"}, []want{{"list_price", "must be an amount"}}},
 		{"both prices", map[string]string{"list_price": "1"}, []want{{"list_price", "not both"}}},
 		{"no price", map[string]string{"list_price_cents": ""}, []want{{"list_price_cents", "is required"}}},
 		{"negative price", map[string]string{"list_price_cents": "-1"}, []want{{"list_price_cents", "must be between 0 and"}}},
-		{"missing listing key", map[string]string{"listing_key": ""}, []want{{"listing_key", "is required"}}},
 		{"listing key too long", map[string]string{"listing_key": strings.Repeat("k", 101)}, []want{{"listing_key", "at most 100"}}},
-		{"bad enum", map[string]string{"property_type": "Castle"}, []want{{"property_type", "must be a RESO PropertyType"}}},
-		{"status wrong case", map[string]string{"standard_status": "active"}, []want{{"standard_status", "must be a RESO StandardStatus"}}},
+		{"bad enum", map[string]string{"property_type": "Castle"}, []want{{"property_type", `"Castle" is no RESO PropertyType value`}}},
+		{"unknown status", map[string]string{"standard_status": "Sideways"}, []want{{"standard_status", `"Sideways" is no RESO StandardStatus value`}}},
+		{"half a bath too many", map[string]string{"bathrooms_total_integer": "2.x"}, []want{{"bathrooms_total_integer", "number of bathrooms"}}},
 		{"beds not an integer", map[string]string{"bedrooms_total": "three"}, []want{{"bedrooms_total", "must be a whole number"}}},
 		{"beds past int", map[string]string{"bedrooms_total": "99999999999999"}, []want{{"bedrooms_total", "must be"}}},
 		{"year out of range", map[string]string{"year_built": "1200"}, []want{{"year_built", "must be between 1600 and 2200"}}},
@@ -125,17 +125,63 @@ func TestCheckImportHeader(t *testing.T) {
 	}
 }
 
-func TestParseMoney(t *testing.T) {
+func TestImportedValuesAsPeopleWriteThem(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]int64{"0": 0, "1": 100, "1.5": 150, "1.05": 105, "007.10": 710, "100000000000": MaxPriceCents} {
-		if got, ok := parseMoney(in); !ok || got != want {
-			t.Errorf("parseMoney(%q) = %d, %t; want %d", in, got, ok, want)
+	p, errs := NewImportedProperty("id", "org", goodRecord(t, map[string]string{
+		"list_price_cents": "", "list_price": "$350,000", "bedrooms_total": "3", "bathrooms_total_integer": "2.5",
+		"living_area": "1,850", "property_type": "single family", "standard_status": "Sold",
+	}), t0)
+	if len(errs) != 0 {
+		t.Fatalf("errors %+v", errs)
+	}
+	if p.ListPriceCents != 35000000 || *p.BathroomsTotalInteger != 3 || *p.LivingArea != 1850 ||
+		p.PropertyType != "Residential" || p.StandardStatus != "Closed" {
+		t.Fatalf("property %+v", p)
+	}
+	p, errs = NewImportedProperty("id", "org", goodRecord(t, map[string]string{"bathrooms_total_integer": "2.0"}), t0)
+	if len(errs) != 0 || *p.BathroomsTotalInteger != 2 {
+		t.Fatalf("2.0 baths: %+v %+v", p.BathroomsTotalInteger, errs)
+	}
+}
+
+func TestAPropertyWithoutListingKeyGetsOneFromItsAddress(t *testing.T) {
+	t.Parallel()
+	key := func(over map[string]string) string {
+		t.Helper()
+		over["listing_key"] = ""
+		p, errs := NewImportedProperty("id", "org", goodRecord(t, over), t0)
+		if len(errs) != 0 {
+			t.Fatalf("errors %+v", errs)
+		}
+		return *p.ListingKey
+	}
+	a := key(map[string]string{"unparsed_address": "12 Oak Avenue, Apt 4B", "city": "Austin", "state_or_province": "TX", "postal_code": "78701-1234"})
+	same := []map[string]string{
+		{"unparsed_address": "12 oak ave apt 4b", "city": "AUSTIN", "state_or_province": "tx", "postal_code": "78701"},
+		{"unparsed_address": "12 Oak Ave. #4B", "city": "Austin", "state_or_province": "TX", "postal_code": "78701"},
+		{"unparsed_address": "", "street_number": "12", "street_name": "Oak Avenue", "unit_number": "Unit 4B", "city": "Austin", "state_or_province": "TX", "postal_code": "78701"},
+	}
+	for _, o := range same {
+		if k := key(o); k != a {
+			t.Errorf("%v → %s, want %s", o, k, a)
 		}
 	}
-	for _, in := range []string{"", ".5", "1.", "-1", "+1", "1e3", "1.234", "1,000", " 1", "１"} {
-		if _, ok := parseMoney(in); ok {
-			t.Errorf("parseMoney(%q) accepted", in)
+	for _, o := range []map[string]string{
+		{"unparsed_address": "12 Oak Avenue, Apt 4C", "city": "Austin", "state_or_province": "TX", "postal_code": "78701"},
+		{"unparsed_address": "12 Oak Avenue, Apt 4B", "city": "Dallas", "state_or_province": "TX", "postal_code": "78701"},
+		{"unparsed_address": "12 Oak Street, Apt 4B", "city": "Austin", "state_or_province": "TX", "postal_code": "78701"},
+	} {
+		if k := key(o); k == a {
+			t.Errorf("%v shares the key %s", o, a)
 		}
+	}
+	if !strings.HasPrefix(a, "addr-") || len(a) != 25 {
+		t.Errorf("key %q", a)
+	}
+	// A listing key the file gives is kept.
+	p, _ := NewImportedProperty("id", "org", goodRecord(t, nil), t0)
+	if *p.ListingKey != "MLS-1" {
+		t.Errorf("listing key %q", *p.ListingKey)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -136,15 +137,19 @@ SELECT m.* FROM unnest($2::text[]) AS k(v), LATERAL (` + sqlImportMatch + `c.pho
   FROM contacts_in s WHERE NOT s.is_new AND c.id = s.id
 ), leads_in AS (
   SELECT * FROM unnest($10::uuid[], $11::uuid[], $12::uuid[], $13::text[], $14::uuid[], $15::bigint[], $16::bigint[],
-    $17::bigint[], $18::text[], $19::integer[], $20::uuid[], $21::uuid[], $22::uuid[], $23::timestamptz[])
+    $17::bigint[], $18::text[], $19::integer[], $20::uuid[], $21::uuid[], $22::uuid[], $23::timestamptz[], $25::text[],
+    $26::uuid[], $27::text[])
     AS l(id, contact_id, source_id, status, assignee_id, budget_min_cents, budget_max_cents, target_price_cents, postal_code,
-      score, created_id, assigned_id, rule_id, created_at)
+      score, created_id, assigned_id, rule_id, created_at, tags, note_id, note)
 ), new_leads AS (
   INSERT INTO crm.leads (id, org_id, contact_id, source_id, status, assignee_id, budget_min_cents, budget_max_cents,
-    target_price_cents, postal_code, property_ids, score, created_at, updated_at)
+    target_price_cents, postal_code, property_ids, tags, score, created_at, updated_at)
   SELECT id, $1::uuid, contact_id, source_id, status, assignee_id, budget_min_cents, budget_max_cents, target_price_cents,
-    postal_code, '{}', score, created_at, created_at
+    postal_code, '{}', CASE WHEN tags = '' THEN '{}'::text[] ELSE string_to_array(tags, E'\x1f') END, score, created_at, created_at
   FROM leads_in
+), new_notes AS (
+  INSERT INTO crm.lead_notes (id, org_id, lead_id, body, author_id, created_at)
+  SELECT note_id, $1::uuid, id, note, $24::uuid, created_at FROM leads_in WHERE note_id IS NOT NULL
 )
 INSERT INTO crm.lead_changes (id, org_id, lead_id, kind, from_value, to_value, actor_id, occurred_at, rule_id)
 SELECT created_id, $1::uuid, id, 'created', NULL, status, $24::uuid, created_at, NULL FROM leads_in
@@ -300,7 +305,7 @@ func (r importRepo) WriteBatch(ctx context.Context, orgID string, b app.ImportBa
 	_, err := r.tx.Exec(ctx, sqlImportBatch, orgID,
 		c.id, c.firstName, c.lastName, c.email, c.phone, c.createdAt, c.updatedAt, c.isNew,
 		l.id, l.contactID, l.sourceID, l.status, l.assigneeID, l.budgetMin, l.budgetMax, l.targetPrice, l.postalCode,
-		l.score, l.createdID, l.assignedID, l.ruleID, l.createdAt, b.ActorID)
+		l.score, l.createdID, l.assignedID, l.ruleID, l.createdAt, b.ActorID, l.tags, l.noteID, l.note)
 	if err != nil {
 		if contention(err) {
 			return fmt.Errorf("%w: %w", csvimport.ErrContention, err)
@@ -332,6 +337,10 @@ type importLeads struct {
 	budgetMin, budgetMax, targetPrice            []*int64
 	score                                        []int
 	createdAt                                    []time.Time
+	// tags: each lead's tags joined by the unit separator (U+001F), which
+	// no tag holds (domain.NormalizeTag refuses control characters).
+	tags         []string
+	noteID, note []*string
 }
 
 func (c *importLeads) add(il app.ImportedLead) {
@@ -346,6 +355,12 @@ func (c *importLeads) add(il app.ImportedLead) {
 	c.score = append(c.score, *x.Score)
 	c.createdID, c.assignedID, c.ruleID = append(c.createdID, il.CreatedID), append(c.assignedID, assigned), append(c.ruleID, il.RuleID)
 	c.createdAt = append(c.createdAt, x.CreatedAt)
+	c.tags = append(c.tags, strings.Join(x.Tags, "\x1f"))
+	var noteID *string
+	if il.NoteID != "" {
+		noteID = &il.NoteID
+	}
+	c.noteID, c.note = append(c.noteID, noteID), append(c.note, il.Note)
 }
 
 func (r importRepo) RefreshStatistics(ctx context.Context) error {

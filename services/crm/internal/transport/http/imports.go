@@ -5,19 +5,13 @@ import (
 	"net/http"
 	"time"
 
+	"reos.dev/pkg/apperr"
 	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/crm/internal/app"
 	"reos.dev/services/crm/internal/domain"
 )
-
-// decodeUpload hands the multipart body to the use case unread, so the
-// caller's permission (and the target's existence) is checked before a
-// byte of the file is.
-func decodeUpload(_ context.Context, r *http.Request) (*storage.Upload, error) {
-	return storage.NewUpload(r), nil
-}
 
 func decodeIDUpload(_ context.Context, r *http.Request) (withID[*storage.Upload], error) {
 	return withID[*storage.Upload]{ID: pathID(r), Body: storage.NewUpload(r)}, nil
@@ -28,9 +22,32 @@ func decodePage(_ context.Context, r *http.Request) (app.PageRequest, error) {
 	return app.PageRequest{Limit: p.Limit, Cursor: p.Cursor}, err
 }
 
+type importUpload struct {
+	up     *storage.Upload
+	dryRun bool
+}
+
+// decodeImportUpload reads ?dry_run= (csvimport.DryRun) and hands the
+// multipart body to the use case unread, so the caller's permission is
+// checked before a byte of the file is.
+func decodeImportUpload(_ context.Context, r *http.Request) (importUpload, error) {
+	q := r.URL.Query()
+	for name := range q {
+		if name != csvimport.ParamDryRun {
+			return importUpload{}, apperr.BadRequest(name, "is not a query parameter of this route")
+		}
+	}
+	dry, err := csvimport.DryRun(q)
+	return importUpload{up: storage.NewUpload(r), dryRun: dry}, err
+}
+
 func (h *handlers) importLeads() http.Handler {
-	return httpx.Endpoint(h.log, decodeUpload, func(ctx context.Context, up *storage.Upload) (leadImportJSON, error) {
-		imp, err := h.svc.ImportLeads(ctx, up)
+	return httpx.Endpoint(h.log, decodeImportUpload, func(ctx context.Context, req importUpload) (csvimport.UploadAnswer[leadImportJSON], error) {
+		if req.dryRun {
+			p, err := h.svc.PreviewLeadImport(ctx, req.up)
+			return csvimport.UploadAnswer[leadImportJSON]{Preview: &p}, err
+		}
+		imp, err := h.svc.ImportLeads(ctx, req.up)
 		out := leadImportOut(imp)
 		// Imported in the request: the import is done (201). Queued as a
 		// job: 202, to be followed at Location.
@@ -38,7 +55,7 @@ func (h *handlers) importLeads() http.Handler {
 		if imp.JobID != nil {
 			out.status = http.StatusAccepted
 		}
-		return out, err
+		return csvimport.UploadAnswer[leadImportJSON]{Import: out}, err
 	}, http.StatusCreated)
 }
 
@@ -99,6 +116,11 @@ type importReportJSON struct {
 	Errors          []csvimport.RowError `json:"errors"`
 	ErrorsTruncated bool                 `json:"errors_truncated"`
 	IgnoredColumns  []string             `json:"ignored_columns"`
+	// Columns say which column went to which field, and why.
+	Columns []csvimport.ColumnMapping `json:"columns"`
+	// SourcesCreated and Warnings: crm's tally (domain.ImportTally).
+	SourcesCreated []string             `json:"sources_created"`
+	Warnings       []csvimport.RowError `json:"warnings"`
 }
 
 func leadImportOut(imp domain.LeadImport) leadImportJSON {
@@ -111,6 +133,7 @@ func leadImportOut(imp domain.LeadImport) leadImportJSON {
 		Report: importReportJSON{
 			Rows: r.Rows, Accepted: r.Accepted, Merged: r.Merged, Rejected: r.Rejected, ContactsCreated: r.ContactsCreated,
 			ContactsUpdated: r.ContactsUpdated, Errors: r.Errors, ErrorsTruncated: r.ErrorsTruncated, IgnoredColumns: r.IgnoredColumns,
+			Columns: r.Columns, SourcesCreated: r.SourcesCreated, Warnings: r.Warnings,
 		},
 	}
 	if out.Mapping == nil {
@@ -121,6 +144,15 @@ func leadImportOut(imp domain.LeadImport) leadImportJSON {
 	}
 	if out.Report.IgnoredColumns == nil {
 		out.Report.IgnoredColumns = []string{}
+	}
+	if out.Report.Columns == nil {
+		out.Report.Columns = []csvimport.ColumnMapping{}
+	}
+	if out.Report.SourcesCreated == nil {
+		out.Report.SourcesCreated = []string{}
+	}
+	if out.Report.Warnings == nil {
+		out.Report.Warnings = []csvimport.RowError{}
 	}
 	return out
 }

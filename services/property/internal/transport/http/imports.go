@@ -9,6 +9,7 @@ import (
 
 	"reos.dev/pkg/csvimport"
 	"reos.dev/pkg/httpx"
+	"reos.dev/pkg/storage"
 	"reos.dev/services/property/internal/domain"
 )
 
@@ -61,6 +62,8 @@ type importReportDTO struct {
 	Errors          *[]csvimport.RowError `json:"errors,omitempty"`
 	ErrorsTruncated bool                  `json:"errors_truncated"`
 	IgnoredColumns  []string              `json:"ignored_columns"`
+	// Columns say which column went to which field, and why.
+	Columns []csvimport.ColumnMapping `json:"columns"`
 }
 
 func toImport(imp domain.Import, withErrors bool) importDTO {
@@ -68,11 +71,14 @@ func toImport(imp domain.Import, withErrors bool) importDTO {
 	out := importDTO{ID: imp.ID, OrgID: imp.OrgID, Status: imp.Status, FileName: imp.FileName, FileSize: imp.FileSize,
 		FileSHA256: imp.FileSHA256, Mapping: imp.Mapping, JobID: imp.JobID, CheckpointLine: imp.Checkpoint.Line,
 		Report: importReportDTO{Rows: rep.Rows, Accepted: rep.Accepted, Rejected: rep.Rejected, Skipped: rep.Skipped,
-			ErrorsTruncated: rep.ErrorsTruncated, IgnoredColumns: rep.IgnoredColumns},
+			ErrorsTruncated: rep.ErrorsTruncated, IgnoredColumns: rep.IgnoredColumns, Columns: rep.Columns},
 		Failure: imp.Failure, CreatedBy: imp.CreatedBy, CreatedAt: imp.CreatedAt, UpdatedAt: imp.UpdatedAt,
 		StartedAt: imp.StartedAt, FinishedAt: imp.FinishedAt, FileExpiresAt: imp.FileExpiresAt, FileDeletedAt: imp.FileDeletedAt}
 	if out.Mapping == nil {
 		out.Mapping = map[string]string{}
+	}
+	if out.Report.Columns == nil {
+		out.Report.Columns = []csvimport.ColumnMapping{}
 	}
 	if out.Report.IgnoredColumns == nil {
 		out.Report.IgnoredColumns = []string{}
@@ -103,10 +109,28 @@ func (s startedImport) Headers() http.Header {
 	return http.Header{"Location": {APIPrefix + "/properties/bulk-import/" + s.ID}}
 }
 
+type importUpload struct {
+	uploadRequest
+	dryRun bool
+}
+
+func decodeImportUpload(_ context.Context, r *http.Request) (importUpload, error) {
+	q := r.URL.Query()
+	if err := onlyParams(q, csvimport.ParamDryRun); err != nil {
+		return importUpload{}, err
+	}
+	dry, err := csvimport.DryRun(q)
+	return importUpload{uploadRequest: uploadRequest{Upload: storage.NewUpload(r)}, dryRun: dry}, err
+}
+
 func (h *handlers) startImport() http.Handler {
-	return endpoint(h, decodeUpload, func(ctx context.Context, req uploadRequest) (startedImport, error) {
+	return endpoint(h, decodeImportUpload, func(ctx context.Context, req importUpload) (csvimport.UploadAnswer[startedImport], error) {
+		if req.dryRun {
+			p, err := h.svc.PreviewImport(ctx, req.Upload)
+			return csvimport.UploadAnswer[startedImport]{Preview: &p}, err
+		}
 		imp, err := h.svc.StartImport(ctx, req.Upload)
-		return startedImport{toImport(imp, true)}, err
+		return csvimport.UploadAnswer[startedImport]{Import: startedImport{toImport(imp, true)}}, err
 	}, http.StatusCreated)
 }
 
