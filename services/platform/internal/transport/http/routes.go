@@ -1,0 +1,37 @@
+package http
+
+import (
+	"net/http"
+
+	"reos.dev/pkg/routes"
+	"reos.dev/services/platform/internal/app"
+)
+
+// KindTask is the kind of row a task id names (routes.Route.Owned): a job
+// of one of the services, "<service>:<job id>".
+const KindTask = "task"
+
+// routeTable is platform's one list of routes, in mounting order (see
+// crm's: routes.Mount builds the router from it, testkit.RouteTests the
+// tests every route must pass). Platform has no jobs of its own yet,
+// so it serves no jobs API (pkg/jobs Queue.Routes) until it has.
+func (h *handlers) routeTable() []routes.Route {
+	const (
+		get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+		tr, tw, admin  = app.PermTasksRead, app.PermTasksWrite, app.PermAdmin
+	)
+	task := map[string]string{"id": KindTask}
+	row := func(method, path, perm string, owned map[string]string, handler http.Handler) routes.Route {
+		return routes.Route{Method: method, Path: APIPrefix + path, Perm: perm, Owned: owned, Handler: handler}
+	}
+	return []routes.Route{
+		// Before /tasks/{id}, which would take "retry" for an id.
+		row(post, "/tasks/retry", tw, nil, h.retryTasks()),
+		row(get, "/tasks", tr, nil, h.listTasks()),
+		row(get, "/tasks/{id}", tr, task, h.getTask()),
+		row(del, "/tasks/{id}", tw, task, h.cancelTask()),
+
+		row(get, "/admin/dlq", admin, nil, h.listDeadLetters()),
+		row(post, "/admin/dlq/{id}/replay", admin, task, h.replayDeadLetter()),
+	}
+}

@@ -1,0 +1,49 @@
+package tests
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"reos.dev/pkg/routes"
+	"reos.dev/pkg/testkit"
+	transport "reos.dev/services/platform/internal/transport/http"
+)
+
+// TestRoutes runs the generated route tests over the whole route table and
+// the real wiring: 401 without a token, every write 403 for a viewer, a
+// task of the owner's org 404 for another org's admin (the token passed on
+// to the service, which scopes the job to its org) and for an id naming
+// nothing; the owner's writes then succeed.
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner := e.user(newOrg(), permsAdmin...)
+	// Scheduled for later, the job waits: the owner can cancel it.
+	id := e.peers[peerCRM].insertWith(t, owner.OrgID, "later", &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	testkit.RouteTests(t, testkit.RouteFixture{
+		Router: e.srv.Router, Client: e.client, Routes: e.srv.Routes,
+		OwnerToken: owner.Token, IntruderToken: e.user(newOrg(), permsAdmin...).Token,
+		ViewerToken: e.user(owner.OrgID, permsViewer...).Token, ViewerPerms: permsViewer,
+		IDs: map[string]string{transport.KindTask: id},
+		Bodies: map[string]any{
+			"DELETE /api/v1/tasks/{id}":          nil,
+			"POST /api/v1/admin/dlq/{id}/replay": nil,
+		},
+		OwnerWritesSucceed: true,
+		// Only a finished job replays (TestDeadLetterAppearsAndReplaysOnce).
+		OwnerWritesSkip: []string{"POST /api/v1/admin/dlq/{id}/replay"},
+	})
+}
+
+// TestOpenAPIMatchesRoutes: every routed operation is documented and every
+// documented one routed.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.call(http.MethodGet, "/openapi.json", user{}, nil)
+	expect(t, r, http.StatusOK, "openapi.json")
+	testkit.CheckOpenAPI(t, r.Body, e.srv.Router, routes.OperationalPaths()...)
+}
