@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -41,6 +42,7 @@ type env struct {
 	client *testkit.Client
 	tokens *testkit.Tokens
 	peers  map[string]*peer
+	db     *testkit.Database
 }
 
 // Names of the peers: two live services, one whose address refuses
@@ -52,7 +54,7 @@ const (
 	peerSlow     = "portfolio"
 )
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, platform.Root.Database())
@@ -70,14 +72,23 @@ func newEnv(t testing.TB) *env {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	t.Cleanup(slow.Close)
 	services[peerSlow] = slow.URL
-	srv, err := server.New(server.Options{
+	o := server.Options{
 		Pool: db.Pool(t, "platform_app"), Verifier: tokens.Verifier(), Logger: logging.Discard(),
 		JobServices: services, JobsTimeout: 300 * time.Millisecond,
-	})
+		Jobs: jobs.Settings{RetryBase: 10 * time.Millisecond, PollInterval: 30 * time.Millisecond},
+		// The receivers of the tests listen on loopback.
+		WebhookAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, WebhookAllowHTTP: true,
+		WebhookTimeout: 2 * time.Second,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := server.New(o)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
 	e.srv = srv
+	e.db = db
 	e.client = testkit.NewClient(t, srv.Handler)
 	return e
 }

@@ -23,14 +23,24 @@ func TestRoutes(t *testing.T) {
 	owner := e.user(newOrg(), permsAdmin...)
 	// Scheduled for later, the job waits: the owner can cancel it.
 	id := e.peers[peerCRM].insertWith(t, owner.OrgID, "later", &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	// An endpoint with a logged message (a test delivery to a receiver).
+	ep := e.createEndpoint(owner, newReceiver(t).srv.URL, "*")
+	r := e.call(http.MethodPost, "/api/v1/webhooks/"+ep.ID+"/test", owner, nil)
+	expect(t, r, http.StatusOK, "test delivery")
+	msg := decode[logJSON](t, r).MessageID
 	testkit.RouteTests(t, testkit.RouteFixture{
 		Router: e.srv.Router, Client: e.client, Routes: e.srv.Routes,
 		OwnerToken: owner.Token, IntruderToken: e.user(newOrg(), permsAdmin...).Token,
 		ViewerToken: e.user(owner.OrgID, permsViewer...).Token, ViewerPerms: permsViewer,
-		IDs: map[string]string{transport.KindTask: id},
+		IDs: map[string]string{transport.KindTask: id, transport.KindEndpoint: ep.ID, transport.KindMessage: msg},
 		Bodies: map[string]any{
-			"DELETE /api/v1/tasks/{id}":          nil,
-			"POST /api/v1/admin/dlq/{id}/replay": nil,
+			"DELETE /api/v1/tasks/{id}":                                  nil,
+			"POST /api/v1/admin/dlq/{id}/replay":                         nil,
+			"PUT /api/v1/webhooks/{id}":                                  map[string]any{"url": ep.URL, "event_types": []string{"lead.*"}},
+			"DELETE /api/v1/webhooks/{id}":                               nil,
+			"POST /api/v1/webhooks/{id}/rotate-secret":                   nil,
+			"POST /api/v1/webhooks/{id}/test":                            nil,
+			"POST /api/v1/webhooks/{id}/messages/{message_id}/redeliver": nil,
 		},
 		OwnerWritesSucceed: true,
 		// Only a finished job replays (TestDeadLetterAppearsAndReplaysOnce).

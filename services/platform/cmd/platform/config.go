@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -21,18 +22,40 @@ import (
 //	JOBS_TIMEOUT_PER_SERVICE  bounds each call to one of them (default 3s):
 //	               a slower service is reported missing, the rest answered.
 //	JOBS_*         platform's own job queue (pkg/jobs LoadSettings).
+//	WEBHOOK_ALLOW_NETS  comma-separated CIDRs webhooks may reach although
+//	               internal (development only, e.g. 127.0.0.0/8); default none,
+//	               refused in production.
+//	WEBHOOK_TIMEOUT     bound of one delivery attempt, default 15s.
+//	WEBHOOK_EVENTS_GROUP prefix of the consumer groups of the domain topics
+//	               (default platform-webhooks; -<context> is appended).
 type Config struct {
-	JobServices map[string]string
-	JobsTimeout time.Duration
-	Jobs        jobs.Settings
+	JobServices    map[string]string
+	JobsTimeout    time.Duration
+	Jobs           jobs.Settings
+	WebhookAllow   []netip.Prefix
+	WebhookTimeout time.Duration
+	WebhookGroup   string
 }
 
 const defaultJobServices = "property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103"
 
-func loadConfig(e *config.Env, _ config.Common) Config {
+func loadConfig(e *config.Env, common config.Common) Config {
 	c := Config{
-		JobsTimeout: e.Duration("JOBS_TIMEOUT_PER_SERVICE", 3*time.Second),
-		Jobs:        jobs.LoadSettings(e),
+		JobsTimeout:    e.Duration("JOBS_TIMEOUT_PER_SERVICE", 3*time.Second),
+		Jobs:           jobs.LoadSettings(e),
+		WebhookTimeout: e.Duration("WEBHOOK_TIMEOUT", 15*time.Second),
+		WebhookGroup:   e.String("WEBHOOK_EVENTS_GROUP", "platform-webhooks"),
+	}
+	for _, s := range e.List("WEBHOOK_ALLOW_NETS", nil) {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			e.Check("WEBHOOK_ALLOW_NETS", fmt.Errorf("%q is not a CIDR such as 127.0.0.0/8", s))
+			continue
+		}
+		c.WebhookAllow = append(c.WebhookAllow, p)
+	}
+	if len(c.WebhookAllow) > 0 && common.Mode == config.ModeProduction {
+		e.Check("WEBHOOK_ALLOW_NETS", fmt.Errorf("is for development only and refused in production"))
 	}
 	services, err := parseServices(e.String("JOB_SERVICES", defaultJobServices))
 	if err != nil {

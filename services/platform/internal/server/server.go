@@ -4,22 +4,30 @@
 package server
 
 import (
+	"crypto/rand"
 	"fmt"
+	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/auth"
+	"reos.dev/pkg/events"
 	"reos.dev/pkg/health"
 	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/platform"
 	"reos.dev/services/platform/internal/adapters/jobsapi"
+	pgstore "reos.dev/services/platform/internal/adapters/postgres"
+	"reos.dev/services/platform/internal/adapters/webhookhttp"
 	"reos.dev/services/platform/internal/app"
 	transport "reos.dev/services/platform/internal/transport/http"
+	"reos.dev/services/platform/internal/transport/worker"
 )
 
 // ServiceName names the service in logs, metrics and traces.
@@ -48,13 +56,28 @@ type Options struct {
 	Health *health.Checker `service:"optional"`
 	// Jobs tunes platform's own job queue; zero values take pkg/jobs'.
 	Jobs jobs.Settings
+	// WebhookAllow are the nets webhooks may reach although internal
+	// (development only: 127.0.0.0/8 for a local receiver).
+	WebhookAllow []netip.Prefix `service:"optional"`
+	// WebhookTimeout bounds one delivery attempt (default 15 s).
+	WebhookTimeout time.Duration `service:"optional"`
+	// WebhookAllowHTTP accepts http:// endpoints (mock mode).
+	WebhookAllowHTTP bool
+	// Now is the clock (default the wall clock); Random makes secrets
+	// (default crypto/rand); Unit draws retry jitter (default math/rand).
+	Now    func() time.Time `service:"optional"`
+	Random io.Reader        `service:"optional"`
+	Unit   func() float64   `service:"optional"`
 }
 
 // Server is the wired service: what every service serves (service.Served)
 // and platform's use cases.
 type Server struct {
 	service.Served
-	Tasks *app.Tasks
+	Tasks    *app.Tasks
+	Webhooks *app.Webhooks
+	store    *pgstore.Store
+	pool     *pgxpool.Pool
 }
 
 // New wires the service.
@@ -79,21 +102,83 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Random == nil {
+		o.Random = rand.Reader
+	}
+	if o.Unit == nil {
+		o.Unit = mrand.Float64 // #nosec G404 -- retry jitter, not a secret
+	}
+	if o.WebhookTimeout <= 0 {
+		o.WebhookTimeout = 15 * time.Second
+	}
+	store, err := pgstore.NewStore(o.Pool, platform.Schema, base.Queue)
+	if err != nil {
+		return nil, err
+	}
+	sender := webhookhttp.NewSender(webhookhttp.NewGuard(o.WebhookAllow), o.WebhookTimeout, o.Now)
+	hooks, err := app.NewWebhooks(app.WebhookConfig{AllowHTTP: o.WebhookAllowHTTP},
+		app.WebhookDeps{Store: store, Sender: sender, Now: o.Now, Random: o.Random, Unit: o.Unit})
+	if err != nil {
+		return nil, err
+	}
+	// River reads its workers when the queue starts, so they join after
+	// the use cases they call.
+	if err := worker.Register(base.Workers, hooks); err != nil {
+		return nil, err
+	}
 	doc, err := OpenAPIJSON()
 	if err != nil {
 		return nil, err
 	}
 	router, table, err := transport.NewHandler(transport.Config{
-		Tasks: tasks, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
+		Tasks: tasks, Webhooks: hooks, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Served: base.Serve(ServiceName, o.Logger, router, table), Tasks: tasks}, nil
+	return &Server{Served: base.Serve(ServiceName, o.Logger, router, table), Tasks: tasks, Webhooks: hooks, store: store, pool: o.Pool}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json.
 func OpenAPIJSON() ([]byte, error) {
 	return service.OpenAPIJSON(platform.Root.OpenAPIYAML())
+}
+
+// WebhookContexts are the contexts whose domain topics feed webhooks out.
+// identity's events (sessions, logins) are security events for the audit
+// log, not for integrators.
+var WebhookContexts = []string{"property", "crm", "outreach", "portfolio"}
+
+// ConsumerOptions configure the consumers: Brokers and Logger are
+// required; GroupPrefix defaults to "platform-webhooks" (a stack with its
+// own database on a shared broker needs its own).
+type ConsumerOptions struct {
+	Brokers     []string
+	Logger      *slog.Logger
+	GroupPrefix string
+}
+
+// WebhookConsumers returns one consumer per domain topic
+// (WebhookContexts), each making the messages and delivery jobs of its
+// events in the inbox's transaction.
+func (s *Server) WebhookConsumers(o ConsumerOptions) ([]*events.Consumer, error) {
+	if o.GroupPrefix == "" {
+		o.GroupPrefix = "platform-webhooks"
+	}
+	var out []*events.Consumer
+	for _, c := range WebhookContexts {
+		group := o.GroupPrefix + "-" + c
+		consumer, err := events.NewReadModelConsumer(events.ReadModel{
+			Schema: platform.Schema, Context: c, Group: group, Handler: s.store.EventHandler(s.Webhooks),
+		}, events.ReadModelOptions{Pool: s.pool, Brokers: o.Brokers, Logger: o.Logger, GroupID: group})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, consumer)
+	}
+	return out, nil
 }

@@ -11,44 +11,25 @@ import (
 
 	"reos.dev/pkg/httpx"
 	"reos.dev/pkg/standardwebhooks"
+	"reos.dev/services/platform/internal/app"
 )
 
-// Verdicts of one attempt.
+// Verdicts of one attempt (app's).
 const (
-	// Delivered: the receiver answered 2xx.
-	Delivered = "delivered"
-	// Retry: try again later (RetryAfter, when the receiver named it).
-	Retry = "retry"
-	// Gone: the receiver answered 410; the endpoint is to be disabled.
-	Gone = "gone"
+	Delivered = app.VerdictDelivered
+	Retry     = app.VerdictRetry
+	Gone      = app.VerdictGone
 )
 
 // ExcerptBytes bounds the response excerpt kept of an answer.
 const ExcerptBytes = 1024
 
-// Message is one delivery attempt's content: the stable message id (the
-// same on every retry), the time it is signed at, the JSON body and the
-// keys that sign it (the current secret's first; during a rotation the
-// previous one's too).
-type Message struct {
-	URL  string
-	ID   string
-	At   time.Time
-	Body []byte
-	Keys [][]byte
-}
+// Message is one attempt's content (app.Attempt): the stable message id,
+// the time it is signed at, the JSON body and the keys that sign it.
+type Message = app.Attempt
 
-// Outcome is what one attempt gave.
-type Outcome struct {
-	Verdict  string
-	Status   int // 0 when no answer came
-	Duration time.Duration
-	// Excerpt is the start of the answer's body; Error what went wrong
-	// before an answer (refused address, timeout, connection).
-	Excerpt    string
-	Error      string
-	RetryAfter time.Duration
-}
+// Outcome is what one attempt gave (app.Outcome).
+type Outcome = app.Outcome
 
 // Sender posts signed messages through a guarded transport.
 type Sender struct {
@@ -71,6 +52,8 @@ func NewSender(guard *Guard, timeout time.Duration, now func() time.Time) *Sende
 		now: now,
 	}
 }
+
+var _ app.Sender = (*Sender)(nil)
 
 // Send makes one attempt.
 func (s *Sender) Send(ctx context.Context, m Message) Outcome {

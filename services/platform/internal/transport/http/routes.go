@@ -11,6 +11,13 @@ import (
 // of one of the services, "<service>:<job id>".
 const KindTask = "task"
 
+// KindEndpoint is the kind of a webhook endpoint id; KindMessage of a
+// webhook message id.
+const (
+	KindEndpoint = "webhook_endpoint"
+	KindMessage  = "webhook_message"
+)
+
 // routeTable is platform's one list of routes, in mounting order (see
 // crm's: routes.Mount builds the router from it, testkit.RouteTests the
 // tests every route must pass). Platform has no jobs of its own yet,
@@ -18,8 +25,12 @@ const KindTask = "task"
 func (h *handlers) routeTable() []routes.Route {
 	const (
 		get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+		put            = http.MethodPut
 		tr, tw, admin  = app.PermTasksRead, app.PermTasksWrite, app.PermAdmin
+		wr, ww         = app.PermWebhooksRead, app.PermWebhooksWrite
 	)
+	endpoint := map[string]string{"id": KindEndpoint}
+	message := map[string]string{"id": KindEndpoint, "message_id": KindMessage}
 	task := map[string]string{"id": KindTask}
 	row := func(method, path, perm string, owned map[string]string, handler http.Handler) routes.Route {
 		return routes.Route{Method: method, Path: APIPrefix + path, Perm: perm, Owned: owned, Handler: handler}
@@ -33,5 +44,15 @@ func (h *handlers) routeTable() []routes.Route {
 
 		row(get, "/admin/dlq", admin, nil, h.listDeadLetters()),
 		row(post, "/admin/dlq/{id}/replay", admin, task, h.replayDeadLetter()),
+
+		row(get, "/webhooks", wr, nil, h.listWebhooks()),
+		row(post, "/webhooks", ww, nil, h.createWebhook()),
+		row(get, "/webhooks/{id}", wr, endpoint, h.getWebhook()),
+		row(put, "/webhooks/{id}", ww, endpoint, h.updateWebhook()),
+		row(del, "/webhooks/{id}", ww, endpoint, h.deleteWebhook()),
+		row(post, "/webhooks/{id}/rotate-secret", ww, endpoint, h.rotateWebhookSecret()),
+		row(get, "/webhooks/{id}/logs", wr, endpoint, h.webhookLogs()),
+		row(post, "/webhooks/{id}/test", ww, endpoint, h.testWebhook()),
+		row(post, "/webhooks/{id}/messages/{message_id}/redeliver", ww, message, h.redeliverWebhook()),
 	}
 }

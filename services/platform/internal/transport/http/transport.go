@@ -25,6 +25,7 @@ const APIPrefix = "/api/v1"
 // (service.RequireFields).
 type Config struct {
 	Tasks       *app.Tasks
+	Webhooks    *app.Webhooks
 	Verifier    *auth.Verifier
 	OpenAPIJSON []byte
 	Health      *health.Checker
@@ -38,7 +39,7 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
 		return nil, nil, err
 	}
-	h := &handlers{tasks: cfg.Tasks, log: cfg.Logger.With("component", "http")}
+	h := &handlers{tasks: cfg.Tasks, hooks: cfg.Webhooks, log: cfg.Logger.With("component", "http")}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 	table := h.routeTable()
 	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
@@ -49,5 +50,6 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 
 type handlers struct {
 	tasks *app.Tasks
+	hooks *app.Webhooks
 	log   *slog.Logger
 }
