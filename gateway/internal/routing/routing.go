@@ -53,7 +53,7 @@ func DefaultRoutes() []Route {
 		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads", "/jobs/crm", "/files/crm", "/assignment-rules", "/crm"),
 		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns"),
 		r(Portfolio, "/portfolio"),
-		r(Platform, "/tasks", "/admin", "/webhooks", "/events", "/storage", "/analytics", "/search/suggestions"),
+		r(Platform, "/tasks", "/admin", "/jobs/platform", "/webhooks", "/events", "/storage", "/analytics", "/search/suggestions"),
 	)
 }
 

@@ -2,13 +2,16 @@ package tests
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/routes"
 	"reos.dev/pkg/testkit"
+	"reos.dev/services/platform/internal/server"
 	transport "reos.dev/services/platform/internal/transport/http"
 )
 
@@ -28,11 +31,22 @@ func TestRoutes(t *testing.T) {
 	r := e.call(http.MethodPost, "/api/v1/webhooks/"+ep.ID+"/test", owner, nil)
 	expect(t, r, http.StatusOK, "test delivery")
 	msg := decode[logJSON](t, r).MessageID
+	// Its redelivery is a job of platform's own (the queue does not run
+	// here, so it stays available).
+	expect(t, e.call(http.MethodPost, "/api/v1/webhooks/"+ep.ID+"/messages/"+msg+"/redeliver", owner, nil), http.StatusAccepted, "redeliver")
+	r = e.call(http.MethodGet, jobs.APIPath(server.ServiceName), owner, nil)
+	expect(t, r, http.StatusOK, "platform's jobs")
+	own := decode[struct{ Items []jobs.Job }](t, r).Items
+	if len(own) != 1 {
+		t.Fatalf("platform has %d jobs of the owner's org, want the redelivery", len(own))
+	}
+	jobPath := jobs.APIPath(server.ServiceName) + "/{job_id}"
 	testkit.RouteTests(t, testkit.RouteFixture{
 		Router: e.srv.Router, Client: e.client, Routes: e.srv.Routes,
 		OwnerToken: owner.Token, IntruderToken: e.user(newOrg(), permsAdmin...).Token,
 		ViewerToken: e.user(owner.OrgID, permsViewer...).Token, ViewerPerms: permsViewer,
-		IDs: map[string]string{transport.KindTask: id, transport.KindEndpoint: ep.ID, transport.KindMessage: msg},
+		IDs: map[string]string{transport.KindTask: id, transport.KindEndpoint: ep.ID, transport.KindMessage: msg,
+			"job": strconv.FormatInt(own[0].ID, 10)},
 		Bodies: map[string]any{
 			"DELETE /api/v1/tasks/{id}":                                  nil,
 			"POST /api/v1/admin/dlq/{id}/replay":                         nil,
@@ -41,10 +55,13 @@ func TestRoutes(t *testing.T) {
 			"POST /api/v1/webhooks/{id}/rotate-secret":                   nil,
 			"POST /api/v1/webhooks/{id}/test":                            nil,
 			"POST /api/v1/webhooks/{id}/messages/{message_id}/redeliver": nil,
+			"POST " + jobPath + "/cancel":                                nil,
+			"POST " + jobPath + "/retry":                                 nil,
+			"POST " + jobPath + "/replay":                                nil,
 		},
 		OwnerWritesSucceed: true,
 		// Only a finished job replays (TestDeadLetterAppearsAndReplaysOnce).
-		OwnerWritesSkip: []string{"POST /api/v1/admin/dlq/{id}/replay"},
+		OwnerWritesSkip: []string{"POST /api/v1/admin/dlq/{id}/replay", "POST " + jobPath + "/replay"},
 	})
 }
 

@@ -18,7 +18,8 @@ import (
 //	JOB_SERVICES   the services whose jobs /tasks and /admin/dlq aggregate,
 //	               name=base URL, comma separated (their jobs API is at
 //	               /api/v1/jobs/<name>); default the local stack's
-//	               property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103.
+//	               property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103,
+//	               platform=http://127.0.0.1:8106 (its own, the webhook deliveries).
 //	JOBS_TIMEOUT_PER_SERVICE  bounds each call to one of them (default 3s):
 //	               a slower service is reported missing, the rest answered.
 //	JOBS_*         platform's own job queue (pkg/jobs LoadSettings).
@@ -37,7 +38,7 @@ type Config struct {
 	WebhookGroup   string
 }
 
-const defaultJobServices = "property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103"
+const defaultJobServices = "property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103,platform=http://127.0.0.1:8106"
 
 func loadConfig(e *config.Env, common config.Common) Config {
 	c := Config{

@@ -134,7 +134,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	router, table, err := transport.NewHandler(transport.Config{
-		Tasks: tasks, Webhooks: hooks, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
+		Tasks: tasks, Webhooks: hooks, Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -143,9 +143,9 @@ func New(o Options) (*Server, error) {
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
-// /openapi.json.
+// /openapi.json, with the jobs API's operations.
 func OpenAPIJSON() ([]byte, error) {
-	return service.OpenAPIJSON(platform.Root.OpenAPIYAML())
+	return service.OpenAPIJSON(platform.Root.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
 }
 
 // WebhookContexts are the contexts whose domain topics feed webhooks out.

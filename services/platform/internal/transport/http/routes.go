@@ -20,9 +20,9 @@ const (
 
 // routeTable is platform's one list of routes, in mounting order (see
 // crm's: routes.Mount builds the router from it, testkit.RouteTests the
-// tests every route must pass). Platform has no jobs of its own yet,
-// so it serves no jobs API (pkg/jobs Queue.Routes) until it has.
-func (h *handlers) routeTable() []routes.Route {
+// tests every route must pass). jobs are platform's own jobs API's rows
+// (pkg/jobs Queue.Routes: the webhook deliveries), which name a "job".
+func (h *handlers) routeTable(jobs []routes.Route) []routes.Route {
 	const (
 		get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
 		put            = http.MethodPut
@@ -35,7 +35,7 @@ func (h *handlers) routeTable() []routes.Route {
 	row := func(method, path, perm string, owned map[string]string, handler http.Handler) routes.Route {
 		return routes.Route{Method: method, Path: APIPrefix + path, Perm: perm, Owned: owned, Handler: handler}
 	}
-	return []routes.Route{
+	table := []routes.Route{
 		// Before /tasks/{id}, which would take "retry" for an id.
 		row(post, "/tasks/retry", tw, nil, h.retryTasks()),
 		row(get, "/tasks", tr, nil, h.listTasks()),
@@ -55,4 +55,5 @@ func (h *handlers) routeTable() []routes.Route {
 		row(post, "/webhooks/{id}/test", ww, endpoint, h.testWebhook()),
 		row(post, "/webhooks/{id}/messages/{message_id}/redeliver", ww, message, h.redeliverWebhook()),
 	}
+	return append(table, jobs...)
 }

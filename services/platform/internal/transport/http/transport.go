@@ -12,6 +12,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
@@ -24,8 +25,11 @@ const APIPrefix = "/api/v1"
 // Config holds what the handler needs; every field is required
 // (service.RequireFields).
 type Config struct {
-	Tasks       *app.Tasks
-	Webhooks    *app.Webhooks
+	Tasks    *app.Tasks
+	Webhooks *app.Webhooks
+	// Jobs serves platform's own jobs API at /api/v1/jobs/platform
+	// (webhook deliveries).
+	Jobs        *jobs.Queue
 	Verifier    *auth.Verifier
 	OpenAPIJSON []byte
 	Health      *health.Checker
@@ -41,7 +45,7 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 	}
 	h := &handlers{tasks: cfg.Tasks, hooks: cfg.Webhooks, log: cfg.Logger.With("component", "http")}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
-	table := h.routeTable()
+	table := h.routeTable(cfg.Jobs.Routes("platform", cfg.Logger))
 	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
 		return nil, nil, fmt.Errorf("http.NewHandler: %w", err)
 	}
