@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/logging"
@@ -123,12 +126,24 @@ func (e *env) runDelivery(t *testing.T) {
 	})
 	consumers, err := e.srv.WebhookConsumers(server.ConsumerOptions{
 		Brokers: testkit.Brokers(t), Logger: logging.Discard(), GroupPrefix: testkit.UniqueName(t, "platform-webhooks"),
+		MaxWait: 200 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range consumers {
 		testkit.RunInBackground(t, "webhooks-"+server.WebhookContexts[i], c.Run)
+	}
+	// A new group starts at the newest message once it has its
+	// partitions: until a probe of each topic arrives, an event published
+	// now could be before the group's start.
+	admin := e.db.Pool(t, "")
+	for _, c := range server.WebhookContexts {
+		testkit.Eventually(t, 30*time.Second, func() bool {
+			probe := publish(t, c, "reos."+c+".probe.sent", uuid.NewString(), nil)
+			var n int
+			return admin.QueryRow(t.Context(), "SELECT count(*) FROM platform.event_history WHERE event_id = $1", probe.ID).Scan(&n) == nil && n == 1
+		}, "the %s consumer to receive", c)
 	}
 }
 

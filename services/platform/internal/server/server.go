@@ -134,7 +134,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	router, table, err := transport.NewHandler(transport.Config{
-		Tasks: tasks, Webhooks: hooks, Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
+		Tasks: tasks, Webhooks: hooks, History: store.History(), Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -155,16 +155,22 @@ var WebhookContexts = []string{"property", "crm", "outreach", "portfolio"}
 
 // ConsumerOptions configure the consumers: Brokers and Logger are
 // required; GroupPrefix defaults to "platform-webhooks" (a stack with its
-// own database on a shared broker needs its own).
+// own database on a shared broker needs its own); MaxWait bounds the
+// broker's long poll (pkg/events' default when zero).
 type ConsumerOptions struct {
 	Brokers     []string
 	Logger      *slog.Logger
 	GroupPrefix string
+	MaxWait     time.Duration
 }
 
 // WebhookConsumers returns one consumer per domain topic
-// (WebhookContexts), each making the messages and delivery jobs of its
-// events in the inbox's transaction.
+// (WebhookContexts), each recording its events in the history and making
+// their webhook messages and delivery jobs in the inbox's transaction. A
+// new group starts at the newest message: webhooks and the history are
+// about what happens once platform runs, not the topics' whole retention
+// (a restarted platform resumes from its committed offsets, losing
+// nothing).
 func (s *Server) WebhookConsumers(o ConsumerOptions) ([]*events.Consumer, error) {
 	if o.GroupPrefix == "" {
 		o.GroupPrefix = "platform-webhooks"
@@ -172,9 +178,10 @@ func (s *Server) WebhookConsumers(o ConsumerOptions) ([]*events.Consumer, error)
 	var out []*events.Consumer
 	for _, c := range WebhookContexts {
 		group := o.GroupPrefix + "-" + c
-		consumer, err := events.NewReadModelConsumer(events.ReadModel{
-			Schema: platform.Schema, Context: c, Group: group, Handler: s.store.EventHandler(s.Webhooks),
-		}, events.ReadModelOptions{Pool: s.pool, Brokers: o.Brokers, Logger: o.Logger, GroupID: group})
+		consumer, err := events.NewConsumer(events.ConsumerConfig{
+			Pool: s.pool, Schema: platform.Schema, Brokers: o.Brokers, GroupID: group, Topics: []string{events.Topic(c)},
+			Handler: s.store.EventHandler(s.Webhooks), Logger: o.Logger, MaxWait: o.MaxWait, StartAtNewest: true,
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -61,12 +61,16 @@ func (s *Store) InOrg(ctx context.Context, orgID string, fn func(app.WebhookTx) 
 }
 
 // EventHandler is the consumers' handler: each domain event, in the
-// consumer's transaction (app.org_id the event's), fanned out by w.
+// consumer's transaction (app.org_id the event's), joins the history and
+// is fanned out to the webhooks by w.
 func (s *Store) EventHandler(w *app.Webhooks) events.Handler {
 	return func(ctx context.Context, tx pgx.Tx, ev events.Event) error {
-		return w.Fanout(ctx, &webhookTx{tx: tx, store: s}, app.Event{
-			ID: ev.ID, Type: app.WebhookType(ev.Type), Subject: ev.Subject, OrgID: ev.OrgID, Time: ev.Time, Data: ev.Data,
-		})
+		wtx := &webhookTx{tx: tx, store: s}
+		e := app.Event{ID: ev.ID, Type: app.WebhookType(ev.Type), Subject: ev.Subject, OrgID: ev.OrgID, Time: ev.Time, Data: ev.Data}
+		if err := app.RecordEvent(ctx, wtx, e, ev.Type, ev.Source); err != nil {
+			return err
+		}
+		return w.Fanout(ctx, wtx, e)
 	}
 }
 

@@ -54,6 +54,11 @@ func (h *handlers) routeTable(jobs []routes.Route) []routes.Route {
 		row(get, "/webhooks/{id}/logs", wr, endpoint, h.webhookLogs()),
 		row(post, "/webhooks/{id}/test", ww, endpoint, h.testWebhook()),
 		row(post, "/webhooks/{id}/messages/{message_id}/redeliver", ww, message, h.redeliverWebhook()),
+
+		// Every event is filtered to the read permission of what it is
+		// about (app.ReadPermission): the route needs none of its own.
+		{Method: get, Path: APIPrefix + "/events/history", Handler: h.eventHistory(),
+			SelfService: "each event is shown only to callers holding the read permission of its context"},
 	}
 	return append(table, jobs...)
 }

@@ -27,6 +27,7 @@ const APIPrefix = "/api/v1"
 type Config struct {
 	Tasks    *app.Tasks
 	Webhooks *app.Webhooks
+	History  app.HistoryStore
 	// Jobs serves platform's own jobs API at /api/v1/jobs/platform
 	// (webhook deliveries).
 	Jobs        *jobs.Queue
@@ -43,7 +44,7 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
 		return nil, nil, err
 	}
-	h := &handlers{tasks: cfg.Tasks, hooks: cfg.Webhooks, log: cfg.Logger.With("component", "http")}
+	h := &handlers{tasks: cfg.Tasks, hooks: cfg.Webhooks, history: cfg.History, log: cfg.Logger.With("component", "http")}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 	table := h.routeTable(cfg.Jobs.Routes("platform", cfg.Logger))
 	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
@@ -53,7 +54,8 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 }
 
 type handlers struct {
-	tasks *app.Tasks
-	hooks *app.Webhooks
-	log   *slog.Logger
+	tasks   *app.Tasks
+	hooks   *app.Webhooks
+	history app.HistoryStore
+	log     *slog.Logger
 }
