@@ -184,3 +184,40 @@ func TestInternalTargetsAreRefused(t *testing.T) {
 		t.Errorf("the loopback receiver got %d requests", n)
 	}
 }
+
+// TestFailingForFiveDaysDisables: an endpoint whose attempts have all
+// failed since more than 5 days is disabled by its next failure, with
+// the webhook.endpoint.disabled event; one failing for less is retried.
+func TestFailingForFiveDaysDisables(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := e.user(newOrg(), permsAdmin...)
+	old, recent := newReceiver(t, http.StatusInternalServerError), newReceiver(t, http.StatusInternalServerError)
+	epOld := e.createEndpoint(admin, old.srv.URL, "lead.*")
+	epRecent := e.createEndpoint(admin, recent.srv.URL, "lead.*")
+	su := e.db.Pool(t, "")
+	for id, since := range map[string]time.Duration{epOld.ID: 5*24*time.Hour + time.Minute, epRecent.ID: 4 * 24 * time.Hour} {
+		if _, err := su.Exec(t.Context(), "UPDATE platform.webhook_endpoints SET failing_since = now() - $2::interval WHERE id = $1",
+			id, since.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.runDelivery(t)
+	publish(t, "crm", "reos.crm.lead.created", admin.OrgID, map[string]any{"lead_id": "l-1"})
+	get := func(id string) endpointJSON {
+		return decode[endpointJSON](t, expectStatus(t, e.call(http.MethodGet, "/api/v1/webhooks/"+id, admin, nil), http.StatusOK))
+	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return !get(epOld.ID).Enabled }, "the endpoint failing for 5 days disabled")
+	if got := get(epOld.ID); got.DisabledReason == "" {
+		t.Errorf("disabled without a reason: %+v", got)
+	}
+	testkit.Eventually(t, 30*time.Second, func() bool { return len(e.logs(admin, epRecent.ID)) == 1 }, "the recent one's attempt")
+	if !get(epRecent.ID).Enabled {
+		t.Error("an endpoint failing for 4 days was disabled")
+	}
+	var events int
+	if err := su.QueryRow(t.Context(), "SELECT count(*) FROM platform.outbox WHERE payload->>'type' = $1 AND payload->'data'->>'endpoint_id' = $2",
+		"reos.platform.webhook.endpoint.disabled", epOld.ID).Scan(&events); err != nil || events != 1 {
+		t.Errorf("disabled events of the endpoint: %d (%v), want 1", events, err)
+	}
+}
