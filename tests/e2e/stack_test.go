@@ -57,6 +57,9 @@ type stackService struct {
 	cmd  string // package path of its main, relative to the repository
 	// env returns the service's own variables for this run.
 	env func(t testing.TB) []string
+	// envWith, when set, returns more of them from the direct base URLs
+	// of the services started before it (by name).
+	envWith func(t testing.TB, urls map[string]string) []string
 }
 
 // stackServices are started in order (identity first: the others and the
@@ -88,6 +91,18 @@ var stackServices = []stackService{
 		// Its own audience read model group, as crm's above; the mock
 		// unsubscribe secret (outreach_e2e_test.go signs with it).
 		return []string{"CRM_EVENTS_GROUP=" + testkit.UniqueName(t, "outreach-e2e-crm")}
+	}},
+	{name: "platform", cmd: "./services/platform/cmd/platform", envWith: func(t testing.TB, urls map[string]string) []string {
+		// The jobs APIs of this stack's services and its own; receivers on
+		// loopback (platform_e2e_test.go); consumer groups of its own.
+		var jobs []string
+		for _, name := range []string{"property", "crm", "platform"} {
+			if u, ok := urls[name]; ok {
+				jobs = append(jobs, name+"="+u)
+			}
+		}
+		return []string{"JOB_SERVICES=" + strings.Join(jobs, ","), "WEBHOOK_ALLOW_NETS=127.0.0.0/8",
+			"WEBHOOK_EVENTS_GROUP=" + testkit.UniqueName(t, "platform-e2e-webhooks")}
 	}},
 }
 
@@ -323,6 +338,9 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		)
 		if svc.env != nil {
 			env = append(env, svc.env(t)...)
+		}
+		if svc.envWith != nil {
+			env = append(env, svc.envWith(t, s.URLs)...)
 		}
 		env = append(env, opts.serviceEnv[svc.name]...)
 		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"), env: env}
