@@ -41,8 +41,13 @@ type ConsumerConfig struct {
 	// Brokers are the Kafka bootstrap addresses.
 	Brokers []string
 	// GroupID is the Kafka consumer group; a new group starts at the oldest
-	// retained message.
+	// retained message (at the newest with StartAtNewest).
 	GroupID string
+	// StartAtNewest makes a new group start after the newest message
+	// instead of the oldest: for consumers that react to what happens from
+	// now on (webhooks out) rather than build a state from the whole topic.
+	// A group that has committed offsets resumes from them either way.
+	StartAtNewest bool
 	// Topics to consume.
 	Topics []string
 	// Handler applies each event.
@@ -171,11 +176,15 @@ func (c *Consumer) Stats() ConsumerStats {
 // is committed only after its event is handled (or skipped), so a crash
 // redelivers it and the inbox recognises what was already applied.
 func (c *Consumer) Run(ctx context.Context) error {
+	start := kafka.FirstOffset
+	if c.cfg.StartAtNewest {
+		start = kafka.LastOffset
+	}
 	reader := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        c.cfg.Brokers,
 		GroupID:        c.cfg.GroupID,
 		GroupTopics:    c.cfg.Topics,
-		StartOffset:    kafka.FirstOffset,
+		StartOffset:    start,
 		CommitInterval: 0, // CommitMessages commits synchronously
 		MinBytes:       1,
 		MaxBytes:       10 << 20,

@@ -36,6 +36,10 @@ type ReadModelOptions struct {
 	GroupID string
 	// MaxWait bounds the broker's long poll; default the consumer's (1 s).
 	MaxWait time.Duration
+	// Topic overrides the context's topic (Topic(m.Context)): a test
+	// publishes to a topic of its own instead of wading through every
+	// earlier run's events on the shared broker.
+	Topic string
 }
 
 // NewReadModelConsumer returns the consumer of m with o; call Run to start
@@ -44,12 +48,16 @@ func NewReadModelConsumer(m ReadModel, o ReadModelOptions) (*Consumer, error) {
 	if o.GroupID == "" {
 		o.GroupID = m.Group
 	}
+	topic := o.Topic
+	if topic == "" {
+		topic = Topic(m.Context)
+	}
 	c, err := NewConsumer(ConsumerConfig{
 		Pool:    o.Pool,
 		Schema:  m.Schema,
 		Brokers: o.Brokers,
 		GroupID: o.GroupID,
-		Topics:  []string{Topic(m.Context)},
+		Topics:  []string{topic},
 		Handler: m.Handler,
 		Logger:  o.Logger,
 		MaxWait: o.MaxWait,

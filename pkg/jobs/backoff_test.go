@@ -20,10 +20,21 @@ func TestBackoffDoublesFromTheBaseAndIsCapped(t *testing.T) {
 func TestLoadSettingsNamesTheBadVariable(t *testing.T) {
 	e := config.FromMap(map[string]string{"JOBS_RETRY_BASE": "50ms", "JOBS_POLL_INTERVAL": "0s"})
 	s := LoadSettings(e)
-	if s.RetryBase != 50*time.Millisecond || s.JobTimeout != DefaultJobTimeout {
+	if s.RetryBase != 50*time.Millisecond || s.JobTimeout != DefaultJobTimeout || s.DeadLetterRetention != 30*24*time.Hour {
 		t.Errorf("settings = %+v", s)
 	}
 	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "JOBS_POLL_INTERVAL") {
 		t.Errorf("Err = %v, want JOBS_POLL_INTERVAL named", err)
+	}
+}
+
+// TestDeadLetterRetentionIsConfigured: the queue's River client keeps
+// discarded jobs for the configured retention, 30 days unless set.
+func TestDeadLetterRetentionIsConfigured(t *testing.T) {
+	if got := LoadSettings(config.FromMap(map[string]string{"JOBS_DLQ_RETENTION": "72h"})).DeadLetterRetention; got != 72*time.Hour {
+		t.Errorf("JOBS_DLQ_RETENTION=72h read as %s", got)
+	}
+	if got := (Settings{}).withDefaults().DeadLetterRetention; got != 30*24*time.Hour {
+		t.Errorf("default retention %s, want 30 days", got)
 	}
 }

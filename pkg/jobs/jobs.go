@@ -55,14 +55,17 @@ const MaxAttempts = 3
 // together with DefaultRescueInterval an attempt whose process died is
 // available again at most half a minute after it began.
 const (
-	DefaultRetryBase      = 2 * time.Second
-	DefaultPollInterval   = time.Second
-	DefaultJobTimeout     = 20 * time.Second
-	DefaultStepTime       = 5 * time.Second
-	DefaultRescueAfter    = 25 * time.Second
-	DefaultRescueInterval = 5 * time.Second
-	maxRetryDelay         = time.Hour
-	stopTimeout           = 20 * time.Second
+	DefaultRetryBase = 2 * time.Second
+	// DefaultDeadLetterRetention is how long discarded jobs (the
+	// dead-letter queue) are kept; River's own default is 7 days.
+	DefaultDeadLetterRetention = 30 * 24 * time.Hour
+	DefaultPollInterval        = time.Second
+	DefaultJobTimeout          = 20 * time.Second
+	DefaultStepTime            = 5 * time.Second
+	DefaultRescueAfter         = 25 * time.Second
+	DefaultRescueInterval      = 5 * time.Second
+	maxRetryDelay              = time.Hour
+	stopTimeout                = 20 * time.Second
 )
 
 // DefaultConcurrency is how many jobs of each queue one process works at once.
@@ -115,6 +118,10 @@ type Settings struct {
 	// RescueInterval is how often a working process looks for such
 	// attempts (DefaultRescueInterval when zero); at most RescueAfter.
 	RescueInterval time.Duration
+	// DeadLetterRetention is how long a discarded job stays in the
+	// dead-letter queue before River's cleaner deletes it
+	// (DefaultDeadLetterRetention when zero).
+	DeadLetterRetention time.Duration
 }
 
 // Environment variables of Settings.
@@ -125,6 +132,7 @@ const (
 	envStepTime       = "JOBS_STEP_TIME"
 	envRescueAfter    = "JOBS_RESCUE_AFTER"
 	envRescueInterval = "JOBS_RESCUE_INTERVAL"
+	envDLQRetention   = "JOBS_DLQ_RETENTION"
 )
 
 // LoadSettings reads JOBS_RETRY_BASE, JOBS_POLL_INTERVAL, JOBS_TIMEOUT,
@@ -132,12 +140,13 @@ const (
 // such as "2s"), recording problems in e, those of Validate included.
 func LoadSettings(e *config.Env) Settings {
 	s := Settings{
-		RetryBase:      e.Duration(envRetryBase, DefaultRetryBase),
-		PollInterval:   e.Duration(envPollInterval, DefaultPollInterval),
-		JobTimeout:     e.Duration(envJobTimeout, DefaultJobTimeout),
-		StepTime:       e.Duration(envStepTime, DefaultStepTime),
-		RescueAfter:    e.Duration(envRescueAfter, DefaultRescueAfter),
-		RescueInterval: e.Duration(envRescueInterval, DefaultRescueInterval),
+		RetryBase:           e.Duration(envRetryBase, DefaultRetryBase),
+		PollInterval:        e.Duration(envPollInterval, DefaultPollInterval),
+		JobTimeout:          e.Duration(envJobTimeout, DefaultJobTimeout),
+		StepTime:            e.Duration(envStepTime, DefaultStepTime),
+		RescueAfter:         e.Duration(envRescueAfter, DefaultRescueAfter),
+		RescueInterval:      e.Duration(envRescueInterval, DefaultRescueInterval),
+		DeadLetterRetention: e.Duration(envDLQRetention, DefaultDeadLetterRetention),
 	}
 	zero := false
 	for _, v := range []struct {
@@ -146,6 +155,7 @@ func LoadSettings(e *config.Env) Settings {
 	}{
 		{envRetryBase, s.RetryBase}, {envPollInterval, s.PollInterval}, {envJobTimeout, s.JobTimeout},
 		{envStepTime, s.StepTime}, {envRescueAfter, s.RescueAfter}, {envRescueInterval, s.RescueInterval},
+		{envDLQRetention, s.DeadLetterRetention},
 	} {
 		if v.d == 0 {
 			e.Check(v.name, errors.New("must be a positive duration"))
@@ -168,6 +178,7 @@ func (s Settings) withDefaults() Settings {
 	s.StepTime = cmp.Or(max(s.StepTime, 0), DefaultStepTime)
 	s.RescueAfter = cmp.Or(max(s.RescueAfter, 0), DefaultRescueAfter)
 	s.RescueInterval = cmp.Or(max(s.RescueInterval, 0), DefaultRescueInterval)
+	s.DeadLetterRetention = cmp.Or(max(s.DeadLetterRetention, 0), DefaultDeadLetterRetention)
 	return s
 }
 
@@ -244,8 +255,9 @@ func New(cfg Config) (*Queue, error) {
 		// looks every RescueInterval. River's stays as a backstop with
 		// twice the window, so the two never race for one job and every
 		// rescue follows one policy.
-		RescueStuckJobsAfter: 2 * cfg.RescueAfter,
-		Middleware:           []rivertype.Middleware{&attemptBounds{timeout: cfg.JobTimeout, step: cfg.StepTime}},
+		RescueStuckJobsAfter:        2 * cfg.RescueAfter,
+		DiscardedJobRetentionPeriod: cfg.DeadLetterRetention,
+		Middleware:                  []rivertype.Middleware{&attemptBounds{timeout: cfg.JobTimeout, step: cfg.StepTime}},
 	}
 	if cfg.Workers != nil {
 		rc.Workers = cfg.Workers

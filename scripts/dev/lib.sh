@@ -54,14 +54,15 @@ REOS_SERVICES=(
 	"crm|services/crm|./cmd/crm|8103|"
 	"outreach|services/outreach|./cmd/outreach|8104|PUBLIC_BASE_URL=http://127.0.0.1:${REOS_NGINX_PORT}"
 	"portfolio|services/portfolio|./cmd/portfolio|8105|"
-	# "platform|services/platform|./cmd/platform|8106|"
-	"gateway|gateway|./cmd/gateway|${REOS_GATEWAY_PORT}|GATEWAY_UPSTREAMS=identity=http://127.0.0.1:${REOS_IDENTITY_PORT},property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103,outreach=http://127.0.0.1:8104,portfolio=http://127.0.0.1:8105"
+	"platform|services/platform|./cmd/platform|8106|WEBHOOK_ALLOW_NETS=127.0.0.0/8"
+	"gateway|gateway|./cmd/gateway|${REOS_GATEWAY_PORT}|GATEWAY_UPSTREAMS=identity=http://127.0.0.1:${REOS_IDENTITY_PORT},property=http://127.0.0.1:8102,crm=http://127.0.0.1:8103,outreach=http://127.0.0.1:8104,portfolio=http://127.0.0.1:8105,platform=http://127.0.0.1:8106"
 )
 
 # Binaries that are tools rather than services (built by `make build` too).
 #   name|module dir|cmd path
 REOS_TOOLS=(
 	"devbroker|tools/devbroker|."
+	"smtpsink|tools/smtpsink|."
 )
 
 # ---------------------------------------------------------------------------

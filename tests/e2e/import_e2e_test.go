@@ -80,7 +80,7 @@ func importScenarios(t *testing.T, s *Stack) {
 	csv := []byte("MLS Number,Price,property_type,unparsed_address,city,postal_code\n" +
 		"E2E-1,350000,Residential,5 Quarry Lane,Marblehead,01945\n" +
 		"E2E-2,not a price,Residential,6 Quarry Lane,Marblehead,01945\n" +
-		"E2E-3,275000.50,Townhouse,7 Quarry Lane,Marblehead,01945\n" +
+		"E2E-3,275000.50,Houseboat,7 Quarry Lane,Marblehead,01945\n" +
 		"E2E-4,410000,Residential,8 Quarry Lane,Marblehead,01945\n")
 	mapping := `{"MLS Number": "listing_key", "Price": "list_price"}`
 

@@ -57,9 +57,9 @@ type stackService struct {
 	cmd  string // package path of its main, relative to the repository
 	// env returns the service's own variables for this run.
 	env func(t testing.TB) []string
-	// peers returns variables naming the services started before it
-	// (their base URLs by name), for one that calls another directly.
-	peers func(urls map[string]string) []string
+	// envWith, when set, returns more of them from the direct base URLs
+	// of the services started before it (by name).
+	envWith func(t testing.TB, urls map[string]string) []string
 }
 
 // stackServices are started in order (identity first: the others and the
@@ -94,15 +94,27 @@ var stackServices = []stackService{
 	}},
 	{name: "portfolio", cmd: "./services/portfolio/cmd/portfolio", env: func(t testing.TB) []string {
 		return []string{"PROPERTY_EVENTS_GROUP=" + testkit.UniqueName(t, "portfolio-e2e-property")}
-	}, peers: func(urls map[string]string) []string { return []string{"PROPERTY_URL=" + urls["property"]} }},
+	}, envWith: func(_ testing.TB, urls map[string]string) []string { return []string{"PROPERTY_URL=" + urls["property"]} }},
+	{name: "platform", cmd: "./services/platform/cmd/platform", envWith: func(t testing.TB, urls map[string]string) []string {
+		// The jobs APIs of this stack's services and its own; receivers on
+		// loopback (platform_e2e_test.go); consumer groups of its own.
+		var jobs []string
+		for _, name := range []string{"property", "crm", "outreach", "portfolio", "platform"} {
+			if u, ok := urls[name]; ok {
+				jobs = append(jobs, name+"="+u)
+			}
+		}
+		return []string{"JOB_SERVICES=" + strings.Join(jobs, ","), "WEBHOOK_ALLOW_NETS=127.0.0.0/8",
+			"WEBHOOK_EVENTS_GROUP=" + testkit.UniqueName(t, "platform-e2e-webhooks")}
+	}},
 }
 
 // binaries returns the directory holding the services' and the gateway's
 // binaries: REOS_BIN_DIR when `make test` built them, otherwise a fresh build.
 func binaries(t testing.TB, root string) string {
 	t.Helper()
-	names := []string{"gateway", "devbroker"}
-	pkgs := []string{"./gateway/cmd/gateway", "./tools/devbroker"}
+	names := []string{"gateway", "devbroker", "smtpsink"}
+	pkgs := []string{"./gateway/cmd/gateway", "./tools/devbroker", "./tools/smtpsink"}
 	for _, svc := range stackServices {
 		names = append(names, svc.name)
 		pkgs = append(pkgs, svc.cmd)
@@ -330,8 +342,8 @@ func startStackWith(t *testing.T, opts stackOptions) *Stack {
 		if svc.env != nil {
 			env = append(env, svc.env(t)...)
 		}
-		if svc.peers != nil {
-			env = append(env, svc.peers(s.URLs)...)
+		if svc.envWith != nil {
+			env = append(env, svc.envWith(t, s.URLs)...)
 		}
 		env = append(env, opts.serviceEnv[svc.name]...)
 		p := &proc{name: svc.name, bin: filepath.Join(bins, svc.name), log: filepath.Join(state, svc.name+".log"), env: env}

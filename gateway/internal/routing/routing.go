@@ -51,9 +51,9 @@ func DefaultRoutes() []Route {
 		r(Identity, "/users", "/admin/users", "/teams", "/roles", "/permissions", "/.well-known"),
 		r(Property, "/properties", "/listings", "/search/properties", "/jobs/property", "/files/property"),
 		r(CRM, "/leads", "/deals", "/contacts", "/lead-sources", "/deal-stages", "/search/leads", "/jobs/crm", "/files/crm", "/assignment-rules", "/crm"),
-		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns"),
+		r(Outreach, "/campaigns", "/templates", "/outreach", "/compliance", "/search/campaigns", "/jobs/outreach"),
 		r(Portfolio, "/portfolio", "/jobs/portfolio"),
-		r(Platform, "/tasks", "/admin", "/webhooks", "/events", "/storage", "/analytics", "/search/suggestions"),
+		r(Platform, "/tasks", "/admin", "/jobs/platform", "/webhooks", "/events", "/storage", "/analytics", "/search/suggestions"),
 	)
 }
 

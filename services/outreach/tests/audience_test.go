@@ -72,15 +72,16 @@ func TestAudienceNewerWins(t *testing.T) {
 }
 
 // TestCRMConsumerFeedsAudience: the consumer the binary runs, on the real
-// broker and topic reos.crm.events (shared: the org is new and the group
-// the test's own), makes a lead published by crm a valid campaign target;
+// broker (a topic and a group of the test's own: the shared
+// reos.crm.events holds every earlier run's events), makes a lead published by crm a valid campaign target;
 // the same event delivered twice is applied once (inbox).
 func TestCRMConsumerFeedsAudience(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	brokers := testkit.Brokers(t)
+	topic := testkit.UniqueName(t, events.Topic("crm"))
 	consumer, err := server.NewCRMConsumer(server.ConsumerOptions{Pool: e.pool, Brokers: brokers, Logger: logging.Discard(),
-		GroupID: testkit.UniqueName(t, "outreach-crm-read-model"), MaxWait: 200 * time.Millisecond})
+		GroupID: testkit.UniqueName(t, "outreach-crm-read-model"), MaxWait: 200 * time.Millisecond, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestCRMConsumerFeedsAudience(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 2 {
-			testkit.Publish(t, brokers, events.Topic("crm"), ev.Subject, payload, "ce_id", ev.ID, "ce_type", ev.Type)
+			testkit.Publish(t, brokers, topic, ev.Subject, payload, "ce_id", ev.ID, "ce_type", ev.Type)
 		}
 	}
 	testkit.Eventually(t, 90*time.Second, func() bool {

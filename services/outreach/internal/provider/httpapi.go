@@ -12,14 +12,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"reos.dev/pkg/httpx"
 )
+
+// maxRetryAfter caps a provider's Retry-After (httpx.MaxRetryAfter).
+const maxRetryAfter = httpx.MaxRetryAfter
 
 // maxAnswer bounds what is read of a provider's answer.
 const maxAnswer = 1 << 20
-
-// maxRetryAfter caps a provider's Retry-After: a day's quota is the longest
-// hold that makes sense; anything longer is a misreading.
-const maxRetryAfter = 24 * time.Hour
 
 // httpAPI is what SendGrid and Twilio share: the client, the clock, the
 // request and the classification of its answer.
@@ -88,21 +89,10 @@ func (h httpAPI) classify(status int, hdr http.Header, body []byte, codeOf func(
 	return e
 }
 
-// RetryAfter reads a Retry-After value (RFC 9110: delay seconds or an HTTP
-// date, relative to now); 0 when absent, unreadable or past, at most a day.
-func RetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
-		d = time.Duration(min(secs, uint64(maxRetryAfter/time.Second))) * time.Second // ErrRange: secs is the largest uint64
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
-}
+// RetryAfter reads a Retry-After value (httpx.RetryAfter: delay seconds or
+// an HTTP date, relative to now); 0 when absent, unreadable or past, at
+// most a day.
+func RetryAfter(v string, now time.Time) time.Duration { return httpx.RetryAfter(v, now) }
 
 // snippet is the start of an answer for an error message (never a request:
 // those carry credentials and addresses).

@@ -1,0 +1,61 @@
+// Package http is platform's HTTP transport: go-kit endpoints (through
+// httpx.Endpoint) on a gorilla/mux router, at the public /api/v1 paths the
+// gateway routes by prefix. The routes are data (routes.go): each row's
+// permission is checked before its handler runs, and the app layer checks
+// again.
+package http
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"reos.dev/pkg/auth"
+	"reos.dev/pkg/health"
+	"reos.dev/pkg/jobs"
+	"reos.dev/pkg/routes"
+	"reos.dev/pkg/service"
+	"reos.dev/pkg/telemetry"
+	"reos.dev/services/platform/internal/app"
+)
+
+// APIPrefix is the public prefix of every API route.
+const APIPrefix = "/api/v1"
+
+// Config holds what the handler needs; every field is required
+// (service.RequireFields).
+type Config struct {
+	Tasks    *app.Tasks
+	Webhooks *app.Webhooks
+	History  app.HistoryStore
+	// Jobs serves platform's own jobs API at /api/v1/jobs/platform
+	// (webhook deliveries).
+	Jobs        *jobs.Queue
+	Verifier    *auth.Verifier
+	OpenAPIJSON []byte
+	Health      *health.Checker
+	Metrics     *telemetry.Metrics
+	Logger      *slog.Logger
+}
+
+// NewHandler returns platform's whole HTTP surface and the route table it
+// is built from (for the generated route tests).
+func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
+	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
+		return nil, nil, err
+	}
+	h := &handlers{tasks: cfg.Tasks, hooks: cfg.Webhooks, history: cfg.History, log: cfg.Logger.With("component", "http")}
+	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
+	table := h.routeTable(cfg.Jobs.Routes("platform", cfg.Logger))
+	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
+		return nil, nil, fmt.Errorf("http.NewHandler: %w", err)
+	}
+	return r, table, nil
+}
+
+type handlers struct {
+	tasks   *app.Tasks
+	hooks   *app.Webhooks
+	history app.HistoryStore
+	log     *slog.Logger
+}
