@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
 	"reos.dev/services/outreach/internal/domain"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
@@ -41,6 +42,7 @@ type Config struct {
 	DefaultTimeZone   string
 	CRMEventsGroup    string
 	SeedOrgID         string
+	Jobs              jobs.Settings
 }
 
 func loadConfig(e *config.Env, common config.Common) Config {
@@ -48,6 +50,7 @@ func loadConfig(e *config.Env, common config.Common) Config {
 		DefaultTimeZone: e.String("DEFAULT_TIME_ZONE", "America/New_York"),
 		CRMEventsGroup:  e.String("CRM_EVENTS_GROUP", server.CRMReadModelGroup),
 		SeedOrgID:       e.String("SEED_ORG_ID", ""),
+		Jobs:            jobs.LoadSettings(e),
 	}
 	secret := e.String("UNSUBSCRIBE_SECRET", "")
 	if common.Mode == config.ModeProduction {

@@ -47,7 +47,7 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, Unsubscribe: tokens,
 		PublicBaseURL: rt.Config.PublicBaseURL, DefaultTimeZone: rt.Config.DefaultTimeZone,
-		Metrics: rt.Metrics, Health: rt.Health,
+		Metrics: rt.Metrics, Health: rt.Health, Jobs: rt.Config.Jobs,
 	})
 	if err != nil {
 		return service.App{}, err

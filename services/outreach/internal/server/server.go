@@ -5,14 +5,13 @@ package server
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/health"
-	"reos.dev/pkg/routes"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/outreach"
@@ -46,17 +45,14 @@ type Options struct {
 	Metrics *telemetry.Metrics `service:"optional"`
 	// Health defaults to a checker with the PostgreSQL ping only.
 	Health *health.Checker `service:"optional"`
+	// Jobs tunes the job queue; zero values take pkg/jobs' defaults.
+	Jobs jobs.Settings
 }
 
-// Server is the wired service.
+// Server is the wired service: what every service serves (service.Served:
+// Handler, Router, Routes, Queue) and outreach's use cases.
 type Server struct {
-	// Handler serves every route, wrapped in request id, panic recovery,
-	// access log and tracing.
-	Handler http.Handler
-	// Router is the bare router (route listing in tests); Routes the table
-	// it is built from.
-	Router  http.Handler
-	Routes  []routes.Route
+	service.Served
 	Service app.Service
 }
 
@@ -68,12 +64,10 @@ func New(o Options) (*Server, error) {
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
 	}
-	if o.Metrics == nil {
-		o.Metrics = telemetry.NewMetrics(ServiceName)
-	}
-	if o.Health == nil {
-		o.Health = health.New(o.Logger)
-		o.Health.Add("postgres", health.PingPostgres(o.Pool))
+	base, err := service.NewBase(service.BaseOptions{Name: ServiceName, Schema: outreach.Schema, Pool: o.Pool, Logger: o.Logger,
+		Metrics: o.Metrics, Health: o.Health, Jobs: o.Jobs})
+	if err != nil {
+		return nil, err
 	}
 	store, err := pgstore.NewStore(o.Pool, outreach.Schema)
 	if err != nil {
@@ -89,12 +83,12 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	router, table, err := transport.NewHandler(transport.Config{
-		Service: svc, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Service: svc, Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc}, nil
+	return &Server{Served: base.Serve(ServiceName, o.Logger, router, table), Service: svc}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at

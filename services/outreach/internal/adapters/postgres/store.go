@@ -21,8 +21,7 @@ import (
 // Store implements app.Store over a pool that runs as the service role.
 type Store struct {
 	pool   *pgxpool.Pool
-	outbox *events.Outbox
-	topic  string
+	events *events.Publisher
 }
 
 var _ app.Store = (*Store)(nil)
@@ -32,7 +31,7 @@ func NewStore(pool *pgxpool.Pool, schema string) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("postgres: NewStore: nil pool")
 	}
-	return &Store{pool: pool, outbox: events.NewOutbox(schema), topic: events.Topic("outreach")}, nil
+	return &Store{pool: pool, events: events.NewPublisher(schema, "outreach", app.EventSource)}, nil
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -64,28 +63,23 @@ type (
 	audienceDirectory struct{ tx pgx.Tx }
 )
 
-// publisher wraps the app's events in CloudEvents envelopes (source
-// app.EventSource, subject "<aggregate>/<id>") and writes them to the
-// outbox keyed by the aggregate id.
+// publisher turns the app's events into events.Pending (subject
+// "<aggregate>/<id>", keyed by the aggregate id) for the context's
+// publisher, in the transaction.
 type publisher struct {
 	tx    pgx.Tx
 	store *Store
 }
 
 func (p publisher) Publish(ctx context.Context, orgID string, evs ...app.Event) error {
-	for _, e := range evs {
+	pending := make([]events.Pending, len(evs))
+	for i, e := range evs {
 		if e.Aggregate == "" || e.ID == "" {
 			return fmt.Errorf("publish %s: no aggregate (%q) or id (%q)", e.Type, e.Aggregate, e.ID)
 		}
-		ev, err := events.New(app.EventSource, e.Type, e.Aggregate+"/"+e.ID, orgID, e.Data)
-		if err != nil {
-			return fmt.Errorf("build %s event: %w", e.Type, err)
-		}
-		if err := p.store.outbox.Enqueue(ctx, p.tx, p.store.topic, e.ID, ev); err != nil {
-			return err
-		}
+		pending[i] = events.Pending{Type: e.Type, Subject: e.Aggregate + "/" + e.ID, Key: e.ID, Data: e.Data}
 	}
-	return nil
+	return p.store.events.Publish(ctx, p.tx, orgID, pending...)
 }
 
 // notFound maps "no rows" to the not-found error of what.

@@ -11,6 +11,7 @@ import (
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/health"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
@@ -22,7 +23,9 @@ const APIPrefix = "/api/v1"
 
 // Config holds what the handler needs; every field is required.
 type Config struct {
-	Service  app.Service
+	Service app.Service
+	// Jobs serves the jobs API at /api/v1/jobs/outreach.
+	Jobs     *jobs.Queue
 	Verifier *auth.Verifier
 	// OpenAPIJSON is the service's OpenAPI document, served at /openapi.json.
 	OpenAPIJSON []byte
