@@ -6,6 +6,7 @@ package tests
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/events"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/postgres"
 	"reos.dev/pkg/testkit"
@@ -39,6 +41,8 @@ type env struct {
 	clock  *testkit.Clock
 	tokens *testkit.Tokens
 	signer *unsubscribe.Signer
+	email  *fakeProvider
+	sms    *fakeProvider
 }
 
 func newEnv(t testing.TB) *env {
@@ -52,13 +56,28 @@ func newEnv(t testing.TB) *env {
 	}
 	clock := testkit.NewClock()
 	pool := db.Pool(t, "outreach_app")
+	email, sms := newFakeProvider(), newFakeProvider()
 	srv, err := server.New(server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
-		Unsubscribe: signer, PublicBaseURL: "https://app.example.test"})
+		Unsubscribe: signer, PublicBaseURL: "https://app.example.test", Email: email, SMS: sms,
+		Jobs: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
 	return &env{t: t, db: db, admin: db.Pool(t, ""), pool: pool, srv: srv, client: testkit.NewClient(t, srv.Handler),
-		clock: clock, tokens: tokens, signer: signer}
+		clock: clock, tokens: tokens, signer: signer, email: email, sms: sms}
+}
+
+// runEngine works the job queue and runs the scheduler (every 20 ms of
+// real time, judging by the test's clock) until the test ends.
+func (e *env) runEngine() {
+	e.t.Helper()
+	testkit.RunInBackground(e.t, "jobs", func(ctx context.Context) error {
+		if err := e.srv.Queue.Run(ctx); !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	})
+	testkit.RunInBackground(e.t, "scheduler", e.srv.Scheduler(20*time.Millisecond, logging.Discard()))
 }
 
 // user is a caller: an org, a user id and a token.

@@ -4,7 +4,9 @@
 package server
 
 import (
+	"context"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -18,7 +20,9 @@ import (
 	pgstore "reos.dev/services/outreach/internal/adapters/postgres"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
+	"reos.dev/services/outreach/internal/provider"
 	transport "reos.dev/services/outreach/internal/transport/http"
+	"reos.dev/services/outreach/internal/transport/worker"
 )
 
 // ServiceName names the service in logs, metrics and traces.
@@ -47,6 +51,11 @@ type Options struct {
 	Health *health.Checker `service:"optional"`
 	// Jobs tunes the job queue; zero values take pkg/jobs' defaults.
 	Jobs jobs.Settings
+	// Email and SMS are the providers (MODE=mock: the mocks).
+	Email provider.Email
+	SMS   provider.SMS
+	// Engine tunes the send engine; zero values take the defaults.
+	Engine app.EngineConfig
 }
 
 // Server is the wired service: what every service serves (service.Served:
@@ -69,13 +78,18 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := pgstore.NewStore(o.Pool, outreach.Schema)
+	store, err := pgstore.NewStore(o.Pool, outreach.Schema, base.Queue)
 	if err != nil {
 		return nil, err
 	}
-	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL},
-		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe})
+	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL, EngineConfig: o.Engine},
+		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe, Email: o.Email, SMS: o.SMS})
 	if err != nil {
+		return nil, err
+	}
+	// River reads its workers when the queue starts, so they join after
+	// the service they call.
+	if err := worker.Register(base.Workers, svc, base.Queue); err != nil {
 		return nil, err
 	}
 	doc, err := OpenAPIJSON()
@@ -94,7 +108,13 @@ func New(o Options) (*Server, error) {
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json.
 func OpenAPIJSON() ([]byte, error) {
-	return service.OpenAPIJSON(outreach.Root.OpenAPIYAML())
+	return service.OpenAPIJSON(outreach.Root.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
+}
+
+// Scheduler returns the scheduler's loop (a worker of the binary):
+// scheduled starts, missed holds and campaign wake-ups every interval.
+func (s *Server) Scheduler(interval time.Duration, logger *slog.Logger) func(context.Context) error {
+	return worker.Scheduler(s.Service, interval, logger)
 }
 
 // CRMReadModelGroup is the Kafka consumer group (and inbox consumer name)

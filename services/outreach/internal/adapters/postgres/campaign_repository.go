@@ -18,14 +18,15 @@ import (
 
 const (
 	campaignCols = `c.id::text, c.org_id::text, c.name, c.status, c.scheduled_at, c.grace_period_seconds, c.pause_reason,
-c.audience, c.filter, c.created_by::text, c.created_at, c.updated_at, c.launched_at, c.completed_at, c.cancelled_at`
+c.audience, c.filter, c.created_by::text, c.created_at, c.updated_at, c.launched_at, c.completed_at, c.cancelled_at, c.next_wake_at, c.target_count`
 	sqlInsertCampaign = `INSERT INTO outreach.campaigns (id, org_id, name, status, scheduled_at, grace_period_seconds, pause_reason,
     audience, filter, created_by, created_at, updated_at, launched_at, completed_at, cancelled_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	sqlGetCampaign          = `SELECT ` + campaignCols + ` FROM outreach.campaigns c WHERE c.id = $1`
 	sqlGetCampaignForUpdate = sqlGetCampaign + ` FOR UPDATE`
 	sqlUpdateCampaign       = `UPDATE outreach.campaigns SET name = $2, status = $3, scheduled_at = $4, grace_period_seconds = $5,
-    pause_reason = $6, audience = $7, filter = $8, updated_at = $9, launched_at = $10, completed_at = $11, cancelled_at = $12
+    pause_reason = $6, audience = $7, filter = $8, updated_at = $9, launched_at = $10, completed_at = $11, cancelled_at = $12,
+    next_wake_at = $13, target_count = $14
 WHERE id = $1`
 	sqlCampaignSteps = `SELECT campaign_id::text, step, channel, coalesce(email_template_id, sms_template_id)::text, delay_seconds, send_at,
     stop_on_reply, stop_on_stage_change
@@ -59,7 +60,7 @@ func scanCampaign(row pgx.CollectableRow) (domain.Campaign, error) {
 	var grace int
 	var filter []byte
 	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &status, &c.ScheduledAt, &grace, &c.PauseReason, &c.Audience, &filter,
-		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.LaunchedAt, &c.CompletedAt, &c.CancelledAt)
+		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.LaunchedAt, &c.CompletedAt, &c.CancelledAt, &c.NextWakeAt, &c.TargetCount)
 	if err != nil {
 		return c, err
 	}
@@ -176,7 +177,7 @@ func (r campaignRepo) Update(ctx context.Context, c domain.Campaign) error {
 		return err
 	}
 	tag, err := r.tx.Exec(ctx, sqlUpdateCampaign, c.ID, c.Name, c.Status, c.ScheduledAt, int(c.GracePeriod.Seconds()), c.PauseReason,
-		c.Audience, filter, c.UpdatedAt, c.LaunchedAt, c.CompletedAt, c.CancelledAt)
+		c.Audience, filter, c.UpdatedAt, c.LaunchedAt, c.CompletedAt, c.CancelledAt, c.NextWakeAt, c.TargetCount)
 	if err != nil {
 		return fmt.Errorf("update campaign: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/events"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/postgres"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain"
@@ -22,16 +23,18 @@ import (
 type Store struct {
 	pool   *pgxpool.Pool
 	events *events.Publisher
+	queue  *jobs.Queue
 }
 
 var _ app.Store = (*Store)(nil)
 
-// NewStore returns a store over pool; events go to <schema>.outbox.
-func NewStore(pool *pgxpool.Pool, schema string) (*Store, error) {
-	if pool == nil {
-		return nil, errors.New("postgres: NewStore: nil pool")
+// NewStore returns a store over pool; events go to <schema>.outbox and
+// jobs to queue.
+func NewStore(pool *pgxpool.Pool, schema string, queue *jobs.Queue) (*Store, error) {
+	if pool == nil || queue == nil {
+		return nil, errors.New("postgres: NewStore: nil pool or queue")
 	}
-	return &Store{pool: pool, events: events.NewPublisher(schema, "outreach", app.EventSource)}, nil
+	return &Store{pool: pool, events: events.NewPublisher(schema, "outreach", app.EventSource), queue: queue}, nil
 }
 
 // InOrg runs fn in a transaction with app.org_id = orgID.
@@ -53,14 +56,27 @@ func (r *repos) Campaigns() app.CampaignRepository    { return campaignRepo{tx: 
 func (r *repos) Compliance() app.ComplianceRepository { return complianceRepo{tx: r.tx} }
 func (r *repos) Audience() app.AudienceDirectory      { return audienceDirectory{tx: r.tx} }
 func (r *repos) Events() app.Publisher                { return publisher{tx: r.tx, store: r.store} }
+func (r *repos) Engine() app.EngineRepository         { return engineRepo{tx: r.tx} }
+func (r *repos) Attempts() app.AttemptRepository      { return attemptRepo{tx: r.tx} }
+func (r *repos) Deliverability() app.DeliverabilityRepository {
+	return deliverabilityRepo{tx: r.tx}
+}
+func (r *repos) Jobs() app.JobQueue { return jobQueue{tx: r.tx, queue: r.store.queue} }
 
 // The repositories, each over the transaction (in the files named after them).
 type (
-	settingsRepo      struct{ tx pgx.Tx }
-	templateRepo      struct{ tx pgx.Tx }
-	campaignRepo      struct{ tx pgx.Tx }
-	complianceRepo    struct{ tx pgx.Tx }
-	audienceDirectory struct{ tx pgx.Tx }
+	settingsRepo       struct{ tx pgx.Tx }
+	templateRepo       struct{ tx pgx.Tx }
+	campaignRepo       struct{ tx pgx.Tx }
+	complianceRepo     struct{ tx pgx.Tx }
+	audienceDirectory  struct{ tx pgx.Tx }
+	engineRepo         struct{ tx pgx.Tx }
+	attemptRepo        struct{ tx pgx.Tx }
+	deliverabilityRepo struct{ tx pgx.Tx }
+	jobQueue           struct {
+		tx    pgx.Tx
+		queue *jobs.Queue
+	}
 )
 
 // publisher turns the app's events into events.Pending (subject

@@ -195,3 +195,24 @@ func (h *handlers) recordConsent() http.Handler {
 		return consentOut(e), err
 	}, http.StatusCreated)
 }
+
+func (h *handlers) launchCampaign() http.Handler {
+	return httpx.Endpoint(h.log, decodeLaunch, func(ctx context.Context, r withID[launchRequest]) (campaignJSON, error) {
+		c, err := h.svc.LaunchCampaign(ctx, r.ID, app.LaunchInput{StartAt: timePtr(r.Body.StartAt)})
+		return campaignOut(c), err
+	}, http.StatusOK)
+}
+
+func (h *handlers) pauseCampaign() http.Handler {
+	return httpx.Endpoint(h.log, decodeID, func(ctx context.Context, id string) (campaignJSON, error) {
+		c, err := h.svc.PauseCampaign(ctx, id)
+		return campaignOut(c), err
+	}, http.StatusOK)
+}
+
+func (h *handlers) resumeCampaign() http.Handler {
+	return httpx.Endpoint(h.log, decodeID, func(ctx context.Context, id string) (campaignJSON, error) {
+		c, err := h.svc.ResumeCampaign(ctx, id)
+		return campaignOut(c), err
+	}, http.StatusOK)
+}

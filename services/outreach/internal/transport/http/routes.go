@@ -19,8 +19,6 @@ const unsubscribePath = APIPrefix + "/compliance/unsubscribe"
 
 // routeTable is outreach's one list of routes: routes.Mount builds the
 // router from it and testkit.RouteTests the tests every route must pass.
-// Launch, pause, metrics, attempts, sends and the provider webhooks belong
-// to the send engine and are not here yet.
 func (h *handlers) routeTable() []routes.Route {
 	const (
 		get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
@@ -50,6 +48,9 @@ func (h *handlers) routeTable() []routes.Route {
 		// permission like pause.
 		row(del, "/campaigns/{id}", cl, campaign, h.cancelCampaign()),
 		row(post, "/campaigns/{id}/targets", cw, campaign, h.setTargets()),
+		row(post, "/campaigns/{id}/launch", cl, campaign, h.launchCampaign()),
+		row(post, "/campaigns/{id}/pause", cl, campaign, h.pauseCampaign()),
+		row(post, "/campaigns/{id}/resume", cl, campaign, h.resumeCampaign()),
 		readOnly(row(post, "/search/campaigns", cr, nil, h.searchCampaigns())),
 
 		row(get, "/templates/email", tr, nil, h.listEmailTemplates()),

@@ -42,7 +42,7 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 	}
 	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
-	table := h.routeTable()
+	table := append(h.routeTable(), cfg.Jobs.Routes("outreach", cfg.Logger)...)
 	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
 		return nil, nil, fmt.Errorf("http.NewHandler: %w", err)
 	}
