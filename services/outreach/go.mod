@@ -3,12 +3,19 @@ module reos.dev/services/outreach
 go 1.26.8
 
 require (
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/mux v1.8.1
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/nyaruka/phonenumbers v1.8.1
+	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/net v0.59.0
 	reos.dev/pkg v0.0.0
+)
+
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	github.com/emersion/go-smtp v0.26.0 // indirect
 )
 
 require (
@@ -63,6 +70,7 @@ require (
 	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
@@ -70,7 +78,10 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	reos.dev/tools/smtpsink v0.0.0
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
 replace reos.dev/pkg => ../../pkg
+
+replace reos.dev/tools/smtpsink => ../../tools/smtpsink

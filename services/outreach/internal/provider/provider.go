@@ -5,6 +5,55 @@
 //
 // CONTRACT (written by the lead before the work was split): the types and
 // signatures here are what the rest of outreach codes against.
+//
+// # The mocks (MODE=mock)
+//
+// MockEmail and MockSMS answer by the recipient, deterministically. Email: a
+// token as the address's whole local part or +tag, or followed by '-', '.'
+// or '_' and anything (bounce-hard@x, bounce-hard-17@x, ann+complaint@x):
+//
+//	bounce-hard   accepted; bounced_hard after MockBounceAfter (2 s)
+//	bounce-soft   accepted; bounced_soft after 2 s
+//	complaint     accepted; delivered after 1 s, complained after MockComplaintAfter (30 s)
+//	delay         accepted; deferred after 1 s, delivered after MockDelayedBy (1 h)
+//	fail-5xx      refused, temporary (Code 503), every attempt
+//	flaky         refused, temporary (503) on a key's first attempt, accepted after
+//	ratelimit     refused, temporary (429, RetryAfter = what is left of MockRetryAfter,
+//	              30 s, since the key's first refusal), accepted after
+//	reject        refused, permanent (550)
+//	anything else accepted; delivered after MockDeliveredAfter (1 s)
+//
+// SMS: numbers of the fictional NANP range +1 NPA 555-01XX by XX: 01 hard
+// bounce (30005), 02 soft bounce (30003), 03 delay, 04 fail-5xx, 05 flaky,
+// 06 ratelimit, 07 reject (21211, invalid 'To'), 08 opted out at the carrier
+// (21610, permanent), 09 delivered and then an inbound "STOP" from the
+// recipient after MockReplyAfter (1 min); every other number is delivered.
+//
+// Idempotent by Key: a key already accepted answers its first Result again,
+// records nothing new and counts a duplicate (DuplicatesOf, Duplicates).
+// Everything answered is inspectable: Attempts (with the outcome), Sent
+// (accepted, one per key), ByKey. The asynchronous outcomes are
+// webhooks.Events handed to Notify by DeliverDue when the mock's clock has
+// reached them (Run does it on a ticker in the service), so a test steps a
+// fake clock to exactly the moment an outcome arrives.
+//
+// # Real providers
+//
+// SMTP: a pool of persistent connections (SMTPConfig.PoolSize), RSET
+// between messages, PIPELINING when offered, redial of a broken connection
+// with the message resent only when it was certainly not committed,
+// Message-ID derived from the key (MessageID), RFC 8058 one-click
+// unsubscribe headers, optional DKIM (relaxed/relaxed; From, To, Subject,
+// Date, Message-ID, List-Unsubscribe, List-Unsubscribe-Post, MIME-Version,
+// Content-Type, Reply-To; From, Subject and both unsubscribe headers
+// oversigned, so a copy added in transit breaks the signature). SendGrid and Twilio: classified HTTP answers.
+// Errors are *Error: permanent ones are never retried; temporary ones carry
+// the provider's Retry-After; CodeOutcomeUnknown marks the rare send whose
+// fate the provider did not tell.
+//
+// Pacer, PacedEmail and PacedSMS keep one account to N a second (evenly
+// spaced) and M a day, and hold it after a Retry-After. Load reads the
+// providers' configuration from the environment.
 package provider
 
 import (
@@ -91,12 +140,3 @@ func IsPermanent(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && pe.Permanent
 }
-
-// Implemented in this package:
-//
-//	func NewMockEmail(clock func() time.Time) *MockEmail   // + Sent() []EmailMessage, Reset(), behaviour by address pattern
-//	func NewMockSMS(clock func() time.Time) *MockSMS
-//	func NewSMTP(cfg SMTPConfig) (*SMTP, error)
-//	func NewSendGrid(cfg HTTPConfig) (*SendGrid, error)
-//	func NewTwilio(cfg HTTPConfig) (*Twilio, error)
-//	func NewPacer(perSecond int, perDay int, clock) *Pacer  // Wait(ctx) error; Hold(d) after a Retry-After
