@@ -204,7 +204,7 @@ func TestCampaignSendsExactlyTheEligible(t *testing.T) {
 	if st := e.campaignStatus(c.ID); st != "running" {
 		t.Fatalf("campaign %s while 100 texts are deferred", st)
 	}
-	got := e.sms.recipients()
+	got := sentTo(e.sms.Mock, smsTo)
 	if len(got) != len(eligible) {
 		t.Fatalf("%d numbers got a text, want the %d eligible", len(got), len(eligible))
 	}
@@ -224,10 +224,10 @@ func TestCampaignSendsExactlyTheEligible(t *testing.T) {
 	delete(want, "deferred:quiet_hours")
 	testkit.Eventually(t, 30*time.Second, settled(want), "the deferred texts sent when their window opened")
 	testkit.Eventually(t, 10*time.Second, func() bool { return e.campaignStatus(c.ID) == "completed" }, "completed")
-	if d := e.sms.dupes(); d != 0 {
+	if d := e.sms.Duplicates(); d != 0 {
 		t.Fatalf("%d texts sent twice", d)
 	}
-	if n := len(e.sms.recipients()); n != len(eligible)+100 {
+	if n := len(sentTo(e.sms.Mock, smsTo)); n != len(eligible)+100 {
 		t.Fatalf("%d numbers got a text, want %d", n, len(eligible)+100)
 	}
 	if k := scalar[int](e, `SELECT count(*) FROM outreach.outbox WHERE payload::jsonb->>'type' = 'reos.outreach.campaign.completed'`); k != 1 {

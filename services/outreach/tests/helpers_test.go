@@ -6,8 +6,8 @@ package tests
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -24,6 +24,7 @@ import (
 	"reos.dev/services/outreach"
 	pgstore "reos.dev/services/outreach/internal/adapters/postgres"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
+	"reos.dev/services/outreach/internal/provider"
 	"reos.dev/services/outreach/internal/server"
 )
 
@@ -41,8 +42,8 @@ type env struct {
 	clock  *testkit.Clock
 	tokens *testkit.Tokens
 	signer *unsubscribe.Signer
-	email  *fakeProvider
-	sms    *fakeProvider
+	email  *provider.MockEmail
+	sms    *provider.MockSMS
 }
 
 func newEnv(t testing.TB) *env {
@@ -56,9 +57,10 @@ func newEnv(t testing.TB) *env {
 	}
 	clock := testkit.NewClock()
 	pool := db.Pool(t, "outreach_app")
-	email, sms := newFakeProvider(), newFakeProvider()
+	email, sms := provider.NewMockEmail(clock.Now), provider.NewMockSMS(clock.Now)
 	srv, err := server.New(server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
-		Unsubscribe: signer, PublicBaseURL: "https://app.example.test", Email: email, SMS: sms,
+		Unsubscribe: signer, PublicBaseURL: "https://app.example.test",
+		Providers: server.Providers{Email: email, SMS: sms, MockEmail: email, MockSMS: sms}, Webhooks: testWebhooks(t),
 		Jobs: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)

@@ -40,10 +40,6 @@ const (
 	EventMessageDeferred   = "reos.outreach.message.deferred"
 )
 
-// codeOutcomeUnknown is the SMTP adapter's code for a message whose
-// outcome was lost (provider.CodeOutcomeUnknown).
-const codeOutcomeUnknown = "outcome_unknown"
-
 // messageEventData is the data of every message event (aggregate "attempt").
 type messageEventData struct {
 	AttemptID  string    `json:"attempt_id"`

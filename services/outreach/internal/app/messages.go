@@ -62,8 +62,8 @@ type message struct {
 	body     string // a reply's text (no template)
 	decision compliance.Decision
 	// The provider's answer.
-	result   provider.Result
-	err      error
+	result    provider.Result
+	err       error
 	attempted bool // the provider was called
 }
 
@@ -232,7 +232,7 @@ func (m *message) settle(steps []domain.Step, now time.Time) string {
 	switch {
 	case errors.Is(m.err, errRender):
 		a.Status, a.Reason, a.Detail = domain.AttemptFailed, ptr(domain.ReasonNoTemplate), ptr(truncate(m.err.Error(), 500))
-	case isProvider && pe.Code == codeOutcomeUnknown:
+	case isProvider && pe.Code == provider.CodeOutcomeUnknown:
 		a.Status, a.Reason = domain.AttemptUnknown, ptr(domain.ReasonOutcomeUnknown)
 	case isProvider && pe.Permanent:
 		a.Status, a.Reason, a.Detail = domain.AttemptFailed, ptr(orDefault(pe.Code, "permanent")), ptr(truncate(m.err.Error(), 500))

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"reos.dev/pkg/auth"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/domain"
 	"reos.dev/services/outreach/internal/domain/template"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
@@ -68,6 +69,9 @@ type Service interface {
 	// organisation); RunScheduler starts, holds and wakes campaigns.
 	RunCampaignStep(ctx context.Context, orgID, campaignID string, run StepRun) error
 	RunScheduler(ctx context.Context) (int, error)
+	// HandleProviderEvents applies providers' verified delivery events
+	// and inbound messages (the webhooks, the mocks' Notify).
+	HandleProviderEvents(ctx context.Context, evs []webhooks.Event) error
 	// SendReply sends a keyword's answer (the reply job).
 	SendReply(ctx context.Context, orgID string, r Reply) error
 

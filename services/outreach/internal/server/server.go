@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -18,9 +19,9 @@ import (
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/outreach"
 	pgstore "reos.dev/services/outreach/internal/adapters/postgres"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
-	"reos.dev/services/outreach/internal/provider"
 	transport "reos.dev/services/outreach/internal/transport/http"
 	"reos.dev/services/outreach/internal/transport/worker"
 )
@@ -51,9 +52,12 @@ type Options struct {
 	Health *health.Checker `service:"optional"`
 	// Jobs tunes the job queue; zero values take pkg/jobs' defaults.
 	Jobs jobs.Settings
-	// Email and SMS are the providers (MODE=mock: the mocks).
-	Email provider.Email
-	SMS   provider.SMS
+	// Providers are the email and SMS providers (OpenProviders; MODE=mock:
+	// the mocks, whose events New wires to the webhook path).
+	Providers Providers
+	// Webhooks are the enabled providers' webhook decoders (none: every
+	// provider's webhook is 404).
+	Webhooks webhooks.Registry `service:"optional"`
 	// Engine tunes the send engine; zero values take the defaults.
 	Engine app.EngineConfig
 }
@@ -70,6 +74,12 @@ func New(o Options) (*Server, error) {
 	if err := service.RequireFields("server.New", o); err != nil {
 		return nil, err
 	}
+	if o.Providers.Email == nil || o.Providers.SMS == nil {
+		return nil, errors.New("server.New: Providers.Email and Providers.SMS are required")
+	}
+	if o.Webhooks == nil {
+		o.Webhooks = webhooks.Registry{}
+	}
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
 	}
@@ -83,10 +93,11 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL, EngineConfig: o.Engine},
-		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe, Email: o.Email, SMS: o.SMS})
+		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe, Email: o.Providers.Email, SMS: o.Providers.SMS})
 	if err != nil {
 		return nil, err
 	}
+	o.Providers.wireMocks(svc.HandleProviderEvents, func(err error) { o.Logger.Error("mock provider event", "error", err) })
 	// River reads its workers when the queue starts, so they join after
 	// the service they call.
 	if err := worker.Register(base.Workers, svc, base.Queue); err != nil {
@@ -98,6 +109,7 @@ func New(o Options) (*Server, error) {
 	}
 	router, table, err := transport.NewHandler(transport.Config{
 		Service: svc, Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
+		Webhooks: o.Webhooks,
 	})
 	if err != nil {
 		return nil, err

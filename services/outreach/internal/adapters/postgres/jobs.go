@@ -81,7 +81,9 @@ type stepRun struct {
 }
 
 // NewStepRun returns the app.StepRun of a step job.
-func NewStepRun(queue *jobs.Queue, job *river.Job[StepArgs]) app.StepRun { return stepRun{queue: queue, job: job} }
+func NewStepRun(queue *jobs.Queue, job *river.Job[StepArgs]) app.StepRun {
+	return stepRun{queue: queue, job: job}
+}
 
 func (s stepRun) StepOver(ctx context.Context) bool { return jobs.StepOver(ctx) }
 

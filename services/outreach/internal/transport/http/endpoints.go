@@ -6,14 +6,16 @@ import (
 	"net/http"
 
 	"reos.dev/pkg/httpx"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain"
 )
 
 // handlers builds one http.Handler per route from a decoder and a call.
 type handlers struct {
-	svc app.Service
-	log *slog.Logger
+	svc      app.Service
+	log      *slog.Logger
+	webhooks webhooks.Registry
 }
 
 func (h *handlers) getSettings() http.Handler {

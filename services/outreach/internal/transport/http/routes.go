@@ -36,6 +36,11 @@ func (h *handlers) routeTable() []routes.Route {
 	public := func(method string, handler http.Handler) routes.Route {
 		return routes.Route{Method: method, Path: unsubscribePath, Public: true, Handler: handler}
 	}
+	// Providers' webhooks are public: the provider's signature is the
+	// credential (checked before anything in the body is used).
+	webhook := func(path string) routes.Route {
+		return routes.Route{Method: post, Path: APIPrefix + path, Public: true, Handler: h.providerWebhook()}
+	}
 	return []routes.Route{
 		row(get, "/outreach/settings", cr, nil, h.getSettings()),
 		row(put, "/outreach/settings", app.PermAdmin, nil, h.updateSettings()),
@@ -71,6 +76,8 @@ func (h *handlers) routeTable() []routes.Route {
 		// (the page's button, RFC 8058 one-click, or a JSON client).
 		public(get, h.unsubscribePage()),
 		public(post, h.unsubscribe()),
+		webhook("/outreach/webhooks"),
+		webhook("/outreach/webhooks/{provider}"),
 		row(get, "/compliance/dnc-list", pr, nil, h.listDNC()),
 		row(post, "/compliance/dnc-add", pw, nil, h.addDNC()),
 		row(del, "/compliance/dnc-remove", pw, nil, h.removeDNC()),

@@ -15,6 +15,7 @@ import (
 	"reos.dev/pkg/routes"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	Health      *health.Checker
 	Metrics     *telemetry.Metrics
 	Logger      *slog.Logger
+	// Webhooks are the enabled providers' webhook decoders (may be empty:
+	// every provider is then 404).
+	Webhooks webhooks.Registry
 }
 
 // NewHandler returns outreach's whole HTTP surface and the route table it
@@ -40,7 +44,7 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
 		return nil, nil, err
 	}
-	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http")}
+	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http"), webhooks: cfg.Webhooks}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 	table := append(h.routeTable(), cfg.Jobs.Routes("outreach", cfg.Logger)...)
 	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {
