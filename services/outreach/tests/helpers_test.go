@@ -48,6 +48,13 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server's options changed by tune first
+// (the engine's settings, a provider wrapped).
+func newEnvWith(t testing.TB, tune func(*server.Options)) *env {
+	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, outreach.Root.Database())
 	tokens := testkit.NewTokens(t)
@@ -58,10 +65,14 @@ func newEnv(t testing.TB) *env {
 	clock := testkit.NewClock()
 	pool := db.Pool(t, "outreach_app")
 	email, sms := provider.NewMockEmail(clock.Now), provider.NewMockSMS(clock.Now)
-	srv, err := server.New(server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
+	o := server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
 		Unsubscribe: signer, PublicBaseURL: "https://app.example.test",
 		Providers: server.Providers{Email: email, SMS: sms, MockEmail: email, MockSMS: sms}, Webhooks: testWebhooks(t),
-		Jobs: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}})
+		Jobs: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}}
+	if tune != nil {
+		tune(&o)
+	}
+	srv, err := server.New(o)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"reos.dev/pkg/jobs"
 
 	"reos.dev/pkg/routes"
@@ -40,11 +42,17 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("the owner's org has %d jobs, want the launched campaign's step", len(job))
 	}
 	jobPath := jobs.APIPath(server.ServiceName) + "/{job_id}"
+	// A single send: the attempt the attempt routes name.
+	lead := recipient{lead: uuid.NewString(), contact: uuid.NewString(), phone: phoneNo(1), consent: "granted"}
+	e.seedAudience(org, []recipient{lead}, "single")
+	r = e.call(http.MethodPost, "/api/v1/outreach/sms", owner, map[string]any{"lead_id": lead.lead, "template_id": sms.ID})
+	expect(t, r, http.StatusOK, "single send")
+	attempt := decode[idJSON](t, r)
 	testkit.RouteTests(t, testkit.RouteFixture{
 		Router: e.srv.Router, Client: e.client, Routes: e.srv.Routes,
 		OwnerToken: owner.Token, IntruderToken: intruder.Token, ViewerToken: viewer.Token, ViewerPerms: permsViewer,
 		IDs: map[string]string{transport.KindCampaign: campaign.ID, transport.KindEmailTemplate: email.ID, transport.KindSMSTemplate: sms.ID,
-			"job": strconv.FormatInt(job[0].ID, 10)},
+			"job": strconv.FormatInt(job[0].ID, 10), transport.KindAttempt: attempt.ID},
 		// In table order the campaign is renamed, given targets, launched,
 		// paused and resumed, and cancelled last (the deletes go last).
 		Bodies: map[string]any{

@@ -102,8 +102,10 @@ type AttemptRepository interface {
 	// LatestTo returns the newest attempt that reached address on channel.
 	LatestTo(ctx context.Context, ch compliance.Channel, address string) (a domain.Attempt, found bool, err error)
 	List(ctx context.Context, q AttemptQuery) (Page[domain.Attempt], error)
-	// Metrics counts the campaign's attempts per step.
+	// Metrics counts the campaign's attempts per step, in step order.
 	Metrics(ctx context.Context, campaignID string) ([]StepCounts, error)
+	// Unsubscribed counts the opt-outs that came from the campaign's messages.
+	Unsubscribed(ctx context.Context, campaignID string) (int, error)
 	// Rates counts the campaign's accepted sends, hard bounces and
 	// complaints (the guards).
 	Rates(ctx context.Context, campaignID string) (sent, hardBounces, complaints int, err error)
@@ -132,6 +134,9 @@ type DeliverabilityRepository interface {
 type JobQueue interface {
 	// EnqueueStep enqueues the next step of a campaign's execution.
 	EnqueueStep(ctx context.Context, orgID, campaignID string) error
+	// EnqueueDeferred enqueues the send of a single message at `at` (its
+	// quiet hours' end, a retry).
+	EnqueueDeferred(ctx context.Context, orgID, attemptID string, at time.Time) error
 	// EnqueueReply enqueues a keyword's answer text (STOP, START, HELP).
 	EnqueueReply(ctx context.Context, orgID string, r Reply) error
 }
@@ -267,17 +272,17 @@ type AttemptQuery struct {
 	Page       PageRequest
 }
 
-// StepCounts are one step's attempts by outcome (step 0: single sends).
+// StepCounts are one step's messages by outcome (step 0: the campaign's
+// totals). Sent counts every message a provider accepted (whatever came
+// after); complaints are counted apart from bounces.
 type StepCounts struct {
-	Step int
-	// ByStatus counts attempts per status.
-	ByStatus map[domain.AttemptStatus]int
-	// Blocked and Deferred count by reason.
-	Blocked  map[string]int
-	Deferred map[string]int
-	// BouncedHard and BouncedSoft split the bounces.
-	BouncedHard, BouncedSoft int
-	Opened, Clicked, Replied int
+	Step                                 int
+	Queued, Sending, Sent, Delivered     int
+	BouncedHard, BouncedSoft, Complained int
+	Opened, Clicked, Replied             int
+	Blocked, Deferred, Failed, Unknown   int
+	// BlockedBy and DeferredBy count by reason.
+	BlockedBy, DeferredBy map[string]int
 }
 
 // DeliverabilityEvent is a provider's event as recorded.

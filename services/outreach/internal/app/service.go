@@ -19,6 +19,7 @@ import (
 	"reos.dev/pkg/auth"
 	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/domain"
+	"reos.dev/services/outreach/internal/domain/compliance"
 	"reos.dev/services/outreach/internal/domain/template"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
 	"reos.dev/services/outreach/internal/provider"
@@ -64,6 +65,17 @@ type Service interface {
 	LaunchCampaign(ctx context.Context, id string, in LaunchInput) (domain.Campaign, error)
 	PauseCampaign(ctx context.Context, id string) (domain.Campaign, error)
 	ResumeCampaign(ctx context.Context, id string) (domain.Campaign, error)
+
+	CampaignMetrics(ctx context.Context, id string) (CampaignMetrics, error)
+	CampaignDeliverability(ctx context.Context, id string) ([]DeliverabilityRow, error)
+	Deliverability(ctx context.Context) ([]DeliverabilityRow, error)
+	ListAttempts(ctx context.Context, q AttemptQuery) (Page[domain.Attempt], error)
+	GetAttempt(ctx context.Context, id string) (domain.Attempt, error)
+
+	// Send sends a single message (POST /outreach/email|sms);
+	// SendDeferred is its deferred-send job.
+	Send(ctx context.Context, ch compliance.Channel, in SendInput) (domain.Attempt, error)
+	SendDeferred(ctx context.Context, orgID, attemptID string) error
 
 	// RunCampaignStep works a step job of a campaign (no caller: the job's
 	// organisation); RunScheduler starts, holds and wakes campaigns.

@@ -109,7 +109,7 @@ func New(o Options) (*Server, error) {
 	}
 	router, table, err := transport.NewHandler(transport.Config{
 		Service: svc, Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
-		Webhooks: o.Webhooks,
+		Webhooks: o.Webhooks, MockEmail: o.Providers.MockEmail, MockSMS: o.Providers.MockSMS,
 	})
 	if err != nil {
 		return nil, err

@@ -45,10 +45,15 @@ WHERE a.id = u.id`
 	sqlAttemptByProviderID = `SELECT ` + attemptCols + ` FROM outreach.outreach_attempts a WHERE a.provider = $1 AND a.provider_message_id = $2 LIMIT 1`
 	sqlLatestAttemptTo     = `SELECT ` + attemptCols + ` FROM outreach.outreach_attempts a
 WHERE a.channel = $1 AND a.address = $2 AND a.sent_at IS NOT NULL ORDER BY a.queued_at DESC LIMIT 1`
-	sqlAttemptMetrics = `SELECT coalesce(a.step, 0), a.status, coalesce(a.reason, ''), coalesce(a.bounce, ''), count(*),
-    count(a.opened_at), count(a.clicked_at), count(a.replied_at)
-FROM outreach.outreach_attempts a WHERE a.campaign_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1`
-	sqlAttemptRates = `SELECT count(*) FILTER (WHERE status IN ('sent', 'delivered', 'bounced', 'complained')),
+	sqlAttemptMetrics = `SELECT coalesce(a.step, 0), count(*) FILTER (WHERE a.status = 'queued'), count(*) FILTER (WHERE a.status = 'sending'),
+    count(a.sent_at), count(a.delivered_at), count(*) FILTER (WHERE a.bounce = 'hard'), count(*) FILTER (WHERE a.bounce = 'soft'),
+    count(a.complained_at), count(a.opened_at), count(a.clicked_at), count(a.replied_at), count(*) FILTER (WHERE a.status = 'blocked'),
+    count(*) FILTER (WHERE a.status = 'deferred'), count(*) FILTER (WHERE a.status = 'failed'), count(*) FILTER (WHERE a.status = 'unknown')
+FROM outreach.outreach_attempts a WHERE a.campaign_id = $1 GROUP BY 1 ORDER BY 1`
+	sqlAttemptReasons = `SELECT coalesce(a.step, 0), a.status, coalesce(a.reason, ''), count(*) FROM outreach.outreach_attempts a
+WHERE a.campaign_id = $1 AND a.status IN ('blocked', 'deferred') GROUP BY 1, 2, 3`
+	sqlCampaignUnsubscribed = `SELECT count(*) FROM outreach.unsubscribes WHERE campaign_id = $1`
+	sqlAttemptRates         = `SELECT count(*) FILTER (WHERE status IN ('sent', 'delivered', 'bounced', 'complained')),
     count(*) FILTER (WHERE status = 'bounced' AND bounce = 'hard'), count(*) FILTER (WHERE complained_at IS NOT NULL)
 FROM outreach.outreach_attempts WHERE campaign_id = $1`
 )
@@ -204,34 +209,46 @@ func (r attemptRepo) Metrics(ctx context.Context, campaignID string) ([]app.Step
 	if err != nil {
 		return nil, fmt.Errorf("attempt metrics: %w", err)
 	}
-	var out []app.StepCounts
-	var step, n, opened, clicked, replied int
-	var st, reason, bounce string
-	_, err = pgx.ForEachRow(rows, []any{&step, &st, &reason, &bounce, &n, &opened, &clicked, &replied}, func() error {
-		if len(out) == 0 || out[len(out)-1].Step != step {
-			out = append(out, app.StepCounts{Step: step, ByStatus: map[domain.AttemptStatus]int{}, Blocked: map[string]int{}, Deferred: map[string]int{}})
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (app.StepCounts, error) {
+		c := app.StepCounts{BlockedBy: map[string]int{}, DeferredBy: map[string]int{}}
+		err := row.Scan(&c.Step, &c.Queued, &c.Sending, &c.Sent, &c.Delivered, &c.BouncedHard, &c.BouncedSoft, &c.Complained, &c.Opened,
+			&c.Clicked, &c.Replied, &c.Blocked, &c.Deferred, &c.Failed, &c.Unknown)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attempt metrics: %w", err)
+	}
+	at := make(map[int]int, len(out))
+	for i, c := range out {
+		at[c.Step] = i
+	}
+	rows, err = r.tx.Query(ctx, sqlAttemptReasons, campaignID)
+	if err != nil {
+		return nil, fmt.Errorf("attempt metrics: %w", err)
+	}
+	var step, n int
+	var st, reason string
+	_, err = pgx.ForEachRow(rows, []any{&step, &st, &reason, &n}, func() error {
+		c := &out[at[step]]
+		if st == string(domain.AttemptBlocked) {
+			c.BlockedBy[reason] = n
+		} else {
+			c.DeferredBy[reason] = n
 		}
-		c := &out[len(out)-1]
-		c.ByStatus[domain.AttemptStatus(st)] += n
-		switch domain.AttemptStatus(st) {
-		case domain.AttemptBlocked:
-			c.Blocked[reason] += n
-		case domain.AttemptDeferred:
-			c.Deferred[reason] += n
-		case domain.AttemptBounced:
-			if bounce == "hard" {
-				c.BouncedHard += n
-			} else {
-				c.BouncedSoft += n
-			}
-		}
-		c.Opened, c.Clicked, c.Replied = c.Opened+opened, c.Clicked+clicked, c.Replied+replied
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("attempt metrics: %w", err)
 	}
 	return out, nil
+}
+
+func (r attemptRepo) Unsubscribed(ctx context.Context, campaignID string) (int, error) {
+	var n int
+	if err := r.tx.QueryRow(ctx, sqlCampaignUnsubscribed, campaignID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("campaign unsubscribes: %w", err)
+	}
+	return n, nil
 }
 
 func (r attemptRepo) Rates(ctx context.Context, campaignID string) (int, int, int, error) {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -13,8 +14,9 @@ import (
 
 // River kinds of outreach's jobs.
 const (
-	StepKind  = "outreach.campaign_step"
-	ReplyKind = "outreach.keyword_reply"
+	StepKind     = "outreach.campaign_step"
+	ReplyKind    = "outreach.keyword_reply"
+	DeferredKind = "outreach.deferred_send"
 )
 
 // StepArgs are a campaign step job's arguments: the campaign. Not unique:
@@ -34,6 +36,18 @@ func (a StepArgs) Org() uuid.UUID { return a.OrgID }
 
 // InsertOpts put campaign execution on the default queue.
 func (StepArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueDefault} }
+
+// DeferredArgs are a deferred single send's arguments: its attempt.
+type DeferredArgs struct {
+	OrgID     uuid.UUID `json:"org_id"`
+	AttemptID uuid.UUID `json:"attempt_id"`
+}
+
+// Kind is the job's River kind.
+func (DeferredArgs) Kind() string { return DeferredKind }
+
+// Org is the organisation the job works for.
+func (a DeferredArgs) Org() uuid.UUID { return a.OrgID }
 
 // ReplyArgs are a keyword answer's arguments (app.Reply).
 type ReplyArgs struct {
@@ -61,6 +75,16 @@ func (q jobQueue) EnqueueStep(ctx context.Context, orgID, campaignID string) err
 		return fmt.Errorf("enqueue step: bad id %q / %q", orgID, campaignID)
 	}
 	_, err := q.queue.Insert(ctx, q.tx, StepArgs{OrgID: org, CampaignID: c}, nil)
+	return err
+}
+
+func (q jobQueue) EnqueueDeferred(ctx context.Context, orgID, attemptID string, at time.Time) error {
+	org, err1 := uuid.Parse(orgID)
+	id, err2 := uuid.Parse(attemptID)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("enqueue deferred send: bad id %q / %q", orgID, attemptID)
+	}
+	_, err := q.queue.Insert(ctx, q.tx, DeferredArgs{OrgID: org, AttemptID: id}, &river.InsertOpts{Queue: jobs.QueueDefault, ScheduledAt: at})
 	return err
 }
 

@@ -9,13 +9,16 @@ import (
 	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain"
+	"reos.dev/services/outreach/internal/provider"
 )
 
 // handlers builds one http.Handler per route from a decoder and a call.
 type handlers struct {
-	svc      app.Service
-	log      *slog.Logger
-	webhooks webhooks.Registry
+	svc       app.Service
+	log       *slog.Logger
+	webhooks  webhooks.Registry
+	mockEmail *provider.MockEmail
+	mockSMS   *provider.MockSMS
 }
 
 func (h *handlers) getSettings() http.Handler {

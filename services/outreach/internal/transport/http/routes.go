@@ -5,6 +5,7 @@ import (
 
 	"reos.dev/pkg/routes"
 	"reos.dev/services/outreach/internal/app"
+	"reos.dev/services/outreach/internal/domain/compliance"
 )
 
 // Kinds of org-owned rows the path variables name (routes.Route.Owned).
@@ -12,6 +13,7 @@ const (
 	KindCampaign      = "campaign"
 	KindEmailTemplate = "email_template"
 	KindSMSTemplate   = "sms_template"
+	KindAttempt       = "attempt"
 )
 
 // The unsubscribe link's path (public: the signed token is the credential).
@@ -56,6 +58,18 @@ func (h *handlers) routeTable() []routes.Route {
 		row(post, "/campaigns/{id}/launch", cl, campaign, h.launchCampaign()),
 		row(post, "/campaigns/{id}/pause", cl, campaign, h.pauseCampaign()),
 		row(post, "/campaigns/{id}/resume", cl, campaign, h.resumeCampaign()),
+		row(get, "/campaigns/{id}/metrics", cr, campaign, h.campaignMetrics()),
+		row(get, "/campaigns/{id}/deliverability", cr, campaign, h.campaignDeliverability()),
+		row(get, "/campaigns/{id}/attempts", cr, campaign, h.listAttempts()),
+		row(get, "/outreach/attempts", cr, nil, h.listAttempts()),
+		row(get, "/outreach/attempts/{id}", cr, map[string]string{"id": KindAttempt}, h.getAttempt()),
+		row(get, "/outreach/deliverability", cr, nil, h.deliverability()),
+		// Single sends (idempotent: the Idempotency-Key, else a key
+		// derived from the request); sending is a launch permission.
+		row(post, "/outreach/email", cl, nil, h.send(compliance.Email)),
+		row(post, "/outreach/sms", cl, nil, h.send(compliance.SMS)),
+		// The mock providers' record, for admins (404 with real providers).
+		row(get, "/outreach/mock/messages", app.PermAdmin, nil, h.mockMessages()),
 		readOnly(row(post, "/search/campaigns", cr, nil, h.searchCampaigns())),
 
 		row(get, "/templates/email", tr, nil, h.listEmailTemplates()),

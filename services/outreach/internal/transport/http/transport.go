@@ -17,6 +17,7 @@ import (
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
+	"reos.dev/services/outreach/internal/provider"
 )
 
 // APIPrefix is the public prefix of every API route.
@@ -36,6 +37,10 @@ type Config struct {
 	// Webhooks are the enabled providers' webhook decoders (may be empty:
 	// every provider is then 404).
 	Webhooks webhooks.Registry
+	// MockEmail and MockSMS are the mocks in use (nil with a real
+	// provider): their record is served to admins.
+	MockEmail *provider.MockEmail `service:"optional"`
+	MockSMS   *provider.MockSMS   `service:"optional"`
 }
 
 // NewHandler returns outreach's whole HTTP surface and the route table it
@@ -44,7 +49,8 @@ func NewHandler(cfg Config) (http.Handler, []routes.Route, error) {
 	if err := service.RequireFields("http.NewHandler", cfg); err != nil {
 		return nil, nil, err
 	}
-	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http"), webhooks: cfg.Webhooks}
+	h := &handlers{svc: cfg.Service, log: cfg.Logger.With("component", "http"), webhooks: cfg.Webhooks,
+		mockEmail: cfg.MockEmail, mockSMS: cfg.MockSMS}
 	r := service.NewRouter(cfg.Health, cfg.Metrics, cfg.OpenAPIJSON)
 	table := append(h.routeTable(), cfg.Jobs.Routes("outreach", cfg.Logger)...)
 	if err := routes.Mount(r, auth.Middleware(cfg.Verifier, cfg.Logger), table); err != nil {

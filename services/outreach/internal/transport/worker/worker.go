@@ -27,6 +27,9 @@ func Register(workers *river.Workers, svc app.Service, queue *jobs.Queue) error 
 	if err := river.AddWorkerSafely(workers, &stepWorker{svc: svc, queue: queue}); err != nil {
 		return err
 	}
+	if err := river.AddWorkerSafely(workers, &deferredWorker{svc: svc}); err != nil {
+		return err
+	}
 	return river.AddWorkerSafely(workers, &replyWorker{svc: svc, queue: queue})
 }
 
@@ -41,6 +44,21 @@ func (w *stepWorker) Work(ctx context.Context, job *river.Job[pgstore.StepArgs])
 	err := w.svc.RunCampaignStep(ctx, job.Args.OrgID.String(), job.Args.CampaignID.String(), pgstore.NewStepRun(w.queue, job))
 	if errors.Is(err, apperr.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("campaign %s: %w", job.Args.CampaignID, err))
+	}
+	return err
+}
+
+// deferredWorker sends a single message once its quiet hours are over
+// (app.Service.SendDeferred).
+type deferredWorker struct {
+	river.WorkerDefaults[pgstore.DeferredArgs]
+	svc app.Service
+}
+
+func (w *deferredWorker) Work(ctx context.Context, job *river.Job[pgstore.DeferredArgs]) error {
+	err := w.svc.SendDeferred(ctx, job.Args.OrgID.String(), job.Args.AttemptID.String())
+	if errors.Is(err, apperr.ErrNotFound) {
+		return river.JobCancel(err)
 	}
 	return err
 }
