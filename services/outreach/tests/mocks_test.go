@@ -17,7 +17,7 @@ func sentTo[M any](m *provider.Mock[M], to func(M) string) map[string]int {
 	return out
 }
 
-func smsTo(m provider.SMSMessage) string     { return m.To }
+func smsTo(m provider.SMSMessage) string { return m.To }
 
 // testMockSecret is the mock provider's webhook secret in the tests.
 const testMockSecret = "whsec_b3V0cmVhY2ggY29tcG9uZW50IHRlc3RzIG1vY2sgc2VjcmV0"

@@ -23,8 +23,9 @@ const (
 )
 
 // Launch starts the campaign now, or schedules it for startAt when that is
-// in the future (a campaign already scheduled for a future start stays
-// scheduled). It returns true when the campaign starts now. A draft,
+// in the future (a scheduled campaign launched without one starts now: the
+// person pressing launch means it). It returns true when the campaign
+// starts now. A draft,
 // scheduled or missed campaign may launch (missed: the person launching it
 // is the decision the hold waited for); a running or paused one is a
 // conflict (a paused one is resumed), as a finished one is. A campaign
@@ -60,11 +61,8 @@ func (c *Campaign) Launch(now time.Time, startAt *time.Time) (bool, error) {
 		return false, err
 	}
 	c.UpdatedAt = now
-	switch {
-	case startAt != nil && startAt.After(now):
+	if startAt != nil && startAt.After(now) {
 		c.Status, c.ScheduledAt = StatusScheduled, startAt
-		return false, nil
-	case startAt == nil && c.Status == StatusScheduled && c.ScheduledAt.After(now):
 		return false, nil
 	}
 	c.Status, c.LaunchedAt = StatusRunning, &now
