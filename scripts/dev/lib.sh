@@ -62,6 +62,7 @@ REOS_SERVICES=(
 #   name|module dir|cmd path
 REOS_TOOLS=(
 	"devbroker|tools/devbroker|."
+	"smtpsink|tools/smtpsink|."
 )
 
 # ---------------------------------------------------------------------------

@@ -95,8 +95,8 @@ var stackServices = []stackService{
 // binaries: REOS_BIN_DIR when `make test` built them, otherwise a fresh build.
 func binaries(t testing.TB, root string) string {
 	t.Helper()
-	names := []string{"gateway", "devbroker"}
-	pkgs := []string{"./gateway/cmd/gateway", "./tools/devbroker"}
+	names := []string{"gateway", "devbroker", "smtpsink"}
+	pkgs := []string{"./gateway/cmd/gateway", "./tools/devbroker", "./tools/smtpsink"}
 	for _, svc := range stackServices {
 		names = append(names, svc.name)
 		pkgs = append(pkgs, svc.cmd)

@@ -92,6 +92,19 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Engine.ClaimLease == 0 {
+		// A claimed target returns once the step holding it can be dead:
+		// after the queue's rescue window (JOBS_RESCUE_AFTER, which
+		// exceeds any attempt's life) and one rescue interval.
+		after, every := o.Jobs.RescueAfter, o.Jobs.RescueInterval
+		if after == 0 {
+			after = jobs.DefaultRescueAfter
+		}
+		if every == 0 {
+			every = jobs.DefaultRescueInterval
+		}
+		o.Engine.ClaimLease = after + every
+	}
 	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL, EngineConfig: o.Engine},
 		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe, Email: o.Providers.Email, SMS: o.Providers.SMS})
 	if err != nil {
@@ -147,3 +160,4 @@ func NewCRMConsumer(o ConsumerOptions) (*events.Consumer, error) {
 		Schema: outreach.Schema, Context: "crm", Group: CRMReadModelGroup, Handler: pgstore.AudienceEventHandler(),
 	}, o)
 }
+
