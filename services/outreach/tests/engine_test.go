@@ -76,6 +76,32 @@ VALUES ($1, $2, $3, $4, $5, $6, 'web_form', 'form-1', $7, $7)`, uuid.NewString()
 	}
 }
 
+// bulkAudience writes consenting email recipients in three statements
+// (fixtures for benchmarks).
+func (e *env) bulkAudience(org string, rs []recipient, tag string) {
+	e.t.Helper()
+	ctx, now := e.t.Context(), e.clock.Now()
+	leads, contacts, emails := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
+	for i, r := range rs {
+		leads[i], contacts[i], emails[i] = r.lead, r.contact, r.email
+	}
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO outreach.audience_contacts (org_id, contact_id, first_name, last_name, email, updated_at)
+SELECT $1, c, 'Pat', 'Lee', m, $4 FROM unnest($2::uuid[], $3::text[]) AS x(c, m)`, []any{org, contacts, emails, now}},
+		{`INSERT INTO outreach.audience_leads (org_id, lead_id, contact_id, status, tags, updated_at)
+SELECT $1, l, c, 'new', ARRAY[$4::text], $5 FROM unnest($2::uuid[], $3::uuid[]) AS x(l, c)`, []any{org, leads, contacts, tag, now}},
+		{`INSERT INTO outreach.consent_log (id, org_id, channel, address, action, source, proof, occurred_at, recorded_at)
+SELECT gen_random_uuid(), $1, 'email', m, 'granted', 'import', 'bench', $3, $3 FROM unnest($2::text[]) AS x(m)`, []any{org, emails, now}},
+	} {
+		if _, err := e.admin.Exec(ctx, q.sql, q.args...); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
 // settings saves org's sending settings (a postal address, New York).
 func (e *env) settings(admin user) {
 	e.t.Helper()

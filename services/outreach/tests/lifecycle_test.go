@@ -57,7 +57,7 @@ func TestPauseAndResumeMidStep(t *testing.T) {
 	e := newEnvWith(t, func(o *server.Options) {
 		gate = &gatedSMS{SMS: o.Providers.SMS, n: 5, reached: make(chan struct{}), release: make(chan struct{})}
 		o.Providers.SMS = gate
-		o.Engine = app.EngineConfig{BatchSize: 10, SendConcurrency: 1}
+		o.Engine = app.EngineConfig{BatchSize: 10, SendConcurrency: 1, Parallel: 1}
 	})
 	e.advanceToHourUTC(16)
 	org := newOrg()

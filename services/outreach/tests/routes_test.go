@@ -38,8 +38,8 @@ func TestRoutes(t *testing.T) {
 	r = e.call(http.MethodGet, jobs.APIPath(server.ServiceName), owner, nil)
 	expect(t, r, http.StatusOK, "list jobs")
 	job := decode[listJSON[jobs.Job]](t, r).Items
-	if len(job) != 1 {
-		t.Fatalf("the owner's org has %d jobs, want the launched campaign's step", len(job))
+	if len(job) == 0 || job[0].Kind != "outreach.campaign_step" {
+		t.Fatalf("the owner's org has jobs %+v, want the launched campaign's steps", job)
 	}
 	jobPath := jobs.APIPath(server.ServiceName) + "/{job_id}"
 	// A single send: the attempt the attempt routes name.

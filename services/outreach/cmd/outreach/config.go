@@ -43,8 +43,9 @@ import (
 //	                    templates and a draft campaign; seed does nothing when unset.
 //	EMAIL_FROM, SMS_FROM the sender of an organisation whose settings name
 //	                    none (default outreach@localhost, +15555550100).
-//	SEND_BATCH_SIZE     targets a campaign step claims at once (50);
+//	SEND_BATCH_SIZE     targets a campaign step claims at once (200);
 //	SEND_CONCURRENCY    messages of a batch with a provider at once (8);
+//	SEND_CHAINS         step chains working one campaign at once (3);
 //	SOFT_BOUNCE_LIMIT   soft bounces in a row that suppress an address (3);
 //	SCHEDULER_INTERVAL  how often scheduled starts, missed holds and
 //	                    campaign wake-ups are looked for (1s).
@@ -74,8 +75,9 @@ func loadConfig(e *config.Env, common config.Common) Config {
 		Engine: app.EngineConfig{
 			DefaultFrom:     e.String("EMAIL_FROM", ""),
 			DefaultSMSFrom:  e.String("SMS_FROM", ""),
-			BatchSize:       e.IntRange("SEND_BATCH_SIZE", 50, 1, 1000),
+			BatchSize:       e.IntRange("SEND_BATCH_SIZE", 200, 1, 1000),
 			SendConcurrency: e.IntRange("SEND_CONCURRENCY", 8, 1, 64),
+			Parallel:        e.IntRange("SEND_CHAINS", 3, 1, 16),
 			SoftBounceLimit: e.IntRange("SOFT_BOUNCE_LIMIT", 3, 1, 100),
 		},
 		SchedulerInterval: e.Duration("SCHEDULER_INTERVAL", time.Second),

@@ -104,10 +104,23 @@ func (s *service) start(ctx context.Context, tx Tx, c *domain.Campaign, now time
 	if err := tx.Campaigns().Update(ctx, *c); err != nil {
 		return err
 	}
-	if err := tx.Jobs().EnqueueStep(ctx, c.OrgID, c.ID); err != nil {
+	if err := s.enqueueChains(ctx, tx, *c); err != nil {
 		return err
 	}
 	return publish(ctx, tx, c.OrgID, campaignEvent(event, *c))
+}
+
+// enqueueChains starts the campaign's step chains: Parallel of them, which
+// claim distinct targets (SKIP LOCKED), so one campaign's database work
+// and sends overlap. Each ends when nothing is due; the last to end
+// completes the campaign or puts it to sleep.
+func (s *service) enqueueChains(ctx context.Context, tx Tx, c domain.Campaign) error {
+	for range s.cfg.Parallel {
+		if err := tx.Jobs().EnqueueStep(ctx, c.OrgID, c.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PauseCampaign pauses a running campaign: its step sees it before the
@@ -127,7 +140,7 @@ func (s *service) ResumeCampaign(ctx context.Context, id string) (domain.Campaig
 			return "", err
 		}
 		c.NextWakeAt = nil
-		return EventCampaignResumed, tx.Jobs().EnqueueStep(ctx, c.OrgID, c.ID)
+		return EventCampaignResumed, s.enqueueChains(ctx, tx, *c)
 	})
 }
 
@@ -196,7 +209,7 @@ func (s *service) RunScheduler(ctx context.Context) (int, error) {
 				if err := tx.Campaigns().Update(ctx, c); err != nil {
 					return err
 				}
-				return tx.Jobs().EnqueueStep(ctx, c.OrgID, c.ID)
+				return s.enqueueChains(ctx, tx, c)
 			}
 			return nil
 		})

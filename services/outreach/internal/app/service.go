@@ -116,10 +116,12 @@ type EngineConfig struct {
 	// DefaultFrom and DefaultSMSFrom send for an organisation whose
 	// settings name no sender (default "outreach@localhost", "+15555550100").
 	DefaultFrom, DefaultSMSFrom string
-	// BatchSize is how many targets a step claims at once (default 50);
+	// BatchSize is how many targets a step claims at once (default 200);
 	// SendConcurrency how many of a batch's messages are with a provider
 	// at once (default 8).
 	BatchSize, SendConcurrency int
+	// Parallel is how many step chains work one campaign at once (default 3).
+	Parallel int
 	// ClaimLease is how long a claimed target stays with the step that
 	// claimed it before another may take it (default 1 min: longer than
 	// any attempt lives, JOBS_TIMEOUT).
@@ -144,7 +146,10 @@ func (c Config) withDefaults() Config {
 		c.DefaultSMSFrom = "+15555550100"
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 50
+		c.BatchSize = 200
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 3
 	}
 	if c.SendConcurrency <= 0 {
 		c.SendConcurrency = 8

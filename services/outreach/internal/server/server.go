@@ -160,4 +160,3 @@ func NewCRMConsumer(o ConsumerOptions) (*events.Consumer, error) {
 		Schema: outreach.Schema, Context: "crm", Group: CRMReadModelGroup, Handler: pgstore.AudienceEventHandler(),
 	}, o)
 }
-
