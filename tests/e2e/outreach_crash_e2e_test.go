@@ -27,129 +27,158 @@ type sinkStats struct {
 	Duplicates int64 `json:"duplicates"`
 }
 
-// TestCampaignSurvivesAKilledWorker: an email campaign of 8,000 targets is
-// sending through the real SMTP adapter to a counting sink (its own
-// process) when the outreach process is killed with SIGKILL. Restarted, it
-// resumes from where it stopped: the campaign completes, no message
-// reached the sink twice, every attempt recorded sent is in the sink, and
-// the few that were with the SMTP server at the kill are unknown (SMTP
-// cannot be asked again: at most once), never resent.
-func TestCampaignSurvivesAKilledWorker(t *testing.T) {
-	began := time.Now()
-	root := repoRoot(t)
-	bins := binaries(t, root)
+// smtpCampaign is an email campaign of n targets set up over the real
+// SMTP adapter to a counting sink in its own process.
+type smtpCampaign struct {
+	s        *Stack
+	sink     *proc
+	smtpAddr string
+	ctl      string
+	token    string
+	id       string
+	n        int
+}
+
+// startSink runs the counting SMTP sink (tools/smtpsink) as a process.
+func startSink(t *testing.T) (p *proc, smtpAddr, ctl string) {
+	t.Helper()
+	bins := binaries(t, repoRoot(t))
 	smtpPort, ctlPort := freePort(t), freePort(t)
-	sink := &proc{name: "smtpsink", bin: filepath.Join(bins, "smtpsink"), log: filepath.Join(t.TempDir(), "smtpsink.log"),
-		args: []string{"serve", "-addr", "127.0.0.1:" + strconv.Itoa(smtpPort), "-http", "127.0.0.1:" + strconv.Itoa(ctlPort)}}
-	sink.start(t)
-	t.Cleanup(sink.stop)
-	stats := func() sinkStats {
-		var st sinkStats
-		r := do(t, http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(ctlPort)+"/stats", "", nil)
-		if r.Status == http.StatusOK {
-			r.json(t, &st)
-		}
-		return st
-	}
+	smtpAddr, ctl = "127.0.0.1:"+strconv.Itoa(smtpPort), "http://127.0.0.1:"+strconv.Itoa(ctlPort)
+	p = &proc{name: "smtpsink", bin: filepath.Join(bins, "smtpsink"), log: filepath.Join(t.TempDir(), "smtpsink.log"),
+		args: []string{"serve", "-addr", smtpAddr, "-http", "127.0.0.1:" + strconv.Itoa(ctlPort)}}
+	p.start(t)
+	t.Cleanup(p.stop)
 	testkit.Eventually(t, 20*time.Second, func() bool {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(smtpPort), 200*time.Millisecond)
+		c, err := net.DialTimeout("tcp", smtpAddr, 200*time.Millisecond)
 		if err == nil {
 			_ = c.Close()
 		}
 		return err == nil
-	}, func() string { return "the sink never listened:\n" + sink.tail() })
+	}, func() string { return "the sink never listened:\n" + p.tail() })
+	return p, smtpAddr, ctl
+}
 
+// newSMTPCampaign starts the sink and a stack whose outreach sends email
+// through the SMTP adapter to it, and prepares (not launches) a campaign
+// of n consenting targets.
+func newSMTPCampaign(t *testing.T, n int) *smtpCampaign {
+	t.Helper()
+	sink, smtpAddr, ctl := startSink(t)
+	host, port, _ := net.SplitHostPort(smtpAddr)
 	s := startStackWith(t, stackOptions{
 		services: []string{"identity", "outreach"},
-		serviceEnv: map[string][]string{"outreach": {"EMAIL_PROVIDER=smtp", "SMTP_HOST=127.0.0.1", "SMTP_PORT=" + strconv.Itoa(smtpPort),
+		serviceEnv: map[string][]string{"outreach": {"EMAIL_PROVIDER=smtp", "SMTP_HOST=" + host, "SMTP_PORT=" + port,
 			"SMTP_TLS=none", "SMTP_POOL_SIZE=4", "SMTP_MESSAGE_ID_DOMAIN=outreach.e2e",
 			// The adapter sends only https unsubscribe links (RFC 8058).
 			"PUBLIC_BASE_URL=https://app.example.test"}},
 	})
 	api := s.API()
-	admin := newOrg(t, s, "CrashCampaign")
+	admin := newOrg(t, s, "SMTPCampaign")
 	token := admin.Pair.AccessToken
 	org := tokenOrg(t, token)
 	expectStatus(t, do(t, http.MethodPut, api+"/outreach/settings", token, map[string]any{"sender_name": "Crash Realty",
 		"sender_email": "agent@crash.example", "postal_address": "1 Crash Court, Gloucester", "time_zone": "America/New_York"}),
 		http.StatusOK, "settings")
-
 	// The audience, straight into outreach's read model (its consumer is
 	// tested elsewhere): consenting leads tagged for this campaign.
-	ctx := context.Background()
-	db := s.DB.Pool(t, "")
-	if _, err := db.Exec(ctx, `WITH n AS (SELECT i, gen_random_uuid() AS contact, gen_random_uuid() AS lead FROM generate_series(1, $2) i),
+	if _, err := s.DB.Pool(t, "").Exec(context.Background(), `WITH n AS (SELECT i, gen_random_uuid() AS contact, gen_random_uuid() AS lead FROM generate_series(1, $2) i),
 c AS (INSERT INTO outreach.audience_contacts (org_id, contact_id, first_name, last_name, email, updated_at)
-      SELECT $1, contact, 'Pat', 'Lee' || i, 'crash' || i || '@example.com', now() FROM n RETURNING contact_id),
+      SELECT $1, contact, 'Pat', 'Lee' || i, 'smtp' || i || '@example.com', now() FROM n RETURNING contact_id),
 l AS (INSERT INTO outreach.audience_leads (org_id, lead_id, contact_id, status, tags, updated_at)
-      SELECT $1, lead, contact, 'new', '{crash}', now() FROM n)
+      SELECT $1, lead, contact, 'new', '{smtp}', now() FROM n)
 INSERT INTO outreach.consent_log (id, org_id, channel, address, action, source, proof, occurred_at, recorded_at)
-SELECT gen_random_uuid(), $1, 'email', 'crash' || i || '@example.com', 'granted', 'import', 'e2e', now(), now() FROM n`,
-		org, campaignCrashTargets); err != nil {
+SELECT gen_random_uuid(), $1, 'email', 'smtp' || i || '@example.com', 'granted', 'import', 'e2e', now(), now() FROM n`, org, n); err != nil {
 		t.Fatal(err)
 	}
-	r := do(t, http.MethodPost, api+"/templates/email", token, map[string]any{"name": "Crash", "subject": "Hello {{ .contact.first_name }}",
+	r := do(t, http.MethodPost, api+"/templates/email", token, map[string]any{"name": "SMTP", "subject": "Hello {{ .contact.first_name }}",
 		"html": `<p>Hi {{ .contact.first_name }}</p><p>{{ .org.postal_address }} <a href="{{ .unsubscribe_url }}">Unsubscribe</a></p>`})
 	expectStatus(t, r, http.StatusCreated, "template")
 	var tpl struct{ ID string }
 	r.json(t, &tpl)
-	r = do(t, http.MethodPost, api+"/campaigns", token, map[string]any{"name": "Crash campaign",
+	r = do(t, http.MethodPost, api+"/campaigns", token, map[string]any{"name": "SMTP campaign",
 		"steps": []map[string]any{{"channel": "email", "template_id": tpl.ID, "delay_seconds": 0}}})
 	expectStatus(t, r, http.StatusCreated, "campaign")
-	var c struct{ ID, Status string }
+	var c struct{ ID string }
 	r.json(t, &c)
-	expectStatus(t, do(t, http.MethodPost, api+"/campaigns/"+c.ID+"/targets", token, map[string]any{"filter": map[string]any{"tags": []string{"crash"}}}),
+	expectStatus(t, do(t, http.MethodPost, api+"/campaigns/"+c.ID+"/targets", token, map[string]any{"filter": map[string]any{"tags": []string{"smtp"}}}),
 		http.StatusOK, "targets")
-	expectStatus(t, do(t, http.MethodPost, api+"/campaigns/"+c.ID+"/launch", token, nil), http.StatusOK, "launch")
-	launched := time.Now()
+	return &smtpCampaign{s: s, sink: sink, smtpAddr: smtpAddr, ctl: ctl, token: token, id: c.ID, n: n}
+}
 
-	// Kill the worker once a good part has gone out, well before the end.
-	testkit.Eventually(t, 60*time.Second, func() bool {
-		n := stats().Messages
-		if n >= campaignCrashTargets {
-			t.Fatalf("the campaign finished (%d messages) before the kill", n)
-		}
-		return n >= campaignCrashTargets/8
-	}, func() string {
-		rows, _ := db.Query(ctx, `SELECT status || ':' || coalesce(reason, '') || ':' || coalesce(detail, ''), count(*) FROM outreach.outreach_attempts GROUP BY 1`)
-		var b strings.Builder
-		for rows != nil && rows.Next() {
-			var k string
-			var n int
-			_ = rows.Scan(&k, &n)
-			fmt.Fprintf(&b, "%s=%d\n", k, n)
-		}
-		return fmt.Sprintf("the campaign is sending (sink %+v):\n%s%s", stats(), b.String(), sink.tail())
-	})
-	outreach := s.Services["outreach"]
-	outreach.kill(t)
-	killed := time.Now()
-	atKill := stats().Messages
-	var sentAtKill int
-	if err := db.QueryRow(ctx, `SELECT count(*) FROM outreach.outreach_attempts WHERE campaign_id = $1 AND status = 'sent'`, c.ID).Scan(&sentAtKill); err != nil {
-		t.Fatal(err)
+func (c *smtpCampaign) stats(t *testing.T) sinkStats {
+	t.Helper()
+	var st sinkStats
+	r := do(t, http.MethodGet, c.ctl+"/stats", "", nil)
+	if r.Status == http.StatusOK {
+		r.json(t, &st)
 	}
+	return st
+}
 
-	outreach.start(t)
-	waitReady(t, outreach, s.URLs["outreach"]+"/readyz")
-	restarted := time.Now()
-	testkit.Eventually(t, 90*time.Second, func() bool {
-		r := do(t, http.MethodGet, api+"/campaigns/"+c.ID, token, nil)
+func (c *smtpCampaign) launch(t *testing.T) {
+	t.Helper()
+	expectStatus(t, do(t, http.MethodPost, c.s.API()+"/campaigns/"+c.id+"/launch", c.token, nil), http.StatusOK, "launch")
+}
+
+// waitCompleted waits until the campaign is completed.
+func (c *smtpCampaign) waitCompleted(t *testing.T, within time.Duration) {
+	t.Helper()
+	testkit.Eventually(t, within, func() bool {
+		r := do(t, http.MethodGet, c.s.API()+"/campaigns/"+c.id, c.token, nil)
 		var cur struct{ Status string }
 		if r.Status == http.StatusOK {
 			r.json(t, &cur)
 		}
 		return cur.Status == "completed"
-	}, func() string { return "the campaign completes after the restart:\n" + outreach.tail() })
-	finished := time.Now()
+	}, func() string { return "the campaign completes:\n" + c.s.Services["outreach"].tail() })
+}
 
-	var sent, unknown, other int
-	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'unknown'),
-		count(*) FILTER (WHERE status NOT IN ('sent', 'unknown')) FROM outreach.outreach_attempts WHERE campaign_id = $1`, c.ID).
+// outcomes counts the campaign's attempts: sent, unknown and the rest.
+func (c *smtpCampaign) outcomes(t *testing.T) (sent, unknown, other int) {
+	t.Helper()
+	if err := c.s.DB.Pool(t, "").QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'unknown'),
+		count(*) FILTER (WHERE status NOT IN ('sent', 'unknown')) FROM outreach.outreach_attempts WHERE campaign_id = $1`, c.id).
 		Scan(&sent, &unknown, &other); err != nil {
 		t.Fatal(err)
 	}
-	st := stats()
+	return sent, unknown, other
+}
+
+// TestCampaignSurvivesAKilledWorker: an email campaign of 8,000 targets is
+// sending through the real SMTP adapter to a counting sink (its own
+// process) when the outreach process is killed with SIGKILL. Restarted, it
+// resumes from where it stopped: the campaign completes, no message
+// reached the sink twice, every attempt recorded sent is in the sink, and
+// those that were with the SMTP server at the kill (the batches in flight)
+// are unknown (SMTP cannot be asked again: at most once), never resent.
+func TestCampaignSurvivesAKilledWorker(t *testing.T) {
+	began := time.Now()
+	c := newSMTPCampaign(t, campaignCrashTargets)
+	c.launch(t)
+	launched := time.Now()
+	// Kill the worker once a good part has gone out, well before the end.
+	testkit.Eventually(t, 60*time.Second, func() bool {
+		n := c.stats(t).Messages
+		if n >= campaignCrashTargets {
+			t.Fatalf("the campaign finished (%d messages) before the kill", n)
+		}
+		return n >= campaignCrashTargets/8
+	}, func() string { return "the campaign is sending:\n" + c.s.Services["outreach"].tail() })
+	outreach := c.s.Services["outreach"]
+	outreach.kill(t)
+	killed := time.Now()
+	atKill := c.stats(t).Messages
+	sentAtKill, _, _ := c.outcomes(t)
+
+	outreach.start(t)
+	waitReady(t, outreach, c.s.URLs["outreach"]+"/readyz")
+	restarted := time.Now()
+	c.waitCompleted(t, 2*time.Minute)
+	finished := time.Now()
+
+	sent, unknown, other := c.outcomes(t)
+	st := c.stats(t)
 	if sent+unknown != campaignCrashTargets || other != 0 {
 		t.Fatalf("attempts: %d sent, %d unknown, %d other; want all %d sent or unknown", sent, unknown, other, campaignCrashTargets)
 	}
@@ -161,8 +190,8 @@ SELECT gen_random_uuid(), $1, 'email', 'crash' || i || '@example.com', 'granted'
 	if st.Messages < int64(sent) || st.Messages > int64(sent+unknown) {
 		t.Fatalf("the sink holds %d messages; %d attempts sent, %d unknown", st.Messages, sent, unknown)
 	}
-	// At most the batches in flight at the kill are unknown.
-	if unknown > 200 {
+	// At most the batches in flight at the kill (one per chain) are unknown.
+	if unknown > 3*200 {
 		t.Fatalf("%d attempts unknown after the kill", unknown)
 	}
 	t.Logf("killed %s after launch with %d messages in the sink (%d attempts recorded sent); restarted %s later; completed %s after the restart; "+

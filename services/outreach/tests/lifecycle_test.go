@@ -270,7 +270,7 @@ func TestComplaintRateAutoPauses(t *testing.T) {
 	c := e.campaign(admin, "guard", map[string]any{"channel": "email", "template_id": tpl.ID, "delay_seconds": 0},
 		map[string]any{"channel": "email", "template_id": tpl.ID, "delay_seconds": 86400})
 	expect(t, e.call(http.MethodPost, "/api/v1/campaigns/"+c.ID+"/launch", admin, nil), http.StatusOK, "launch")
-	testkit.Eventually(t, 30*time.Second, func() bool { return len(e.email.Sent()) == 250 }, "step 1 sent")
+	testkit.Eventually(t, 30*time.Second, func() bool { return e.attemptsBy(c.ID)["sent"] == 250 }, "step 1 recorded sent")
 	e.clock.Advance(provider.MockComplaintAfter)
 	e.email.DeliverDue(t.Context())
 	r := e.call(http.MethodGet, "/api/v1/campaigns/"+c.ID+"/metrics", admin, nil)
@@ -302,7 +302,7 @@ func TestStopOnReplyAndSoftBounces(t *testing.T) {
 	c := e.campaign(admin, "reply", map[string]any{"channel": "sms", "template_id": e.smsTemplate(admin, "First").ID, "delay_seconds": 0},
 		map[string]any{"channel": "sms", "template_id": e.smsTemplate(admin, "Second").ID, "delay_seconds": 600})
 	expect(t, e.call(http.MethodPost, "/api/v1/campaigns/"+c.ID+"/launch", admin, nil), http.StatusOK, "launch")
-	testkit.Eventually(t, 20*time.Second, func() bool { return len(e.sms.Sent()) == 2 }, "step 1")
+	testkit.Eventually(t, 20*time.Second, func() bool { return e.attemptsBy(c.ID)["sent"] == 2 }, "step 1 recorded sent")
 	expect(t, e.postMockWebhook("/api/v1/outreach/webhooks", testMockSecret, webhooks.Event{Type: webhooks.Inbound, Recipient: rs[0].phone,
 		To: "+15555550100", Body: "Yes, call me tomorrow", At: e.clock.Now(), ProviderEventID: "reply-1"}), http.StatusOK, "reply")
 	e.clock.Advance(10 * time.Minute)
@@ -323,7 +323,9 @@ func TestStopOnReplyAndSoftBounces(t *testing.T) {
 	b := e.campaign(admin, "soft", step(0), step(60), step(60), step(60))
 	expect(t, e.call(http.MethodPost, "/api/v1/campaigns/"+b.ID+"/launch", admin, nil), http.StatusOK, "launch")
 	for i := 1; i <= 3; i++ {
-		testkit.Eventually(t, 20*time.Second, func() bool { return len(e.email.Sent()) == i }, "step "+strconv.Itoa(i))
+		testkit.Eventually(t, 20*time.Second, func() bool {
+			return e.count(`SELECT count(*) FROM outreach.outreach_attempts WHERE campaign_id = $1 AND sent_at IS NOT NULL`, b.ID) == i
+		}, "step "+strconv.Itoa(i)+" recorded sent")
 		e.clock.Advance(provider.MockBounceAfter)
 		e.email.DeliverDue(t.Context())
 		e.clock.Advance(time.Minute)
@@ -363,5 +365,52 @@ func TestCampaignStatusReadIsScoped(t *testing.T) {
 		if err := e.pool.QueryRow(t.Context(), `SELECT coalesce(current_setting('app.org_id', true), '')`).Scan(&setting); err != nil || setting != "" {
 			t.Fatalf("app.org_id left %q on a pooled connection (%v)", setting, err)
 		}
+	}
+}
+
+// hookedSMS calls before for every text, before the provider answers.
+type hookedSMS struct {
+	provider.SMS
+	before func(m provider.SMSMessage)
+}
+
+func (h hookedSMS) SendSMS(ctx context.Context, m provider.SMSMessage) (provider.Result, error) {
+	r, err := h.SMS.SendSMS(ctx, m)
+	h.before(m)
+	return r, err
+}
+
+// TestOutcomeBeforeTheAnswerIsRecorded: the provider's bounce for a text
+// arrives (its webhook) before the engine has recorded the provider's
+// answer; recording "sent" afterwards does not undo the bounce.
+func TestOutcomeBeforeTheAnswerIsRecorded(t *testing.T) {
+	t.Parallel()
+	var svc app.Service
+	e := newEnvWith(t, func(o *server.Options) {
+		o.Providers.SMS = hookedSMS{SMS: o.Providers.SMS, before: func(m provider.SMSMessage) {
+			if err := svc.HandleProviderEvents(context.Background(), []webhooks.Event{{Provider: "mock", Type: webhooks.BouncedHard,
+				MessageKey: m.Key, Recipient: m.To, Detail: "30005 unknown destination handset", ProviderEventID: "fast-" + m.Key, At: time.Now()}}); err != nil {
+				t.Error(err)
+			}
+		}}
+	})
+	svc = e.srv.Service
+	e.advanceToHourUTC(16)
+	org := newOrg()
+	admin := e.user(org, permsAdmin)
+	e.settings(admin)
+	e.runEngine()
+	rs := e.smsAudience(org, "fast", 1, 0)
+	c := e.campaign(admin, "fast", map[string]any{"channel": "sms", "template_id": e.smsTemplate(admin, "Nudge").ID, "delay_seconds": 0})
+	expect(t, e.call(http.MethodPost, "/api/v1/campaigns/"+c.ID+"/launch", admin, nil), http.StatusOK, "launch")
+	testkit.Eventually(t, 20*time.Second, func() bool { return e.campaignStatus(c.ID) == "completed" }, "completed")
+	if got := e.attemptsBy(c.ID); got["bounced:30005 unknown destination handset"] != 1 {
+		t.Fatalf("attempts %v: the bounce was undone", got)
+	}
+	if n := e.count(`SELECT count(*) FROM outreach.outreach_attempts WHERE campaign_id = $1 AND sent_at IS NOT NULL AND bounced_at IS NOT NULL`, c.ID); n != 1 {
+		t.Fatal("sent_at or bounced_at lost")
+	}
+	if r := scalar[string](e, `SELECT reason FROM outreach.suppressions WHERE address = $1`, rs[0].phone); r != "hard_bounce" {
+		t.Fatalf("suppressed for %q", r)
 	}
 }

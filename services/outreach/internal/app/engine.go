@@ -253,13 +253,43 @@ func (s *service) RunCampaignStep(ctx context.Context, orgID, campaignID string,
 			}
 			return err == nil && found && st == domain.StatusRunning
 		}
-		s.deliver(ctx, orgID, b.settings, b.send, running)
-		// The answers are recorded even when the step's time ran out while
-		// the provider answered: what was sent must be known.
-		if err := s.record(context.WithoutCancel(ctx), orgID, campaignID, b); err != nil {
+		if err := s.sendAndRecord(ctx, b, running); err != nil {
 			return err
 		}
 	}
+}
+
+// recordEvery is how many answers are recorded together while a batch is
+// still sending: it bounds the messages whose answers a crash can lose
+// (SMTP: unknown) to this and those with the provider at that moment.
+const recordEvery = 25
+
+// sendAndRecord sends the batch's messages and records their answers as
+// they come, recordEvery at a time. The answers are recorded even when
+// the step's time ran out while the provider answered: what was sent must
+// be known.
+func (s *service) sendAndRecord(ctx context.Context, b *batch, running func() bool) error {
+	done := make(chan *message, len(b.send))
+	go func() {
+		s.deliver(ctx, b.campaign.OrgID, b.settings, b.send, running, done)
+		close(done)
+	}()
+	rctx := context.WithoutCancel(ctx)
+	var first error
+	pending := make([]*message, 0, recordEvery)
+	flush := func() {
+		if len(pending) > 0 && first == nil {
+			first = s.record(rctx, b.campaign, pending)
+		}
+		pending = pending[:0]
+	}
+	for m := range done {
+		if pending = append(pending, m); len(pending) >= recordEvery {
+			flush()
+		}
+	}
+	flush()
+	return first
 }
 
 // batch is one claim's work.
@@ -420,29 +450,26 @@ func (s *service) decide(ctx context.Context, tx Tx, b *batch, ms []*message, no
 	return publish(ctx, tx, b.campaign.OrgID, evs...)
 }
 
-// record saves the provider's answers for the batch's messages and moves
-// their targets, in one transaction.
-func (s *service) record(ctx context.Context, orgID, campaignID string, b *batch) error {
-	if len(b.send) == 0 {
-		return nil
-	}
-	return s.store.InOrg(ctx, orgID, func(tx Tx) error {
+// record saves the provider's answers for ms and moves their targets,
+// in one transaction.
+func (s *service) record(ctx context.Context, c domain.Campaign, ms []*message) error {
+	return s.store.InOrg(ctx, c.OrgID, func(tx Tx) error {
 		now := s.now()
 		var evs []Event
-		targets := make([]domain.Target, 0, len(b.send))
-		for _, m := range b.send {
-			if ev := m.settle(b.campaign.Steps, now); ev != "" {
+		targets := make([]domain.Target, 0, len(ms))
+		for _, m := range ms {
+			if ev := m.settle(c.Steps, now); ev != "" {
 				evs = append(evs, messageEvent(ev, m.attempt, now))
 			}
 			targets = append(targets, *m.target)
 		}
-		if err := saveAttempts(ctx, tx, b.send); err != nil {
+		if err := saveAttempts(ctx, tx, ms); err != nil {
 			return err
 		}
-		if err := tx.Engine().SaveTargets(ctx, campaignID, targets); err != nil {
+		if err := tx.Engine().SaveTargets(ctx, c.ID, targets); err != nil {
 			return err
 		}
-		return publish(ctx, tx, orgID, evs...)
+		return publish(ctx, tx, c.OrgID, evs...)
 	})
 }
 

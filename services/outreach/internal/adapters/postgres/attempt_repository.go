@@ -30,11 +30,18 @@ FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::int[], $7::uuid[], $8::uuid[
     AS u(id, key, campaign_id, step, lead_id, contact_id, template_id, channel, address)
 ON CONFLICT DO NOTHING`
 	sqlAttemptsByKey = `SELECT ` + attemptCols + ` FROM outreach.outreach_attempts a WHERE a.message_key = ANY($1::text[])`
-	sqlSaveAttempts  = `UPDATE outreach.outreach_attempts a
-SET status = u.status, reason = u.reason, detail = u.detail, bounce = u.bounce, subject = u.subject, provider = u.provider,
-    provider_message_id = u.provider_message_id, not_before = u.not_before, tries = u.tries, sent_at = u.sent_at,
-    delivered_at = u.delivered_at, opened_at = u.opened_at, clicked_at = u.clicked_at, replied_at = u.replied_at,
-    bounced_at = u.bounced_at, complained_at = u.complained_at, updated_at = u.updated_at
+	// sqlSaveAttempts writes the attempts' state; a provider's event that
+	// came in while the send's answer was being recorded (a fast webhook)
+	// is kept: an outcome is never undone by "sent", and the events'
+	// times are never cleared.
+	sqlSaveAttempts = `UPDATE outreach.outreach_attempts a
+SET status = CASE WHEN u.status = 'sent' AND a.status IN ('delivered', 'bounced', 'complained') THEN a.status ELSE u.status END,
+    reason = CASE WHEN u.status = 'sent' AND a.status IN ('delivered', 'bounced', 'complained') THEN a.reason ELSE u.reason END,
+    detail = u.detail, bounce = coalesce(u.bounce, a.bounce), subject = u.subject, provider = u.provider,
+    provider_message_id = coalesce(u.provider_message_id, a.provider_message_id), not_before = u.not_before, tries = u.tries,
+    sent_at = u.sent_at, delivered_at = coalesce(u.delivered_at, a.delivered_at), opened_at = coalesce(u.opened_at, a.opened_at),
+    clicked_at = coalesce(u.clicked_at, a.clicked_at), replied_at = coalesce(u.replied_at, a.replied_at),
+    bounced_at = coalesce(u.bounced_at, a.bounced_at), complained_at = coalesce(u.complained_at, a.complained_at), updated_at = u.updated_at
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[],
     $10::int[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
     $17::timestamptz[], $18::timestamptz[])
