@@ -259,37 +259,32 @@ func (s *service) RunCampaignStep(ctx context.Context, orgID, campaignID string,
 	}
 }
 
-// recordEvery is how many answers are recorded together while a batch is
-// still sending: it bounds the messages whose answers a crash can lose
-// (SMTP: unknown) to this and those with the provider at that moment.
-const recordEvery = 25
+// sendChunk is how many messages are marked sending, sent and recorded
+// together: it bounds the messages a crash can leave in doubt (SMTP:
+// unknown, at most once) per step chain.
+const sendChunk = 25
 
-// sendAndRecord sends the batch's messages and records their answers as
-// they come, recordEvery at a time. The answers are recorded even when
-// the step's time ran out while the provider answered: what was sent must
-// be known.
+// sendAndRecord sends the batch's messages a chunk at a time: marked
+// sending (the decision recorded before the provider call), sent, and
+// their answers recorded. A chunk the campaign may no longer send (paused,
+// cancelled) is not marked; its messages go back to the queue. The answers
+// are recorded even when the step's time ran out while the provider
+// answered: what was sent must be known.
 func (s *service) sendAndRecord(ctx context.Context, b *batch, running func() bool) error {
-	done := make(chan *message, len(b.send))
-	go func() {
-		s.deliver(ctx, b.campaign.OrgID, b.settings, b.send, running, done)
-		close(done)
-	}()
 	rctx := context.WithoutCancel(ctx)
-	var first error
-	pending := make([]*message, 0, recordEvery)
-	flush := func() {
-		if len(pending) > 0 && first == nil {
-			first = s.record(rctx, b.campaign, pending)
+	for start := 0; start < len(b.send); start += sendChunk {
+		part := b.send[start:min(start+sendChunk, len(b.send))]
+		if running() && ctx.Err() == nil {
+			if err := s.store.InOrg(ctx, b.campaign.OrgID, func(tx Tx) error { return saveAttempts(ctx, tx, part) }); err != nil {
+				return err
+			}
+			s.deliver(ctx, b.campaign.OrgID, b.settings, part, running)
 		}
-		pending = pending[:0]
-	}
-	for m := range done {
-		if pending = append(pending, m); len(pending) >= recordEvery {
-			flush()
+		if err := s.record(rctx, b.campaign, part); err != nil {
+			return err
 		}
 	}
-	flush()
-	return first
+	return nil
 }
 
 // batch is one claim's work.
@@ -441,7 +436,17 @@ func (s *service) decide(ctx context.Context, tx Tx, b *batch, ms []*message, no
 		}
 		changed = append(changed, m)
 	}
-	if err := saveAttempts(ctx, tx, changed); err != nil {
+	// The messages to send are saved queued (their decision made):
+	// each is marked sending just before its chunk goes to the provider
+	// (sendAndRecord), so a crash leaves at most a chunk in doubt.
+	for _, m := range b.send {
+		m.attempt.Status = domain.AttemptQueued
+	}
+	err := saveAttempts(ctx, tx, changed)
+	for _, m := range b.send {
+		m.attempt.Status = domain.AttemptSending
+	}
+	if err != nil {
 		return err
 	}
 	if err := tx.Engine().SaveTargets(ctx, b.campaign.ID, b.targets); err != nil {

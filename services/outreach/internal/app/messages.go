@@ -139,10 +139,8 @@ func (m *message) decided(providerName string, now time.Time) string {
 // deliver renders and sends each message of ms that its gate let through
 // (status sending), at most SendConcurrency at a time. Before each,
 // running says whether it may still go (pause and cancel take effect
-// before the next message); one that may not is left unattempted. Each
-// message is passed to done (when set) as soon as its answer is in, so
-// answers are recorded while the rest are still sending.
-func (s *service) deliver(ctx context.Context, orgID string, st domain.Settings, ms []*message, running func() bool, done chan<- *message) {
+// before the next message); one that may not is left unattempted.
+func (s *service) deliver(ctx context.Context, orgID string, st domain.Settings, ms []*message, running func() bool) {
 	work := make(chan *message)
 	var wg sync.WaitGroup
 	for range max(1, min(s.cfg.SendConcurrency, len(ms))) {
@@ -154,19 +152,12 @@ func (s *service) deliver(ctx context.Context, orgID string, st domain.Settings,
 					m.attempted = true
 					m.result, m.err = s.send(ctx, orgID, st, m)
 				}
-				if done != nil {
-					done <- m
-				}
 			}
 		}()
 	}
 	for _, m := range ms {
-		switch {
-		case m.attempt.Status != domain.AttemptSending:
-		case ctx.Err() == nil:
+		if m.attempt.Status == domain.AttemptSending && ctx.Err() == nil {
 			work <- m
-		case done != nil:
-			done <- m // unattempted: back in the queue
 		}
 	}
 	close(work)

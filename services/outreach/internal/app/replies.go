@@ -43,7 +43,7 @@ func (s *service) SendReply(ctx context.Context, orgID string, r Reply) error {
 	if err != nil || m.attempt.Status != domain.AttemptSending {
 		return err
 	}
-	s.deliver(ctx, orgID, st, []*message{m}, nil, nil)
+	s.deliver(ctx, orgID, st, []*message{m}, nil)
 	err = s.store.InOrg(context.WithoutCancel(ctx), orgID, func(tx Tx) error {
 		ev := m.settle(nil, s.now())
 		if err := tx.Attempts().Save(ctx, []domain.Attempt{m.attempt}); err != nil {

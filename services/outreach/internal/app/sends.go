@@ -178,7 +178,7 @@ func (s *service) sendSingle(ctx context.Context, orgID, attemptID string) (doma
 	if err != nil || m.attempt.Status != domain.AttemptSending {
 		return m.attempt, err
 	}
-	s.deliver(ctx, orgID, st, []*message{m}, nil, nil)
+	s.deliver(ctx, orgID, st, []*message{m}, nil)
 	err = s.store.InOrg(context.WithoutCancel(ctx), orgID, func(tx Tx) error {
 		now := s.now()
 		ev := m.settle(nil, now)
