@@ -110,6 +110,17 @@ func (e *env) settings(admin user) {
 		"time_zone": "America/New_York"}), http.StatusOK, "settings")
 }
 
+// sendingOrg is a new organisation whose admin has saved its sending
+// settings, with the engine running.
+func (e *env) sendingOrg() (string, user) {
+	e.t.Helper()
+	org := newOrg()
+	admin := e.user(org, permsAdmin)
+	e.settings(admin)
+	e.runEngine()
+	return org, admin
+}
+
 // campaign creates a campaign of steps over the leads tagged tag.
 func (e *env) campaign(u user, tag string, steps ...map[string]any) campaignJSON {
 	e.t.Helper()
@@ -168,10 +179,7 @@ func TestCampaignSendsExactlyTheEligible(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.advanceToHourUTC(16) // noon in New York, 01:00 in Tokyo
-	org := newOrg()
-	admin := e.user(org, permsAdmin)
-	e.settings(admin)
-	e.runEngine()
+	org, admin := e.sendingOrg()
 
 	const n = 1000
 	type class struct {

@@ -45,10 +45,7 @@ func TestSMTPSinkDropsConnectionsMidBatch(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = smtp.Close() })
 	e := newEnvWith(t, func(o *server.Options) { o.Providers.Email, o.Providers.MockEmail = smtp, nil })
-	org := newOrg()
-	admin := e.user(org, permsAdmin)
-	e.settings(admin)
-	e.runEngine()
+	org, admin := e.sendingOrg()
 	rs := make([]recipient, n)
 	for i := range rs {
 		addr := "r" + strconv.Itoa(i) + "@example.com"

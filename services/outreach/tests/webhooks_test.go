@@ -47,10 +47,7 @@ func (e *env) count(query string, args ...any) int {
 func TestMockWebhookSignature(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	org := newOrg()
-	admin := e.user(org, permsAdmin)
-	e.settings(admin)
-	e.runEngine()
+	org, admin := e.sendingOrg()
 	r := recipient{lead: uuid.NewString(), contact: uuid.NewString(), email: "ann@example.com", consent: "granted"}
 	e.seedAudience(org, []recipient{r}, "hook")
 	c := e.campaign(admin, "hook", map[string]any{"channel": "email", "template_id": e.emailTemplate(admin, "Hello").ID, "delay_seconds": 0})
@@ -96,10 +93,7 @@ func TestStopByWebhookBlocksTheNextMessage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.advanceToHourUTC(16)
-	org := newOrg()
-	admin := e.user(org, permsAdmin)
-	e.settings(admin)
-	e.runEngine()
+	org, admin := e.sendingOrg()
 	r := recipient{lead: uuid.NewString(), contact: uuid.NewString(), phone: phoneNo(7), zone: "America/New_York", consent: "granted"}
 	e.seedAudience(org, []recipient{r}, "stop")
 	sms := e.smsTemplate(admin, "Nudge")
@@ -145,10 +139,7 @@ func TestStopByWebhookBlocksTheNextMessage(t *testing.T) {
 func TestProviderOutcomesSuppressAndCount(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	org := newOrg()
-	admin := e.user(org, permsAdmin)
-	e.settings(admin)
-	e.runEngine()
+	org, admin := e.sendingOrg()
 	addrs := []string{"bounce-hard@example.com", "bounce-soft@example.com", "complaint@example.com", "fine@example.com"}
 	rs := make([]recipient, len(addrs))
 	for i, a := range addrs {

@@ -29,39 +29,26 @@ type LaunchInput struct {
 // compile and an email campaign needs the organisation's postal address
 // (CAN-SPAM: 422); the targets are frozen when it starts.
 func (s *service) LaunchCampaign(ctx context.Context, id string, in LaunchInput) (domain.Campaign, error) {
-	p, err := requireOn(ctx, PermCampaignsLaunch, id, domain.ReasonCampaignNotFound, "campaign")
-	if err != nil {
-		return domain.Campaign{}, err
-	}
-	var c domain.Campaign
-	err = s.store.InOrg(ctx, p.OrgID, func(tx Tx) error {
-		if c, err = tx.Campaigns().GetForUpdate(ctx, id); err != nil {
-			return err
-		}
-		before := c
-		now := s.now()
+	return s.transition(ctx, id, func(tx Tx, c *domain.Campaign, now time.Time) (string, error) {
 		if in.StartAt != nil && !in.StartAt.After(now.Add(-time.Minute)) {
-			return apperr.Invalid("start_at", "must not be in the past")
+			return "", apperr.Invalid("start_at", "must not be in the past")
 		}
+		before := *c
 		started, err := c.Launch(now, in.StartAt)
 		if err != nil {
-			return err
+			return "", err
 		}
-		if err := s.checkLaunchable(ctx, tx, p.OrgID, c); err != nil {
-			return err
+		if err := s.checkLaunchable(ctx, tx, c.OrgID, *c); err != nil {
+			return "", err
 		}
-		if started {
-			return s.start(ctx, tx, &c, now, EventCampaignLaunched)
+		switch {
+		case started:
+			return EventCampaignLaunched, s.start(ctx, tx, c, now)
+		case before.Status != c.Status || !before.ScheduledAt.Equal(*c.ScheduledAt):
+			return EventCampaignScheduled, nil
 		}
-		if err := tx.Campaigns().Update(ctx, c); err != nil {
-			return err
-		}
-		if before.Status != c.Status || !before.ScheduledAt.Equal(*c.ScheduledAt) {
-			return publish(ctx, tx, p.OrgID, campaignEvent(EventCampaignScheduled, c))
-		}
-		return nil
+		return "", nil
 	})
-	return c, err
 }
 
 // checkLaunchable refuses a launch whose messages could not be sent: a
@@ -93,21 +80,15 @@ func (s *service) checkLaunchable(ctx context.Context, tx Tx, orgID string, c do
 	return f.Err()
 }
 
-// start freezes the campaign's targets, records it running and enqueues
-// its first step, in tx.
-func (s *service) start(ctx context.Context, tx Tx, c *domain.Campaign, now time.Time, event string) error {
+// start freezes the campaign's targets and enqueues its step chains in
+// tx; the caller saves the campaign (running) and announces it.
+func (s *service) start(ctx context.Context, tx Tx, c *domain.Campaign, now time.Time) error {
 	n, err := tx.Engine().FreezeTargets(ctx, *c, c.FirstDue(now), now)
 	if err != nil {
 		return err
 	}
 	c.TargetCount, c.NextWakeAt = n, nil
-	if err := tx.Campaigns().Update(ctx, *c); err != nil {
-		return err
-	}
-	if err := s.enqueueChains(ctx, tx, *c); err != nil {
-		return err
-	}
-	return publish(ctx, tx, c.OrgID, campaignEvent(event, *c))
+	return s.enqueueChains(ctx, tx, *c)
 }
 
 // enqueueChains starts the campaign's step chains: Parallel of them, which
@@ -144,6 +125,9 @@ func (s *service) ResumeCampaign(ctx context.Context, id string) (domain.Campaig
 	})
 }
 
+// transition changes a campaign under its row lock (campaigns:launch):
+// apply moves it and names the event to announce ("" for none); the
+// campaign is saved and the event published in the same transaction.
 func (s *service) transition(ctx context.Context, id string, apply func(Tx, *domain.Campaign, time.Time) (string, error)) (domain.Campaign, error) {
 	p, err := requireOn(ctx, PermCampaignsLaunch, id, domain.ReasonCampaignNotFound, "campaign")
 	if err != nil {
@@ -158,7 +142,7 @@ func (s *service) transition(ctx context.Context, id string, apply func(Tx, *dom
 		if err != nil {
 			return err
 		}
-		if err := tx.Campaigns().Update(ctx, c); err != nil {
+		if err := tx.Campaigns().Update(ctx, c); err != nil || ev == "" {
 			return err
 		}
 		return publish(ctx, tx, p.OrgID, campaignEvent(ev, c))
@@ -188,20 +172,24 @@ func (s *service) RunScheduler(ctx context.Context) (int, error) {
 			now := s.now()
 			switch {
 			case c.Status == domain.StatusScheduled:
-				if c.StartScheduled(now) {
-					moved++
-					return s.start(ctx, tx, &c, now, EventCampaignLaunched)
-				}
-				if c.Status != domain.StatusMissed {
+				started := c.StartScheduled(now)
+				if !started && c.Status != domain.StatusMissed {
 					return nil
 				}
 				moved++
+				var ev Event
+				if started {
+					if err := s.start(ctx, tx, &c, now); err != nil {
+						return err
+					}
+					ev = campaignEvent(EventCampaignLaunched, c)
+				} else {
+					ev = campaignEvent(EventCampaignMissed, c)
+					ev.Data = withReason(ev.Data, "start missed by "+now.Sub(*c.ScheduledAt).Truncate(time.Second).String()+", more than the grace period")
+				}
 				if err := tx.Campaigns().Update(ctx, c); err != nil {
 					return err
 				}
-				missed := "start missed by " + now.Sub(*c.ScheduledAt).Truncate(time.Second).String() + ", more than the grace period"
-				ev := campaignEvent(EventCampaignMissed, c)
-				ev.Data = withReason(ev.Data, missed)
 				return publish(ctx, tx, ref.OrgID, ev)
 			case c.Status == domain.StatusRunning && c.NextWakeAt != nil && !c.NextWakeAt.After(now):
 				moved++

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -174,41 +172,29 @@ func (r attemptRepo) LatestTo(ctx context.Context, ch compliance.Channel, addres
 
 var attemptKeyset = postgres.SortKeyset("queued_at", true, postgres.Timestamptz, "a.queued_at", "a.id")
 
-func (r attemptRepo) List(ctx context.Context, q app.AttemptQuery) (app.Page[domain.Attempt], error) {
-	p, err := attemptKeyset.Page(q.Page.Cursor, q.Page.Limit)
+func (r attemptRepo) List(ctx context.Context, f app.AttemptQuery) (app.Page[domain.Attempt], error) {
+	p, err := attemptKeyset.Page(f.Page.Cursor, f.Page.Limit)
 	if err != nil {
 		return app.Page[domain.Attempt]{}, err
 	}
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + attemptCols + ` FROM outreach.outreach_attempts a WHERE true`)
-	if q.CampaignID != "" {
-		sb.WriteString(" AND a.campaign_id = " + arg(q.CampaignID) + "::uuid")
+	q := newListQuery(`SELECT ` + attemptCols + ` FROM outreach.outreach_attempts a WHERE true`)
+	if f.CampaignID != "" {
+		q.and("a.campaign_id = " + q.arg(f.CampaignID) + "::uuid")
 	}
-	if q.LeadID != "" {
-		sb.WriteString(" AND a.lead_id = " + arg(q.LeadID) + "::uuid")
+	if f.LeadID != "" {
+		q.and("a.lead_id = " + q.arg(f.LeadID) + "::uuid")
 	}
-	if q.Channel != "" {
-		sb.WriteString(" AND a.channel = " + arg(string(q.Channel)))
+	if f.Channel != "" {
+		q.and("a.channel = " + q.arg(string(f.Channel)))
 	}
-	if len(q.Statuses) > 0 {
-		st := make([]string, len(q.Statuses))
-		for i, s := range q.Statuses {
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
 			st[i] = string(s)
 		}
-		sb.WriteString(" AND a.status = ANY(" + arg(st) + "::text[])")
+		q.and("a.status = ANY(" + q.arg(st) + "::text[])")
 	}
-	cond, tail := p.Seek(arg)
-	if cond != "" {
-		sb.WriteString(" AND " + cond)
-	}
-	sb.WriteString(tail)
-	rows, err := r.tx.Query(ctx, sb.String(), args...)
-	if err != nil {
-		return app.Page[domain.Attempt]{}, fmt.Errorf("list attempts: %w", err)
-	}
-	return collectPage(p, rows, scanAttempt, func(a domain.Attempt) (any, string) { return a.QueuedAt, a.ID })
+	return listPage(ctx, r.tx, q, p, "list attempts", scanAttempt, func(a domain.Attempt) (any, string) { return a.QueuedAt, a.ID })
 }
 
 func (r attemptRepo) Metrics(ctx context.Context, campaignID string) ([]app.StepCounts, error) {

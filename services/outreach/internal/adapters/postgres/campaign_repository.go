@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -209,30 +208,18 @@ func (r campaignRepo) List(ctx context.Context, q app.CampaignQuery) (app.Page[d
 	if err != nil {
 		return app.Page[domain.Campaign]{}, err
 	}
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + campaignCols + ` FROM outreach.campaigns c WHERE true`)
+	lq := newListQuery(`SELECT ` + campaignCols + ` FROM outreach.campaigns c WHERE true`)
 	if len(q.Statuses) > 0 {
 		st := make([]string, len(q.Statuses))
 		for i, s := range q.Statuses {
 			st[i] = string(s)
 		}
-		sb.WriteString(" AND c.status = ANY(" + arg(st) + "::text[])")
+		lq.and("c.status = ANY(" + lq.arg(st) + "::text[])")
 	}
 	if q.Name != "" {
-		sb.WriteString(" AND c.name ILIKE " + arg("%"+likeEscape(q.Name)+"%"))
+		lq.and("c.name ILIKE " + lq.arg("%"+likeEscape(q.Name)+"%"))
 	}
-	cond, tail := p.Seek(arg)
-	if cond != "" {
-		sb.WriteString(" AND " + cond)
-	}
-	sb.WriteString(tail)
-	rows, err := r.tx.Query(ctx, sb.String(), args...)
-	if err != nil {
-		return app.Page[domain.Campaign]{}, fmt.Errorf("list campaigns: %w", err)
-	}
-	page, err := collectPage(p, rows, scanCampaign, func(c domain.Campaign) (any, string) {
+	page, err := listPage(ctx, r.tx, lq, p, "list campaigns", scanCampaign, func(c domain.Campaign) (any, string) {
 		switch field {
 		case "name":
 			return c.Name, c.ID
@@ -242,7 +229,7 @@ func (r campaignRepo) List(ctx context.Context, q app.CampaignQuery) (app.Page[d
 		return c.CreatedAt, c.ID
 	})
 	if err != nil {
-		return page, fmt.Errorf("list campaigns: %w", err)
+		return page, err
 	}
 	return page, r.withSteps(ctx, page.Items)
 }

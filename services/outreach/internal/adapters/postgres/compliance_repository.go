@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -123,29 +121,17 @@ func (r complianceRepo) ListConsent(ctx context.Context, q app.ConsentQuery) (ap
 	if err != nil {
 		return app.Page[domain.ConsentEntry]{}, err
 	}
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + consentCols + ` FROM outreach.consent_log l WHERE true`)
+	lq := newListQuery(`SELECT ` + consentCols + ` FROM outreach.consent_log l WHERE true`)
 	if q.Channel != "" {
-		sb.WriteString(" AND l.channel = " + arg(string(q.Channel)))
+		lq.and("l.channel = " + lq.arg(string(q.Channel)))
 	}
 	if q.Address != "" {
-		sb.WriteString(" AND l.address = " + arg(q.Address))
+		lq.and("l.address = " + lq.arg(q.Address))
 	}
 	if q.ContactID != "" {
-		sb.WriteString(" AND l.contact_id = " + arg(q.ContactID) + "::uuid")
+		lq.and("l.contact_id = " + lq.arg(q.ContactID) + "::uuid")
 	}
-	cond, tail := p.Seek(arg)
-	if cond != "" {
-		sb.WriteString(" AND " + cond)
-	}
-	sb.WriteString(tail)
-	rows, err := r.tx.Query(ctx, sb.String(), args...)
-	if err != nil {
-		return app.Page[domain.ConsentEntry]{}, fmt.Errorf("list consent: %w", err)
-	}
-	return collectPage(p, rows, scanConsent, func(e domain.ConsentEntry) (any, string) { return e.RecordedAt, e.ID })
+	return listPage(ctx, r.tx, lq, p, "list consent", scanConsent, func(e domain.ConsentEntry) (any, string) { return e.RecordedAt, e.ID })
 }
 
 // sqlRecipientFacts reads every list's answer for each recipient in one

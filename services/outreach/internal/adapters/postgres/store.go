@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -125,4 +127,47 @@ func collectPage[T any](p postgres.Page, rows pgx.Rows, scan func(pgx.Collectabl
 	key func(T) (any, string)) (app.Page[T], error) {
 	items, next, err := postgres.CollectPage(p, rows, scan, key)
 	return app.Page[T]{Items: items, Next: next}, err
+}
+
+// listQuery is a filtered list's SQL: a base SELECT … WHERE true, each
+// filter's condition with its bound values, then the page's seek and
+// order (listPage).
+type listQuery struct {
+	sb   strings.Builder
+	args []any
+}
+
+func newListQuery(base string) *listQuery {
+	q := &listQuery{}
+	q.sb.WriteString(base)
+	return q
+}
+
+// arg binds v and returns its placeholder.
+func (q *listQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// and adds a condition.
+func (q *listQuery) and(cond string) { q.sb.WriteString(" AND " + cond) }
+
+// listPage runs q for page p and reads its rows into a page (what names
+// the list in errors).
+func listPage[T any](ctx context.Context, tx pgx.Tx, q *listQuery, p postgres.Page, what string,
+	scan func(pgx.CollectableRow) (T, error), key func(T) (any, string)) (app.Page[T], error) {
+	cond, tail := p.Seek(q.arg)
+	if cond != "" {
+		q.and(cond)
+	}
+	q.sb.WriteString(tail)
+	rows, err := tx.Query(ctx, q.sb.String(), q.args...)
+	if err != nil {
+		return app.Page[T]{}, fmt.Errorf("%s: %w", what, err)
+	}
+	page, err := collectPage(p, rows, scan, key)
+	if err != nil {
+		return page, fmt.Errorf("%s: %w", what, err)
+	}
+	return page, nil
 }
