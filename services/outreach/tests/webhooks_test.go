@@ -204,3 +204,46 @@ type metricsJSON struct {
 	Totals countsJSON   `json:"totals"`
 	Steps  []countsJSON `json:"steps"`
 }
+
+// TestSingleSendIsIdempotent: the same single send twice is one message
+// (the key derived from campaign, lead, template and step when no
+// Idempotency-Key is given); another Idempotency-Key is another message;
+// a text to a number without consent is blocked with its reason, and an
+// unknown lead is 422 naming lead_id.
+func TestSingleSendIsIdempotent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.advanceToHourUTC(16)
+	org, admin := e.sendingOrg()
+	rs := e.smsAudience(org, "single", 1, 0)
+	other := recipient{lead: uuid.NewString(), contact: uuid.NewString(), phone: phoneNo(99)}
+	e.seedAudience(org, []recipient{other}, "single-none")
+	tpl := e.smsTemplate(admin, "Hi")
+	body := map[string]any{"lead_id": rs[0].lead, "template_id": tpl.ID}
+	first := decode[idJSON](t, e.call(http.MethodPost, "/api/v1/outreach/sms", admin, body))
+	again := decode[idJSON](t, e.call(http.MethodPost, "/api/v1/outreach/sms", admin, body))
+	if first.ID == "" || first.ID != again.ID || first.Status != "sent" || len(e.sms.Sent()) != 1 {
+		t.Fatalf("twice: %+v then %+v, %d texts", first, again, len(e.sms.Sent()))
+	}
+	keyed := decode[idJSON](t, e.call(http.MethodPost, "/api/v1/outreach/sms", admin, body, "Idempotency-Key", "retry-7"))
+	keyedAgain := decode[idJSON](t, e.call(http.MethodPost, "/api/v1/outreach/sms", admin, body, "Idempotency-Key", "retry-7"))
+	if keyed.ID == first.ID || keyed.ID != keyedAgain.ID || len(e.sms.Sent()) != 2 {
+		t.Fatalf("with a key: %+v then %+v, %d texts", keyed, keyedAgain, len(e.sms.Sent()))
+	}
+	r := e.call(http.MethodPost, "/api/v1/outreach/sms", admin, map[string]any{"lead_id": other.lead, "template_id": tpl.ID})
+	expect(t, r, http.StatusOK, "send without consent")
+	if a := decode[attemptJSONT](t, r); a.Status != "blocked" || a.Reason == nil || *a.Reason != "no_consent" {
+		t.Fatalf("without consent: %+v", a)
+	}
+	expectField(t, e.call(http.MethodPost, "/api/v1/outreach/sms", admin, map[string]any{"lead_id": uuid.NewString(), "template_id": tpl.ID}),
+		http.StatusUnprocessableEntity, "lead_id", "unknown lead")
+	if n := len(e.sms.Sent()); n != 2 {
+		t.Fatalf("%d texts", n)
+	}
+}
+
+type attemptJSONT struct {
+	ID     string  `json:"id"`
+	Status string  `json:"status"`
+	Reason *string `json:"reason"`
+}
