@@ -7,6 +7,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -16,12 +17,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/events"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/logging"
 	"reos.dev/pkg/postgres"
 	"reos.dev/pkg/testkit"
 	"reos.dev/services/outreach"
 	pgstore "reos.dev/services/outreach/internal/adapters/postgres"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
+	"reos.dev/services/outreach/internal/provider"
 	"reos.dev/services/outreach/internal/server"
 )
 
@@ -39,9 +42,18 @@ type env struct {
 	clock  *testkit.Clock
 	tokens *testkit.Tokens
 	signer *unsubscribe.Signer
+	email  *provider.MockEmail
+	sms    *provider.MockSMS
 }
 
 func newEnv(t testing.TB) *env {
+	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server's options changed by tune first
+// (the engine's settings, a provider wrapped).
+func newEnvWith(t testing.TB, tune func(*server.Options)) *env {
 	t.Helper()
 	db := testkit.NewDatabase(t)
 	db.MigrateSchema(t, outreach.Root.Database())
@@ -52,13 +64,33 @@ func newEnv(t testing.TB) *env {
 	}
 	clock := testkit.NewClock()
 	pool := db.Pool(t, "outreach_app")
-	srv, err := server.New(server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
-		Unsubscribe: signer, PublicBaseURL: "https://app.example.test"})
+	email, sms := provider.NewMockEmail(clock.Now), provider.NewMockSMS(clock.Now)
+	o := server.Options{Pool: pool, Verifier: tokens.Verifier(), Logger: logging.Discard(), Clock: clock,
+		Unsubscribe: signer, PublicBaseURL: "https://app.example.test",
+		Providers: server.Providers{Email: email, SMS: sms, MockEmail: email, MockSMS: sms}, Webhooks: testWebhooks(t),
+		Jobs: jobs.Settings{RetryBase: 20 * time.Millisecond, PollInterval: 50 * time.Millisecond}}
+	if tune != nil {
+		tune(&o)
+	}
+	srv, err := server.New(o)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
 	return &env{t: t, db: db, admin: db.Pool(t, ""), pool: pool, srv: srv, client: testkit.NewClient(t, srv.Handler),
-		clock: clock, tokens: tokens, signer: signer}
+		clock: clock, tokens: tokens, signer: signer, email: email, sms: sms}
+}
+
+// runEngine works the job queue and runs the scheduler (every 20 ms of
+// real time, judging by the test's clock) until the test ends.
+func (e *env) runEngine() {
+	e.t.Helper()
+	testkit.RunInBackground(e.t, "jobs", func(ctx context.Context) error {
+		if err := e.srv.Queue.Run(ctx); !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	})
+	testkit.RunInBackground(e.t, "scheduler", e.srv.Scheduler(20*time.Millisecond, logging.Discard()))
 }
 
 // user is a caller: an org, a user id and a token.

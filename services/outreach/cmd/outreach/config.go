@@ -5,10 +5,16 @@ import (
 	"fmt"
 	"net/url"
 
+	"time"
+
 	"reos.dev/pkg/config"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/storage"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
+	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
+	"reos.dev/services/outreach/internal/provider"
 	"reos.dev/services/outreach/internal/server"
 )
 
@@ -35,12 +41,27 @@ import (
 //	                    its own, or the two split the topic's partitions.
 //	SEED_ORG_ID         the organisation `outreach seed` fills with demo
 //	                    templates and a draft campaign; seed does nothing when unset.
+//	EMAIL_FROM, SMS_FROM the sender of an organisation whose settings name
+//	                    none (default outreach@localhost, +15555550100).
+//	SEND_BATCH_SIZE     targets a campaign step claims at once (200);
+//	SEND_CONCURRENCY    messages of a batch with a provider at once (8);
+//	SEND_CHAINS         step chains working one campaign at once (3);
+//	SOFT_BOUNCE_LIMIT   soft bounces in a row that suppress an address (3);
+//	SCHEDULER_INTERVAL  how often scheduled starts, missed holds and
+//	                    campaign wake-ups are looked for (1s).
+//	The providers' variables (EMAIL_PROVIDER, SMS_PROVIDER, SMTP_*, …) are
+//	provider.Load's, the webhooks' (MOCK_WEBHOOK_SECRET, …) webhooks.LoadConfig's.
 type Config struct {
 	UnsubscribeSecret storage.Secret
 	PublicBaseURL     string
 	DefaultTimeZone   string
 	CRMEventsGroup    string
 	SeedOrgID         string
+	Jobs              jobs.Settings
+	Providers         provider.Config
+	Webhooks          webhooks.Config
+	Engine            app.EngineConfig
+	SchedulerInterval time.Duration
 }
 
 func loadConfig(e *config.Env, common config.Common) Config {
@@ -48,6 +69,21 @@ func loadConfig(e *config.Env, common config.Common) Config {
 		DefaultTimeZone: e.String("DEFAULT_TIME_ZONE", "America/New_York"),
 		CRMEventsGroup:  e.String("CRM_EVENTS_GROUP", server.CRMReadModelGroup),
 		SeedOrgID:       e.String("SEED_ORG_ID", ""),
+		Jobs:            jobs.LoadSettings(e),
+		Providers:       provider.Load(e, common.Mode),
+		Webhooks:        webhooks.LoadConfig(e, common.Mode),
+		Engine: app.EngineConfig{
+			DefaultFrom:     e.String("EMAIL_FROM", ""),
+			DefaultSMSFrom:  e.String("SMS_FROM", ""),
+			BatchSize:       e.IntRange("SEND_BATCH_SIZE", 200, 1, 1000),
+			SendConcurrency: e.IntRange("SEND_CONCURRENCY", 8, 1, 64),
+			Parallel:        e.IntRange("SEND_CHAINS", 3, 1, 16),
+			SoftBounceLimit: e.IntRange("SOFT_BOUNCE_LIMIT", 3, 1, 100),
+		},
+		SchedulerInterval: e.Duration("SCHEDULER_INTERVAL", time.Second),
+	}
+	if c.SchedulerInterval <= 0 || c.SchedulerInterval > time.Minute {
+		e.Check("SCHEDULER_INTERVAL", configError("must be from 1ms to 1m (a scheduled start waits at most this long)"))
 	}
 	secret := e.String("UNSUBSCRIBE_SECRET", "")
 	if common.Mode == config.ModeProduction {

@@ -21,6 +21,7 @@ import (
 
 	"reos.dev/pkg/service"
 	"reos.dev/services/outreach"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
 	"reos.dev/services/outreach/internal/server"
 )
@@ -44,10 +45,20 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 	if err != nil {
 		return service.App{}, err
 	}
+	providers, err := server.OpenProviders(rt.Config.Providers, nil)
+	if err != nil {
+		return service.App{}, err
+	}
+	hooks, err := webhooks.NewRegistry(rt.Config.Webhooks)
+	if err != nil {
+		return service.App{}, err
+	}
+	rt.Logger.Info("providers", "email", rt.Config.Providers.Email, "sms", rt.Config.Providers.SMS, "webhooks", rt.Config.Webhooks)
 	srv, err := server.New(server.Options{
 		Pool: rt.Pool, Verifier: rt.Verifier(), Logger: rt.Logger, Unsubscribe: tokens,
 		PublicBaseURL: rt.Config.PublicBaseURL, DefaultTimeZone: rt.Config.DefaultTimeZone,
-		Metrics: rt.Metrics, Health: rt.Health,
+		Metrics: rt.Metrics, Health: rt.Health, Jobs: rt.Config.Jobs,
+		Providers: providers, Webhooks: hooks, Engine: rt.Config.Engine,
 	})
 	if err != nil {
 		return service.App{}, err
@@ -62,7 +73,12 @@ func build(_ context.Context, rt service.Runtime[Config]) (service.App, error) {
 		if err != nil {
 			return service.App{}, err
 		}
-		app.Workers = []service.Worker{{Name: "crm-read-model", Run: consumer.Run}}
+		// The send engine: the job queue (campaign steps, keyword
+		// answers), the scheduler and, in mock mode, the mocks' events.
+		app.Workers = []service.Worker{{Name: "crm-read-model", Run: consumer.Run},
+			{Name: "jobs", Run: srv.Queue.Run},
+			{Name: "scheduler", Run: srv.Scheduler(rt.Config.SchedulerInterval, rt.Logger)},
+			{Name: "mock-providers", Run: providers.RunMocks(time.Second)}}
 	}
 	return app, nil
 }

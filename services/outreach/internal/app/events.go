@@ -27,19 +27,57 @@ const (
 	EventContactUnsubscribed = "reos.outreach.contact.unsubscribed"
 	EventConsentGranted      = "reos.outreach.consent.granted"
 	EventConsentWithdrawn    = "reos.outreach.consent.withdrawn"
+
+	EventMessageQueued     = "reos.outreach.message.queued"
+	EventMessageSent       = "reos.outreach.message.sent"
+	EventMessageDelivered  = "reos.outreach.message.delivered"
+	EventMessageBounced    = "reos.outreach.message.bounced"
+	EventMessageComplained = "reos.outreach.message.complained"
+	EventMessageOpened     = "reos.outreach.message.opened"
+	EventMessageClicked    = "reos.outreach.message.clicked"
+	EventMessageReplied    = "reos.outreach.message.replied"
+	EventMessageBlocked    = "reos.outreach.message.blocked"
+	EventMessageDeferred   = "reos.outreach.message.deferred"
 )
 
-// campaignEventData is the data of every campaign event.
+// messageEventData is the data of every message event (aggregate "attempt").
+type messageEventData struct {
+	AttemptID  string    `json:"attempt_id"`
+	CampaignID *string   `json:"campaign_id"`
+	Step       *int      `json:"step"`
+	LeadID     *string   `json:"lead_id"`
+	ContactID  *string   `json:"contact_id"`
+	Channel    string    `json:"channel"`
+	Status     string    `json:"status"`
+	Reason     *string   `json:"reason"`
+	Bounce     *string   `json:"bounce"`
+	Subject    *string   `json:"subject"`
+	OccurredAt time.Time `json:"occurred_at"`
+}
+
+func messageEvent(typ string, a domain.Attempt, at time.Time) Event {
+	return Event{Type: typ, Aggregate: "attempt", ID: a.ID, Data: messageEventData{AttemptID: a.ID, CampaignID: a.CampaignID, Step: a.Step,
+		LeadID: a.LeadID, ContactID: a.ContactID, Channel: string(a.Channel), Status: string(a.Status), Reason: a.Reason, Bounce: a.Bounce,
+		Subject: a.Subject, OccurredAt: at}}
+}
+
+// campaignEventData is the data of every campaign event; targets (how
+// many were frozen) is added to the contract's fields once the campaign
+// has started.
 type campaignEventData struct {
 	CampaignID string  `json:"campaign_id"`
 	Name       string  `json:"name"`
 	Status     string  `json:"status"`
 	Reason     *string `json:"reason"`
+	Targets    *int    `json:"targets,omitempty"`
 }
 
 func campaignEvent(typ string, c domain.Campaign) Event {
-	return Event{Type: typ, Aggregate: "campaign", ID: c.ID,
-		Data: campaignEventData{CampaignID: c.ID, Name: c.Name, Status: string(c.Status), Reason: c.PauseReason}}
+	d := campaignEventData{CampaignID: c.ID, Name: c.Name, Status: string(c.Status), Reason: c.PauseReason}
+	if c.LaunchedAt != nil {
+		d.Targets = &c.TargetCount
+	}
+	return Event{Type: typ, Aggregate: "campaign", ID: c.ID, Data: d}
 }
 
 // optOutEventData is the data of contact.unsubscribed and consent.*.

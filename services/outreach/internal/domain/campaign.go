@@ -88,6 +88,11 @@ type Campaign struct {
 	LaunchedAt  *time.Time
 	CompletedAt *time.Time
 	CancelledAt *time.Time
+	// NextWakeAt is when a running campaign whose step chain ended has
+	// work again (nil while a step job is on its way, or nothing is left).
+	NextWakeAt *time.Time
+	// TargetCount is how many targets were frozen at start.
+	TargetCount int
 }
 
 // StepInput is a step as a client writes it.

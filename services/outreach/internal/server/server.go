@@ -4,22 +4,26 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"log/slog"
-	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"reos.dev/pkg/auth"
 	"reos.dev/pkg/events"
 	"reos.dev/pkg/health"
-	"reos.dev/pkg/routes"
+	"reos.dev/pkg/jobs"
 	"reos.dev/pkg/service"
 	"reos.dev/pkg/telemetry"
 	"reos.dev/services/outreach"
 	pgstore "reos.dev/services/outreach/internal/adapters/postgres"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain/unsubscribe"
 	transport "reos.dev/services/outreach/internal/transport/http"
+	"reos.dev/services/outreach/internal/transport/worker"
 )
 
 // ServiceName names the service in logs, metrics and traces.
@@ -46,17 +50,22 @@ type Options struct {
 	Metrics *telemetry.Metrics `service:"optional"`
 	// Health defaults to a checker with the PostgreSQL ping only.
 	Health *health.Checker `service:"optional"`
+	// Jobs tunes the job queue; zero values take pkg/jobs' defaults.
+	Jobs jobs.Settings
+	// Providers are the email and SMS providers (OpenProviders; MODE=mock:
+	// the mocks, whose events New wires to the webhook path).
+	Providers Providers
+	// Webhooks are the enabled providers' webhook decoders (none: every
+	// provider's webhook is 404).
+	Webhooks webhooks.Registry `service:"optional"`
+	// Engine tunes the send engine; zero values take the defaults.
+	Engine app.EngineConfig
 }
 
-// Server is the wired service.
+// Server is the wired service: what every service serves (service.Served:
+// Handler, Router, Routes, Queue) and outreach's use cases.
 type Server struct {
-	// Handler serves every route, wrapped in request id, panic recovery,
-	// access log and tracing.
-	Handler http.Handler
-	// Router is the bare router (route listing in tests); Routes the table
-	// it is built from.
-	Router  http.Handler
-	Routes  []routes.Route
+	service.Served
 	Service app.Service
 }
 
@@ -65,23 +74,46 @@ func New(o Options) (*Server, error) {
 	if err := service.RequireFields("server.New", o); err != nil {
 		return nil, err
 	}
+	if o.Providers.Email == nil || o.Providers.SMS == nil {
+		return nil, errors.New("server.New: Providers.Email and Providers.SMS are required")
+	}
+	if o.Webhooks == nil {
+		o.Webhooks = webhooks.Registry{}
+	}
 	if o.Clock == nil {
 		o.Clock = app.SystemClock{}
 	}
-	if o.Metrics == nil {
-		o.Metrics = telemetry.NewMetrics(ServiceName)
-	}
-	if o.Health == nil {
-		o.Health = health.New(o.Logger)
-		o.Health.Add("postgres", health.PingPostgres(o.Pool))
-	}
-	store, err := pgstore.NewStore(o.Pool, outreach.Schema)
+	base, err := service.NewBase(service.BaseOptions{Name: ServiceName, Schema: outreach.Schema, Pool: o.Pool, Logger: o.Logger,
+		Metrics: o.Metrics, Health: o.Health, Jobs: o.Jobs})
 	if err != nil {
 		return nil, err
 	}
-	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL},
-		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe})
+	store, err := pgstore.NewStore(o.Pool, outreach.Schema, base.Queue)
 	if err != nil {
+		return nil, err
+	}
+	if o.Engine.ClaimLease == 0 {
+		// A claimed target returns once the step holding it can be dead:
+		// after the queue's rescue window (JOBS_RESCUE_AFTER, which
+		// exceeds any attempt's life) and one rescue interval.
+		after, every := o.Jobs.RescueAfter, o.Jobs.RescueInterval
+		if after == 0 {
+			after = jobs.DefaultRescueAfter
+		}
+		if every == 0 {
+			every = jobs.DefaultRescueInterval
+		}
+		o.Engine.ClaimLease = after + every
+	}
+	svc, err := app.NewService(app.Config{DefaultTimeZone: o.DefaultTimeZone, PublicBaseURL: o.PublicBaseURL, EngineConfig: o.Engine},
+		app.Deps{Store: store, Clock: o.Clock, Logger: o.Logger, Unsubscribe: o.Unsubscribe, Email: o.Providers.Email, SMS: o.Providers.SMS})
+	if err != nil {
+		return nil, err
+	}
+	o.Providers.wireMocks(svc.HandleProviderEvents, func(err error) { o.Logger.Error("mock provider event", "error", err) })
+	// River reads its workers when the queue starts, so they join after
+	// the service they call.
+	if err := worker.Register(base.Workers, svc, base.Queue); err != nil {
 		return nil, err
 	}
 	doc, err := OpenAPIJSON()
@@ -89,18 +121,25 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	router, table, err := transport.NewHandler(transport.Config{
-		Service: svc, Verifier: o.Verifier, OpenAPIJSON: doc, Health: o.Health, Metrics: o.Metrics, Logger: o.Logger,
+		Service: svc, Jobs: base.Queue, Verifier: o.Verifier, OpenAPIJSON: doc, Health: base.Health, Metrics: base.Metrics, Logger: o.Logger,
+		Webhooks: o.Webhooks, MockEmail: o.Providers.MockEmail, MockSMS: o.Providers.MockSMS,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Handler: service.Handler(ServiceName, o.Logger, router), Router: router, Routes: table, Service: svc}, nil
+	return &Server{Served: base.Serve(ServiceName, o.Logger, router, table), Service: svc}, nil
 }
 
 // OpenAPIJSON converts the embedded openapi.yaml to the JSON served at
 // /openapi.json.
 func OpenAPIJSON() ([]byte, error) {
-	return service.OpenAPIJSON(outreach.Root.OpenAPIYAML())
+	return service.OpenAPIJSON(outreach.Root.OpenAPIYAML(), jobs.OpenAPI(ServiceName))
+}
+
+// Scheduler returns the scheduler's loop (a worker of the binary):
+// scheduled starts, missed holds and campaign wake-ups every interval.
+func (s *Server) Scheduler(interval time.Duration, logger *slog.Logger) func(context.Context) error {
+	return worker.Scheduler(s.Service, interval, logger)
 }
 
 // CRMReadModelGroup is the Kafka consumer group (and inbox consumer name)

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,14 +26,7 @@ WHERE l.lead_id = ANY($1::uuid[])`
 FROM outreach.audience_contacts WHERE contact_id = $1`
 	// sqlCountMatching evaluates a saved filter: every criterion is a
 	// plain comparison (leakproof), a NULL parameter does not filter.
-	sqlCountMatching = `SELECT count(*) FROM outreach.audience_leads l
-WHERE NOT l.archived
-  AND ($1::text[] IS NULL OR l.status = ANY($1))
-  AND ($2::text[] IS NULL OR l.source_key = ANY($2))
-  AND ($3::int IS NULL OR l.score >= $3)
-  AND ($4::int IS NULL OR l.score <= $4)
-  AND ($5::text[] IS NULL OR l.tags @> $5)
-  AND ($6::uuid[] IS NULL OR l.assignee_id = ANY($6))`
+	sqlCountMatching = `SELECT count(*) FROM outreach.audience_leads l WHERE `
 )
 
 // The audience's writes (the consumer's): newer wins, deletion and
@@ -90,11 +85,32 @@ func (d audienceDirectory) Contact(ctx context.Context, id string) (domain.Audie
 
 func (d audienceDirectory) CountMatching(ctx context.Context, f domain.LeadFilter) (int, error) {
 	var n int
-	err := d.tx.QueryRow(ctx, sqlCountMatching, orNil(f.Stages), orNil(f.Sources), f.ScoreMin, f.ScoreMax, orNil(f.Tags), orNil(f.AssigneeIDs)).Scan(&n)
+	err := d.tx.QueryRow(ctx, sqlCountMatching+filterMatches(1), filterArgs(f)...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count matching leads: %w", err)
 	}
 	return n, nil
+}
+
+// filterMatches is a saved filter over audience_leads l, every criterion a
+// plain comparison (leakproof), a NULL parameter not filtering; its values
+// (filterArgs) are bound from $first on.
+func filterMatches(first int) string {
+	return strings.NewReplacer("$1", p(first), "$2", p(first+1), "$3", p(first+2), "$4", p(first+3), "$5", p(first+4), "$6", p(first+5)).
+		Replace(`NOT l.archived
+  AND ($1::text[] IS NULL OR l.status = ANY($1))
+  AND ($2::text[] IS NULL OR l.source_key = ANY($2))
+  AND ($3::int IS NULL OR l.score >= $3)
+  AND ($4::int IS NULL OR l.score <= $4)
+  AND ($5::text[] IS NULL OR l.tags @> $5)
+  AND ($6::uuid[] IS NULL OR l.assignee_id = ANY($6))`)
+}
+
+func p(n int) string { return "$" + strconv.Itoa(n) }
+
+// filterArgs are f's values as filterMatches binds them.
+func filterArgs(f domain.LeadFilter) []any {
+	return []any{orNil(f.Stages), orNil(f.Sources), f.ScoreMin, f.ScoreMax, orNil(f.Tags), orNil(f.AssigneeIDs)}
 }
 
 // orNil is a filter list as a parameter: NULL when empty (no filter).

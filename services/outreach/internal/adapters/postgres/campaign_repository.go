@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,14 +17,15 @@ import (
 
 const (
 	campaignCols = `c.id::text, c.org_id::text, c.name, c.status, c.scheduled_at, c.grace_period_seconds, c.pause_reason,
-c.audience, c.filter, c.created_by::text, c.created_at, c.updated_at, c.launched_at, c.completed_at, c.cancelled_at`
+c.audience, c.filter, c.created_by::text, c.created_at, c.updated_at, c.launched_at, c.completed_at, c.cancelled_at, c.next_wake_at, c.target_count`
 	sqlInsertCampaign = `INSERT INTO outreach.campaigns (id, org_id, name, status, scheduled_at, grace_period_seconds, pause_reason,
     audience, filter, created_by, created_at, updated_at, launched_at, completed_at, cancelled_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	sqlGetCampaign          = `SELECT ` + campaignCols + ` FROM outreach.campaigns c WHERE c.id = $1`
 	sqlGetCampaignForUpdate = sqlGetCampaign + ` FOR UPDATE`
 	sqlUpdateCampaign       = `UPDATE outreach.campaigns SET name = $2, status = $3, scheduled_at = $4, grace_period_seconds = $5,
-    pause_reason = $6, audience = $7, filter = $8, updated_at = $9, launched_at = $10, completed_at = $11, cancelled_at = $12
+    pause_reason = $6, audience = $7, filter = $8, updated_at = $9, launched_at = $10, completed_at = $11, cancelled_at = $12,
+    next_wake_at = $13, target_count = $14
 WHERE id = $1`
 	sqlCampaignSteps = `SELECT campaign_id::text, step, channel, coalesce(email_template_id, sms_template_id)::text, delay_seconds, send_at,
     stop_on_reply, stop_on_stage_change
@@ -59,7 +59,7 @@ func scanCampaign(row pgx.CollectableRow) (domain.Campaign, error) {
 	var grace int
 	var filter []byte
 	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &status, &c.ScheduledAt, &grace, &c.PauseReason, &c.Audience, &filter,
-		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.LaunchedAt, &c.CompletedAt, &c.CancelledAt)
+		&c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &c.LaunchedAt, &c.CompletedAt, &c.CancelledAt, &c.NextWakeAt, &c.TargetCount)
 	if err != nil {
 		return c, err
 	}
@@ -176,7 +176,7 @@ func (r campaignRepo) Update(ctx context.Context, c domain.Campaign) error {
 		return err
 	}
 	tag, err := r.tx.Exec(ctx, sqlUpdateCampaign, c.ID, c.Name, c.Status, c.ScheduledAt, int(c.GracePeriod.Seconds()), c.PauseReason,
-		c.Audience, filter, c.UpdatedAt, c.LaunchedAt, c.CompletedAt, c.CancelledAt)
+		c.Audience, filter, c.UpdatedAt, c.LaunchedAt, c.CompletedAt, c.CancelledAt, c.NextWakeAt, c.TargetCount)
 	if err != nil {
 		return fmt.Errorf("update campaign: %w", err)
 	}
@@ -208,30 +208,18 @@ func (r campaignRepo) List(ctx context.Context, q app.CampaignQuery) (app.Page[d
 	if err != nil {
 		return app.Page[domain.Campaign]{}, err
 	}
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + campaignCols + ` FROM outreach.campaigns c WHERE true`)
+	lq := newListQuery(`SELECT ` + campaignCols + ` FROM outreach.campaigns c WHERE true`)
 	if len(q.Statuses) > 0 {
 		st := make([]string, len(q.Statuses))
 		for i, s := range q.Statuses {
 			st[i] = string(s)
 		}
-		sb.WriteString(" AND c.status = ANY(" + arg(st) + "::text[])")
+		lq.and("c.status = ANY(" + lq.arg(st) + "::text[])")
 	}
 	if q.Name != "" {
-		sb.WriteString(" AND c.name ILIKE " + arg("%"+likeEscape(q.Name)+"%"))
+		lq.and("c.name ILIKE " + lq.arg("%"+likeEscape(q.Name)+"%"))
 	}
-	cond, tail := p.Seek(arg)
-	if cond != "" {
-		sb.WriteString(" AND " + cond)
-	}
-	sb.WriteString(tail)
-	rows, err := r.tx.Query(ctx, sb.String(), args...)
-	if err != nil {
-		return app.Page[domain.Campaign]{}, fmt.Errorf("list campaigns: %w", err)
-	}
-	page, err := collectPage(p, rows, scanCampaign, func(c domain.Campaign) (any, string) {
+	page, err := listPage(ctx, r.tx, lq, p, "list campaigns", scanCampaign, func(c domain.Campaign) (any, string) {
 		switch field {
 		case "name":
 			return c.Name, c.ID
@@ -241,7 +229,7 @@ func (r campaignRepo) List(ctx context.Context, q app.CampaignQuery) (app.Page[d
 		return c.CreatedAt, c.ID
 	})
 	if err != nil {
-		return page, fmt.Errorf("list campaigns: %w", err)
+		return page, err
 	}
 	return page, r.withSteps(ctx, page.Items)
 }

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -123,27 +121,52 @@ func (r complianceRepo) ListConsent(ctx context.Context, q app.ConsentQuery) (ap
 	if err != nil {
 		return app.Page[domain.ConsentEntry]{}, err
 	}
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	var sb strings.Builder
-	sb.WriteString(`SELECT ` + consentCols + ` FROM outreach.consent_log l WHERE true`)
+	lq := newListQuery(`SELECT ` + consentCols + ` FROM outreach.consent_log l WHERE true`)
 	if q.Channel != "" {
-		sb.WriteString(" AND l.channel = " + arg(string(q.Channel)))
+		lq.and("l.channel = " + lq.arg(string(q.Channel)))
 	}
 	if q.Address != "" {
-		sb.WriteString(" AND l.address = " + arg(q.Address))
+		lq.and("l.address = " + lq.arg(q.Address))
 	}
 	if q.ContactID != "" {
-		sb.WriteString(" AND l.contact_id = " + arg(q.ContactID) + "::uuid")
+		lq.and("l.contact_id = " + lq.arg(q.ContactID) + "::uuid")
 	}
-	cond, tail := p.Seek(arg)
-	if cond != "" {
-		sb.WriteString(" AND " + cond)
+	return listPage(ctx, r.tx, lq, p, "list consent", scanConsent, func(e domain.ConsentEntry) (any, string) { return e.RecordedAt, e.ID })
+}
+
+// sqlRecipientFacts reads every list's answer for each recipient in one
+// query: each subquery is a lookup on its list's primary key or the
+// consent log's (channel, address, occurred_at, recorded_at) index.
+const sqlRecipientFacts = `SELECT r.ch, r.addr,
+    EXISTS (SELECT 1 FROM outreach.unsubscribes u WHERE u.channel = r.ch AND u.address = r.addr),
+    r.ch = 'sms' AND EXISTS (SELECT 1 FROM outreach.dnc_entries d WHERE d.phone = r.addr),
+    coalesce((SELECT s.reason FROM outreach.suppressions s WHERE s.channel = r.ch AND s.address = r.addr), ''),
+    coalesce((SELECT l.action FROM outreach.consent_log l WHERE l.channel = r.ch AND l.address = r.addr
+              ORDER BY l.occurred_at DESC, l.recorded_at DESC LIMIT 1), '')
+FROM (SELECT DISTINCT ch, addr FROM unnest($1::text[], $2::text[]) AS x(ch, addr)) r`
+
+func (r complianceRepo) Facts(ctx context.Context, rs []app.Recipient) (map[app.Recipient]app.RecipientFacts, error) {
+	out := make(map[app.Recipient]app.RecipientFacts, len(rs))
+	if len(rs) == 0 {
+		return out, nil
 	}
-	sb.WriteString(tail)
-	rows, err := r.tx.Query(ctx, sb.String(), args...)
+	chs, addrs := make([]string, len(rs)), make([]string, len(rs))
+	for i, rc := range rs {
+		chs[i], addrs[i] = string(rc.Channel), rc.Address
+	}
+	rows, err := r.tx.Query(ctx, sqlRecipientFacts, chs, addrs)
 	if err != nil {
-		return app.Page[domain.ConsentEntry]{}, fmt.Errorf("list consent: %w", err)
+		return nil, fmt.Errorf("recipient facts: %w", err)
 	}
-	return collectPage(p, rows, scanConsent, func(e domain.ConsentEntry) (any, string) { return e.RecordedAt, e.ID })
+	var ch, addr, consent string
+	var f app.RecipientFacts
+	_, err = pgx.ForEachRow(rows, []any{&ch, &addr, &f.Unsubscribed, &f.DoNotCall, &f.Suppressed, &consent}, func() error {
+		f.Consent = compliance.ConsentState(consent)
+		out[app.Recipient{Channel: compliance.Channel(ch), Address: addr}] = f
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recipient facts: %w", err)
+	}
+	return out, nil
 }

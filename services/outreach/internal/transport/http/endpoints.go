@@ -6,14 +6,19 @@ import (
 	"net/http"
 
 	"reos.dev/pkg/httpx"
+	"reos.dev/services/outreach/internal/adapters/webhooks"
 	"reos.dev/services/outreach/internal/app"
 	"reos.dev/services/outreach/internal/domain"
+	"reos.dev/services/outreach/internal/provider"
 )
 
 // handlers builds one http.Handler per route from a decoder and a call.
 type handlers struct {
-	svc app.Service
-	log *slog.Logger
+	svc       app.Service
+	log       *slog.Logger
+	webhooks  webhooks.Registry
+	mockEmail *provider.MockEmail
+	mockSMS   *provider.MockSMS
 }
 
 func (h *handlers) getSettings() http.Handler {
@@ -194,4 +199,25 @@ func (h *handlers) recordConsent() http.Handler {
 			Action: b.Action, Source: b.Source, Proof: b.Proof, OccurredAt: timePtr(b.OccurredAt)})
 		return consentOut(e), err
 	}, http.StatusCreated)
+}
+
+func (h *handlers) launchCampaign() http.Handler {
+	return httpx.Endpoint(h.log, decodeLaunch, func(ctx context.Context, r withID[launchRequest]) (campaignJSON, error) {
+		c, err := h.svc.LaunchCampaign(ctx, r.ID, app.LaunchInput{StartAt: timePtr(r.Body.StartAt)})
+		return campaignOut(c), err
+	}, http.StatusOK)
+}
+
+func (h *handlers) pauseCampaign() http.Handler {
+	return httpx.Endpoint(h.log, decodeID, func(ctx context.Context, id string) (campaignJSON, error) {
+		c, err := h.svc.PauseCampaign(ctx, id)
+		return campaignOut(c), err
+	}, http.StatusOK)
+}
+
+func (h *handlers) resumeCampaign() http.Handler {
+	return httpx.Endpoint(h.log, decodeID, func(ctx context.Context, id string) (campaignJSON, error) {
+		c, err := h.svc.ResumeCampaign(ctx, id)
+		return campaignOut(c), err
+	}, http.StatusOK)
 }

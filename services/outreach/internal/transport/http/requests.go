@@ -243,3 +243,18 @@ func decodeConsentQuery(ctx context.Context, r *http.Request) (app.ConsentQuery,
 	}
 	return q, nil
 }
+
+// launchRequest is POST /campaigns/{id}/launch's optional body.
+type launchRequest struct {
+	StartAt *datetime.Time `json:"start_at"`
+}
+
+// decodeLaunch reads the path id and the optional body: a launch "now"
+// may send none at all.
+func decodeLaunch(_ context.Context, r *http.Request) (withID[launchRequest], error) {
+	v := withID[launchRequest]{ID: pathID(r)}
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return v, nil
+	}
+	return v, httpx.DecodeJSON(r, &v.Body)
+}

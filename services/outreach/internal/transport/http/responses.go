@@ -60,6 +60,8 @@ type campaignJSON struct {
 	LaunchedAt         *time.Time         `json:"launched_at"`
 	CompletedAt        *time.Time         `json:"completed_at"`
 	CancelledAt        *time.Time         `json:"cancelled_at"`
+	// Targets is how many targets were frozen when it started (0 before).
+	Targets int `json:"targets"`
 }
 
 func campaignOut(c domain.Campaign) campaignJSON {
@@ -76,7 +78,7 @@ func campaignOut(c domain.Campaign) campaignJSON {
 	return campaignJSON{ID: c.ID, Name: c.Name, Status: string(c.Status), ScheduledAt: c.ScheduledAt,
 		GracePeriodSeconds: int(c.GracePeriod.Seconds()), PauseReason: c.PauseReason, Audience: c.Audience, Filter: c.Filter,
 		Steps: steps, CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LaunchedAt: c.LaunchedAt,
-		CompletedAt: c.CompletedAt, CancelledAt: c.CancelledAt}
+		CompletedAt: c.CompletedAt, CancelledAt: c.CancelledAt, Targets: c.TargetCount}
 }
 
 type targetsJSON struct {

@@ -1,0 +1,20 @@
+DROP FUNCTION IF EXISTS outreach_inbound_orgs(text, text);
+DROP FUNCTION IF EXISTS outreach_attempt_org(text, text);
+DROP FUNCTION IF EXISTS outreach_due_campaigns(timestamptz, integer);
+DROP POLICY IF EXISTS settings_engine ON settings;
+DROP POLICY IF EXISTS attempts_engine ON outreach_attempts;
+DROP POLICY IF EXISTS campaigns_engine ON campaigns;
+DROP INDEX IF EXISTS outreach_attempts_address_idx;
+ALTER TABLE outreach_attempts DROP COLUMN bounced_at, DROP COLUMN complained_at, DROP COLUMN template_id, DROP COLUMN detail;
+UPDATE outreach_attempts SET status = 'failed' WHERE status = 'unknown';
+ALTER TABLE outreach_attempts DROP CONSTRAINT outreach_attempts_status_check;
+ALTER TABLE outreach_attempts ADD CONSTRAINT outreach_attempts_status_check
+    CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'blocked', 'deferred', 'failed'));
+DROP INDEX IF EXISTS campaigns_wake_idx;
+ALTER TABLE campaigns DROP COLUMN target_count, DROP COLUMN next_wake_at;
+DROP INDEX IF EXISTS campaign_targets_due_idx;
+ALTER TABLE campaign_targets DROP CONSTRAINT campaign_targets_due;
+ALTER TABLE campaign_targets DROP COLUMN last_sent_at, DROP COLUMN due_at, DROP COLUMN next_step, DROP COLUMN stage;
+UPDATE campaign_targets SET state = 'stopped', stop_reason = coalesce(stop_reason, 'done') WHERE state = 'done';
+ALTER TABLE campaign_targets DROP CONSTRAINT campaign_targets_state_check;
+ALTER TABLE campaign_targets ADD CONSTRAINT campaign_targets_state_check CHECK (state IN ('active', 'stopped'));
