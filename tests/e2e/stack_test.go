@@ -94,7 +94,9 @@ var stackServices = []stackService{
 	}},
 	{name: "portfolio", cmd: "./services/portfolio/cmd/portfolio", env: func(t testing.TB) []string {
 		return []string{"PROPERTY_EVENTS_GROUP=" + testkit.UniqueName(t, "portfolio-e2e-property")}
-	}, envWith: func(_ testing.TB, urls map[string]string) []string { return []string{"PROPERTY_URL=" + urls["property"]} }},
+	}, envWith: func(_ testing.TB, urls map[string]string) []string {
+		return []string{"PROPERTY_URL=" + urls["property"]}
+	}},
 	{name: "platform", cmd: "./services/platform/cmd/platform", envWith: func(t testing.TB, urls map[string]string) []string {
 		// The jobs APIs of this stack's services and its own; receivers on
 		// loopback (platform_e2e_test.go); consumer groups of its own.
